@@ -1,0 +1,3 @@
+#include "composition_root.hpp"
+
+int main(int argc, char** argv) { return pipeline_app::run(argc, argv); }

@@ -1,0 +1,173 @@
+#include "cli.hpp"
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <ostream>
+
+#include "audit_store.hpp"
+#include "config.hpp"
+#include "error.hpp"
+#include "report_json.hpp"
+#include "run_command.hpp"
+
+namespace pipeline {
+namespace {
+
+struct Options {
+  std::string config;
+  std::vector<std::string> stages;
+  bool dry_run = false;
+  bool quiet = false;
+  bool verbose = false;
+  bool json = false;
+  std::string run_ref;
+  std::size_t limit = 20;
+  std::string status;
+};
+
+fs::path discover_config(const Options& o, const Platform& p) {
+  if (!o.config.empty()) return o.config;
+  if (auto it = p.environment.find("PIPELINE_RUNNER_CONFIG");
+      it != p.environment.end() && !it->second.empty()) {
+    return it->second;
+  }
+  return "config/pipeline.yaml";
+}
+
+Config load(const Options& o, const Platform& p) {
+  const auto& env = p.environment;
+  return load_config(discover_config(o, p), [&env](const std::string& n) {
+    auto it = env.find(n);
+    return it == env.end() ? std::nullopt : std::optional<std::string>(it->second);
+  });
+}
+
+void setup_console_log(const Options& o) {
+  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  sink->set_pattern("pipeline_runner: %l: %v");
+  auto logger = std::make_shared<spdlog::logger>("pipeline_runner", sink);
+  auto level = o.quiet ? spdlog::level::warn
+                       : (o.verbose ? spdlog::level::debug : spdlog::level::info);
+  sink->set_level(level);
+  logger->set_level(level);
+  logger->flush_on(spdlog::level::warn);
+  spdlog::set_default_logger(logger);
+}
+
+int audit_show(const Options& o, Platform& p) {
+  Config cfg = load(o, p);
+  AuditStore store(p.files, cfg.logs / "reports");
+  auto report = store.load(store.resolve(o.run_ref));
+  p.out << (o.json ? dump_json(report, 2) + "\n" : render_report(report));
+  return exit_code::kSuccess;
+}
+
+int audit_list(const Options& o, Platform& p) {
+  Config cfg = load(o, p);
+  if (!o.status.empty() && !run_status_from_string(o.status)) {
+    throw UsageError("--status " + o.status +
+                     ": use success, partial, failure, idle, aborted or error");
+  }
+  AuditStore store(p.files, cfg.logs / "reports");
+  std::vector<nlohmann::json> reports;
+  for (const auto& f : store.list()) {
+    if (reports.size() >= o.limit) break;
+    nlohmann::json r;
+    try {
+      r = store.load(f);
+    } catch (const Error& e) {
+      spdlog::warn("{}", e.what());
+      continue;
+    }
+    if (!o.status.empty() && r.value("status", std::string()) != o.status) continue;
+    reports.push_back(std::move(r));
+  }
+  if (o.json) {
+    p.out << dump_json(nlohmann::json(reports), 2) << "\n";
+  } else {
+    p.out << render_run_list(reports);
+  }
+  return exit_code::kSuccess;
+}
+
+int config_check(const Options& o, Platform& p) {
+  Config cfg = load(o, p);
+  p.out << cfg.file.string() << ": ok: pipeline " << cfg.pipeline << ", " << cfg.stages.size()
+        << (cfg.stages.size() == 1 ? " stage" : " stages") << ", root " << cfg.root.string()
+        << "\n";
+  return exit_code::kSuccess;
+}
+
+}  // namespace
+
+int cli_main(int argc, const char* const* argv, Platform& platform) {
+  Options o;
+  CLI::App app{"pipeline_runner: runs a data pipeline's stages when the files call for it",
+               "pipeline_runner"};
+  app.require_subcommand(0, 1);
+  app.fallthrough();
+  app.set_version_flag("--version", kRunnerVersion);
+  app.add_option("-c,--config", o.config, "config file (default: $PIPELINE_RUNNER_CONFIG, "
+                                          "else ./config/pipeline.yaml)");
+  app.add_flag("-q,--quiet", o.quiet, "only warnings and errors on stderr");
+  app.add_flag("-v,--verbose", o.verbose, "debug output on stderr");
+  bool run_once = false;
+  app.add_flag("--run-once", run_once, "run the pipeline once (the same as `run`)");
+  auto add_run_options = [&](CLI::App* a) {
+    a->add_flag("--dry-run", o.dry_run, "decide and report, run and change nothing");
+    a->add_option("--stage", o.stages, "run only this stage (repeatable)");
+  };
+  add_run_options(&app);
+  CLI::App* run = app.add_subcommand("run", "run the pipeline once");
+  add_run_options(run);
+  CLI::App* plan = app.add_subcommand("plan", "what would run now, and why");
+  plan->add_flag("--json", o.json, "print JSON");
+  CLI::App* audit = app.add_subcommand("audit", "the runs on record");
+  audit->require_subcommand(1);
+  CLI::App* show = audit->add_subcommand("show", "one run's report");
+  show->add_option("run", o.run_ref, "run id, unique prefix, or 'latest'")->required();
+  show->add_flag("--json", o.json, "print the report as JSON");
+  CLI::App* list = audit->add_subcommand("list", "recent runs, newest first");
+  list->add_option("--limit", o.limit, "at most this many runs (default 20)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}));
+  list->add_option("--status", o.status, "only runs with this status");
+  list->add_flag("--json", o.json, "print JSON");
+  CLI::App* config = app.add_subcommand("config", "the configuration");
+  config->require_subcommand(1);
+  CLI::App* check = config->add_subcommand("check", "validate the config and exit");
+  for (CLI::App* sub : {run, plan, audit, show, list, config, check}) sub->fallthrough();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e, platform.out, platform.err);
+  } catch (const CLI::ParseError& e) {
+    platform.err << "pipeline_runner: " << e.what() << " (see --help)\n";
+    return exit_code::kUsage;
+  }
+  setup_console_log(o);
+  try {
+    if (run_once || run->parsed()) {
+      return run_pipeline(platform, load(o, platform), {o.stages, o.dry_run});
+    }
+    if (o.dry_run || !o.stages.empty()) {
+      throw UsageError("--dry-run and --stage go with --run-once or run");
+    }
+    if (plan->parsed()) return print_plan(platform, load(o, platform), {}, o.json);
+    if (show->parsed()) return audit_show(o, platform);
+    if (list->parsed()) return audit_list(o, platform);
+    if (check->parsed()) return config_check(o, platform);
+    platform.err << app.help();
+    return exit_code::kUsage;
+  } catch (const Error& e) {
+    platform.err << "pipeline_runner: " << e.what() << "\n";
+    return e.code();
+  } catch (const std::exception& e) {
+    platform.err << "pipeline_runner: internal error: " << e.what() << "\n";
+    return exit_code::kInternal;
+  }
+}
+
+}  // namespace pipeline

@@ -1,0 +1,74 @@
+#include "data_lifecycle.hpp"
+
+#include "error.hpp"
+
+namespace pipeline {
+
+std::vector<LifecycleRecord> DataLifecycle::apply(
+    const std::map<std::string, StageStatus>& outcomes,
+    const std::map<std::string, InputSnapshot>& snapshots, const PlaceholderValues& values) {
+  std::vector<LifecycleRecord> records;
+  for (const auto& rule : config_.lifecycle) {
+    bool all_succeeded = true;
+    for (const auto& s : rule.when_succeeded) {
+      auto it = outcomes.find(s);
+      if (it == outcomes.end() || it->second != StageStatus::kSucceeded) all_succeeded = false;
+    }
+    auto snap = snapshots.find(rule.stage);
+    if (!all_succeeded || snap == snapshots.end()) continue;
+    fs::path to_dir;
+    if (rule.to) {
+      fs::path to(expand(*rule.to, values));
+      to_dir = (to.is_absolute() ? to : config_.root / to).lexically_normal();
+    }
+    const InputSnapshot& inputs = snap->second;
+    for (std::size_t i = 0; i < inputs.files.size(); ++i) {
+      LifecycleRecord rec = act(rule, inputs.files[i], inputs.stats[i], to_dir);
+      nlohmann::json data = {{"action", rec.action}, {"path", rec.path}, {"result", rec.result}};
+      if (!rec.to.empty()) data["to"] = rec.to;
+      if (!rec.error.empty()) data["error"] = rec.error;
+      events_.emit("lifecycle", "action",
+                   rec.action + " " + rec.path + ": " + rec.result +
+                       (rec.error.empty() ? "" : " (" + rec.error + ")"),
+                   std::move(data));
+      records.push_back(std::move(rec));
+    }
+  }
+  return records;
+}
+
+LifecycleRecord DataLifecycle::act(const LifecycleRule& rule, const fs::path& file,
+                                   const FileStat& snap, const fs::path& to_dir) {
+  bool del = rule.action == LifecycleRule::Action::kDelete;
+  LifecycleRecord rec;
+  rec.action = del ? "delete" : "move";
+  rec.path = display_path(file, config_.root);
+  fs::path target = del ? fs::path() : to_dir / file.filename();
+  if (!del) rec.to = display_path(target, config_.root);
+  auto now = files_.stat(file);
+  if (!now) {
+    rec.result = "missing";
+    return rec;
+  }
+  if (*now != snap) {
+    rec.result = "changed";
+    rec.error = "the file changed after the stage's inputs were taken; left in place";
+    return rec;
+  }
+  try {
+    if (del) {
+      files_.remove(file);
+      rec.result = "deleted";
+    } else {
+      files_.create_directories(to_dir);
+      files_.move(file, target);
+      rec.result = "moved";
+    }
+  } catch (const FileError& e) {
+    rec.result = "failed";
+    rec.error = e.what();
+  }
+  return rec;
+}
+
+}  // namespace pipeline

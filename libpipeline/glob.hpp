@@ -1,0 +1,22 @@
+#pragma once
+/// File globs over any FileSystem: `*`, `?`, `[abc]`, `[!a-z]` within one path segment, and
+/// `**` for any number of folders. Portable: no shell, no POSIX glob().
+
+#include <string_view>
+#include <vector>
+
+#include "file_system.hpp"
+
+namespace pipeline {
+
+/// True when name matches one segment pattern (no '/').
+bool glob_match_segment(std::string_view pattern, std::string_view name);
+
+/// True when the pattern has any wildcard character.
+bool has_wildcard(std::string_view pattern);
+
+/// Regular files matching an absolute pattern, sorted and without duplicates. Hidden names
+/// (leading '.') match only a pattern segment that starts with '.'.
+std::vector<fs::path> glob_files(const FileSystem& files, const fs::path& pattern);
+
+}  // namespace pipeline

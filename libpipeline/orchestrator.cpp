@@ -1,0 +1,344 @@
+#include "orchestrator.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <spdlog/spdlog.h>
+
+#include "error.hpp"
+
+namespace pipeline {
+namespace {
+
+constexpr std::size_t kReportedInputs = 1000;
+
+StageStatus outcome_of(const ProcessResult& r) {
+  if (!r.started) return StageStatus::kFailed;
+  if (r.completed_by_pattern) return StageStatus::kSucceeded;
+  if (r.timed_out) return StageStatus::kTimedOut;
+  if (r.hung) return StageStatus::kHung;
+  if (r.aborted) return StageStatus::kFailed;
+  if (r.exit_code && *r.exit_code == 0) return StageStatus::kSucceeded;
+  return StageStatus::kFailed;
+}
+
+bool should_retry(const StageConfig& stage, const ProcessResult& r) {
+  if (stage.retry_on.empty()) return true;
+  using K = RetryCondition::Kind;
+  for (const auto& c : stage.retry_on) {
+    switch (c.kind) {
+      case K::kTimeout:
+        if (r.timed_out) return true;
+        break;
+      case K::kHang:
+        if (r.hung) return true;
+        break;
+      case K::kExitCode:
+        if (r.exit_code && *r.exit_code == c.code && !r.timed_out && !r.hung) return true;
+        break;
+      case K::kAnyExit:
+        if (r.exit_code && *r.exit_code != 0 && !r.timed_out && !r.hung) return true;
+        break;
+      case K::kSignal:
+        if (r.signal && !r.timed_out && !r.hung) return true;
+        break;
+      case K::kStart:
+        if (!r.started) return true;
+        break;
+    }
+  }
+  return false;
+}
+
+Millis backoff_delay(const Backoff& b, int retry_number) {
+  double ms = static_cast<double>(b.initial.count()) * std::pow(b.factor, retry_number - 1);
+  double cap = static_cast<double>(b.max.count());
+  return Millis(static_cast<std::int64_t>(std::min(ms, cap)));
+}
+
+std::string describe(const ProcessResult& r, const StageConfig& stage) {
+  if (!r.started) return r.start_error;
+  if (r.completed_by_pattern) return "completion pattern seen";
+  if (r.timed_out) return "timed out after " + format_duration(stage.timeout);
+  if (r.hung) return "no output for " + format_duration(stage.hang_timeout);
+  if (r.aborted) return "stopped: the runner was asked to stop";
+  if (r.signal) return "killed by signal " + std::to_string(*r.signal);
+  return "exit code " + std::to_string(r.exit_code.value_or(-1));
+}
+
+std::string event_for(StageStatus s) {
+  switch (s) {
+    case StageStatus::kSucceeded: return "success";
+    case StageStatus::kTimedOut: return "timeout";
+    case StageStatus::kHung: return "hang";
+    default: return "failure";
+  }
+}
+
+nlohmann::json optional_json(const std::optional<int>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+}  // namespace
+
+void check_stage_selection(const Config& config, const std::vector<std::string>& names) {
+  std::vector<std::string> known;
+  for (const auto& s : config.stages) known.push_back(s.name);
+  for (const auto& n : names) {
+    if (config.find_stage(n)) continue;
+    std::string message = "--stage " + n + ": no such stage in " + config.file.string();
+    if (auto near = nearest_word(n, known)) message += "; did you mean '" + *near + "'?";
+    throw UsageError(message);
+  }
+}
+
+bool Orchestrator::selected(const RunOptions& options, const std::string& name) const {
+  return options.only_stages.empty() ||
+         std::find(options.only_stages.begin(), options.only_stages.end(), name) !=
+             options.only_stages.end();
+}
+
+PlaceholderValues Orchestrator::run_values(const std::string& run_id,
+                                           TimePoint started_at) const {
+  const Config& c = s_.config;
+  PlaceholderValues v;
+  v.scalars["root"] = c.root.string();
+  for (const auto& [name, path] : c.paths) v.scalars["paths." + name] = path.string();
+  v.scalars["logs"] = c.logs.string();
+  v.scalars["state"] = c.state.string();
+  v.scalars["run_id"] = run_id;
+  v.run_start = started_at;
+  const auto& env = s_.environment;
+  v.env = [&env](const std::string& name) -> std::optional<std::string> {
+    auto it = env.find(name);
+    if (it == env.end()) return std::nullopt;
+    return it->second;
+  };
+  return v;
+}
+
+std::vector<StageRecord> Orchestrator::plan(const RunOptions& options, const std::string& run_id,
+                                            TimePoint now) {
+  PlaceholderValues values = run_values(run_id, now);
+  std::vector<StageRecord> records;
+  std::map<std::string, bool> planned;
+  for (const auto& stage : s_.config.stages) {
+    StageRecord rec;
+    rec.name = stage.name;
+    if (!selected(options, stage.name)) {
+      rec.decision = {false, "not selected (--stage)"};
+    } else {
+      DecisionInputs in{s_.files, values, s_.config.root, now, [&](const std::string& n) {
+                          auto it = planned.find(n);
+                          if (it == planned.end()) return EarlierStage::kNotRun;
+                          return it->second ? EarlierStage::kPlanned : EarlierStage::kNotRun;
+                        }};
+      DecisionResult d = decide_stage(stage, in);
+      rec.decision = d.decision;
+      rec.inputs_count = d.inputs.files.size();
+      for (std::size_t i = 0; i < d.inputs.files.size() && i < kReportedInputs; ++i) {
+        rec.inputs.push_back(display_path(d.inputs.files[i], s_.config.root));
+      }
+    }
+    planned[stage.name] = rec.decision.run;
+    rec.status = StageStatus::kSkipped;
+    records.push_back(std::move(rec));
+  }
+  return records;
+}
+
+void Orchestrator::run(const RunOptions& options, RunReport& report) {
+  const Config& cfg = s_.config;
+  PlaceholderValues values = run_values(report.run_id, report.started_at);
+  std::map<std::string, StageStatus> outcomes;
+  std::map<std::string, InputSnapshot> snapshots;
+  std::optional<int> aborted = s_.stop_requested();
+
+  for (const auto& stage : cfg.stages) {
+    StageRecord rec;
+    rec.name = stage.name;
+    if (!aborted) aborted = s_.stop_requested();
+    if (aborted) {
+      rec.decision = {false, "the run was stopped before this stage"};
+      rec.status = StageStatus::kNotStarted;
+    } else if (!selected(options, stage.name)) {
+      rec.decision = {false, "not selected (--stage)"};
+      rec.status = StageStatus::kSkipped;
+    } else {
+      DecisionInputs in{s_.files, values, cfg.root, s_.clock.now(), [&](const std::string& n) {
+                          auto it = outcomes.find(n);
+                          if (it == outcomes.end()) return EarlierStage::kNotRun;
+                          return it->second == StageStatus::kSucceeded
+                                     ? EarlierStage::kSucceeded
+                                     : (it->second == StageStatus::kSkipped
+                                            ? EarlierStage::kNotRun
+                                            : EarlierStage::kDidNotSucceed);
+                        }};
+      DecisionResult d = decide_stage(stage, in);
+      s_.events.emit(stage.name, "decision", d.decision.reason,
+                     {{"run", d.decision.run},
+                      {"reason", d.decision.reason},
+                      {"inputs_count", d.inputs.files.size()}});
+      spdlog::info("{}: {} ({})", stage.name, d.decision.run ? "runs" : "skipped",
+                   d.decision.reason);
+      if (d.decision.run) {
+        rec = run_stage(stage, d.inputs, values, report.run_id, aborted);
+        rec.decision = d.decision;
+        snapshots[stage.name] = std::move(d.inputs);
+      } else {
+        rec.decision = d.decision;
+        rec.status = StageStatus::kSkipped;
+        s_.events.emit(stage.name, "skipped", d.decision.reason, {{"reason", d.decision.reason}});
+      }
+    }
+    outcomes[stage.name] = rec.status;
+    report.stages.push_back(std::move(rec));
+  }
+
+  report.lifecycle = s_.lifecycle.apply(outcomes, snapshots, values);
+  if (aborted) {
+    report.status = RunStatus::kAborted;
+    report.exit_code = *aborted;
+  } else {
+    report.status = status_from_stages(report.stages);
+    report.exit_code = exit_code_for(report.status);
+  }
+}
+
+StageRecord Orchestrator::run_stage(const StageConfig& stage, const InputSnapshot& inputs,
+                                    const PlaceholderValues& run_values,
+                                    const std::string& run_id, std::optional<int>& aborted) {
+  const Config& cfg = s_.config;
+  StageRecord rec;
+  rec.name = stage.name;
+  rec.inputs_count = inputs.files.size();
+  std::vector<std::string> input_strings;
+  input_strings.reserve(inputs.files.size());
+  for (const auto& f : inputs.files) input_strings.push_back(f.string());
+  for (std::size_t i = 0; i < inputs.files.size() && i < kReportedInputs; ++i) {
+    rec.inputs.push_back(display_path(inputs.files[i], cfg.root));
+  }
+
+  fs::path stage_logs = cfg.logs / "stages" / run_id;
+  fs::path inputs_file = stage_logs / (stage.name + ".inputs");
+  PlaceholderValues values = run_values;
+  values.scalars["stage"] = stage.name;
+  values.scalars["inputs_file"] = inputs_file.string();
+  values.scalars["inputs_count"] = std::to_string(inputs.files.size());
+  values.inputs = &input_strings;
+
+  ProcessSpec spec;
+  std::string setup_error;
+  try {
+    s_.files.create_directories(stage_logs);
+    std::string listing;
+    for (const auto& f : input_strings) listing += f + "\n";
+    s_.files.write_atomic(inputs_file, listing);
+    for (const auto& t : stage.command) expand_into_argv(t, values, spec.argv);
+    spec.cwd = stage.cwd ? fs::path(expand(*stage.cwd, values)) : cfg.root;
+    if (spec.cwd.is_relative()) spec.cwd = cfg.root / spec.cwd;
+    spec.env = s_.environment;
+    for (const auto& [key, value] : stage.env) spec.env[key] = expand(value, values);
+  } catch (const std::exception& e) {
+    setup_error = e.what();
+  }
+  spec.env["PIPELINE_RUN_ID"] = run_id;
+  spec.env["PIPELINE_STAGE"] = stage.name;
+  spec.env["PIPELINE_ROOT"] = cfg.root.string();
+  spec.timeout = stage.timeout;
+  spec.hang_timeout = stage.hang_timeout;
+  spec.grace = stage.grace;
+  spec.completion = stage.completion;
+  spec.progress = stage.progress;
+  std::optional<std::size_t> items = rec.items;
+  spec.on_progress = [&](const std::string& item, std::size_t done) {
+    std::string of = items ? " of " + std::to_string(*items) : "";
+    s_.events.emit(stage.name, "progress", item + " done (" + std::to_string(done) + of + ")",
+                   {{"item", item},
+                    {"items_done", done},
+                    {"items", items ? nlohmann::json(*items) : nlohmann::json(nullptr)}});
+  };
+
+  const int max_attempts = 1 + stage.retries;
+  for (int attempt = 1; attempt <= max_attempts; ++attempt) {
+    std::string suffix = attempt == 1 ? "" : ".attempt" + std::to_string(attempt);
+    spec.stdout_log = stage_logs / (stage.name + suffix + ".stdout.log");
+    spec.stderr_log = stage_logs / (stage.name + suffix + ".stderr.log");
+    spec.env["PIPELINE_ATTEMPT"] = std::to_string(attempt);
+
+    AttemptRecord a;
+    a.attempt = attempt;
+    a.started_at = s_.clock.now();
+    a.stdout_log = display_path(spec.stdout_log, cfg.root);
+    a.stderr_log = display_path(spec.stderr_log, cfg.root);
+    s_.events.emit(stage.name, "start", "attempt " + std::to_string(attempt) + " of " +
+                                            std::to_string(max_attempts),
+                   {{"attempt", attempt},
+                    {"argv", spec.argv},
+                    {"cwd", spec.cwd.string()},
+                    {"inputs_count", inputs.files.size()}});
+    ProcessResult r;
+    if (!setup_error.empty()) {
+      r.start_error = setup_error;
+    } else {
+      r = s_.supervisor.run(spec);
+    }
+    a.finished_at = s_.clock.now();
+    a.duration = r.started ? r.duration
+                           : std::chrono::duration_cast<Millis>(a.finished_at - a.started_at);
+    a.exit_code = r.exit_code;
+    a.signal = r.signal;
+    a.timed_out = r.timed_out;
+    a.hung = r.hung;
+    a.terminated = r.terminated;
+    a.left_processes = r.left_processes;
+    a.start_error = r.start_error;
+    a.stdout_tail = std::move(r.stdout_tail);
+    a.stderr_tail = std::move(r.stderr_tail);
+    StageStatus status = outcome_of(r);
+    if (status == StageStatus::kSucceeded) a.completed_by = r.completed_by_pattern ? "pattern" : "exit";
+    rec.items_done = r.items_done;
+    rec.stdout_bytes += r.stdout_bytes;
+    rec.stderr_bytes += r.stderr_bytes;
+    rec.status = status;
+    for (const auto& w : r.warnings) spdlog::warn("{}: {}", stage.name, w);
+    if (r.aborted) aborted = s_.stop_requested().value_or(130);
+
+    std::string what = describe(r, stage);
+    s_.events.emit(stage.name, event_for(status), what,
+                   {{"attempt", attempt},
+                    {"status", to_string(status)},
+                    {"exit_code", optional_json(r.exit_code)},
+                    {"signal", optional_json(r.signal)},
+                    {"duration_ms", a.duration.count()},
+                    {"terminated", r.terminated},
+                    {"left_processes", r.left_processes}});
+    spdlog::log(status == StageStatus::kSucceeded ? spdlog::level::info : spdlog::level::err,
+                "{}: {} (attempt {}, {} ms)", stage.name, what, attempt, a.duration.count());
+    rec.attempts.push_back(std::move(a));
+
+    if (status == StageStatus::kSucceeded || aborted || attempt == max_attempts ||
+        !should_retry(stage, r)) {
+      break;
+    }
+    Millis delay = backoff_delay(stage.backoff, attempt);
+    s_.events.emit(stage.name, "retry",
+                   "retrying in " + format_duration(delay) + " after: " + what,
+                   {{"attempt", attempt}, {"next_attempt", attempt + 1},
+                    {"delay_ms", delay.count()}, {"reason", what}});
+    spdlog::warn("{}: retrying in {} (attempt {} of {})", stage.name, format_duration(delay),
+                 attempt + 1, max_attempts);
+    if (!s_.clock.sleep_for(delay)) {
+      aborted = s_.stop_requested().value_or(130);
+      break;
+    }
+  }
+  s_.events.emit(stage.name, "metric", "stage metrics",
+                 {{"items_done", rec.items_done},
+                  {"items", rec.items ? nlohmann::json(*rec.items) : nlohmann::json(nullptr)},
+                  {"stdout_bytes", rec.stdout_bytes},
+                  {"stderr_bytes", rec.stderr_bytes},
+                  {"attempts", rec.attempts.size()}});
+  return rec;
+}
+
+}  // namespace pipeline

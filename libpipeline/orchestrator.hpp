@@ -1,0 +1,65 @@
+#pragma once
+/// Runs a pipeline's stages in config order: decides each one just before it would start,
+/// runs it through the ProcessSupervisor with retries, records everything, then applies the
+/// lifecycle rules. It sees files, time and processes only through its injected services.
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "clock.hpp"
+#include "config.hpp"
+#include "data_lifecycle.hpp"
+#include "event_logger.hpp"
+#include "file_system.hpp"
+#include "process_supervisor.hpp"
+#include "run_report.hpp"
+#include "stage_decision.hpp"
+
+namespace pipeline {
+
+struct RunOptions {
+  std::vector<std::string> only_stages;  ///< --stage NAME...: empty means every stage
+};
+
+/// The services and facts a run works with, all passed in.
+struct OrchestratorServices {
+  const Config& config;
+  FileSystem& files;
+  Clock& clock;
+  ProcessSupervisor& supervisor;
+  EventLogger& events;
+  DataLifecycle& lifecycle;
+  const std::map<std::string, std::string>& environment;  ///< the runner's own environment
+  /// The exit code to end with (128+N) once the runner has been asked to stop, else nullopt.
+  std::function<std::optional<int>()> stop_requested;
+};
+
+class Orchestrator {
+ public:
+  explicit Orchestrator(OrchestratorServices services) : s_(std::move(services)) {}
+
+  /// Runs the stages and lifecycle; fills report.stages, lifecycle, status and exit_code.
+  void run(const RunOptions& options, RunReport& report);
+
+  /// What would run now and why, with no side effects. A stage that depends on an earlier
+  /// planned stage is shown as running "if" that one succeeds.
+  std::vector<StageRecord> plan(const RunOptions& options, const std::string& run_id,
+                                TimePoint now);
+
+ private:
+  PlaceholderValues run_values(const std::string& run_id, TimePoint started_at) const;
+  StageRecord run_stage(const StageConfig& stage, const InputSnapshot& inputs,
+                        const PlaceholderValues& run_values, const std::string& run_id,
+                        std::optional<int>& aborted);
+  bool selected(const RunOptions& options, const std::string& name) const;
+
+  OrchestratorServices s_;
+};
+
+/// Throws UsageError when --stage names a stage the config does not have.
+void check_stage_selection(const Config& config, const std::vector<std::string>& names);
+
+}  // namespace pipeline

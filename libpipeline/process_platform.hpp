@@ -1,0 +1,64 @@
+#pragma once
+/// The platform half of running a stage: how a child is set up at launch (own process group,
+/// clean descriptors and signals, exact environment), how a whole stage is signalled, how an
+/// exit status is read, and how a program name is found. The only place with pids and signals.
+
+#include <boost/process/v2/default_launcher.hpp>
+#include <boost/process/v2/process.hpp>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pipeline::platform {
+
+namespace bp = boost::process::v2;
+
+/// A Boost.Process initializer: gives the child its own process group, the exact environment
+/// of the spec, default signal handling, and no descriptor of ours but stdin/out/err.
+class StageLaunch {
+ public:
+  explicit StageLaunch(const std::map<std::string, std::string>& env);
+#ifdef _WIN32
+  bp::error_code on_setup(bp::windows::default_launcher& launcher, const bp::filesystem::path&,
+                          const std::wstring&);
+#else
+  bp::error_code on_setup(bp::posix::default_launcher& launcher, const bp::filesystem::path&,
+                          const char* const*);
+  bp::error_code on_exec_setup(bp::posix::default_launcher& launcher,
+                               const bp::filesystem::path&, const char* const*);
+#endif
+
+ private:
+  std::vector<std::string> entries_;
+  std::vector<const char*> pointers_;
+};
+
+/// How a process ended, from the platform's native status.
+struct ExitStatus {
+  std::optional<int> code;
+  std::optional<int> signal;
+};
+ExitStatus decode_exit_status(int native_status);
+
+enum class StopStep { kTerminate, kKill };
+
+/// Signals every process of the stage whose group (job) id is `group`. True when at least one
+/// process received it, i.e. something of the stage was still there.
+bool signal_stage(std::int64_t group, StopStep step);
+
+/// True when any process of the stage's group is still there.
+bool stage_alive(std::int64_t group);
+
+/// The group (job) id of a freshly started process.
+std::int64_t stage_group(const bp::process& p);
+
+/// Resolves argv[0] the way a shell would after `cd cwd`: a name with a separator is a path
+/// (relative to cwd), a bare name is looked up in PATH (a standard PATH when unset).
+std::optional<std::filesystem::path> find_program(const std::string& name,
+                                                  const std::map<std::string, std::string>& env,
+                                                  const std::filesystem::path& cwd);
+
+}  // namespace pipeline::platform

@@ -1,0 +1,267 @@
+#include "real_file_system.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <system_error>
+
+#include "error.hpp"
+
+#ifdef _WIN32
+#include <windows.h>
+#else
+#include <fcntl.h>
+#include <unistd.h>
+#endif
+
+namespace pipeline {
+namespace {
+
+[[noreturn]] void fail(const std::string& what, const fs::path& p, const std::error_code& ec) {
+  throw FileError("cannot " + what + " " + p.string() + ": " + ec.message());
+}
+
+[[noreturn]] void fail_errno(const std::string& what, const fs::path& p) {
+  fail(what, p, std::error_code(errno, std::generic_category()));
+}
+
+std::string temp_name_for(const fs::path& p) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  return "." + p.filename().string() + ".tmp" + std::to_string(rng() % 1'000'000'000);
+}
+
+#ifdef _WIN32
+
+class NativeFile {
+ public:
+  ~NativeFile() {
+    if (h_ != INVALID_HANDLE_VALUE) CloseHandle(h_);
+  }
+  bool open_exclusive(const fs::path& p) {
+    h_ = CreateFileW(p.c_str(), GENERIC_WRITE, 0, nullptr, CREATE_NEW, FILE_ATTRIBUTE_NORMAL,
+                     nullptr);
+    return h_ != INVALID_HANDLE_VALUE;
+  }
+  bool write_all(std::string_view data) {
+    while (!data.empty()) {
+      DWORD chunk = static_cast<DWORD>(std::min<std::size_t>(data.size(), 1 << 30)), done = 0;
+      if (!WriteFile(h_, data.data(), chunk, &done, nullptr)) return false;
+      data.remove_prefix(done);
+    }
+    return true;
+  }
+  bool sync() { return FlushFileBuffers(h_) != 0; }
+
+ private:
+  HANDLE h_ = INVALID_HANDLE_VALUE;
+};
+
+bool replace_file(const fs::path& from, const fs::path& to) {
+  return MoveFileExW(from.c_str(), to.c_str(),
+                     MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH) != 0;
+}
+void sync_directory(const fs::path&) {}  // MOVEFILE_WRITE_THROUGH already made it durable
+
+class NativeAppendFile final : public AppendFile {
+ public:
+  explicit NativeAppendFile(const fs::path& p) : path_(p) {
+    h_ = CreateFileW(p.c_str(), FILE_APPEND_DATA, FILE_SHARE_READ, nullptr, OPEN_ALWAYS,
+                     FILE_ATTRIBUTE_NORMAL, nullptr);
+    if (h_ == INVALID_HANDLE_VALUE) fail("open", p, std::error_code(GetLastError(),
+                                                                     std::system_category()));
+  }
+  ~NativeAppendFile() override { CloseHandle(h_); }
+  bool append(std::string_view data) override {
+    DWORD done = 0;
+    if (!WriteFile(h_, data.data(), static_cast<DWORD>(data.size()), &done, nullptr) ||
+        done != data.size()) {
+      error_ = std::error_code(GetLastError(), std::system_category()).message();
+      return false;
+    }
+    return true;
+  }
+  std::string error() const override { return error_; }
+
+ private:
+  fs::path path_;
+  HANDLE h_;
+  std::string error_;
+};
+
+#else
+
+class NativeFile {
+ public:
+  ~NativeFile() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  bool open_exclusive(const fs::path& p) {
+    fd_ = ::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    return fd_ >= 0;
+  }
+  bool write_all(std::string_view data) {
+    while (!data.empty()) {
+      ssize_t n = ::write(fd_, data.data(), data.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        if (n == 0) errno = ENOSPC;
+        return false;
+      }
+      data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+  }
+  bool sync() { return ::fsync(fd_) == 0; }
+
+ private:
+  int fd_ = -1;
+};
+
+bool replace_file(const fs::path& from, const fs::path& to) {
+  return ::rename(from.c_str(), to.c_str()) == 0;
+}
+
+void sync_directory(const fs::path& dir) {
+  int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;  // the data is written; the rename's durability is best effort here
+  ::fsync(fd);
+  ::close(fd);
+}
+
+class NativeAppendFile final : public AppendFile {
+ public:
+  explicit NativeAppendFile(const fs::path& p) {
+    fd_ = ::open(p.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd_ < 0) fail_errno("open", p);
+  }
+  ~NativeAppendFile() override { ::close(fd_); }
+  bool append(std::string_view data) override {
+    ssize_t n;
+    do {
+      n = ::write(fd_, data.data(), data.size());
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      error_ = std::strerror(errno);
+      return false;
+    }
+    if (static_cast<std::size_t>(n) != data.size()) {
+      error_ = "short write (" + std::to_string(n) + " of " + std::to_string(data.size()) +
+               " bytes; device full?)";
+      return false;
+    }
+    return true;
+  }
+  std::string error() const override { return error_; }
+
+ private:
+  int fd_;
+  std::string error_;
+};
+
+#endif
+
+// Writes content to a fresh file beside `target` and syncs it; returns its path.
+fs::path write_synced_temp(const fs::path& target, std::string_view content) {
+  fs::path tmp = target.parent_path() / temp_name_for(target);
+  NativeFile f;
+  if (!f.open_exclusive(tmp)) fail_errno("create", tmp);
+  if (!f.write_all(content) || !f.sync()) {
+    int saved = errno;
+    std::error_code ignored;
+    fs::remove(tmp, ignored);
+    fail("write", tmp, std::error_code(saved, std::generic_category()));
+  }
+  return tmp;
+}
+
+}  // namespace
+
+std::optional<FileStat> RealFileSystem::stat(const fs::path& p) const {
+  std::error_code ec;
+  auto st = fs::status(p, ec);
+  if (ec || !fs::exists(st)) return std::nullopt;
+  FileStat out;
+  out.is_directory = fs::is_directory(st);
+  if (!out.is_directory) {
+    auto size = fs::file_size(p, ec);
+    if (!ec) out.size = size;
+  }
+  auto mtime = fs::last_write_time(p, ec);
+  if (!ec) {
+    out.mtime_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(mtime.time_since_epoch()).count();
+  }
+  return out;
+}
+
+std::vector<DirEntry> RealFileSystem::list_dir(const fs::path& dir) const {
+  std::vector<DirEntry> out;
+  std::error_code ec;
+  fs::directory_iterator it(dir, ec), end;
+  if (ec) {
+    if (ec == std::errc::no_such_file_or_directory || ec == std::errc::not_a_directory) return out;
+    fail("list", dir, ec);
+  }
+  for (; it != end; it.increment(ec)) {
+    if (ec) fail("list", dir, ec);
+    std::error_code type_ec;
+    out.push_back({it->path().filename().string(), it->is_directory(type_ec)});
+  }
+  return out;
+}
+
+std::string RealFileSystem::read_file(const fs::path& p) const {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) fail_errno("read", p);
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) fail_errno("read", p);
+  return data;
+}
+
+void RealFileSystem::create_directories(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) fail("create folder", dir, ec);
+}
+
+void RealFileSystem::write_atomic(const fs::path& p, std::string_view content) {
+  fs::path tmp = write_synced_temp(p, content);
+  if (!replace_file(tmp, p)) {
+    int saved = errno;
+    std::error_code ignored;
+    fs::remove(tmp, ignored);
+    fail("replace", p, std::error_code(saved, std::generic_category()));
+  }
+  sync_directory(p.parent_path());
+}
+
+std::unique_ptr<AppendFile> RealFileSystem::open_append(const fs::path& p) {
+  return std::make_unique<NativeAppendFile>(p);
+}
+
+void RealFileSystem::remove(const fs::path& p) {
+  std::error_code ec;
+  if (!fs::remove(p, ec) && !ec) ec = std::make_error_code(std::errc::no_such_file_or_directory);
+  if (ec) fail("delete", p, ec);
+}
+
+void RealFileSystem::move(const fs::path& from, const fs::path& to) {
+  std::error_code ec;
+  if (fs::exists(fs::symlink_status(to, ec))) {
+    fail("move " + from.string() + " to", to, std::make_error_code(std::errc::file_exists));
+  }
+  fs::rename(from, to, ec);
+  if (!ec) {
+    sync_directory(to.parent_path());
+    return;
+  }
+  if (ec != std::errc::cross_device_link) fail("move " + from.string() + " to", to, ec);
+  // Another device: the copy is complete and durable before the original goes.
+  fs::path tmp = write_synced_temp(to, read_file(from));
+  if (!replace_file(tmp, to)) fail_errno("move " + from.string() + " to", to);
+  sync_directory(to.parent_path());
+  remove(from);
+}
+
+}  // namespace pipeline

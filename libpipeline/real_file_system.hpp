@@ -1,0 +1,21 @@
+#pragma once
+/// The file system of the machine, with durable writes (fsync before rename) and moves that
+/// never lose a file.
+
+#include "file_system.hpp"
+
+namespace pipeline {
+
+class RealFileSystem final : public FileSystem {
+ public:
+  std::optional<FileStat> stat(const fs::path& p) const override;
+  std::vector<DirEntry> list_dir(const fs::path& dir) const override;
+  std::string read_file(const fs::path& p) const override;
+  void create_directories(const fs::path& dir) override;
+  void write_atomic(const fs::path& p, std::string_view content) override;
+  std::unique_ptr<AppendFile> open_append(const fs::path& p) override;
+  void remove(const fs::path& p) override;
+  void move(const fs::path& from, const fs::path& to) override;
+};
+
+}  // namespace pipeline

@@ -1,0 +1,197 @@
+#include "run_command.hpp"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <ostream>
+
+#include "audit_reporter.hpp"
+#include "data_lifecycle.hpp"
+#include "error.hpp"
+#include "event_logger.hpp"
+#include "orchestrator.hpp"
+#include "report_json.hpp"
+#include "run_id.hpp"
+
+namespace pipeline {
+namespace {
+
+using nlohmann::json;
+
+fs::path events_path(const Config& c, const std::string& run_id) {
+  return c.logs / "events" / ("pipeline_" + run_id + ".jsonl");
+}
+
+// Adds the run's human log file to the default logger; a log that cannot be opened is a
+// warning, never a reason not to run.
+void open_run_log(const fs::path& path) {
+  try {
+    auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path.string(), true);
+    sink->set_level(spdlog::level::debug);
+    sink->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %-5l %v");
+    spdlog::default_logger()->sinks().push_back(std::move(sink));
+    spdlog::default_logger()->set_level(spdlog::level::debug);
+  } catch (const spdlog::spdlog_ex& e) {
+    spdlog::warn("the run log is not written: {}", e.what());
+  }
+}
+
+void close_run_log() {
+  auto& sinks = spdlog::default_logger()->sinks();
+  if (sinks.size() > 1) sinks.resize(1);
+}
+
+// A one-line summary of who holds the lock, from the owner record in the lock file.
+std::string describe_holder(const std::string& text) {
+  json owner = json::parse(text, nullptr, false);
+  if (owner.is_discarded() || !owner.is_object()) return "owner unknown";
+  return "run " + owner.value("run_id", std::string("?")) + ", pid " +
+         std::to_string(owner.value("pid", 0)) + " on " + owner.value("host", std::string("?")) +
+         ", since " + owner.value("started_at", std::string("?"));
+}
+
+}  // namespace
+
+int print_plan(Platform& platform, const Config& config, const std::vector<std::string>& stages,
+               bool as_json) {
+  check_stage_selection(config, stages);
+  TimePoint now = platform.clock.now();
+  // The plan's services are never asked to run or record anything.
+  EventLogger no_events(platform.files, platform.clock, fs::path(), "", {});
+  DataLifecycle no_lifecycle(config, platform.files, no_events);
+  Orchestrator orchestrator({config, platform.files, platform.clock, platform.supervisor,
+                             no_events, no_lifecycle, platform.environment,
+                             platform.stop_requested});
+  auto records = orchestrator.plan({stages}, make_run_id(now), now);
+  if (as_json) {
+    json out = {{"pipeline", config.pipeline}, {"config", config.file.string()},
+                {"root", config.root.string()}, {"stages", json::array()}};
+    for (const auto& r : records) {
+      out["stages"].push_back({{"name", r.name},
+                               {"run", r.decision.run},
+                               {"reason", r.decision.reason},
+                               {"inputs_count", r.inputs_count},
+                               {"inputs", r.inputs}});
+    }
+    platform.out << dump_json(out, 2) << "\n";
+    return exit_code::kSuccess;
+  }
+  platform.out << "pipeline " << config.pipeline << " (" << config.file.string() << ")\n";
+  std::size_t width = 0;
+  for (const auto& r : records) width = std::max(width, r.name.size());
+  for (const auto& r : records) {
+    platform.out << "  " << r.name << std::string(width - r.name.size(), ' ')
+                 << (r.decision.run ? "  run   " : "  skip  ") << r.decision.reason << "\n";
+  }
+  platform.out << "Each stage is decided again just before it starts, so it sees what earlier "
+                  "stages produce.\n";
+  return exit_code::kSuccess;
+}
+
+int run_pipeline(Platform& platform, const Config& config, const RunRequest& request) {
+  check_stage_selection(config, request.stages);
+  if (request.dry_run) return print_plan(platform, config, request.stages, false);
+
+  RunReport report;
+  report.started_at = platform.clock.now();
+  report.run_id = make_run_id(report.started_at);
+  report.pipeline = config.pipeline;
+  report.host = platform.host;
+  report.pid = platform.pid;
+  report.config_path = config.file.string();
+  report.config_sha256 = config.sha256;
+  auto warn = [](const std::string& message) { spdlog::warn("{}", message); };
+
+  // The lock comes first: a run that does not hold it changes nothing but its own event.
+  std::unique_ptr<RunLock> lock;
+  try {
+    platform.files.create_directories(config.state);
+    lock = platform.make_lock(config.state / "runner.lock");
+    json owner = {{"pid", platform.pid},
+                  {"host", platform.host},
+                  {"run_id", report.run_id},
+                  {"started_at", format_rfc3339(report.started_at)},
+                  {"stage_process_groups", json::array()}};
+    if (!lock->acquire(config.lock_wait, platform.clock, dump_json(owner))) {
+      platform.err << "pipeline_runner: skipped: another run holds "
+                   << (config.state / "runner.lock").string() << " ("
+                   << describe_holder(lock->holder()) << ")\n";
+      EventLogger events(platform.files, platform.clock, events_path(config, report.run_id),
+                         report.run_id, {});
+      events.emit("pipeline", "skipped", "another run holds the lock",
+                  {{"holder", json::parse(lock->holder(), nullptr, false).is_discarded()
+                                  ? json(nullptr)
+                                  : json::parse(lock->holder())}});
+      return exit_code::kLocked;
+    }
+  } catch (const FileError& e) {
+    throw Error(exit_code::kInternal, std::string("cannot take the run lock: ") + e.what());
+  }
+
+  for (const fs::path& dir : {config.logs, config.logs / "reports", config.logs / "stages"}) {
+    try {
+      platform.files.create_directories(dir);
+    } catch (const FileError& e) {
+      warn(e.what());
+    }
+  }
+  for (const auto& [name, dir] : config.paths) {
+    try {
+      platform.files.create_directories(dir);
+    } catch (const FileError& e) {
+      report.errors.push_back(std::string("paths.") + name + ": " + e.what());
+      warn(report.errors.back());
+    }
+  }
+  open_run_log(config.logs / ("pipeline_" + file_stamp(report.started_at) + "_" +
+                              report.run_id + ".log"));
+  spdlog::info("run {} of {} started (config {})", report.run_id, config.pipeline,
+               config.file.string());
+
+  EventLogger events(platform.files, platform.clock, events_path(config, report.run_id),
+                     report.run_id, warn);
+  events.emit("pipeline", "start", "run started",
+              {{"pipeline", config.pipeline},
+               {"config", config.file.string()},
+               {"config_sha256", config.sha256},
+               {"root", config.root.string()},
+               {"host", platform.host},
+               {"pid", platform.pid},
+               {"stages", config.stages.size()},
+               {"only_stages", request.stages}});
+  DataLifecycle lifecycle(config, platform.files, events);
+  Orchestrator orchestrator({config, platform.files, platform.clock, platform.supervisor, events,
+                             lifecycle, platform.environment, platform.stop_requested});
+  try {
+    orchestrator.run({request.stages}, report);
+  } catch (const std::exception& e) {
+    report.status = RunStatus::kError;
+    report.exit_code = exit_code::kInternal;
+    report.errors.push_back(std::string("internal error: ") + e.what());
+    spdlog::error("{}", report.errors.back());
+  }
+  report.finished_at = platform.clock.now();
+
+  AuditReporter reporter(platform.files, config.logs / "reports");
+  std::string report_path;
+  try {
+    report_path = reporter.write(report).string();
+  } catch (const FileError& e) {
+    warn(std::string("the audit report is not written: ") + e.what());
+  }
+  auto duration = std::chrono::duration_cast<Millis>(report.finished_at - report.started_at);
+  events.emit("pipeline", std::string(to_string(report.status)),
+              "run " + std::string(to_string(report.status)),
+              {{"exit_code", report.exit_code},
+               {"duration_ms", duration.count()},
+               {"report", report_path.empty() ? json(nullptr) : json(report_path)}});
+  spdlog::info("run {} finished: {} (exit {}, {} ms){}", report.run_id, to_string(report.status),
+               report.exit_code, duration.count(),
+               report_path.empty() ? "" : "; report " + report_path);
+  spdlog::default_logger()->flush();
+  close_run_log();
+  lock->release();
+  return report.exit_code;
+}
+
+}  // namespace pipeline

@@ -1,0 +1,25 @@
+#pragma once
+/// `pipeline_runner run` / `--run-once`: one whole run (SPEC section 1) from the lock to the
+/// exit code, assembling the run's services around the injected platform.
+
+#include <string>
+#include <vector>
+
+#include "cli.hpp"
+#include "config.hpp"
+
+namespace pipeline {
+
+struct RunRequest {
+  std::vector<std::string> stages;  ///< --stage
+  bool dry_run = false;
+};
+
+/// Runs the pipeline once; returns the exit code of SPEC section 2.
+int run_pipeline(Platform& platform, const Config& config, const RunRequest& request);
+
+/// `plan` and `--dry-run`: what would run now and why, as text or JSON; no side effects.
+int print_plan(Platform& platform, const Config& config, const std::vector<std::string>& stages,
+               bool json);
+
+}  // namespace pipeline

@@ -1,0 +1,20 @@
+#pragma once
+/// Run ids: UUID version 7 (RFC 9562), time-ordered so that ids sort by start.
+
+#include <string>
+#include <string_view>
+
+#include "time_format.hpp"
+
+namespace pipeline {
+
+/// A new UUIDv7 for a run started at t: 48-bit Unix milliseconds, then random bits.
+std::string make_run_id(TimePoint t);
+
+/// True for a canonical lower-case UUID text (8-4-4-4-12 hex digits).
+bool is_run_id(std::string_view text);
+
+/// True for text that can only be the start of a run id: 1-36 of [0-9a-f-].
+bool is_run_id_prefix(std::string_view text);
+
+}  // namespace pipeline

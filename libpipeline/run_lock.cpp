@@ -1,0 +1,118 @@
+#include "run_lock.hpp"
+
+#include <cerrno>
+#include <fstream>
+#include <system_error>
+
+#include "error.hpp"
+
+#ifdef _WIN32
+#include <windows.h>
+#else
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+#endif
+
+namespace pipeline {
+
+namespace {
+constexpr Millis kPoll{100};
+}
+
+FileRunLock::FileRunLock(std::filesystem::path path) : path_(std::move(path)) {}
+
+FileRunLock::~FileRunLock() { release(); }
+
+std::string FileRunLock::holder() const {
+  std::ifstream in(path_, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return text;
+}
+
+bool FileRunLock::acquire(Millis wait, Clock& clock, const std::string& owner) {
+  auto deadline = clock.now() + wait;
+  while (!try_lock()) {
+    if (clock.now() >= deadline) return false;
+    if (!clock.sleep_for(kPoll)) return false;
+  }
+  held_ = true;
+  std::string text = owner + "\n";
+#ifdef _WIN32
+  HANDLE h = reinterpret_cast<HANDLE>(handle_);
+  SetFilePointer(h, 0, nullptr, FILE_BEGIN);
+  SetEndOfFile(h);
+  DWORD done = 0;
+  WriteFile(h, text.data(), static_cast<DWORD>(text.size()), &done, nullptr);
+#else
+  int fd = static_cast<int>(handle_);
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, text.data(), text.size(), 0) < 0) {
+    // The lock is held all the same; the owner record is a courtesy for the next run.
+  }
+#endif
+  return true;
+}
+
+#ifdef _WIN32
+
+bool FileRunLock::try_lock() {
+  if (handle_ == -1) {
+    HANDLE h = CreateFileW(path_.c_str(), GENERIC_READ | GENERIC_WRITE,
+                           FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr, OPEN_ALWAYS,
+                           FILE_ATTRIBUTE_NORMAL, nullptr);
+    if (h == INVALID_HANDLE_VALUE) {
+      throw Error(exit_code::kInternal, "cannot open lock file " + path_.string());
+    }
+    handle_ = reinterpret_cast<std::intptr_t>(h);
+  }
+  OVERLAPPED ov{};
+  return LockFileEx(reinterpret_cast<HANDLE>(handle_),
+                    LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, MAXDWORD, MAXDWORD,
+                    &ov) != 0;
+}
+
+void FileRunLock::release() {
+  if (handle_ == -1) return;
+  HANDLE h = reinterpret_cast<HANDLE>(handle_);
+  if (held_) {
+    OVERLAPPED ov{};
+    UnlockFileEx(h, 0, MAXDWORD, MAXDWORD, &ov);
+  }
+  CloseHandle(h);
+  handle_ = -1;
+  held_ = false;
+}
+
+#else
+
+bool FileRunLock::try_lock() {
+  if (handle_ == -1) {
+    int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      throw Error(exit_code::kInternal,
+                  "cannot open lock file " + path_.string() + ": " +
+                      std::error_code(errno, std::generic_category()).message());
+    }
+    handle_ = fd;
+  }
+  if (::flock(static_cast<int>(handle_), LOCK_EX | LOCK_NB) == 0) return true;
+  if (errno != EWOULDBLOCK && errno != EINTR) {
+    throw Error(exit_code::kInternal,
+                "cannot lock " + path_.string() + ": " +
+                    std::error_code(errno, std::generic_category()).message());
+  }
+  return false;
+}
+
+void FileRunLock::release() {
+  if (handle_ == -1) return;
+  int fd = static_cast<int>(handle_);
+  if (held_) ::ftruncate(fd, 0);  // no owner any more; the OS lock goes with the close
+  ::close(fd);
+  handle_ = -1;
+  held_ = false;
+}
+
+#endif
+
+}  // namespace pipeline

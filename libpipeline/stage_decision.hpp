@@ -1,0 +1,45 @@
+#pragma once
+/// Decides whether a stage runs now, from the file state and this run's outcomes so far,
+/// and snapshots its inputs at that moment.
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+#include "file_system.hpp"
+#include "run_report.hpp"
+
+namespace pipeline {
+
+/// The files that were a stage's inputs when it was decided, with what they were like then,
+/// so lifecycle never touches a file that arrived (or changed) later.
+struct InputSnapshot {
+  std::vector<fs::path> files;
+  std::vector<FileStat> stats;
+};
+
+/// How an earlier stage of this run stands, for `when.after`.
+enum class EarlierStage { kSucceeded, kDidNotSucceed, kNotRun, kPlanned };
+
+struct DecisionInputs {
+  const FileSystem& files;
+  const PlaceholderValues& values;  ///< run-level placeholder values
+  fs::path root;
+  TimePoint now;
+  std::function<EarlierStage(const std::string&)> earlier;
+};
+
+struct DecisionResult {
+  StageDecision decision;
+  InputSnapshot inputs;
+};
+
+/// Evaluates every `when` condition; all must hold. The reason names each condition's finding.
+DecisionResult decide_stage(const StageConfig& stage, const DecisionInputs& in);
+
+/// A path as the records show it: relative to root when under it, else absolute.
+std::string display_path(const fs::path& p, const fs::path& root);
+
+}  // namespace pipeline

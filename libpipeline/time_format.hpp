@@ -1,0 +1,28 @@
+#pragma once
+/// Wall-clock time as the records show it: RFC 3339 with milliseconds and the local offset,
+/// strftime in local time, and the file-name stamp YYYYMMDD_HHMMSS.
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+namespace pipeline {
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+/// "2026-11-21T23:17:57.123+01:00" in local time.
+std::string format_rfc3339(TimePoint t);
+
+/// strftime(fmt) of t in local time; an empty result for a format that produces nothing.
+std::string format_local(TimePoint t, std::string_view fmt);
+
+/// strftime(fmt) of a day in the month before t's (local time).
+std::string format_prev_month(TimePoint t, std::string_view fmt);
+
+/// Day of the month of t in local time, 1-31.
+int local_day_of_month(TimePoint t);
+
+/// "YYYYMMDD_HHMMSS" in local time, for report and log file names.
+std::string file_stamp(TimePoint t);
+
+}  // namespace pipeline

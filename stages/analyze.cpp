@@ -1,0 +1,71 @@
+// analyze: breakout analysis over daily bars. For each bar file (date,open,high,low,close,
+// volume,ticks) a day whose close is above the highest high (or below the lowest low) of the
+// --lookback days before it is a breakout. Writes <INSTRUMENT>_breakouts.csv into --out
+// (instrument,date,direction,close,channel_high,channel_low) and prints
+// "analyzed <INSTRUMENT>: N breakouts".
+#include <algorithm>
+#include <iostream>
+#include <sstream>
+
+#include "stage_common.hpp"
+
+namespace {
+
+using namespace stage;
+
+struct Day {
+  std::string date;
+  double high, low, close;
+};
+
+int analyze(int argc, char** argv) {
+  Args args = parse_args(argc, argv, {"out", "lookback"});
+  fs::path out = args.require("out");
+  long lookback = args.number("lookback", 5, 1, 1000);
+  if (args.inputs.empty()) throw StageError{kUsage, "no input files given"};
+  fs::create_directories(out);
+  for (const auto& file : args.inputs) {
+    std::vector<Day> days;
+    read_csv(file, "date,open,high,low,close,volume,ticks", [&](const auto& f, std::size_t line) {
+      if (f.size() != 7) {
+        throw StageError{kDataError, file.string() + ":" + std::to_string(line) +
+                                         ": expected 7 fields, found " + std::to_string(f.size())};
+      }
+      Day d{std::string(f[0]), parse_number(f[2], file, line, "high"),
+            parse_number(f[3], file, line, "low"), parse_number(f[4], file, line, "close")};
+      if (d.low > d.high) {
+        throw StageError{kDataError, file.string() + ":" + std::to_string(line) +
+                                         ": low is above high"};
+      }
+      if (!days.empty() && d.date <= days.back().date) {
+        throw StageError{kDataError, file.string() + ":" + std::to_string(line) +
+                                         ": dates are not in increasing order"};
+      }
+      days.push_back(d);
+    });
+    std::string instrument = file.stem().string();
+    std::ostringstream csv;
+    csv.precision(10);
+    csv << "instrument,date,direction,close,channel_high,channel_low\n";
+    int breakouts = 0;
+    for (std::size_t i = static_cast<std::size_t>(lookback); i < days.size(); ++i) {
+      double hi = days[i - 1].high, lo = days[i - 1].low;
+      for (std::size_t k = i - static_cast<std::size_t>(lookback); k < i; ++k) {
+        hi = std::max(hi, days[k].high);
+        lo = std::min(lo, days[k].low);
+      }
+      const char* direction = days[i].close > hi ? "up" : (days[i].close < lo ? "down" : nullptr);
+      if (!direction) continue;
+      ++breakouts;
+      csv << instrument << ',' << days[i].date << ',' << direction << ',' << days[i].close << ','
+          << hi << ',' << lo << '\n';
+    }
+    write_atomic(out / (instrument + "_breakouts.csv"), csv.str());
+    std::cout << "analyzed " << instrument << ": " << breakouts << " breakouts" << std::endl;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return stage::run_stage("analyze", analyze, argc, argv); }
