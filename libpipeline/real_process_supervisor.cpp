@@ -50,6 +50,9 @@ class Supervision {
       process_.emplace(ctx_.get_executor(), bp::filesystem::path(exe->string()), args,
                        bp::process_stdio{nullptr, out_pipe_, err_pipe_},
                        bp::process_start_dir(spec_.cwd.string()), launch);
+    } catch (const boost::system::system_error& e) {  // what Boost.Process throws
+      result_.start_error = "cannot start " + exe->string() + ": " + e.code().message();
+      return finish();
     } catch (const std::system_error& e) {
       result_.start_error = "cannot start " + exe->string() + ": " + e.code().message();
       return finish();

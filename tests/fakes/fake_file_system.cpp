@@ -1,0 +1,110 @@
+#include "fakes/fake_file_system.hpp"
+
+#include "error.hpp"
+
+namespace pipeline::testing {
+
+namespace {
+
+class FakeAppendFile final : public AppendFile {
+ public:
+  FakeAppendFile(std::string& sink, bool full) : sink_(sink), full_(full) {}
+  bool append(std::string_view data) override {
+    if (full_) return false;
+    sink_.append(data);
+    return true;
+  }
+  std::string error() const override { return full_ ? "No space left on device" : ""; }
+
+ private:
+  std::string& sink_;
+  bool full_;
+};
+
+}  // namespace
+
+void FakeFileSystem::add_file(const fs::path& p, std::string content, std::int64_t mtime_ns) {
+  fs::path n = p.lexically_normal();
+  create_directories(n.parent_path());
+  files_[n] = std::move(content);
+  mtimes_[n] = mtime_ns;
+}
+
+std::optional<FileStat> FakeFileSystem::stat(const fs::path& p) const {
+  fs::path n = p.lexically_normal();
+  if (dirs_.count(n)) return FileStat{true, 0, 0};
+  auto it = files_.find(n);
+  if (it == files_.end()) return std::nullopt;
+  return FileStat{false, it->second.size(), mtimes_.at(n)};
+}
+
+std::vector<DirEntry> FakeFileSystem::list_dir(const fs::path& dir) const {
+  fs::path n = dir.lexically_normal();
+  std::vector<DirEntry> out;
+  for (const auto& d : dirs_) {
+    if (d != n && d.parent_path() == n) out.push_back({d.filename().string(), true});
+  }
+  for (const auto& [f, _] : files_) {
+    if (f.parent_path() == n) out.push_back({f.filename().string(), false});
+  }
+  return out;
+}
+
+std::string FakeFileSystem::read_file(const fs::path& p) const {
+  auto it = files_.find(p.lexically_normal());
+  if (it == files_.end()) throw FileError("cannot read " + p.string() + ": No such file");
+  return it->second;
+}
+
+void FakeFileSystem::create_directories(const fs::path& dir) {
+  for (fs::path d = dir.lexically_normal(); !d.empty() && d != d.root_path(); d = d.parent_path()) {
+    if (auto it = failures_.find(d); it != failures_.end()) {
+      throw FileError("cannot create folder " + d.string() + ": " + it->second);
+    }
+    dirs_.insert(d);
+  }
+}
+
+void FakeFileSystem::write_atomic(const fs::path& p, std::string_view content) {
+  check_failure(p);
+  add_file(p, std::string(content));
+}
+
+std::unique_ptr<AppendFile> FakeFileSystem::open_append(const fs::path& p) {
+  fs::path n = p.lexically_normal();
+  check_failure(n);
+  return std::make_unique<FakeAppendFile>(appended[n], full_.count(n) > 0);
+}
+
+void FakeFileSystem::check_failure(const fs::path& p) {
+  auto it = failures_.find(p.lexically_normal());
+  if (it != failures_.end()) throw FileError("cannot write " + p.string() + ": " + it->second);
+}
+
+void FakeFileSystem::remove(const fs::path& p) {
+  fs::path n = p.lexically_normal();
+  if (auto it = failures_.find(n); it != failures_.end()) {
+    throw FileError("cannot delete " + p.string() + ": " + it->second);
+  }
+  if (!files_.erase(n)) throw FileError("cannot delete " + p.string() + ": No such file");
+  mtimes_.erase(n);
+  removed.push_back(n);
+}
+
+void FakeFileSystem::move(const fs::path& from, const fs::path& to) {
+  fs::path f = from.lexically_normal(), t = to.lexically_normal();
+  if (auto it = failures_.find(f); it != failures_.end()) {
+    throw FileError("cannot move " + from.string() + ": " + it->second);
+  }
+  if (files_.count(t)) throw FileError("cannot move " + from.string() + " to " + to.string() +
+                                       ": File exists");
+  auto node = files_.extract(f);
+  if (node.empty()) throw FileError("cannot move " + from.string() + ": No such file");
+  node.key() = t;
+  files_.insert(std::move(node));
+  mtimes_[t] = mtimes_[f];
+  mtimes_.erase(f);
+  moved.emplace_back(f, t);
+}
+
+}  // namespace pipeline::testing

@@ -1,0 +1,46 @@
+#pragma once
+/// In-memory FileSystem for tests: files with contents and a modification time, folders,
+/// and a record of what was removed and moved; operations can be made to fail on demand.
+
+#include <map>
+#include <set>
+#include <string>
+
+#include "file_system.hpp"
+
+namespace pipeline::testing {
+
+class FakeFileSystem final : public FileSystem {
+ public:
+  void add_file(const fs::path& p, std::string content = "", std::int64_t mtime_ns = 1);
+  std::string content(const fs::path& p) const { return files_.at(p.lexically_normal()); }
+  bool has_file(const fs::path& p) const { return files_.count(p.lexically_normal()) > 0; }
+
+  /// The next remove/move of this path throws FileError(reason).
+  void fail_on(const fs::path& p, std::string reason) { failures_[p.lexically_normal()] = reason; }
+  /// Every append to this path fails (a full device).
+  void fail_appends(const fs::path& p) { full_.insert(p.lexically_normal()); }
+
+  std::vector<fs::path> removed;
+  std::vector<std::pair<fs::path, fs::path>> moved;
+  std::map<fs::path, std::string> appended;  ///< what open_append wrote, per file
+
+  std::optional<FileStat> stat(const fs::path& p) const override;
+  std::vector<DirEntry> list_dir(const fs::path& dir) const override;
+  std::string read_file(const fs::path& p) const override;
+  void create_directories(const fs::path& dir) override;
+  void write_atomic(const fs::path& p, std::string_view content) override;
+  std::unique_ptr<AppendFile> open_append(const fs::path& p) override;
+  void remove(const fs::path& p) override;
+  void move(const fs::path& from, const fs::path& to) override;
+
+ private:
+  void check_failure(const fs::path& p);
+  std::map<fs::path, std::string> files_;
+  std::map<fs::path, std::int64_t> mtimes_;
+  std::set<fs::path> dirs_{"/"};
+  std::map<fs::path, std::string> failures_;
+  std::set<fs::path> full_;
+};
+
+}  // namespace pipeline::testing

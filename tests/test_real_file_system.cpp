@@ -1,0 +1,45 @@
+#include <catch2/catch.hpp>
+
+#include "error.hpp"
+#include "real_file_system.hpp"
+#include "temp_dir.hpp"
+
+using namespace pipeline;
+using namespace pipeline::testing;
+
+TEST_CASE("write_atomic replaces whole files and leaves no temporary behind", "[fs]") {
+  TempDir dir;
+  RealFileSystem files;
+  files.write_atomic(dir / "r.json", "one");
+  files.write_atomic(dir / "r.json", "two");
+  CHECK(slurp(dir / "r.json") == "two");
+  CHECK(files.list_dir(dir.path()).size() == 1);
+  CHECK_THROWS_AS(files.write_atomic(dir / "no" / "r.json", "x"), FileError);
+}
+
+TEST_CASE("move never replaces a target - remove and stat report plainly", "[fs]") {
+  TempDir dir;
+  RealFileSystem files;
+  write_file(dir / "a", "A");
+  write_file(dir / "b", "B");
+  CHECK_THROWS_WITH(files.move(dir / "a", dir / "b"), Catch::Contains("exists"));
+  CHECK(slurp(dir / "a") == "A");
+  files.move(dir / "a", dir / "c");
+  CHECK_FALSE(files.exists(dir / "a"));
+  CHECK(files.stat(dir / "c")->size == 1);
+  files.remove(dir / "c");
+  CHECK_THROWS_AS(files.remove(dir / "c"), FileError);
+  CHECK(files.list_dir(dir / "missing").empty());
+}
+
+TEST_CASE("appends are whole records - a full device is reported", "[fs]") {
+  TempDir dir;
+  RealFileSystem files;
+  auto f = files.open_append(dir / "e.jsonl");
+  CHECK(f->append("{}\n"));
+  CHECK(f->append("{}\n"));
+  CHECK(slurp(dir / "e.jsonl") == "{}\n{}\n");
+  auto full = files.open_append("/dev/full");
+  CHECK_FALSE(full->append("{}\n"));
+  CHECK_THAT(full->error(), Catch::Contains("No space left"));
+}
