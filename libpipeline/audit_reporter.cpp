@@ -5,8 +5,8 @@
 namespace pipeline {
 
 fs::path AuditReporter::path_for(const RunReport& report) const {
-  return dir_ / ("pipeline_report_" + file_stamp(report.started_at) + "_" + report.run_id +
-                 ".json");
+  return dir_ /
+         ("pipeline_report_" + file_stamp(report.started_at) + "_" + report.run_id + ".json");
 }
 
 fs::path AuditReporter::write(const RunReport& report) {

@@ -101,9 +101,10 @@ ReportFile AuditStore::resolve(const std::string& ref) const {
   }
   if (hits.empty()) throw UsageError("no run with id " + ref + " in " + dir_.string());
   if (hits.size() > 1) {
-    std::string message = "run id prefix " + ref + " matches " + std::to_string(hits.size()) +
-                          " runs (";
-    for (std::size_t i = 0; i < hits.size() && i < 3; ++i) message += (i ? ", " : "") + hits[i].run_id;
+    std::string message =
+        "run id prefix " + ref + " matches " + std::to_string(hits.size()) + " runs (";
+    for (std::size_t i = 0; i < hits.size() && i < 3; ++i)
+      message += (i ? ", " : "") + hits[i].run_id;
     throw UsageError(message + (hits.size() > 3 ? ", ...)" : ")") + "; give more of it");
   }
   return hits.front();
@@ -138,8 +139,8 @@ std::string render_report(const json& r) {
   out << "\nstages:\n";
   for (const auto& s : r.value("stages", json::array())) {
     const json decision = s.value("decision", json::object());
-    out << "  " << str(s, "name") << ": " << str(s, "status") << " — "
-        << str(decision, "reason") << "\n";
+    out << "  " << str(s, "name") << ": " << str(s, "status") << " — " << str(decision, "reason")
+        << "\n";
     const json m = s.value("metrics", json::object());
     if (!s.value("attempts", json::array()).empty()) {
       out << "    inputs " << str(s, "inputs_count") << ", items " << str(m, "items_done");
@@ -190,12 +191,14 @@ std::string render_run_list(const std::vector<json>& reports) {
     for (const auto& s : r.value("stages", json::array())) {
       std::string st = str(s, "status");
       if (st == "skipped") continue;
-      stages += (stages.empty() ? "" : " ") + str(s, "name") + "=" + st;
+      if (!stages.empty()) stages += ' ';
+      stages.append(str(s, "name")).append("=").append(st);
     }
     std::string status = str(r, "status");
     std::string started = str(r, "started_at");
-    out << str(r, "run_id") << "  " << started << std::string(started.size() < 29 ? 29 - started.size() : 0, ' ')
-        << "  " << status << std::string(status.size() < 8 ? 8 - status.size() : 0, ' ') << "  "
+    out << str(r, "run_id") << "  " << started
+        << std::string(started.size() < 29 ? 29 - started.size() : 0, ' ') << "  " << status
+        << std::string(status.size() < 8 ? 8 - status.size() : 0, ' ') << "  "
         << seconds(r.value("duration_ms", json())) << "    " << (stages.empty() ? "-" : stages)
         << "\n";
   }

@@ -1,9 +1,9 @@
 #include "cli.hpp"
 
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <ostream>
 
 #include "audit_store.hpp"
@@ -48,8 +48,8 @@ void setup_console_log(const Options& o) {
   auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
   sink->set_pattern("pipeline_runner: %l: %v");
   auto logger = std::make_shared<spdlog::logger>("pipeline_runner", sink);
-  auto level = o.quiet ? spdlog::level::warn
-                       : (o.verbose ? spdlog::level::debug : spdlog::level::info);
+  auto level =
+      o.quiet ? spdlog::level::warn : (o.verbose ? spdlog::level::debug : spdlog::level::info);
   sink->set_level(level);
   logger->set_level(level);
   logger->flush_on(spdlog::level::warn);
@@ -109,8 +109,9 @@ int cli_main(int argc, const char* const* argv, Platform& platform) {
   app.require_subcommand(0, 1);
   app.fallthrough();
   app.set_version_flag("--version", kRunnerVersion);
-  app.add_option("-c,--config", o.config, "config file (default: $PIPELINE_RUNNER_CONFIG, "
-                                          "else ./config/pipeline.yaml)");
+  app.add_option("-c,--config", o.config,
+                 "config file (default: $PIPELINE_RUNNER_CONFIG, "
+                 "else ./config/pipeline.yaml)");
   app.add_flag("-q,--quiet", o.quiet, "only warnings and errors on stderr");
   app.add_flag("-v,--verbose", o.verbose, "debug output on stderr");
   bool run_once = false;

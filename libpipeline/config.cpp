@@ -17,13 +17,13 @@ namespace {
 
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 
-const std::vector<std::string> kTopKeys = {"version",  "pipeline",  "root",  "paths",
-                                           "logs",     "state",     "defaults", "stages",
-                                           "lifecycle", "retention", "lock",  "batches"};
+const std::vector<std::string> kTopKeys = {"version",   "pipeline",  "root",     "paths",
+                                           "logs",      "state",     "defaults", "stages",
+                                           "lifecycle", "retention", "lock",     "batches"};
 const std::vector<std::string> kDefaultsKeys = {"timeout", "hang_timeout", "grace",
                                                 "retries", "backoff",      "env"};
 const std::vector<std::string> kStageKeys = {
-    "name", "command", "cwd",        "env",      "when",    "timeout",  "hang_timeout",
+    "name",  "command",    "cwd",      "env",     "when",    "timeout", "hang_timeout",
     "grace", "completion", "progress", "retries", "backoff", "retry_on"};
 const std::vector<std::string> kWhenKeys = {"files", "missing", "days_of_month", "after"};
 const std::vector<std::string> kBackoffKeys = {"initial", "factor", "max"};
@@ -226,8 +226,7 @@ std::string compile_regex(const Reader& r, const YAML::Node& n, const std::strin
     boost::regex re(source, boost::regex::perl);
     if (captures >= 0 && static_cast<int>(re.mark_count()) != captures) {
       r.fail(n, what + " must have exactly " + std::to_string(captures) +
-                    " capture group (the item's name), found " +
-                    std::to_string(re.mark_count()));
+                    " capture group (the item's name), found " + std::to_string(re.mark_count()));
     }
   } catch (const boost::regex_error& e) {
     r.fail(n, what + " is not a valid regular expression: " + e.what());
@@ -276,8 +275,9 @@ StageConfig read_stage(const Reader& r, const YAML::Node& n, const Defaults& d,
   }
   if (!n["command"]) r.fail(n, where + " needs a command (a list: [program, arg, ...])");
   if (n["command"].IsScalar()) {
-    r.fail(n["command"], where + ": command must be a list of arguments, not a string; write "
-                                 "[\"sh\", \"-c\", \"...\"] if a shell is really wanted");
+    r.fail(n["command"], where +
+                             ": command must be a list of arguments, not a string; write "
+                             "[\"sh\", \"-c\", \"...\"] if a shell is really wanted");
   }
   for (const auto& e : r.list(n["command"], where + " command")) {
     Template t = r.templ(e, "a command element");
@@ -314,8 +314,7 @@ StageConfig read_stage(const Reader& r, const YAML::Node& n, const Defaults& d,
     }
     if (w["days_of_month"]) {
       for (const auto& day : r.list(w["days_of_month"], "when.days_of_month")) {
-        when.days_of_month.push_back(
-            static_cast<int>(r.integer(day, "a day of the month", 1, 31)));
+        when.days_of_month.push_back(static_cast<int>(r.integer(day, "a day of the month", 1, 31)));
       }
     }
     if (w["after"]) {
@@ -333,16 +332,16 @@ StageConfig read_stage(const Reader& r, const YAML::Node& n, const Defaults& d,
     s.when = std::move(when);
   }
   s.timeout = n["timeout"] ? r.duration(n["timeout"], "timeout") : d.timeout;
-  s.hang_timeout = n["hang_timeout"] ? r.duration(n["hang_timeout"], "hang_timeout")
-                                     : d.hang_timeout;
+  s.hang_timeout =
+      n["hang_timeout"] ? r.duration(n["hang_timeout"], "hang_timeout") : d.hang_timeout;
   s.grace = n["grace"] ? r.duration(n["grace"], "grace") : d.grace;
   if (s.timeout.count() == 0) r.fail(n["timeout"], where + ": timeout must be more than 0s");
   if (n["completion"]) s.completion = compile_regex(r, n["completion"], "completion", -1);
   if (n["progress"]) s.progress = compile_regex(r, n["progress"], "progress", 1);
-  s.retries = n["retries"] ? static_cast<int>(r.integer(n["retries"], "retries", 0, 100))
-                           : d.retries;
-  s.backoff = n["backoff"] ? read_backoff(r, n["backoff"], d.backoff, where + " backoff")
-                           : d.backoff;
+  s.retries =
+      n["retries"] ? static_cast<int>(r.integer(n["retries"], "retries", 0, 100)) : d.retries;
+  s.backoff =
+      n["backoff"] ? read_backoff(r, n["backoff"], d.backoff, where + " backoff") : d.backoff;
   if (n["retry_on"]) {
     for (const auto& c : r.one_or_list(n["retry_on"], "retry_on")) {
       s.retry_on.push_back(parse_retry_condition(r, c));
@@ -362,8 +361,8 @@ LifecycleRule read_lifecycle(const Reader& r, const YAML::Node& n, const Config&
   const YAML::Node target = del ? n["delete"] : n["move"];
   std::string what = r.scalar(target, "the lifecycle target");
   const std::string suffix = ".inputs";
-  if (what.size() <= suffix.size() || what.compare(what.size() - suffix.size(), suffix.size(),
-                                                   suffix) != 0) {
+  if (what.size() <= suffix.size() ||
+      what.compare(what.size() - suffix.size(), suffix.size(), suffix) != 0) {
     r.fail(target, "lifecycle target '" + what + "' must be STAGE.inputs");
   }
   rule.stage = what.substr(0, what.size() - suffix.size());
@@ -436,8 +435,9 @@ Config parse_config(const std::string& text, const fs::path& file, const EnvLook
                      std::to_string(e.mark.column + 1) + ": " + e.msg);
   }
   if (!doc.IsMap()) {
-    throw UsageError(file.string() + ":1:1: the config must be a mapping with 'version', "
-                                     "'pipeline' and 'stages'");
+    throw UsageError(file.string() +
+                     ":1:1: the config must be a mapping with 'version', "
+                     "'pipeline' and 'stages'");
   }
   r.check_keys(doc, kTopKeys, "the config");
 
@@ -452,8 +452,8 @@ Config parse_config(const std::string& text, const fs::path& file, const EnvLook
   if (!doc["pipeline"]) r.fail(doc, "'pipeline' (the pipeline's name) is required");
   cfg.pipeline = r.scalar(doc["pipeline"], "pipeline");
   if (!valid_name(cfg.pipeline, 64, true)) {
-    r.fail(doc["pipeline"], "pipeline name '" + cfg.pipeline +
-                                "' must be 1-64 of A-Z, a-z, 0-9, '_', '.' and '-'");
+    r.fail(doc["pipeline"],
+           "pipeline name '" + cfg.pipeline + "' must be 1-64 of A-Z, a-z, 0-9, '_', '.' and '-'");
   }
 
   std::map<std::string, std::string> scalars;

@@ -32,7 +32,7 @@ struct RetryCondition {
 using EnvList = std::vector<std::pair<std::string, Template>>;
 
 struct WhenClause {
-  std::vector<Template> files;     ///< globs; the matches become the stage's inputs
+  std::vector<Template> files;  ///< globs; the matches become the stage's inputs
   std::optional<Template> missing;
   std::vector<int> days_of_month;
   std::vector<std::string> after;

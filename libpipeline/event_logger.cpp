@@ -28,12 +28,12 @@ void EventLogger::emit(const std::string& stage, const std::string& name, const 
   ++seq_;  // numbered even when dropped, so a gap shows that events were lost
   if (failed_ || !file_) return;
   nlohmann::ordered_json line = {{"run_id", run_id_},
-                         {"seq", seq_},
-                         {"timestamp", format_rfc3339(clock_.now())},
-                         {"stage", stage},
-                         {"event", stage + "." + name},
-                         {"msg", msg},
-                         {"data", std::move(data)}};
+                                 {"seq", seq_},
+                                 {"timestamp", format_rfc3339(clock_.now())},
+                                 {"stage", stage},
+                                 {"event", stage + "." + name},
+                                 {"msg", msg},
+                                 {"data", std::move(data)}};
   std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   if (!file_->append(text)) fail("cannot write " + path_.string() + ": " + file_->error());
 }

@@ -19,8 +19,7 @@ class EventLogger {
 
   /// Opens (creates) the events file; a file that cannot be opened only warns. An empty path
   /// makes a logger that records nothing.
-  EventLogger(FileSystem& files, const Clock& clock, fs::path path, std::string run_id,
-              Warn warn);
+  EventLogger(FileSystem& files, const Clock& clock, fs::path path, std::string run_id, Warn warn);
 
   /// Appends {run_id, seq, timestamp, stage, event, msg, data}; event is "<stage>.<name>"
   /// for stages and "pipeline.<name>" for run-level events.

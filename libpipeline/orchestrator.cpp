@@ -1,8 +1,9 @@
 #include "orchestrator.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cmath>
-#include <spdlog/spdlog.h>
 
 #include "error.hpp"
 
@@ -67,10 +68,14 @@ std::string describe(const ProcessResult& r, const StageConfig& stage) {
 
 std::string event_for(StageStatus s) {
   switch (s) {
-    case StageStatus::kSucceeded: return "success";
-    case StageStatus::kTimedOut: return "timeout";
-    case StageStatus::kHung: return "hang";
-    default: return "failure";
+    case StageStatus::kSucceeded:
+      return "success";
+    case StageStatus::kTimedOut:
+      return "timeout";
+    case StageStatus::kHung:
+      return "hang";
+    default:
+      return "failure";
   }
 }
 
@@ -97,8 +102,7 @@ bool Orchestrator::selected(const RunOptions& options, const std::string& name) 
              options.only_stages.end();
 }
 
-PlaceholderValues Orchestrator::run_values(const std::string& run_id,
-                                           TimePoint started_at) const {
+PlaceholderValues Orchestrator::run_values(const std::string& run_id, TimePoint started_at) const {
   const Config& c = s_.config;
   PlaceholderValues v;
   v.scalars["root"] = c.root.string();
@@ -205,8 +209,8 @@ void Orchestrator::run(const RunOptions& options, RunReport& report) {
 }
 
 StageRecord Orchestrator::run_stage(const StageConfig& stage, const InputSnapshot& inputs,
-                                    const PlaceholderValues& run_values,
-                                    const std::string& run_id, std::optional<int>& aborted) {
+                                    const PlaceholderValues& run_values, const std::string& run_id,
+                                    std::optional<int>& aborted) {
   const Config& cfg = s_.config;
   StageRecord rec;
   rec.name = stage.name;
@@ -270,8 +274,8 @@ StageRecord Orchestrator::run_stage(const StageConfig& stage, const InputSnapsho
     a.started_at = s_.clock.now();
     a.stdout_log = display_path(spec.stdout_log, cfg.root);
     a.stderr_log = display_path(spec.stderr_log, cfg.root);
-    s_.events.emit(stage.name, "start", "attempt " + std::to_string(attempt) + " of " +
-                                            std::to_string(max_attempts),
+    s_.events.emit(stage.name, "start",
+                   "attempt " + std::to_string(attempt) + " of " + std::to_string(max_attempts),
                    {{"attempt", attempt},
                     {"argv", spec.argv},
                     {"cwd", spec.cwd.string()},
@@ -283,8 +287,8 @@ StageRecord Orchestrator::run_stage(const StageConfig& stage, const InputSnapsho
       r = s_.supervisor.run(spec);
     }
     a.finished_at = s_.clock.now();
-    a.duration = r.started ? r.duration
-                           : std::chrono::duration_cast<Millis>(a.finished_at - a.started_at);
+    a.duration =
+        r.started ? r.duration : std::chrono::duration_cast<Millis>(a.finished_at - a.started_at);
     a.exit_code = r.exit_code;
     a.signal = r.signal;
     a.timed_out = r.timed_out;
@@ -295,7 +299,8 @@ StageRecord Orchestrator::run_stage(const StageConfig& stage, const InputSnapsho
     a.stdout_tail = std::move(r.stdout_tail);
     a.stderr_tail = std::move(r.stderr_tail);
     StageStatus status = outcome_of(r);
-    if (status == StageStatus::kSucceeded) a.completed_by = r.completed_by_pattern ? "pattern" : "exit";
+    if (status == StageStatus::kSucceeded)
+      a.completed_by = r.completed_by_pattern ? "pattern" : "exit";
     rec.items_done = r.items_done;
     rec.stdout_bytes += r.stdout_bytes;
     rec.stderr_bytes += r.stderr_bytes;
@@ -321,10 +326,11 @@ StageRecord Orchestrator::run_stage(const StageConfig& stage, const InputSnapsho
       break;
     }
     Millis delay = backoff_delay(stage.backoff, attempt);
-    s_.events.emit(stage.name, "retry",
-                   "retrying in " + format_duration(delay) + " after: " + what,
-                   {{"attempt", attempt}, {"next_attempt", attempt + 1},
-                    {"delay_ms", delay.count()}, {"reason", what}});
+    s_.events.emit(stage.name, "retry", "retrying in " + format_duration(delay) + " after: " + what,
+                   {{"attempt", attempt},
+                    {"next_attempt", attempt + 1},
+                    {"delay_ms", delay.count()},
+                    {"reason", what}});
     spdlog::warn("{}: retrying in {} (attempt {} of {})", stage.name, format_duration(delay),
                  attempt + 1, max_attempts);
     if (!s_.clock.sleep_for(delay)) {

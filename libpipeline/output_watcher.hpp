@@ -61,8 +61,8 @@ class OutputWatcher {
   bool log_ok_ = false;
   LinePatterns& patterns_;
   std::uint64_t bytes_ = 0;
-  std::string line_;       ///< the current line, at most kLineCap bytes
-  bool line_open_ = false;  ///< bytes were seen since the last newline
+  std::string line_;               ///< the current line, at most kLineCap bytes
+  bool line_open_ = false;         ///< bytes were seen since the last newline
   std::vector<std::string> ring_;  ///< raw lines; buffers are reused, so no allocation per line
   std::size_t ring_next_ = 0;
   std::size_t ring_size_ = 0;

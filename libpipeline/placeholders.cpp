@@ -32,8 +32,9 @@ Template::Template(std::string text, SourceMark mark) : source_(std::move(text))
       continue;
     }
     if (i + 1 >= s.size() || s[i + 1] != '{') {
-      fail_at(mark_, "a '$' must start a placeholder '${...}' (write '$$' for a literal '$') in \"" +
-                         s + "\"");
+      fail_at(mark_,
+              "a '$' must start a placeholder '${...}' (write '$$' for a literal '$') in \"" + s +
+                  "\"");
     }
     std::size_t close = s.find('}', i + 2);
     if (close == std::string::npos) fail_at(mark_, "unclosed '${' in \"" + s + "\"");
@@ -57,7 +58,9 @@ bool Template::is_exactly(std::string_view name) const {
 }
 
 void Template::check(PlaceholderScope scope, const std::vector<std::string>& path_names) const {
-  auto at_least = [&](PlaceholderScope s) { return static_cast<int>(scope) >= static_cast<int>(s); };
+  auto at_least = [&](PlaceholderScope s) {
+    return static_cast<int>(scope) >= static_cast<int>(s);
+  };
   for (const Part& p : parts_) {
     if (!p.placeholder) continue;
     const std::string& n = p.text;
@@ -79,8 +82,8 @@ void Template::check(PlaceholderScope scope, const std::vector<std::string>& pat
     if (starts_with(n, "paths.")) {
       std::string name = n.substr(6);
       if (std::find(path_names.begin(), path_names.end(), name) == path_names.end()) {
-        fail_at(mark_, "unknown placeholder " + shown + ": no path named '" + name +
-                           "' under paths");
+        fail_at(mark_,
+                "unknown placeholder " + shown + ": no path named '" + name + "' under paths");
       }
       if (!at_least(PlaceholderScope::kRun)) fail_at(mark_, shown + " cannot be used here");
       continue;
@@ -97,18 +100,21 @@ void Template::check(PlaceholderScope scope, const std::vector<std::string>& pat
     }
     if (n == "inputs") {
       if (scope != PlaceholderScope::kCommand) {
-        fail_at(mark_, "${inputs} can only be used in a stage's command (use ${inputs_file} "
-                       "or ${inputs_count} here)");
+        fail_at(mark_,
+                "${inputs} can only be used in a stage's command (use ${inputs_file} "
+                "or ${inputs_count} here)");
       }
       if (!is_exactly("inputs")) {
-        fail_at(mark_, "${inputs} must be a whole command element (it becomes one element "
-                       "per file); use ${inputs_file} inside a longer string");
+        fail_at(mark_,
+                "${inputs} must be a whole command element (it becomes one element "
+                "per file); use ${inputs_file} inside a longer string");
       }
       continue;
     }
     if (starts_with(n, "batch.")) {
-      fail_at(mark_, shown + " is only known in batch mode, which this version does not "
-                            "support yet");
+      fail_at(mark_, shown +
+                         " is only known in batch mode, which this version does not "
+                         "support yet");
     }
     fail_at(mark_, "unknown placeholder " + shown);
   }

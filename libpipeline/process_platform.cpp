@@ -28,8 +28,8 @@ bp::error_code StageLaunch::on_setup(bp::posix::default_launcher& launcher,
 }
 
 // Runs in the child between fork and exec: only async-signal-safe calls.
-bp::error_code StageLaunch::on_exec_setup(bp::posix::default_launcher&,
-                                          const bp::filesystem::path&, const char* const*) {
+bp::error_code StageLaunch::on_exec_setup(bp::posix::default_launcher&, const bp::filesystem::path&,
+                                          const char* const*) {
   if (::setpgid(0, 0) != 0) return {errno, bp::system_category()};
   // Boost 1.81 closes the wrong descriptor range; make sure nothing of ours leaks into stages.
   if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
@@ -59,11 +59,13 @@ bool stage_alive(std::int64_t group) {
   return ::kill(-static_cast<pid_t>(group), 0) == 0 || errno == EPERM;
 }
 
-std::int64_t stage_group(const bp::process& p) { return p.id(); }
+std::int64_t stage_group(const bp::process& p) {
+  return p.id();
+}
 
-std::optional<std::filesystem::path> find_program(
-    const std::string& name, const std::map<std::string, std::string>& env,
-    const std::filesystem::path& cwd) {
+std::optional<std::filesystem::path> find_program(const std::string& name,
+                                                  const std::map<std::string, std::string>& env,
+                                                  const std::filesystem::path& cwd) {
   namespace fs = std::filesystem;
   auto executable = [](const fs::path& p) {
     std::error_code ec;

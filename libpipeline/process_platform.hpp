@@ -27,8 +27,8 @@ class StageLaunch {
 #else
   bp::error_code on_setup(bp::posix::default_launcher& launcher, const bp::filesystem::path&,
                           const char* const*);
-  bp::error_code on_exec_setup(bp::posix::default_launcher& launcher,
-                               const bp::filesystem::path&, const char* const*);
+  bp::error_code on_exec_setup(bp::posix::default_launcher& launcher, const bp::filesystem::path&,
+                               const char* const*);
 #endif
 
  private:

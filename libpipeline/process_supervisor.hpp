@@ -41,8 +41,8 @@ struct ProcessResult {
   bool timed_out = false;
   bool hung = false;
   bool completed_by_pattern = false;
-  bool terminated = false;  ///< we sent it (or what it left behind) a termination signal
-  bool aborted = false;     ///< stopped because the runner was asked to stop
+  bool terminated = false;      ///< we sent it (or what it left behind) a termination signal
+  bool aborted = false;         ///< stopped because the runner was asked to stop
   bool left_processes = false;  ///< processes of it outlived its main process and were killed
   bool output_cut = false;      ///< the drain after exit ended before the pipes closed
   Millis duration{0};

@@ -68,8 +68,8 @@ class NativeAppendFile final : public AppendFile {
   explicit NativeAppendFile(const fs::path& p) : path_(p) {
     h_ = CreateFileW(p.c_str(), FILE_APPEND_DATA, FILE_SHARE_READ, nullptr, OPEN_ALWAYS,
                      FILE_ATTRIBUTE_NORMAL, nullptr);
-    if (h_ == INVALID_HANDLE_VALUE) fail("open", p, std::error_code(GetLastError(),
-                                                                     std::system_category()));
+    if (h_ == INVALID_HANDLE_VALUE)
+      fail("open", p, std::error_code(GetLastError(), std::system_category()));
   }
   ~NativeAppendFile() override { CloseHandle(h_); }
   bool append(std::string_view data) override {

@@ -206,8 +206,7 @@ class Supervision {
     result_.stderr_tail = err_.tail();
     result_.items_done = patterns_.items_done();
     for (const auto* w : {&out_, &err_}) {
-      result_.warnings.insert(result_.warnings.end(), w->warnings().begin(),
-                              w->warnings().end());
+      result_.warnings.insert(result_.warnings.end(), w->warnings().begin(), w->warnings().end());
     }
     return std::move(result_);
   }

@@ -5,7 +5,9 @@ namespace {
 
 using nlohmann::json;
 
-json optional_int(const std::optional<int>& v) { return v ? json(*v) : json(nullptr); }
+json optional_int(const std::optional<int>& v) {
+  return v ? json(*v) : json(nullptr);
+}
 
 json attempt_json(const AttemptRecord& a) {
   return {

@@ -59,13 +59,14 @@ int print_plan(Platform& platform, const Config& config, const std::vector<std::
   // The plan's services are never asked to run or record anything.
   EventLogger no_events(platform.files, platform.clock, fs::path(), "", {});
   DataLifecycle no_lifecycle(config, platform.files, no_events);
-  Orchestrator orchestrator({config, platform.files, platform.clock, platform.supervisor,
-                             no_events, no_lifecycle, platform.environment,
-                             platform.stop_requested});
+  Orchestrator orchestrator({config, platform.files, platform.clock, platform.supervisor, no_events,
+                             no_lifecycle, platform.environment, platform.stop_requested});
   auto records = orchestrator.plan({stages}, make_run_id(now), now);
   if (as_json) {
-    json out = {{"pipeline", config.pipeline}, {"config", config.file.string()},
-                {"root", config.root.string()}, {"stages", json::array()}};
+    json out = {{"pipeline", config.pipeline},
+                {"config", config.file.string()},
+                {"root", config.root.string()},
+                {"stages", json::array()}};
     for (const auto& r : records) {
       out["stages"].push_back({{"name", r.name},
                                {"run", r.decision.run},
@@ -143,8 +144,8 @@ int run_pipeline(Platform& platform, const Config& config, const RunRequest& req
       warn(report.errors.back());
     }
   }
-  open_run_log(config.logs / ("pipeline_" + file_stamp(report.started_at) + "_" +
-                              report.run_id + ".log"));
+  open_run_log(config.logs /
+               ("pipeline_" + file_stamp(report.started_at) + "_" + report.run_id + ".log"));
   spdlog::info("run {} of {} started (config {})", report.run_id, config.pipeline,
                config.file.string());
 

@@ -22,7 +22,9 @@ constexpr Millis kPoll{100};
 
 FileRunLock::FileRunLock(std::filesystem::path path) : path_(std::move(path)) {}
 
-FileRunLock::~FileRunLock() { release(); }
+FileRunLock::~FileRunLock() {
+  release();
+}
 
 std::string FileRunLock::holder() const {
   std::ifstream in(path_, std::ios::binary);
@@ -57,9 +59,9 @@ bool FileRunLock::acquire(Millis wait, Clock& clock, const std::string& owner) {
 
 bool FileRunLock::try_lock() {
   if (handle_ == -1) {
-    HANDLE h = CreateFileW(path_.c_str(), GENERIC_READ | GENERIC_WRITE,
-                           FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr, OPEN_ALWAYS,
-                           FILE_ATTRIBUTE_NORMAL, nullptr);
+    HANDLE h =
+        CreateFileW(path_.c_str(), GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE,
+                    nullptr, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
     if (h == INVALID_HANDLE_VALUE) {
       throw Error(exit_code::kInternal, "cannot open lock file " + path_.string());
     }

@@ -6,24 +6,36 @@ namespace pipeline {
 
 std::string_view to_string(StageStatus s) {
   switch (s) {
-    case StageStatus::kSucceeded: return "succeeded";
-    case StageStatus::kFailed: return "failed";
-    case StageStatus::kTimedOut: return "timed_out";
-    case StageStatus::kHung: return "hung";
-    case StageStatus::kSkipped: return "skipped";
-    case StageStatus::kNotStarted: return "not_started";
+    case StageStatus::kSucceeded:
+      return "succeeded";
+    case StageStatus::kFailed:
+      return "failed";
+    case StageStatus::kTimedOut:
+      return "timed_out";
+    case StageStatus::kHung:
+      return "hung";
+    case StageStatus::kSkipped:
+      return "skipped";
+    case StageStatus::kNotStarted:
+      return "not_started";
   }
   return "unknown";
 }
 
 std::string_view to_string(RunStatus s) {
   switch (s) {
-    case RunStatus::kSuccess: return "success";
-    case RunStatus::kPartial: return "partial";
-    case RunStatus::kFailure: return "failure";
-    case RunStatus::kIdle: return "idle";
-    case RunStatus::kAborted: return "aborted";
-    case RunStatus::kError: return "error";
+    case RunStatus::kSuccess:
+      return "success";
+    case RunStatus::kPartial:
+      return "partial";
+    case RunStatus::kFailure:
+      return "failure";
+    case RunStatus::kIdle:
+      return "idle";
+    case RunStatus::kAborted:
+      return "aborted";
+    case RunStatus::kError:
+      return "error";
   }
   return "unknown";
 }
@@ -52,11 +64,16 @@ RunStatus status_from_stages(const std::vector<StageRecord>& stages) {
 int exit_code_for(RunStatus status, int aborted_exit) {
   switch (status) {
     case RunStatus::kSuccess:
-    case RunStatus::kIdle: return exit_code::kSuccess;
-    case RunStatus::kPartial: return exit_code::kPartial;
-    case RunStatus::kFailure: return exit_code::kFailure;
-    case RunStatus::kAborted: return aborted_exit;
-    case RunStatus::kError: return exit_code::kInternal;
+    case RunStatus::kIdle:
+      return exit_code::kSuccess;
+    case RunStatus::kPartial:
+      return exit_code::kPartial;
+    case RunStatus::kFailure:
+      return exit_code::kFailure;
+    case RunStatus::kAborted:
+      return aborted_exit;
+    case RunStatus::kError:
+      return exit_code::kInternal;
   }
   return exit_code::kInternal;
 }

@@ -80,10 +80,18 @@ DecisionResult decide_stage(const StageConfig& stage, const DecisionInputs& in) 
   }
   for (const auto& name : when.after) {
     switch (in.earlier(name)) {
-      case EarlierStage::kSucceeded: held.push_back(name + " succeeded"); break;
-      case EarlierStage::kPlanned: held.push_back("if " + name + " succeeds"); break;
-      case EarlierStage::kNotRun: failed.push_back(name + " did not run in this run"); break;
-      case EarlierStage::kDidNotSucceed: failed.push_back(name + " did not succeed"); break;
+      case EarlierStage::kSucceeded:
+        held.push_back(name + " succeeded");
+        break;
+      case EarlierStage::kPlanned:
+        held.push_back("if " + name + " succeeds");
+        break;
+      case EarlierStage::kNotRun:
+        failed.push_back(name + " did not run in this run");
+        break;
+      case EarlierStage::kDidNotSucceed:
+        failed.push_back(name + " did not succeed");
+        break;
     }
   }
   out.decision.run = failed.empty();

@@ -40,7 +40,9 @@ void install_stop_handlers() {
 #endif
 }
 
-const volatile int* stop_flag() { return reinterpret_cast<const volatile int*>(&g_stop); }
+const volatile int* stop_flag() {
+  return reinterpret_cast<const volatile int*>(&g_stop);
+}
 
 std::optional<int> stop_exit_code() {
   int sig = g_stop;

@@ -1,7 +1,7 @@
 #include "time_format.hpp"
 
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 
 namespace pipeline {
 namespace {
@@ -87,6 +87,8 @@ int local_day_of_month(TimePoint t) {
   return to_local_tm(std::chrono::system_clock::to_time_t(t)).tm_mday;
 }
 
-std::string file_stamp(TimePoint t) { return format_local(t, "%Y%m%d_%H%M%S"); }
+std::string file_stamp(TimePoint t) {
+  return format_local(t, "%Y%m%d_%H%M%S");
+}
 
 }  // namespace pipeline

@@ -34,8 +34,8 @@ int analyze(int argc, char** argv) {
       Day d{std::string(f[0]), parse_number(f[2], file, line, "high"),
             parse_number(f[3], file, line, "low"), parse_number(f[4], file, line, "close")};
       if (d.low > d.high) {
-        throw StageError{kDataError, file.string() + ":" + std::to_string(line) +
-                                         ": low is above high"};
+        throw StageError{kDataError,
+                         file.string() + ":" + std::to_string(line) + ": low is above high"};
       }
       if (!days.empty() && d.date <= days.back().date) {
         throw StageError{kDataError, file.string() + ":" + std::to_string(line) +
@@ -68,4 +68,6 @@ int analyze(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) { return stage::run_stage("analyze", analyze, argc, argv); }
+int main(int argc, char** argv) {
+  return stage::run_stage("analyze", analyze, argc, argv);
+}

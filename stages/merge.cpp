@@ -44,4 +44,6 @@ int merge(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) { return stage::run_stage("merge", merge, argc, argv); }
+int main(int argc, char** argv) {
+  return stage::run_stage("merge", merge, argc, argv);
+}

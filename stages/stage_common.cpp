@@ -68,8 +68,8 @@ double parse_number(std::string_view text, const fs::path& file, std::size_t lin
   char* end = nullptr;
   double v = s.empty() ? NAN : std::strtod(s.c_str(), &end);
   if (s.empty() || *end != '\0' || !std::isfinite(v)) {
-    throw StageError{kDataError, file.string() + ":" + std::to_string(line) + ": " + field +
-                                     " '" + s + "' is not a number"};
+    throw StageError{kDataError, file.string() + ":" + std::to_string(line) + ": " + field + " '" +
+                                     s + "' is not a number"};
   }
   return v;
 }

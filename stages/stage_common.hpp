@@ -13,7 +13,7 @@ namespace stage {
 
 namespace fs = std::filesystem;
 
-inline constexpr int kUsage = 64;     // EX_USAGE
+inline constexpr int kUsage = 64;      // EX_USAGE
 inline constexpr int kDataError = 65;  // EX_DATAERR
 inline constexpr int kIoError = 74;    // EX_IOERR
 
@@ -68,9 +68,8 @@ void stage::read_csv(const fs::path& file, std::string_view header, Row row) {
     pos = end + 1;
     if (line_no == 1) {
       if (line != header) {
-        throw StageError{kDataError, file.string() + ":1: expected header '" +
-                                         std::string(header) + "', found '" +
-                                         std::string(line) + "'"};
+        throw StageError{kDataError, file.string() + ":1: expected header '" + std::string(header) +
+                                         "', found '" + std::string(line) + "'"};
       }
       continue;
     }

@@ -32,8 +32,9 @@ std::string instrument_of(const fs::path& file) {
     ok = ok && std::isalnum(static_cast<unsigned char>(c));
   }
   if (!ok) {
-    throw StageError{kDataError, file.string() + ": cannot tell the instrument from the file "
-                                                 "name (want NAME.csv or NAME_anything.csv)"};
+    throw StageError{kDataError, file.string() +
+                                     ": cannot tell the instrument from the file "
+                                     "name (want NAME.csv or NAME_anything.csv)"};
   }
   return name;
 }
@@ -50,7 +51,8 @@ std::string date_of(std::string_view ts, const fs::path& file, std::size_t line)
             digits(8, 2) && ts[10] == 'T' && digits(11, 2) && ts[13] == ':' && digits(14, 2) &&
             ts[16] == ':' && digits(17, 2) && ts[19] == 'Z';
   if (ok) {
-    int month = std::stoi(std::string(ts.substr(5, 2))), day = std::stoi(std::string(ts.substr(8, 2)));
+    int month = std::stoi(std::string(ts.substr(5, 2))),
+        day = std::stoi(std::string(ts.substr(8, 2)));
     ok = month >= 1 && month <= 12 && day >= 1 && day <= 31;
   }
   if (!ok) {
@@ -63,15 +65,17 @@ std::string date_of(std::string_view ts, const fs::path& file, std::size_t line)
 void add_ticks(const fs::path& file, Bars& bars) {
   read_csv(file, "timestamp,price,volume", [&](const auto& f, std::size_t line) {
     if (f.size() != 3) {
-      throw StageError{kDataError, file.string() + ":" + std::to_string(line) + ": expected 3 "
-                                   "fields, found " + std::to_string(f.size())};
+      throw StageError{kDataError, file.string() + ":" + std::to_string(line) +
+                                       ": expected 3 "
+                                       "fields, found " +
+                                       std::to_string(f.size())};
     }
     std::string date = date_of(f[0], file, line);
     double price = parse_number(f[1], file, line, "price");
     double volume = parse_number(f[2], file, line, "volume");
     if (price <= 0) {
-      throw StageError{kDataError, file.string() + ":" + std::to_string(line) +
-                                       ": price must be positive"};
+      throw StageError{kDataError,
+                       file.string() + ":" + std::to_string(line) + ": price must be positive"};
     }
     if (volume < 0 || volume != static_cast<double>(static_cast<long long>(volume))) {
       throw StageError{kDataError, file.string() + ":" + std::to_string(line) +
@@ -95,8 +99,8 @@ void read_existing(const fs::path& file, Bars& bars) {
   if (!fs::exists(file)) return;
   read_csv(file, "date,open,high,low,close,volume,ticks", [&](const auto& f, std::size_t line) {
     if (f.size() != 7) {
-      throw StageError{kDataError, file.string() + ":" + std::to_string(line) +
-                                       ": expected 7 fields"};
+      throw StageError{kDataError,
+                       file.string() + ":" + std::to_string(line) + ": expected 7 fields"};
     }
     Bar b;
     b.open = parse_number(f[1], file, line, "open");
@@ -143,4 +147,6 @@ int translate(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) { return stage::run_stage("translate_raw", translate, argc, argv); }
+int main(int argc, char** argv) {
+  return stage::run_stage("translate_raw", translate, argc, argv);
+}

@@ -7,9 +7,13 @@ using namespace pipeline;
 
 namespace {
 
-std::optional<std::string> no_env(const std::string&) { return std::nullopt; }
+std::optional<std::string> no_env(const std::string&) {
+  return std::nullopt;
+}
 
-Config parse(const std::string& text) { return parse_config(text, "/etc/p/pipeline.yaml", no_env); }
+Config parse(const std::string& text) {
+  return parse_config(text, "/etc/p/pipeline.yaml", no_env);
+}
 
 std::string error_of(const std::string& text) {
   try {
@@ -96,7 +100,7 @@ TEST_CASE("config errors name file - line and column", "[config]") {
              Catch::StartsWith("/etc/p/pipeline.yaml:5:14: stage 'a': command must be a list"));
   CHECK(error_of(kHead + "stages:\n  - name: a\n    command: [\"${nope}\"]\n") ==
         "/etc/p/pipeline.yaml:5:15: unknown placeholder ${nope}");
-  CHECK(error_of(kHead + "stages: [\n") .find("/etc/p/pipeline.yaml:4:1: ") == 0);
+  CHECK(error_of(kHead + "stages: [\n").find("/etc/p/pipeline.yaml:4:1: ") == 0);
   CHECK(error_of(kHead + "stagse: []\n") ==
         "/etc/p/pipeline.yaml:3:1: unknown key 'stagse' in the config; did you mean 'stages'?");
 }
@@ -143,8 +147,8 @@ TEST_CASE("config validation refuses what it cannot run", "[config]") {
 }
 
 TEST_CASE("lifecycle rules are checked against the stages", "[config]") {
-  std::string base = kHead +
-                     "stages:\n  - name: a\n    command: [x]\n    when: {files: \"*.csv\"}\n";
+  std::string base =
+      kHead + "stages:\n  - name: a\n    command: [x]\n    when: {files: \"*.csv\"}\n";
   CHECK(error_of(base + "lifecycle:\n  - move: a.inputs\n").find("needs 'to'") !=
         std::string::npos);
   CHECK(error_of(base + "lifecycle:\n  - delete: b.inputs\n").find("unknown stage 'b'") !=
@@ -162,8 +166,9 @@ TEST_CASE("root and paths may use the runner's environment", "[config]") {
     if (n == "DATA") return "/srv/data";
     return std::nullopt;
   };
-  Config c = parse_config(kHead + "root: ${env.DATA}\npaths: {raw: \"${root}/raw/\"}\n"
-                                  "stages:\n  - name: a\n    command: [x]\n",
+  Config c = parse_config(kHead +
+                              "root: ${env.DATA}\npaths: {raw: \"${root}/raw/\"}\n"
+                              "stages:\n  - name: a\n    command: [x]\n",
                           "/etc/p.yaml", env);
   CHECK(c.root == fs::path("/srv/data"));
   CHECK(c.paths[0].second == fs::path("/srv/data/raw"));

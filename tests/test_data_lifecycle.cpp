@@ -7,25 +7,19 @@ using pipeline::testing::FakeSupervisor;
 using pipeline::testing::PipelineHarness;
 
 namespace {
-const std::string kYaml = R"(paths: {raw: raw, archive: archive}
+const std::string kStages = R"(paths: {raw: raw, archive: archive}
 stages:
   - name: t
     command: [translate]
     when: {files: "${paths.raw}/*.csv"}
   - name: m
     command: [merge]
-lifecycle:
+)";
+const std::string kYaml = kStages + R"(lifecycle:
   - delete: t.inputs
     when_succeeded: [t]
 )";
-const std::string kMoveYaml = R"(paths: {raw: raw, archive: archive}
-stages:
-  - name: t
-    command: [translate]
-    when: {files: "${paths.raw}/*.csv"}
-  - name: m
-    command: [merge]
-lifecycle:
+const std::string kMoveYaml = kStages + R"(lifecycle:
   - move: t.inputs
     to: "${paths.archive}/${run_id}"
     when_succeeded: [t, m]

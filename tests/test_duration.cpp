@@ -15,8 +15,8 @@ TEST_CASE("durations need a unit and combine", "[duration]") {
 }
 
 TEST_CASE("malformed durations are refused", "[duration]") {
-  for (const char* bad : {"", "30", "s", "1.5s", "-1s", "1 s", "1x", "1hm", "10sec", "m5",
-                          "99999999999999999999s"}) {
+  for (const char* bad :
+       {"", "30", "s", "1.5s", "-1s", "1 s", "1x", "1hm", "10sec", "m5", "99999999999999999999s"}) {
     INFO(bad);
     CHECK_FALSE(parse_duration(bad).has_value());
   }

@@ -159,8 +159,9 @@ TEST_CASE("e2e: the default pipeline on the sample data - then an idle run", "[e
 TEST_CASE("e2e: bad data fails the stage - keeps its inputs - and shows why", "[e2e]") {
   Project p;
   p.default_pipeline();
-  write_file(p.dir / "data" / "raw" / "BAD_1.csv", "timestamp,price,volume\n"
-                                                   "2025-01-06T09:30:00Z,abc,100\n");
+  write_file(p.dir / "data" / "raw" / "BAD_1.csv",
+             "timestamp,price,volume\n"
+             "2025-01-06T09:30:00Z,abc,100\n");
   auto r = p.run("--run-once -q");
   CHECK(r.exit_code == 2);  // translator failed, nothing else could run on its output
   json report = p.latest_report();
@@ -273,8 +274,7 @@ TEST_CASE("e2e: SIGTERM to the runner stops the stage and ends the run aborted",
   REQUIRE(pid >= 0);
   if (pid == 0) {
     ::chdir("/");
-    const char* argv[] = {PIPELINE_RUNNER_PATH, "--run-once", "-q", "-c",
-                          nullptr, nullptr};
+    const char* argv[] = {PIPELINE_RUNNER_PATH, "--run-once", "-q", "-c", nullptr, nullptr};
     std::string cfg = p.config_path().string();
     argv[4] = cfg.c_str();
     char* envp[] = {nullptr};

@@ -53,9 +53,9 @@ TEST_CASE("stages run in order and each sees what earlier stages produced", "[or
   };
   auto report = h.run();
   REQUIRE(h.supervisor.specs.size() == 3);
-  CHECK(h.supervisor.specs[0].argv ==
-        std::vector<std::string>{"translate", "--out", "/r/processed", "/r/raw/EUR.csv",
-                                 "/r/raw/USD 2.csv"});
+  CHECK(h.supervisor.specs[0].argv == std::vector<std::string>{"translate", "--out", "/r/processed",
+                                                               "/r/raw/EUR.csv",
+                                                               "/r/raw/USD 2.csv"});
   const auto& analyze = h.supervisor.specs[1];
   CHECK(analyze.argv[1] == "/r/logs/stages/" + report.run_id + "/analyzer.inputs");
   CHECK(analyze.argv[2] == "1");
@@ -93,7 +93,8 @@ TEST_CASE("the stage's process gets its environment - cwd - logs and limits", "[
   CHECK(spec.grace == Millis(3000));
   CHECK(spec.completion == std::optional<std::string>("^OK$"));
   CHECK(spec.stdout_log == fs::path("/r/logs/stages/" + report.run_id + "/s.stdout.log"));
-  CHECK(report.stages[0].attempts[0].stdout_log == "logs/stages/" + report.run_id + "/s.stdout.log");
+  CHECK(report.stages[0].attempts[0].stdout_log ==
+        "logs/stages/" + report.run_id + "/s.stdout.log");
 }
 
 TEST_CASE("only the stages named by --stage run", "[orchestrator]") {

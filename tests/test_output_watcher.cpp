@@ -47,7 +47,8 @@ TEST_CASE("a line longer than the cap is cut in the tail and still matched", "[w
   LinePatterns patterns("^DONE", std::nullopt, {});
   OutputWatcher w(dir / "out.log", patterns);
   std::string huge = "DONE" + std::string(3 * OutputWatcher::kLineCap, 'x');
-  for (std::size_t i = 0; i < huge.size(); i += 1000) w.feed(std::string_view(huge).substr(i, 1000));
+  for (std::size_t i = 0; i < huge.size(); i += 1000)
+    w.feed(std::string_view(huge).substr(i, 1000));
   w.feed("\n");
   w.finish();
   CHECK(patterns.completed());
@@ -72,8 +73,7 @@ TEST_CASE("progress counts distinct items across both streams", "[watcher]") {
   CHECK_FALSE(patterns.completed());
 }
 
-TEST_CASE("a log that cannot be opened is a warning and the stream is still watched",
-          "[watcher]") {
+TEST_CASE("a log that cannot be opened is a warning and the stream is still watched", "[watcher]") {
   TempDir dir;
   LinePatterns patterns("^ok$", std::nullopt, {});
   OutputWatcher w(dir / "missing-folder" / "out.log", patterns);

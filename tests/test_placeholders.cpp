@@ -49,14 +49,12 @@ TEST_CASE("${inputs} as a whole element becomes one element per file", "[placeho
   CHECK(none_argv.empty());
 }
 
-TEST_CASE("unknown or misplaced placeholders are config errors with a position",
-          "[placeholders]") {
+TEST_CASE("unknown or misplaced placeholders are config errors with a position", "[placeholders]") {
   using S = PlaceholderScope;
   CHECK(check_error("${nope}", S::kCommand) == "p.yaml:7:12: unknown placeholder ${nope}");
   CHECK(check_error("${paths.nope}", S::kCommand).find("no path named 'nope'") !=
         std::string::npos);
-  CHECK(check_error("x${inputs}", S::kCommand).find("whole command element") !=
-        std::string::npos);
+  CHECK(check_error("x${inputs}", S::kCommand).find("whole command element") != std::string::npos);
   CHECK(check_error("${inputs}", S::kRun).find("only be used in a stage's command") !=
         std::string::npos);
   CHECK(check_error("${stage}", S::kRun).find("only known inside a stage") != std::string::npos);

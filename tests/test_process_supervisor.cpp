@@ -231,7 +231,8 @@ TEST_CASE("the child gets null stdin - its cwd - exactly its environment - no st
   auto res = r.go();
   ::close(leaked);
   CHECK(res.exit_code == 0);
-  CHECK(r.out() == "stdin: 0 bytes\n" + r.dir.path().string() + "\nONLY=this\nHOME unset\nfds: 0\n");
+  CHECK(r.out() ==
+        "stdin: 0 bytes\n" + r.dir.path().string() + "\nONLY=this\nHOME unset\nfds: 0\n");
 }
 
 TEST_CASE("a program that cannot start is a result - not an exception", "[supervisor]") {

@@ -10,7 +10,7 @@ TEST_CASE("run ids are UUIDv7 and sort by start time", "[run_id]") {
   std::string a = make_run_id(t0);
   std::string b = make_run_id(t0 + std::chrono::milliseconds(1));
   CHECK(is_run_id(a));
-  CHECK(a[14] == '7');                                  // version
+  CHECK(a[14] == '7');                                          // version
   CHECK(std::string("89ab").find(a[19]) != std::string::npos);  // variant
   CHECK(a < b);
   CHECK(a.substr(0, 13) == "018bcfe5-6800");  // 48-bit milliseconds up front

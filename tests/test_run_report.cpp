@@ -24,8 +24,7 @@ TEST_CASE("run status follows the stages that ran", "[status]") {
   CHECK(status_from_stages(stages({S::kSucceeded, S::kSkipped})) == RunStatus::kSuccess);
   CHECK(status_from_stages(stages({S::kSucceeded, S::kFailed})) == RunStatus::kPartial);
   CHECK(status_from_stages(stages({S::kSucceeded, S::kHung})) == RunStatus::kPartial);
-  CHECK(status_from_stages(stages({S::kFailed, S::kTimedOut, S::kSkipped})) ==
-        RunStatus::kFailure);
+  CHECK(status_from_stages(stages({S::kFailed, S::kTimedOut, S::kSkipped})) == RunStatus::kFailure);
   CHECK(status_from_stages(stages({S::kNotStarted})) == RunStatus::kIdle);
 }
 

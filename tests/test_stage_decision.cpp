@@ -13,7 +13,8 @@ struct DecisionFixture {
   explicit DecisionFixture(const std::string& when_yaml)
       : config(parse_config("version: 1\npipeline: t\nroot: /r\npaths: {raw: raw, ref: ref}\n"
                             "stages:\n  - name: a\n    command: [x]\n  - name: b\n"
-                            "    command: [x]\n" + when_yaml,
+                            "    command: [x]\n" +
+                                when_yaml,
                             "/r/p.yaml", [](const std::string&) { return std::nullopt; })) {
     values.scalars = {{"root", "/r"}, {"paths.raw", "/r/raw"}, {"paths.ref", "/r/ref"}};
     values.run_start = now;
@@ -30,7 +31,9 @@ struct DecisionFixture {
   TimePoint now = std::chrono::system_clock::now();
 };
 
-int today() { return local_day_of_month(std::chrono::system_clock::now()); }
+int today() {
+  return local_day_of_month(std::chrono::system_clock::now());
+}
 
 }  // namespace
 
@@ -84,8 +87,8 @@ TEST_CASE("days_of_month: runs only on listed days (local time)", "[decision]") 
   DecisionFixture no("    when: {days_of_month: [" + std::to_string(other) + "]}\n");
   auto r = no.decide();
   CHECK_FALSE(r.decision.run);
-  CHECK(r.decision.reason == "today is day " + std::to_string(d) + ", not in [" +
-                                 std::to_string(other) + "]");
+  CHECK(r.decision.reason ==
+        "today is day " + std::to_string(d) + ", not in [" + std::to_string(other) + "]");
 }
 
 TEST_CASE("after: only when the earlier stage succeeded in this run", "[decision]") {

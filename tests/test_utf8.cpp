@@ -11,10 +11,11 @@ TEST_CASE("valid UTF-8 passes through unchanged", "[utf8]") {
 
 TEST_CASE("invalid bytes become U+FFFD", "[utf8]") {
   const std::string r = "\xEF\xBF\xBD";
-  CHECK(sanitize_utf8("a\xFF" "b") == "a" + r + "b");
-  CHECK(sanitize_utf8("\xC3\x28") == r + "(");                   // bad continuation
-  CHECK(sanitize_utf8("\xE2\x82") == r);                          // truncated at the end
-  CHECK(sanitize_utf8("\xC0\xAF") == r + r);                      // overlong
-  CHECK(sanitize_utf8("\xED\xA0\x80") == r + r + r);              // surrogate
+  CHECK(sanitize_utf8("a\xFF"
+                      "b") == "a" + r + "b");
+  CHECK(sanitize_utf8("\xC3\x28") == r + "(");                           // bad continuation
+  CHECK(sanitize_utf8("\xE2\x82") == r);                                 // truncated at the end
+  CHECK(sanitize_utf8("\xC0\xAF") == r + r);                             // overlong
+  CHECK(sanitize_utf8("\xED\xA0\x80") == r + r + r);                     // surrogate
   CHECK(sanitize_utf8(std::string("\0x", 2)) == std::string("\0x", 2));  // NUL is valid
 }

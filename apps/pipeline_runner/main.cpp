@@ -1,3 +1,5 @@
 #include "composition_root.hpp"
 
-int main(int argc, char** argv) { return pipeline_app::run(argc, argv); }
+int main(int argc, char** argv) {
+  return pipeline_app::run(argc, argv);
+}

@@ -9,8 +9,7 @@ namespace pipeline::testing {
 
 class FakeClock final : public Clock {
  public:
-  explicit FakeClock(TimePoint start = TimePoint(std::chrono::hours(24 * 20000)))
-      : now_(start) {}
+  explicit FakeClock(TimePoint start = TimePoint(std::chrono::hours(24 * 20000))) : now_(start) {}
   TimePoint now() const override { return now_; }
   bool sleep_for(Millis d) override {
     sleeps.push_back(d);

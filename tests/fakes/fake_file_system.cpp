@@ -96,8 +96,8 @@ void FakeFileSystem::move(const fs::path& from, const fs::path& to) {
   if (auto it = failures_.find(f); it != failures_.end()) {
     throw FileError("cannot move " + from.string() + ": " + it->second);
   }
-  if (files_.count(t)) throw FileError("cannot move " + from.string() + " to " + to.string() +
-                                       ": File exists");
+  if (files_.count(t))
+    throw FileError("cannot move " + from.string() + " to " + to.string() + ": File exists");
   auto node = files_.extract(f);
   if (node.empty()) throw FileError("cannot move " + from.string() + ": No such file");
   node.key() = t;

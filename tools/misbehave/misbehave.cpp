@@ -47,9 +47,13 @@ void write_all(int fd, const char* data, std::size_t n) {
   }
 }
 
-void write_str(int fd, const std::string& s) { write_all(fd, s.data(), s.size()); }
+void write_str(int fd, const std::string& s) {
+  write_all(fd, s.data(), s.size());
+}
 
-void sleep_ms(long ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+void sleep_ms(long ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
 
 std::string pidfile;
 
@@ -103,7 +107,8 @@ int main(int argc, char** argv) {
         auto start = std::chrono::steady_clock::now();
         for (long k = 0; k < n; ++k) {
           write_str(1, line);
-          std::this_thread::sleep_until(start + std::chrono::microseconds(1'000'000 * (k + 1) / rate));
+          std::this_thread::sleep_until(start +
+                                        std::chrono::microseconds(1'000'000 * (k + 1) / rate));
         }
       } else {
         std::string block;

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what pipeline_runner builds with, from Debian's packages. Idempotent: when every
+# package is already there it asks no network at all.
+set -euo pipefail
+packages=(cmake ninja-build g++ libboost1.81-dev libboost-filesystem1.81-dev libcli11-dev
+          libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev catch2)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

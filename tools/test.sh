@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Builds and runs the whole test suite twice: a release build (build-test/) and an ASan+UBSan
+# build (build-asan/), both with warnings as errors. The demo's build/ is left alone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/install-deps.sh
+jobs=$(nproc)
+cmake -S . -B build-test -G Ninja -DCMAKE_BUILD_TYPE=Release -DPIPELINE_WERROR=ON >/dev/null
+cmake --build build-test
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPIPELINE_SANITIZE=ON \
+  -DPIPELINE_WERROR=ON >/dev/null
+cmake --build build-asan
+echo "== sanitizer build (ASan + UBSan)"
+ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan -j "$jobs" --output-on-failure
+echo "== release build"
+ctest --test-dir build-test -j "$jobs" --output-on-failure
