@@ -79,6 +79,15 @@ std::string event_for(StageStatus s) {
   }
 }
 
+// The start event shows the command, but not 100,000 input paths: those are in .inputs.
+std::vector<std::string> shown_argv(const std::vector<std::string>& argv) {
+  constexpr std::size_t kShown = 64;
+  if (argv.size() <= kShown) return argv;
+  std::vector<std::string> out(argv.begin(), argv.begin() + kShown);
+  out.push_back("... (" + std::to_string(argv.size() - kShown) + " more)");
+  return out;
+}
+
 nlohmann::json optional_json(const std::optional<int>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
 }
@@ -277,7 +286,8 @@ StageRecord Orchestrator::run_stage(const StageConfig& stage, const InputSnapsho
     s_.events.emit(stage.name, "start",
                    "attempt " + std::to_string(attempt) + " of " + std::to_string(max_attempts),
                    {{"attempt", attempt},
-                    {"argv", spec.argv},
+                    {"argv", shown_argv(spec.argv)},
+                    {"argc", spec.argv.size()},
                     {"cwd", spec.cwd.string()},
                     {"inputs_count", inputs.files.size()}});
     ProcessResult r;

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <random>
 #include <system_error>
+#include <vector>
 
 #include "error.hpp"
 
@@ -258,7 +259,25 @@ void RealFileSystem::move(const fs::path& from, const fs::path& to) {
   }
   if (ec != std::errc::cross_device_link) fail("move " + from.string() + " to", to, ec);
   // Another device: the copy is complete and durable before the original goes.
-  fs::path tmp = write_synced_temp(to, read_file(from));
+  fs::path tmp = to.parent_path() / temp_name_for(to);
+  {
+    std::ifstream in(from, std::ios::binary);
+    if (!in) fail_errno("read", from);
+    NativeFile out;
+    if (!out.open_exclusive(tmp)) fail_errno("create", tmp);
+    std::vector<char> buf(1 << 20);
+    bool ok = true;
+    while (ok && in) {
+      in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+      ok = out.write_all(std::string_view(buf.data(), static_cast<std::size_t>(in.gcount())));
+    }
+    if (!ok || in.bad() || !out.sync()) {
+      int saved = errno;
+      std::error_code ignored;
+      fs::remove(tmp, ignored);
+      fail("copy " + from.string() + " to", tmp, std::error_code(saved, std::generic_category()));
+    }
+  }
   if (!replace_file(tmp, to)) fail_errno("move " + from.string() + " to", to);
   sync_directory(to.parent_path());
   remove(from);

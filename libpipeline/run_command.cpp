@@ -42,9 +42,8 @@ void close_run_log() {
 }
 
 // A one-line summary of who holds the lock, from the owner record in the lock file.
-std::string describe_holder(const std::string& text) {
-  json owner = json::parse(text, nullptr, false);
-  if (owner.is_discarded() || !owner.is_object()) return "owner unknown";
+std::string describe_holder(const json& owner) {
+  if (!owner.is_object()) return "owner unknown";
   return "run " + owner.value("run_id", std::string("?")) + ", pid " +
          std::to_string(owner.value("pid", 0)) + " on " + owner.value("host", std::string("?")) +
          ", since " + owner.value("started_at", std::string("?"));
@@ -114,15 +113,15 @@ int run_pipeline(Platform& platform, const Config& config, const RunRequest& req
                   {"started_at", format_rfc3339(report.started_at)},
                   {"stage_process_groups", json::array()}};
     if (!lock->acquire(config.lock_wait, platform.clock, dump_json(owner))) {
+      if (auto stopped = platform.stop_requested()) return *stopped;  // stopped while waiting
+      json holder = json::parse(lock->holder(), nullptr, false);
+      if (holder.is_discarded()) holder = nullptr;
       platform.err << "pipeline_runner: skipped: another run holds "
-                   << (config.state / "runner.lock").string() << " ("
-                   << describe_holder(lock->holder()) << ")\n";
+                   << (config.state / "runner.lock").string() << " (" << describe_holder(holder)
+                   << ")\n";
       EventLogger events(platform.files, platform.clock, events_path(config, report.run_id),
                          report.run_id, {});
-      events.emit("pipeline", "skipped", "another run holds the lock",
-                  {{"holder", json::parse(lock->holder(), nullptr, false).is_discarded()
-                                  ? json(nullptr)
-                                  : json::parse(lock->holder())}});
+      events.emit("pipeline", "skipped", "another run holds the lock", {{"holder", holder}});
       return exit_code::kLocked;
     }
   } catch (const FileError& e) {

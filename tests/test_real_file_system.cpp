@@ -43,3 +43,22 @@ TEST_CASE("appends are whole records - a full device is reported", "[fs]") {
   CHECK_FALSE(full->append("{}\n"));
   CHECK_THAT(full->error(), Catch::Contains("No space left"));
 }
+
+TEST_CASE("a move to another device copies completely - then removes the original", "[fs]") {
+  TempDir dir;
+  RealFileSystem files;
+  const fs::path other_device = "/dev/shm";
+  std::error_code ec;
+  if (!fs::is_directory(other_device, ec)) {
+    WARN("no /dev/shm here: the cross-device move is not exercised");
+    return;
+  }
+  std::string big(3 * 1024 * 1024 + 17, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 7 % 251);
+  write_file(dir / "big.bin", big);
+  fs::path target = other_device / ("pipeline-move-test-" + dir.path().filename().string());
+  files.move(dir / "big.bin", target);
+  CHECK_FALSE(files.exists(dir / "big.bin"));
+  CHECK(slurp(target) == big);
+  fs::remove(target, ec);
+}
