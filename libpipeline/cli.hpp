@@ -14,6 +14,7 @@
 #include "file_system.hpp"
 #include "process_supervisor.hpp"
 #include "run_lock.hpp"
+#include "run_recovery.hpp"
 
 namespace pipeline {
 
@@ -25,6 +26,7 @@ struct Platform {
   std::function<std::unique_ptr<RunLock>(const fs::path&)> make_lock;
   std::map<std::string, std::string> environment;
   std::function<std::optional<int>()> stop_requested;
+  RunProcesses run_processes;  ///< for cleaning up after a run that died
   std::string host;
   std::int64_t pid = 0;
   std::ostream& out;

@@ -4,13 +4,18 @@
 #error "The Windows stage launcher (Job Object, CREATE_SUSPENDED, CTRL_BREAK) is not written yet"
 #else
 
+#include <dirent.h>
 #include <linux/close_range.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <fstream>
+#include <iterator>
+#include <thread>
 
 namespace pipeline::platform {
 
@@ -61,6 +66,105 @@ bool stage_alive(std::int64_t group) {
 
 std::int64_t stage_group(const bp::process& p) {
   return p.id();
+}
+
+bool become_child_subreaper() {
+  return ::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0;
+}
+
+namespace {
+
+// Calls fn(pid) for every process in /proc.
+template <typename Fn>
+void for_each_process(Fn fn) {
+  DIR* d = ::opendir("/proc");
+  if (!d) return;
+  while (dirent* e = ::readdir(d)) {
+    char* end = nullptr;
+    long pid = std::strtol(e->d_name, &end, 10);
+    if (pid > 0 && *end == '\0') fn(static_cast<pid_t>(pid));
+  }
+  ::closedir(d);
+}
+
+// The parent pid from /proc/<pid>/stat ("pid (comm) state ppid ..."; comm may hold spaces).
+pid_t parent_of(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto close = text.rfind(')');
+  if (close == std::string::npos || close + 4 > text.size()) return 0;
+  return static_cast<pid_t>(std::strtol(text.c_str() + close + 4, nullptr, 10));
+}
+
+std::vector<pid_t> adopted_children() {
+  std::vector<pid_t> out;
+  pid_t self = ::getpid();
+  for_each_process([&](pid_t pid) {
+    if (parent_of(pid) == self) out.push_back(pid);
+  });
+  return out;
+}
+
+void reap(const std::vector<pid_t>& pids) {
+  for (pid_t pid : pids) {
+    int status = 0;
+    ::waitpid(pid, &status, WNOHANG);
+  }
+}
+
+}  // namespace
+
+void reap_adopted_children() {
+  reap(adopted_children());
+}
+
+std::size_t sweep_adopted_children(std::chrono::milliseconds grace) {
+  std::size_t found = 0;
+  // A descendant may fork again while we kill it: repeat until nothing is left (bounded).
+  for (int round = 0; round < 50; ++round) {
+    auto children = adopted_children();
+    reap(children);  // those that already exited are zombies: reaping is all they need
+    children = adopted_children();
+    if (children.empty()) break;
+    found += children.size();
+    for (pid_t pid : children) ::kill(pid, SIGTERM);
+    auto deadline = std::chrono::steady_clock::now() + grace;
+    while (!children.empty() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      reap(children);
+      children = adopted_children();
+    }
+    for (pid_t pid : children) ::kill(pid, SIGKILL);
+    for (pid_t pid : children) {
+      int status = 0;
+      ::waitpid(pid, &status, 0);
+    }
+  }
+  return found;
+}
+
+std::vector<std::int64_t> processes_of_run(const std::string& run_id) {
+  std::vector<std::int64_t> out;
+  const std::string needle = "PIPELINE_RUN_ID=" + run_id;
+  for_each_process([&](pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
+    std::string env((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (std::size_t start = 0; start < env.size();) {
+      std::size_t end = env.find('\0', start);
+      if (end == std::string::npos) end = env.size();
+      if (env.compare(start, end - start, needle) == 0) {
+        out.push_back(pid);
+        break;
+      }
+      start = end + 1;
+    }
+  });
+  return out;
+}
+
+bool kill_process(std::int64_t pid) {
+  if (pid <= 1 || pid == ::getpid()) return false;
+  return ::kill(static_cast<pid_t>(pid), SIGKILL) == 0;
 }
 
 std::optional<std::filesystem::path> find_program(const std::string& name,

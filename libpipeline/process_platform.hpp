@@ -5,6 +5,7 @@
 
 #include <boost/process/v2/default_launcher.hpp>
 #include <boost/process/v2/process.hpp>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -54,6 +55,27 @@ bool stage_alive(std::int64_t group);
 
 /// The group (job) id of a freshly started process.
 std::int64_t stage_group(const bp::process& p);
+
+/// Makes this process the reaper of its orphaned descendants (Linux: PR_SET_CHILD_SUBREAPER),
+/// so a stage's process that leaves its group (setsid, double fork) is re-parented to us and
+/// can still be found and killed. True when the platform supports it.
+bool become_child_subreaper();
+
+/// Ends every process re-parented to us (escaped descendants of a finished stage): SIGTERM,
+/// up to `grace` for them to go, then SIGKILL; reaps them; repeats while new ones appear.
+/// Call only when no stage's main process is running. Returns how many were found.
+std::size_t sweep_adopted_children(std::chrono::milliseconds grace);
+
+/// Reaps the processes re-parented to us that have already exited, and signals nothing:
+/// a zombie still counts as a member of its process group until it is reaped.
+void reap_adopted_children();
+
+/// Every process on the machine whose environment says PIPELINE_RUN_ID=run_id: the stage
+/// processes of that run, wherever they were re-parented. A recycled pid never matches.
+std::vector<std::int64_t> processes_of_run(const std::string& run_id);
+
+/// SIGKILL to one process; true when it was there.
+bool kill_process(std::int64_t pid);
 
 /// Resolves argv[0] the way a shell would after `cd cwd`: a name with a separator is a path
 /// (relative to cwd), a bare name is looked up in PATH (a standard PATH when unset).

@@ -28,6 +28,9 @@ struct ProcessSpec {
   Millis grace{10'000};    ///< SIGTERM -> SIGKILL, and the drain after exit
   std::optional<std::string> completion;  ///< regex: a matching line means the work is done
   std::optional<std::string> progress;    ///< regex with one capture: an item is done
+  /// Called with the process's group (job) id as soon as it runs: an opaque number for the
+  /// run's records (the lock file), never for the orchestrator to act on.
+  std::function<void(std::int64_t group)> on_started;
   /// Called once per distinct progress item, in order of first sight.
   std::function<void(const std::string& item, std::size_t items_done)> on_progress;
 };

@@ -59,6 +59,7 @@ class Supervision {
     }
     result_.started = true;
     group_ = platform::stage_group(*process_);
+    if (spec_.on_started) spec_.on_started(group_);
     last_output_ = Steady::now();
     read(out_pipe_, out_buf_, out_, out_open_);
     read(err_pipe_, err_buf_, err_, err_open_);
@@ -145,7 +146,10 @@ class Supervision {
       if ((out_open_ || err_open_) && now >= *exited_at_ + spec_.grace) {
         // A descendant still holds the pipes: stop draining, take the rest of the stage down.
         result_.output_cut = true;
-        if (platform::signal_stage(group_, platform::StopStep::kKill)) {
+        bool group_left = platform::signal_stage(group_, platform::StopStep::kKill);
+        // Escapees (setsid, double fork) were re-parented to us: they go now too.
+        bool escapees = platform::sweep_adopted_children(Millis(0)) > 0;
+        if (group_left || escapees) {
           result_.left_processes = true;
           result_.terminated = true;
         }
@@ -183,17 +187,24 @@ class Supervision {
     platform::signal_stage(group_, platform::StopStep::kTerminate);
   }
 
-  // After the main process has gone: whatever is left of its group gets the same ladder.
+  // After the main process has gone: whatever is left of its group, and every escapee that
+  // was re-parented to us, gets the same ladder (SIGTERM, grace, SIGKILL).
   void sweep_leftovers() {
-    if (!platform::stage_alive(group_)) return;
-    result_.left_processes = true;
-    result_.terminated = true;
-    platform::signal_stage(group_, platform::StopStep::kTerminate);
-    auto deadline = Steady::now() + spec_.grace;
-    while (platform::stage_alive(group_) && Steady::now() < deadline) {
-      std::this_thread::sleep_for(Millis(5));
+    if (platform::stage_alive(group_)) {
+      result_.left_processes = true;
+      result_.terminated = true;
+      platform::signal_stage(group_, platform::StopStep::kTerminate);
+      auto deadline = Steady::now() + spec_.grace;
+      while (platform::stage_alive(group_) && Steady::now() < deadline) {
+        platform::reap_adopted_children();  // members re-parented to us linger as zombies
+        std::this_thread::sleep_for(Millis(5));
+      }
+      platform::signal_stage(group_, platform::StopStep::kKill);
     }
-    platform::signal_stage(group_, platform::StopStep::kKill);
+    if (platform::sweep_adopted_children(spec_.grace) > 0) {
+      result_.left_processes = true;
+      result_.terminated = true;
+    }
   }
 
   ProcessResult finish() {

@@ -77,6 +77,13 @@ json report_to_json(const RunReport& r) {
       {"lifecycle", lifecycle},
       {"batches", json::array()},
       {"errors", r.errors},
+      {"recovered", r.recovered ? json{{"run_id", r.recovered->run_id},
+                                       {"pid", r.recovered->pid},
+                                       {"host", r.recovered->host},
+                                       {"started_at", r.recovered->started_at},
+                                       {"killed", r.recovered->killed},
+                                       {"report_missing", r.recovered->report_missing}}
+                                : json(nullptr)},
   };
 }
 

@@ -6,6 +6,7 @@
 #include <ostream>
 
 #include "audit_reporter.hpp"
+#include "audit_store.hpp"
 #include "data_lifecycle.hpp"
 #include "error.hpp"
 #include "event_logger.hpp"
@@ -48,6 +49,35 @@ std::string describe_holder(const json& owner) {
          std::to_string(owner.value("pid", 0)) + " on " + owner.value("host", std::string("?")) +
          ", since " + owner.value("started_at", std::string("?"));
 }
+
+/// Keeps the lock file's record of the running stage's process group up to date, so that
+/// the next run can find what a dead runner left behind.
+class LockRecordingSupervisor final : public ProcessSupervisor {
+ public:
+  LockRecordingSupervisor(ProcessSupervisor& inner, RunLock& lock, json owner)
+      : inner_(inner), lock_(lock), owner_(std::move(owner)) {}
+
+  ProcessResult run(const ProcessSpec& spec) override {
+    ProcessSpec recorded = spec;
+    recorded.on_started = [&](std::int64_t group) {
+      record({group});
+      if (spec.on_started) spec.on_started(group);
+    };
+    ProcessResult result = inner_.run(recorded);
+    record({});
+    return result;
+  }
+
+ private:
+  void record(const std::vector<std::int64_t>& groups) {
+    owner_["stage_process_groups"] = groups;
+    lock_.update(dump_json(owner_));
+  }
+
+  ProcessSupervisor& inner_;
+  RunLock& lock_;
+  json owner_;
+};
 
 }  // namespace
 
@@ -104,14 +134,15 @@ int run_pipeline(Platform& platform, const Config& config, const RunRequest& req
 
   // The lock comes first: a run that does not hold it changes nothing but its own event.
   std::unique_ptr<RunLock> lock;
+  json owner;
   try {
     platform.files.create_directories(config.state);
     lock = platform.make_lock(config.state / "runner.lock");
-    json owner = {{"pid", platform.pid},
-                  {"host", platform.host},
-                  {"run_id", report.run_id},
-                  {"started_at", format_rfc3339(report.started_at)},
-                  {"stage_process_groups", json::array()}};
+    owner = {{"pid", platform.pid},
+             {"host", platform.host},
+             {"run_id", report.run_id},
+             {"started_at", format_rfc3339(report.started_at)},
+             {"stage_process_groups", json::array()}};
     if (!lock->acquire(config.lock_wait, platform.clock, dump_json(owner))) {
       if (auto stopped = platform.stop_requested()) return *stopped;  // stopped while waiting
       json holder = json::parse(lock->holder(), nullptr, false);
@@ -128,13 +159,7 @@ int run_pipeline(Platform& platform, const Config& config, const RunRequest& req
     throw Error(exit_code::kInternal, std::string("cannot take the run lock: ") + e.what());
   }
 
-  for (const fs::path& dir : {config.logs, config.logs / "reports", config.logs / "stages"}) {
-    try {
-      platform.files.create_directories(dir);
-    } catch (const FileError& e) {
-      warn(e.what());
-    }
-  }
+  // The events, report and stage logs create their own folders and warn once if they cannot.
   for (const auto& [name, dir] : config.paths) {
     try {
       platform.files.create_directories(dir);
@@ -159,9 +184,29 @@ int run_pipeline(Platform& platform, const Config& config, const RunRequest& req
                {"pid", platform.pid},
                {"stages", config.stages.size()},
                {"only_stages", request.stages}});
+  if (!lock->previous_owner().empty() && platform.run_processes.find) {
+    AuditStore reports(platform.files, config.logs / "reports");
+    report.recovered =
+        recover_dead_run(lock->previous_owner(), platform.host, reports, platform.run_processes);
+    if (report.recovered) {
+      const RecoveryRecord& r = *report.recovered;
+      std::string msg = "run " + r.run_id + " died holding the lock; " +
+                        std::to_string(r.killed.size()) + " of its stage processes killed" +
+                        (r.report_missing ? "; it wrote no report" : "");
+      events.emit("pipeline", "recovered", msg,
+                  {{"dead_run_id", r.run_id},
+                   {"dead_pid", r.pid},
+                   {"host", r.host},
+                   {"killed", r.killed},
+                   {"report_missing", r.report_missing}});
+      spdlog::warn("{}", msg);
+      if (r.report_missing) report.errors.push_back("run " + r.run_id + " left no report");
+    }
+  }
+  LockRecordingSupervisor supervisor(platform.supervisor, *lock, owner);
   DataLifecycle lifecycle(config, platform.files, events);
-  Orchestrator orchestrator({config, platform.files, platform.clock, platform.supervisor, events,
-                             lifecycle, platform.environment, platform.stop_requested});
+  Orchestrator orchestrator({config, platform.files, platform.clock, supervisor, events, lifecycle,
+                             platform.environment, platform.stop_requested});
   try {
     orchestrator.run({request.stages}, report);
   } catch (const std::exception& e) {

@@ -39,19 +39,8 @@ bool FileRunLock::acquire(Millis wait, Clock& clock, const std::string& owner) {
     if (!clock.sleep_for(kPoll)) return false;
   }
   held_ = true;
-  std::string text = owner + "\n";
-#ifdef _WIN32
-  HANDLE h = reinterpret_cast<HANDLE>(handle_);
-  SetFilePointer(h, 0, nullptr, FILE_BEGIN);
-  SetEndOfFile(h);
-  DWORD done = 0;
-  WriteFile(h, text.data(), static_cast<DWORD>(text.size()), &done, nullptr);
-#else
-  int fd = static_cast<int>(handle_);
-  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, text.data(), text.size(), 0) < 0) {
-    // The lock is held all the same; the owner record is a courtesy for the next run.
-  }
-#endif
+  previous_ = read_held();
+  update(owner);
   return true;
 }
 
@@ -71,6 +60,26 @@ bool FileRunLock::try_lock() {
   return LockFileEx(reinterpret_cast<HANDLE>(handle_),
                     LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, MAXDWORD, MAXDWORD,
                     &ov) != 0;
+}
+
+std::string FileRunLock::read_held() const {
+  HANDLE h = reinterpret_cast<HANDLE>(handle_);
+  SetFilePointer(h, 0, nullptr, FILE_BEGIN);
+  std::string text;
+  char buf[4096];
+  DWORD got = 0;
+  while (ReadFile(h, buf, sizeof buf, &got, nullptr) && got > 0) text.append(buf, got);
+  return text;
+}
+
+// The owner record is a courtesy for the next run: the lock is held whatever happens here.
+void FileRunLock::update(const std::string& owner) {
+  std::string text = owner + "\n";
+  HANDLE h = reinterpret_cast<HANDLE>(handle_);
+  SetFilePointer(h, 0, nullptr, FILE_BEGIN);
+  SetEndOfFile(h);
+  DWORD done = 0;
+  WriteFile(h, text.data(), static_cast<DWORD>(text.size()), &done, nullptr);
 }
 
 void FileRunLock::release() {
@@ -104,6 +113,25 @@ bool FileRunLock::try_lock() {
                     std::error_code(errno, std::generic_category()).message());
   }
   return false;
+}
+
+std::string FileRunLock::read_held() const {
+  std::string text;
+  char buf[4096];
+  off_t offset = 0;
+  ssize_t got;
+  while ((got = ::pread(static_cast<int>(handle_), buf, sizeof buf, offset)) > 0) {
+    text.append(buf, static_cast<std::size_t>(got));
+    offset += got;
+  }
+  return text;
+}
+
+// The owner record is a courtesy for the next run: the lock is held whatever happens here.
+void FileRunLock::update(const std::string& owner) {
+  std::string text = owner + "\n";
+  int fd = static_cast<int>(handle_);
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, text.data(), text.size(), 0) < 0) return;
 }
 
 void FileRunLock::release() {

@@ -19,6 +19,11 @@ class RunLock {
   virtual bool acquire(Millis wait, Clock& clock, const std::string& owner) = 0;
   /// What the lock file says about its holder (for the "held by" message).
   virtual std::string holder() const = 0;
+  /// What the lock file held when acquire took it. A clean release empties the file, so
+  /// anything here is the record of a run that died holding the lock.
+  virtual const std::string& previous_owner() const = 0;
+  /// Rewrites the owner record while the lock is held (the running stage's process group).
+  virtual void update(const std::string& owner) = 0;
   virtual void release() = 0;
 };
 
@@ -29,10 +34,14 @@ class FileRunLock final : public RunLock {
   ~FileRunLock() override;
   bool acquire(Millis wait, Clock& clock, const std::string& owner) override;
   std::string holder() const override;
+  const std::string& previous_owner() const override { return previous_; }
+  void update(const std::string& owner) override;
   void release() override;
 
  private:
   bool try_lock();
+  std::string read_held() const;
+  std::string previous_;
   std::filesystem::path path_;
   std::intptr_t handle_ = -1;
   bool held_ = false;

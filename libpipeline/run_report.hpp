@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "duration.hpp"
+#include "run_recovery.hpp"
 #include "time_format.hpp"
 
 namespace pipeline {
@@ -80,6 +81,7 @@ struct RunReport {
   std::vector<StageRecord> stages;
   std::vector<LifecycleRecord> lifecycle;
   std::vector<std::string> errors;
+  std::optional<RecoveryRecord> recovered;  ///< a dead run this one cleaned up after
 };
 
 /// Run status from the stages' outcomes (SPEC 3): nothing ran -> idle; all that ran

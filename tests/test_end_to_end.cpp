@@ -1,6 +1,7 @@
 // The built binary run the way cron runs it: `env -i`, cwd /, an absolute config path; then
 // the events, the report, the lifecycle and the exit codes are checked on real folders.
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <thread>
 
 #include "fakes/fake_clock.hpp"
+#include "process_probe.hpp"
 #include "run_lock.hpp"
 #include "temp_dir.hpp"
 
@@ -97,6 +99,47 @@ const json& stage(const json& report, const std::string& name) {
   }
   FAIL("no stage " << name);
   throw;
+}
+
+/// The runner started in the background the way cron would (empty environment, cwd /).
+struct Background {
+  pid_t pid = -1;
+
+  explicit Background(const Project& p, std::vector<std::string> extra = {}) {
+    std::string cfg = p.config_path().string();
+    std::vector<std::string> args = {PIPELINE_RUNNER_PATH, "--run-once", "-q", "-c", cfg};
+    args.insert(args.end(), extra.begin(), extra.end());
+    pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      char* envp[] = {nullptr};
+      if (::chdir("/") != 0) ::_exit(126);
+      ::execve(PIPELINE_RUNNER_PATH, argv.data(), envp);
+      ::_exit(127);
+    }
+  }
+
+  /// Waits for the runner; its exit status and peak RSS (KiB).
+  std::pair<int, long> wait() {
+    int status = 0;
+    struct rusage usage {};
+    ::wait4(pid, &status, 0, &usage);
+    return {status, usage.ru_maxrss};
+  }
+};
+
+/// Polls (bounded) until an event with this name is in some events file.
+bool wait_for_event(const Project& p, const std::string& event) {
+  for (int i = 0; i < 3000; ++i) {
+    for (const auto& f : p.files_in("logs/events")) {
+      if (slurp(f).find("\"" + event + "\"") != std::string::npos) return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
 }
 
 std::string misbehave(const std::string& args) {
@@ -266,38 +309,103 @@ TEST_CASE("e2e: bad input to the audit commands exits 4", "[e2e]") {
   CHECK(p.run("audit show latest --json").exit_code == 0);
 }
 
-TEST_CASE("e2e: SIGTERM to the runner stops the stage and ends the run aborted", "[e2e]") {
+TEST_CASE("e2e: a stop signal ends the stage and the run as aborted with 128+N", "[e2e]") {
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
+    INFO("signal " << sig);
+    Project p;
+    p.config("stages:\n  - name: long\n    command: " + misbehave("\"--sleep\", \"60000\"") +
+             "\n  - name: after\n    command: " + misbehave("\"--print\", \"x\"") + "\n");
+    Background runner(p);
+    REQUIRE(wait_for_event(p, "long.start"));
+    ::kill(runner.pid, sig);
+    auto [status, rss] = runner.wait();
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 128 + sig);
+    json report = p.latest_report();
+    CHECK(report["status"] == "aborted");
+    CHECK(report["exit_code"] == 128 + sig);
+    CHECK(stage(report, "long")["attempts"][0]["terminated"] == true);
+    CHECK(stage(report, "after")["status"] == "not_started");
+    CHECK(p.events_of(report["run_id"]).back()["event"] == "pipeline.aborted");
+    CHECK(slurp(p.dir / "state" / "runner.lock").empty());  // released cleanly
+  }
+}
+
+TEST_CASE("e2e: after a runner is SIGKILLed the next run kills what it left and says so", "[e2e]") {
   Project p;
-  p.config("stages:\n  - name: long\n    command: " + misbehave("\"--sleep\", \"60000\"") +
-           "\n  - name: after\n    command: " + misbehave("\"--print\", \"x\"") + "\n");
-  pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    ::chdir("/");
-    const char* argv[] = {PIPELINE_RUNNER_PATH, "--run-once", "-q", "-c", nullptr, nullptr};
-    std::string cfg = p.config_path().string();
-    argv[4] = cfg.c_str();
-    char* envp[] = {nullptr};
-    ::execve(PIPELINE_RUNNER_PATH, const_cast<char**>(argv), envp);
-    ::_exit(127);
+  std::string pids = (p.dir / "pids").string();
+  p.config("stages:\n  - name: long\n    command: " +
+           misbehave("\"--pidfile\", \"" + pids +
+                     "\", \"--setsid-grandchild\", \"60000\", \"--fork-grandchild\", "
+                     "\"60000\", \"--sleep\", \"60000\"") +
+           "\n    when: {missing: \"done.flag\"}\n");
+  Background doomed(p);
+  REQUIRE(wait_for_event(p, "long.start"));
+  for (int i = 0; i < 3000 && read_pids(pids).size() < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  // Wait (bounded) until the stage has started, as its event says, then stop the runner.
-  bool started = false;
-  for (int i = 0; i < 2000 && !started; ++i) {
-    for (const auto& f : p.files_in("logs/events")) {
-      started = started || slurp(f).find("\"long.start\"") != std::string::npos;
-    }
-    if (!started) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  REQUIRE(started);
-  ::kill(pid, SIGTERM);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  REQUIRE(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 143);
+  REQUIRE(read_pids(pids).size() == 3);
+  ::kill(doomed.pid, SIGKILL);
+  doomed.wait();
+  auto dead_events = p.files_in("logs/events");
+  REQUIRE(dead_events.size() == 1);
+  std::string dead_log = slurp(dead_events[0]);
+  for (long pid : read_pids(pids)) CHECK_FALSE(process_gone(pid));  // orphans still running
+
+  write_file(p.dir / "done.flag", "");  // the next run has nothing to do but clean up
+  auto next = p.run("--run-once -q");
+  CHECK(next.exit_code == 0);
+  for (long pid : read_pids(pids)) CHECK(process_gone(pid));
   json report = p.latest_report();
-  CHECK(report["status"] == "aborted");
-  CHECK(report["exit_code"] == 143);
-  CHECK(stage(report, "long")["attempts"][0]["signal"] == SIGTERM);
-  CHECK(stage(report, "after")["status"] == "not_started");
+  CHECK(report["status"] == "idle");
+  REQUIRE(report["recovered"].is_object());
+  CHECK(report["recovered"]["killed"].size() == 3);
+  CHECK(report["recovered"]["report_missing"] == true);
+  bool recovered_event = false;
+  for (const auto& e : p.events_of(report["run_id"])) {
+    recovered_event = recovered_event || e["event"] == "pipeline.recovered";
+  }
+  CHECK(recovered_event);
+  CHECK(slurp(dead_events[0]) == dead_log);  // the dead run's events gained nothing
+}
+
+TEST_CASE("e2e: broken record keeping never breaks the run", "[e2e]") {
+  Project p;
+  p.config("stages:\n  - name: ok\n    command: " + misbehave("\"--print\", \"x\"") +
+           "\n  - name: bad\n    command: " + misbehave("\"--exit\", \"2\"") + "\n");
+  // Files where the events and reports folders should be: nothing can be written there.
+  write_file(p.dir / "logs" / "events", "not a folder");
+  write_file(p.dir / "logs" / "reports", "not a folder");
+  auto r = p.run("--run-once -q");
+  CHECK(r.exit_code == 1);  // partial, as the stages say
+  CHECK_THAT(r.err, Catch::Contains("events are not recorded"));
+  CHECK_THAT(r.err, Catch::Contains("the audit report is not written"));
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') <= 4);  // a few clear lines, no flood
+}
+
+TEST_CASE("e2e: stages get PYTHONUNBUFFERED=1 even when the runner's environment lacks it",
+          "[e2e]") {
+  Project p;
+  p.config("stages:\n  - name: py\n    command: " +
+           misbehave("\"--env\", \"PYTHONUNBUFFERED\", \"--env\", \"PIPELINE_STAGE\"") + "\n");
+  REQUIRE(p.run("--run-once -q").exit_code == 0);  // env -i: the runner has no such variable
+  json report = p.latest_report();
+  CHECK(stage(report, "py")["attempts"][0]["stdout_tail"] ==
+        json({"PYTHONUNBUFFERED=1", "PIPELINE_STAGE=py"}));
+}
+
+TEST_CASE("e2e: the runner's memory stays bounded while a stage streams 256 MiB", "[e2e]") {
+  Project p;
+  p.config("stages:\n  - name: flood\n    command: " +
+           misbehave("\"--lines\", \"2684355\", \"--huge-line\", \"33554432\"") + "\n");
+  Background runner(p);
+  auto [status, peak_kib] = runner.wait();
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(peak_kib < 32 * 1024);
+  json report = p.latest_report();
+  CHECK(stage(report, "flood")["metrics"]["stdout_bytes"] == 268435500LL + 33554432LL);
+  CHECK(fs::file_size(p.dir /
+                      stage(report, "flood")["attempts"][0]["stdout_log"].get<std::string>()) ==
+        268435500ULL + 33554432ULL);
 }

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <set>
 
+#include "process_platform.hpp"
 #include "process_probe.hpp"
 #include "real_process_supervisor.hpp"
 #include "temp_dir.hpp"
@@ -258,4 +259,50 @@ TEST_CASE("a stop request terminates the running process", "[supervisor]") {
   CHECK(res.terminated);
   CHECK(res.signal == SIGTERM);
   CHECK(res.duration < kGenerous);
+}
+
+// Escapees: processes that leave the stage's process group. The runner is a child subreaper
+// (set up in the composition root), so they are re-parented to it and swept; these tests make
+// the test process one too.
+
+TEST_CASE("a setsid grandchild holding stdout cannot keep a timed-out stage alive",
+          "[supervisor][escapee]") {
+  REQUIRE(platform::become_child_subreaper());
+  Run r({"--pidfile", "pids", "--setsid-grandchild", "60000", "--sleep", "60000"});
+  r.spec.timeout = Millis(300);
+  r.spec.grace = Millis(300);
+  auto res = r.go();
+  CHECK(res.timed_out);
+  CHECK(res.left_processes);
+  CHECK(res.output_cut);
+  CHECK(res.duration >= Millis(300));
+  CHECK(res.duration < kGenerous);  // ends (about timeout + 2 x grace) instead of never
+  auto pids = read_pids((r.dir / "pids").string());
+  REQUIRE(pids.size() == 2);
+  for (long pid : pids) CHECK(process_gone(pid));
+}
+
+TEST_CASE("a stage that exits 0 and leaves a setsid child: drained - then killed",
+          "[supervisor][escapee]") {
+  REQUIRE(platform::become_child_subreaper());
+  Run r({"--pidfile", "pids", "--print", "done", "--setsid-grandchild", "60000", "--exit", "0"});
+  r.spec.grace = Millis(300);
+  auto res = r.go();
+  CHECK(res.exit_code == 0);
+  CHECK(res.left_processes);
+  CHECK(res.stdout_tail == std::vector<std::string>{"done"});
+  for (long pid : read_pids((r.dir / "pids").string())) CHECK(process_gone(pid));
+}
+
+TEST_CASE("a double-forked daemon with closed output is found and killed",
+          "[supervisor][escapee]") {
+  REQUIRE(platform::become_child_subreaper());
+  Run r({"--pidfile", "pids", "--daemonize", "60000", "--print", "started daemon"});
+  auto res = r.go();
+  CHECK(res.exit_code == 0);
+  CHECK(res.left_processes);
+  CHECK_FALSE(res.output_cut);  // the daemon closed its output: nothing to drain
+  auto pids = read_pids((r.dir / "pids").string());
+  REQUIRE(pids.size() == 2);  // the stage and its daemon
+  for (long pid : pids) CHECK(process_gone(pid));
 }

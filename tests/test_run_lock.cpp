@@ -37,3 +37,24 @@ TEST_CASE("a lock that dies with its holder is free again", "[lock]") {
   FileRunLock next(dir / "runner.lock");
   CHECK(next.acquire(Millis(0), clock, "{}"));
 }
+
+TEST_CASE("the lock remembers what a dead holder left - a clean release leaves nothing", "[lock]") {
+  TempDir dir;
+  FakeClock clock;
+  {
+    FileRunLock clean(dir / "runner.lock");
+    REQUIRE(clean.acquire(Millis(0), clock, R"({"run_id":"a"})"));
+    CHECK(clean.previous_owner().empty());
+    clean.update(R"({"run_id":"a","stage_process_groups":[77]})");
+    CHECK(slurp(dir / "runner.lock") == "{\"run_id\":\"a\",\"stage_process_groups\":[77]}\n");
+    clean.release();
+  }
+  CHECK(slurp(dir / "runner.lock").empty());
+
+  // A holder that dies keeps its record in the file (the OS lock goes with it).
+  write_file(dir / "runner.lock", "{\"run_id\":\"dead\"}\n");
+  FileRunLock next(dir / "runner.lock");
+  REQUIRE(next.acquire(Millis(0), clock, R"({"run_id":"b"})"));
+  CHECK(next.previous_owner() == "{\"run_id\":\"dead\"}\n");
+  CHECK(slurp(dir / "runner.lock") == "{\"run_id\":\"b\"}\n");
+}

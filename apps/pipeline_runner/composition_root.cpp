@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli.hpp"
+#include "process_platform.hpp"
 #include "real_file_system.hpp"
 #include "real_process_supervisor.hpp"
 #include "runner_environment.hpp"
@@ -15,6 +16,9 @@ namespace pipeline_app {
 int run(int argc, char** argv) {
   using namespace pipeline;
   install_stop_handlers();
+  // Stage processes that leave their group (setsid, double fork) are re-parented to us, so
+  // the supervisor can still find and end them.
+  platform::become_child_subreaper();
   RealFileSystem files;
   SystemClock clock(stop_flag());
   RealProcessSupervisor supervisor(stop_flag(), [] { spdlog::default_logger()->flush(); });
@@ -25,6 +29,7 @@ int run(int argc, char** argv) {
       [](const fs::path& p) { return std::make_unique<FileRunLock>(p); },
       current_environment(),
       &stop_exit_code,
+      RunProcesses{&platform::processes_of_run, &platform::kill_process},
       host_name(),
       current_pid(),
       std::cout,

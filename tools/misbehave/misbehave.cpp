@@ -14,6 +14,8 @@
 //   --fork-grandchild MS  fork a child that keeps stdout/stderr open and sleeps MS
 //   --fork-quiet-child MS fork a child that closes its output and sleeps MS
 //   --setsid-grandchild MS  like --fork-grandchild, but the child leaves the process group
+//   --daemonize MS        the classic daemon: fork, setsid, fork again, close stdio, sleep MS;
+//                         the middle process exits at once and is waited for
 //   --pidfile FILE        append the pid of this process and of every child forked later
 //   --env NAME            print "NAME=value" or "NAME unset"
 //   --cwd                 print the working directory
@@ -24,6 +26,7 @@
 //   --exit N              exit with N                 --die SIG   kill itself with SIG
 #include <dirent.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -75,6 +78,23 @@ void fork_child(long ms, bool keep_output, bool new_session) {
     sleep_ms(ms);
     std::_Exit(0);
   }
+}
+
+void daemonize(long ms) {
+  pid_t middle = ::fork();
+  if (middle < 0) std::exit(121);
+  if (middle == 0) {
+    ::setsid();
+    pid_t daemon = ::fork();
+    if (daemon == 0) {
+      for (int fd = 0; fd < 3; ++fd) ::close(fd);
+      record_pid(::getpid());
+      sleep_ms(ms);
+    }
+    std::_Exit(0);
+  }
+  int status = 0;
+  ::waitpid(middle, &status, 0);
 }
 
 long number(int argc, char** argv, int& i) {
@@ -147,6 +167,8 @@ int main(int argc, char** argv) {
       fork_child(number(argc, argv, i), false, false);
     } else if (a == "--setsid-grandchild") {
       fork_child(number(argc, argv, i), true, true);
+    } else if (a == "--daemonize") {
+      daemonize(number(argc, argv, i));
     } else if (a == "--pidfile" && i + 1 < argc) {
       pidfile = argv[++i];
       record_pid(::getpid());

@@ -1,0 +1,40 @@
+#pragma once
+/// After a runner died hard (SIGKILL, OOM) holding the lock: finds the dead run's stage
+/// processes that are still alive, by the PIPELINE_RUN_ID in their environment (so a recycled
+/// pid is never killed), kills them before anything starts, and notes what was missing.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "audit_store.hpp"
+
+namespace pipeline {
+
+/// What a new run found of a dead one.
+struct RecoveryRecord {
+  std::string run_id;
+  std::int64_t pid = 0;
+  std::string host;
+  std::string started_at;
+  std::vector<std::int64_t> killed;  ///< stage processes of the dead run that were still alive
+  bool report_missing = false;       ///< the dead run never wrote its report
+};
+
+/// The process table as recovery needs it, injected so that recovery is testable.
+struct RunProcesses {
+  std::function<std::vector<std::int64_t>(const std::string& run_id)> find;
+  std::function<bool(std::int64_t pid)> kill;
+};
+
+/// previous_owner: what the lock file held when this run took it (empty after a clean exit).
+/// Returns nothing when there was no dead run, or when it ran on another host (whose
+/// processes this machine cannot see, so none are touched).
+std::optional<RecoveryRecord> recover_dead_run(const std::string& previous_owner,
+                                               const std::string& this_host,
+                                               const AuditStore& reports,
+                                               const RunProcesses& processes);
+
+}  // namespace pipeline
