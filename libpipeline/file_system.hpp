@@ -49,7 +49,11 @@ class FileSystem {
   virtual std::vector<DirEntry> list_dir(const fs::path& dir) const = 0;
   virtual std::string read_file(const fs::path& p) const = 0;
   virtual void create_directories(const fs::path& dir) = 0;
-  /// Writes a file so that a reader sees the old content or the new, never a torn one.
+  /// Writes a file for another process to read now (no sync: not a record that must survive
+  /// a crash). Replaces an existing file.
+  virtual void write_file(const fs::path& p, std::string_view content) = 0;
+  /// Writes a file so that a reader sees the old content or the new, never a torn one, and
+  /// it survives a crash once this returns.
   virtual void write_atomic(const fs::path& p, std::string_view content) = 0;
   virtual std::unique_ptr<AppendFile> open_append(const fs::path& p) = 0;
   virtual void remove(const fs::path& p) = 0;

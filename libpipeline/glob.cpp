@@ -63,6 +63,14 @@ void walk(const FileSystem& files, const fs::path& dir, const std::vector<std::s
 
 }  // namespace
 
+void sort_unique_paths(std::vector<fs::path>& paths) {
+  // By the native string: path::compare walks components and is ~10x slower on 100k files.
+  auto less = [](const fs::path& a, const fs::path& b) { return a.native() < b.native(); };
+  auto same = [](const fs::path& a, const fs::path& b) { return a.native() == b.native(); };
+  std::sort(paths.begin(), paths.end(), less);
+  paths.erase(std::unique(paths.begin(), paths.end(), same), paths.end());
+}
+
 bool has_wildcard(std::string_view pattern) {
   return pattern.find_first_of("*?[") != std::string_view::npos;
 }
@@ -113,8 +121,7 @@ std::vector<fs::path> glob_files(const FileSystem& files, const fs::path& patter
     if (!part.empty()) segs.push_back(part.string());
   }
   walk(files, pattern.root_path(), segs, 0, out);
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
+  sort_unique_paths(out);
   return out;
 }
 

@@ -15,6 +15,9 @@ bool glob_match_segment(std::string_view pattern, std::string_view name);
 /// True when the pattern has any wildcard character.
 bool has_wildcard(std::string_view pattern);
 
+/// Sorts paths by their text and drops duplicates.
+void sort_unique_paths(std::vector<fs::path>& paths);
+
 /// Regular files matching an absolute pattern, sorted and without duplicates. Hidden names
 /// (leading '.') match only a pattern segment that starts with '.'.
 std::vector<fs::path> glob_files(const FileSystem& files, const fs::path& pattern);

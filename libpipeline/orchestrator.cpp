@@ -92,6 +92,25 @@ nlohmann::json optional_json(const std::optional<int>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
 }
 
+bool mentions(const Template& t, std::string_view name) {
+  for (const auto& p : t.parts()) {
+    if (p.placeholder && p.text == name) return true;
+  }
+  return false;
+}
+
+// Only a stage that names ${inputs_file} gets the file: the others would pay for nothing.
+bool uses_inputs_file(const StageConfig& stage) {
+  for (const auto& t : stage.command) {
+    if (mentions(t, "inputs_file")) return true;
+  }
+  if (stage.cwd && mentions(*stage.cwd, "inputs_file")) return true;
+  for (const auto& [key, value] : stage.env) {
+    if (mentions(value, "inputs_file")) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 void check_stage_selection(const Config& config, const std::vector<std::string>& names) {
@@ -243,9 +262,11 @@ StageRecord Orchestrator::run_stage(const StageConfig& stage, const InputSnapsho
   std::string setup_error;
   try {
     s_.files.create_directories(stage_logs);
-    std::string listing;
-    for (const auto& f : input_strings) listing += f + "\n";
-    s_.files.write_atomic(inputs_file, listing);
+    if (uses_inputs_file(stage)) {
+      std::string listing;
+      for (const auto& f : input_strings) listing.append(f).push_back('\n');
+      s_.files.write_file(inputs_file, listing);
+    }
     for (const auto& t : stage.command) expand_into_argv(t, values, spec.argv);
     spec.cwd = stage.cwd ? fs::path(expand(*stage.cwd, values)) : cfg.root;
     if (spec.cwd.is_relative()) spec.cwd = cfg.root / spec.cwd;

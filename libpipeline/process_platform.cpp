@@ -96,8 +96,28 @@ pid_t parent_of(pid_t pid) {
   return static_cast<pid_t>(std::strtol(text.c_str() + close + 4, nullptr, 10));
 }
 
-std::vector<pid_t> adopted_children() {
+// Our direct children from /proc/self/task/*/children (one read per thread), or nullopt where
+// the kernel does not provide those files.
+std::optional<std::vector<pid_t> > children_from_task_lists() {
+  DIR* d = ::opendir("/proc/self/task");
+  if (!d) return std::nullopt;
   std::vector<pid_t> out;
+  bool any = false;
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    std::ifstream in(std::string("/proc/self/task/") + e->d_name + "/children");
+    if (!in) continue;
+    any = true;
+    for (long pid; in >> pid;) out.push_back(static_cast<pid_t>(pid));
+  }
+  ::closedir(d);
+  if (!any) return std::nullopt;
+  return out;
+}
+
+std::vector<pid_t> adopted_children() {
+  if (auto listed = children_from_task_lists()) return *listed;
+  std::vector<pid_t> out;  // the slow way: every process's parent
   pid_t self = ::getpid();
   for_each_process([&](pid_t pid) {
     if (parent_of(pid) == self) out.push_back(pid);
@@ -123,7 +143,8 @@ std::size_t sweep_adopted_children(std::chrono::milliseconds grace) {
   // A descendant may fork again while we kill it: repeat until nothing is left (bounded).
   for (int round = 0; round < 50; ++round) {
     auto children = adopted_children();
-    reap(children);  // those that already exited are zombies: reaping is all they need
+    if (children.empty()) break;  // the common case: one read of our children list
+    reap(children);               // those that already exited are zombies: reaping is all they need
     children = adopted_children();
     if (children.empty()) break;
     found += children.size();

@@ -46,9 +46,8 @@ DecisionResult decide_stage(const StageConfig& stage, const DecisionInputs& in) 
       shown.push_back(display_path(pattern, in.root));
       for (auto& f : glob_files(in.files, pattern)) out.inputs.files.push_back(std::move(f));
     }
-    std::sort(out.inputs.files.begin(), out.inputs.files.end());
-    out.inputs.files.erase(std::unique(out.inputs.files.begin(), out.inputs.files.end()),
-                           out.inputs.files.end());
+    if (when.files.size() > 1) sort_unique_paths(out.inputs.files);
+    out.inputs.stats.reserve(out.inputs.files.size());
     for (const auto& f : out.inputs.files) {
       out.inputs.stats.push_back(in.files.stat(f).value_or(FileStat{}));
     }

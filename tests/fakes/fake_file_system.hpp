@@ -29,6 +29,9 @@ class FakeFileSystem final : public FileSystem {
   std::vector<DirEntry> list_dir(const fs::path& dir) const override;
   std::string read_file(const fs::path& p) const override;
   void create_directories(const fs::path& dir) override;
+  void write_file(const fs::path& p, std::string_view content) override {
+    write_atomic(p, content);
+  }
   void write_atomic(const fs::path& p, std::string_view content) override;
   std::unique_ptr<AppendFile> open_append(const fs::path& p) override;
   void remove(const fs::path& p) override;
