@@ -224,6 +224,9 @@ def main():
             f"Made by `bash tools/bench/run.sh` (release build; medians of {a.runs} runs where "
             "it says median).\n\n" + head + body)
     print(head + body)
+    findings = os.path.join(os.path.dirname(os.path.abspath(__file__)), "findings.md")
+    if os.path.exists(findings):
+        text += open(findings).read()  # what the figures mean, kept beside the script
     with open(a.out, "w") as f:
         f.write(text)
 
