@@ -26,7 +26,6 @@ class EventLogger {
   void emit(const std::string& stage, const std::string& name, const std::string& msg,
             nlohmann::json data = nlohmann::json::object());
 
-  const fs::path& path() const { return path_; }
   bool healthy() const { return file_ != nullptr && !failed_; }
 
  private:

@@ -402,7 +402,13 @@ TEST_CASE("e2e: the runner's memory stays bounded while a stage streams 256 MiB"
   auto [status, peak_kib] = runner.wait();
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
+#ifdef PIPELINE_SANITIZED
+  WARN("peak RSS " << peak_kib
+                   << " KiB under ASan (shadow memory): the 32 MiB bound is "
+                      "checked by the release build");
+#else
   CHECK(peak_kib < 32 * 1024);
+#endif
   json report = p.latest_report();
   CHECK(stage(report, "flood")["metrics"]["stdout_bytes"] == 268435500LL + 33554432LL);
   CHECK(fs::file_size(p.dir /
