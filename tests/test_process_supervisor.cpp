@@ -164,7 +164,9 @@ TEST_CASE("a background child left by a finished stage is killed and reported", 
   CHECK(res.exit_code == 0);
   CHECK(res.left_processes);
   CHECK_FALSE(res.output_cut);
-  for (long pid : read_pids((r.dir / "pids").string())) CHECK(process_gone(pid));
+  auto pids = read_pids((r.dir / "pids").string());
+  REQUIRE(pids.size() == 2);
+  for (long pid : pids) CHECK(process_gone(pid));
 }
 
 TEST_CASE("a grandchild holding stdout open: drained for grace - then killed", "[supervisor]") {
@@ -176,7 +178,9 @@ TEST_CASE("a grandchild holding stdout open: drained for grace - then killed", "
   CHECK(res.left_processes);
   CHECK(res.duration < kGenerous);
   CHECK(res.stdout_tail == std::vector<std::string>{"bye"});
-  for (long pid : read_pids((r.dir / "pids").string())) CHECK(process_gone(pid));
+  auto pids = read_pids((r.dir / "pids").string());
+  REQUIRE(pids.size() == 2);
+  for (long pid : pids) CHECK(process_gone(pid));
 }
 
 TEST_CASE("large output: byte-exact logs - bounded tail", "[supervisor]") {
@@ -291,7 +295,9 @@ TEST_CASE("a stage that exits 0 and leaves a setsid child: drained - then killed
   CHECK(res.exit_code == 0);
   CHECK(res.left_processes);
   CHECK(res.stdout_tail == std::vector<std::string>{"done"});
-  for (long pid : read_pids((r.dir / "pids").string())) CHECK(process_gone(pid));
+  auto pids = read_pids((r.dir / "pids").string());
+  REQUIRE(pids.size() == 2);
+  for (long pid : pids) CHECK(process_gone(pid));
 }
 
 TEST_CASE("a double-forked daemon with closed output is found and killed",

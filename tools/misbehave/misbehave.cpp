@@ -65,34 +65,61 @@ void record_pid(pid_t pid) {
   std::ofstream(pidfile, std::ios::app) << pid << "\n";
 }
 
+// The parent goes on only once the child has recorded its pid, so a test never races a
+// child that is killed before it could say who it is.
+struct Ready {
+  int fds[2] = {-1, -1};
+  Ready() {
+    if (::pipe(fds) != 0) std::exit(121);
+  }
+  void signal() {
+    write_all(fds[1], "r", 1);
+    ::close(fds[1]);
+    ::close(fds[0]);
+  }
+  void wait() {
+    ::close(fds[1]);
+    char c;
+    while (::read(fds[0], &c, 1) < 0 && errno == EINTR) {
+    }
+    ::close(fds[0]);
+  }
+};
+
 void fork_child(long ms, bool keep_output, bool new_session) {
+  Ready ready;
   pid_t pid = ::fork();
   if (pid < 0) std::exit(121);
   if (pid == 0) {
     if (new_session) ::setsid();
+    record_pid(::getpid());
+    ready.signal();
     if (!keep_output) {
       ::close(1);
       ::close(2);
     }
-    record_pid(::getpid());
     sleep_ms(ms);
     std::_Exit(0);
   }
+  ready.wait();
 }
 
 void daemonize(long ms) {
+  Ready ready;
   pid_t middle = ::fork();
   if (middle < 0) std::exit(121);
   if (middle == 0) {
     ::setsid();
     pid_t daemon = ::fork();
     if (daemon == 0) {
-      for (int fd = 0; fd < 3; ++fd) ::close(fd);
       record_pid(::getpid());
+      ready.signal();
+      for (int fd = 0; fd < 3; ++fd) ::close(fd);
       sleep_ms(ms);
     }
     std::_Exit(0);
   }
+  ready.wait();
   int status = 0;
   ::waitpid(middle, &status, 0);
 }
