@@ -23,7 +23,9 @@ std::vector<LifecycleRecord> DataLifecycle::apply(
     }
     const InputSnapshot& inputs = snap->second;
     for (std::size_t i = 0; i < inputs.files.size(); ++i) {
-      LifecycleRecord rec = act(rule, inputs.files[i], inputs.stats[i], to_dir);
+      // Without the snapshot's stats nothing proves the file is unchanged: leave it.
+      const FileStat* taken = i < inputs.stats.size() ? &inputs.stats[i] : nullptr;
+      LifecycleRecord rec = act(rule, inputs.files[i], taken, to_dir);
       nlohmann::json data = {{"action", rec.action}, {"path", rec.path}, {"result", rec.result}};
       if (!rec.to.empty()) data["to"] = rec.to;
       if (!rec.error.empty()) data["error"] = rec.error;
@@ -38,7 +40,7 @@ std::vector<LifecycleRecord> DataLifecycle::apply(
 }
 
 LifecycleRecord DataLifecycle::act(const LifecycleRule& rule, const fs::path& file,
-                                   const FileStat& snap, const fs::path& to_dir) {
+                                   const FileStat* snap, const fs::path& to_dir) {
   bool del = rule.action == LifecycleRule::Action::kDelete;
   LifecycleRecord rec;
   rec.action = del ? "delete" : "move";
@@ -50,7 +52,7 @@ LifecycleRecord DataLifecycle::act(const LifecycleRule& rule, const fs::path& fi
     rec.result = "missing";
     return rec;
   }
-  if (*now != snap) {
+  if (!snap || *now != *snap) {
     rec.result = "changed";
     rec.error = "the file changed after the stage's inputs were taken; left in place";
     return rec;

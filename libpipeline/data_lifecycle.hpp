@@ -27,7 +27,7 @@ class DataLifecycle {
                                      const PlaceholderValues& values);
 
  private:
-  LifecycleRecord act(const LifecycleRule& rule, const fs::path& file, const FileStat& snap,
+  LifecycleRecord act(const LifecycleRule& rule, const fs::path& file, const FileStat* snap,
                       const fs::path& to_dir);
 
   const Config& config_;

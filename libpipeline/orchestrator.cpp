@@ -124,6 +124,11 @@ void check_stage_selection(const Config& config, const std::vector<std::string>&
   }
 }
 
+bool Orchestrator::lifecycle_names(const std::string& stage) const {
+  return std::any_of(s_.config.lifecycle.begin(), s_.config.lifecycle.end(),
+                     [&](const LifecycleRule& r) { return r.stage == stage; });
+}
+
 bool Orchestrator::selected(const RunOptions& options, const std::string& name) const {
   return options.only_stages.empty() ||
          std::find(options.only_stages.begin(), options.only_stages.end(), name) !=
@@ -164,6 +169,7 @@ std::vector<StageRecord> Orchestrator::plan(const RunOptions& options, const std
                           if (it == planned.end()) return EarlierStage::kNotRun;
                           return it->second ? EarlierStage::kPlanned : EarlierStage::kNotRun;
                         }};
+      in.stat_inputs = false;  // a plan changes nothing, so it needs no snapshot
       DecisionResult d = decide_stage(stage, in);
       rec.decision = d.decision;
       rec.inputs_count = d.inputs.files.size();
@@ -205,6 +211,7 @@ void Orchestrator::run(const RunOptions& options, RunReport& report) {
                                             ? EarlierStage::kNotRun
                                             : EarlierStage::kDidNotSucceed);
                         }};
+      in.stat_inputs = lifecycle_names(stage.name);
       DecisionResult d = decide_stage(stage, in);
       s_.events.emit(stage.name, "decision", d.decision.reason,
                      {{"run", d.decision.run},

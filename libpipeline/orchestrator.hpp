@@ -55,6 +55,8 @@ class Orchestrator {
                         const PlaceholderValues& run_values, const std::string& run_id,
                         std::optional<int>& aborted);
   bool selected(const RunOptions& options, const std::string& name) const;
+  /// True when a lifecycle rule acts on this stage's inputs.
+  bool lifecycle_names(const std::string& stage) const;
 
   OrchestratorServices s_;
 };

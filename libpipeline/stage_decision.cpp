@@ -47,9 +47,11 @@ DecisionResult decide_stage(const StageConfig& stage, const DecisionInputs& in) 
       for (auto& f : glob_files(in.files, pattern)) out.inputs.files.push_back(std::move(f));
     }
     if (when.files.size() > 1) sort_unique_paths(out.inputs.files);
-    out.inputs.stats.reserve(out.inputs.files.size());
-    for (const auto& f : out.inputs.files) {
-      out.inputs.stats.push_back(in.files.stat(f).value_or(FileStat{}));
+    if (in.stat_inputs) {
+      out.inputs.stats.reserve(out.inputs.files.size());
+      for (const auto& f : out.inputs.files) {
+        out.inputs.stats.push_back(in.files.stat(f).value_or(FileStat{}));
+      }
     }
     std::string patterns = join(shown, ", ");
     if (out.inputs.files.empty()) {

@@ -17,7 +17,7 @@ namespace pipeline {
 /// so lifecycle never touches a file that arrived (or changed) later.
 struct InputSnapshot {
   std::vector<fs::path> files;
-  std::vector<FileStat> stats;
+  std::vector<FileStat> stats;  ///< parallel to files when taken, else empty
 };
 
 /// How an earlier stage of this run stands, for `when.after`.
@@ -29,6 +29,9 @@ struct DecisionInputs {
   fs::path root;
   TimePoint now;
   std::function<EarlierStage(const std::string&)> earlier;
+  /// Take each input's size and mtime, for lifecycle rules to check that a file has not
+  /// changed before they delete or move it. Only stages that a rule names need it.
+  bool stat_inputs = true;
 };
 
 struct DecisionResult {

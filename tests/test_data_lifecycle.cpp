@@ -110,3 +110,14 @@ TEST_CASE("a move never replaces a file already at the target", "[lifecycle]") {
   CHECK(h.files.content("/r/raw/a.csv") == "new");
   CHECK(h.files.content("/r/archive/018bcfe5-6800-7000-8000-000000000001/a.csv") == "archived");
 }
+
+TEST_CASE("the stage a rule names is snapshotted - so its unchanged inputs are deleted",
+          "[lifecycle]") {
+  // kYaml's rule names stage t: its inputs must have been stat-ed at decision time, or the
+  // lifecycle could not tell that they are unchanged and would leave them.
+  PipelineHarness h(kYaml);
+  h.files.add_file("/r/raw/a.csv", "abc", 5);
+  auto report = h.run();
+  REQUIRE(report.lifecycle.size() == 1);
+  CHECK(report.lifecycle[0].result == "deleted");
+}

@@ -110,3 +110,17 @@ TEST_CASE("all conditions must hold - the reason names what failed", "[decision]
   auto ok = f.decide(EarlierStage::kSucceeded);
   CHECK(ok.decision.reason == "1 file matches raw/*.csv; a succeeded");
 }
+
+TEST_CASE("inputs are stat-ed only when a lifecycle rule will need the snapshot", "[decision]") {
+  DecisionFixture f("    when: {files: \"raw/*.csv\"}\n");
+  f.files.add_file("/r/raw/a.csv", "abc", 9);
+  DecisionInputs in{f.files, f.values, "/r", f.now,
+                    [](const std::string&) { return EarlierStage::kNotRun; }};
+  in.stat_inputs = false;
+  auto plain = decide_stage(f.config.stages.at(1), in);
+  CHECK(plain.inputs.files.size() == 1);
+  CHECK(plain.inputs.stats.empty());
+  in.stat_inputs = true;
+  auto snapped = decide_stage(f.config.stages.at(1), in);
+  CHECK(snapped.inputs.stats == std::vector<FileStat>{FileStat{false, 3, 9}});
+}
