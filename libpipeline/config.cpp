@@ -391,17 +391,17 @@ LifecycleRule read_lifecycle(const Reader& r, const YAML::Node& n, const Config&
   return rule;
 }
 
-fs::path resolve_under(const fs::path& base, const std::string& p) {
-  fs::path path(p);
-  return (path.is_absolute() ? path : base / path).lexically_normal();
-}
-
 fs::path strip_trailing_separator(fs::path p) {
   if (!p.has_filename() && p.has_parent_path() && p != p.root_path()) p = p.parent_path();
   return p;
 }
 
 }  // namespace
+
+fs::path resolve_path(const fs::path& base, const std::string& text) {
+  fs::path path(text);
+  return (path.is_absolute() ? path : base / path).lexically_normal();
+}
 
 const StageConfig* Config::find_stage(std::string_view name) const {
   for (const auto& s : stages) {
@@ -460,7 +460,7 @@ Config parse_config(const std::string& text, const fs::path& file, const EnvLook
   fs::path config_dir = abs_file.parent_path();
   cfg.root = config_dir;
   if (doc["root"]) {
-    cfg.root = resolve_under(config_dir, r.expand_root_scope(doc["root"], "root", {}));
+    cfg.root = resolve_path(config_dir, r.expand_root_scope(doc["root"], "root", {}));
   }
   cfg.root = strip_trailing_separator(cfg.root);
   scalars["root"] = cfg.root.string();
@@ -477,14 +477,14 @@ Config parse_config(const std::string& text, const fs::path& file, const EnvLook
         r.fail(kv.first, "duplicate path '" + name + "'");
       }
       fs::path p = strip_trailing_separator(
-          resolve_under(cfg.root, r.expand_root_scope(kv.second, "paths." + name, scalars)));
+          resolve_path(cfg.root, r.expand_root_scope(kv.second, "paths." + name, scalars)));
       cfg.paths.emplace_back(name, p);
       path_names.push_back(name);
     }
   }
-  cfg.logs = resolve_under(
-      cfg.root, doc["logs"] ? r.expand_root_scope(doc["logs"], "logs", scalars) : "logs");
-  cfg.state = resolve_under(
+  cfg.logs = resolve_path(cfg.root,
+                          doc["logs"] ? r.expand_root_scope(doc["logs"], "logs", scalars) : "logs");
+  cfg.state = resolve_path(
       cfg.root, doc["state"] ? r.expand_root_scope(doc["state"], "state", scalars) : "state");
 
   Defaults defaults;

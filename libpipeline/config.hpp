@@ -80,6 +80,9 @@ struct Config {
   const StageConfig* find_stage(std::string_view name) const;
 };
 
+/// A path from the config: absolute as given, else under base (the root); normalised.
+fs::path resolve_path(const fs::path& base, const std::string& text);
+
 /// Reads and validates a config file; throws UsageError with `FILE:LINE:COL: message`.
 /// env looks up the runner's environment for ${env.NAME} in root and paths.
 Config load_config(const fs::path& file,

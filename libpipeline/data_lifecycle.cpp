@@ -17,10 +17,7 @@ std::vector<LifecycleRecord> DataLifecycle::apply(
     auto snap = snapshots.find(rule.stage);
     if (!all_succeeded || snap == snapshots.end()) continue;
     fs::path to_dir;
-    if (rule.to) {
-      fs::path to(expand(*rule.to, values));
-      to_dir = (to.is_absolute() ? to : config_.root / to).lexically_normal();
-    }
+    if (rule.to) to_dir = resolve_path(config_.root, expand(*rule.to, values));
     const InputSnapshot& inputs = snap->second;
     for (std::size_t i = 0; i < inputs.files.size(); ++i) {
       // Without the snapshot's stats nothing proves the file is unchanged: leave it.

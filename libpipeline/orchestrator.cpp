@@ -92,21 +92,14 @@ nlohmann::json optional_json(const std::optional<int>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
 }
 
-bool mentions(const Template& t, std::string_view name) {
-  for (const auto& p : t.parts()) {
-    if (p.placeholder && p.text == name) return true;
-  }
-  return false;
-}
-
 // Only a stage that names ${inputs_file} gets the file: the others would pay for nothing.
 bool uses_inputs_file(const StageConfig& stage) {
   for (const auto& t : stage.command) {
-    if (mentions(t, "inputs_file")) return true;
+    if (t.mentions("inputs_file")) return true;
   }
-  if (stage.cwd && mentions(*stage.cwd, "inputs_file")) return true;
+  if (stage.cwd && stage.cwd->mentions("inputs_file")) return true;
   for (const auto& [key, value] : stage.env) {
-    if (mentions(value, "inputs_file")) return true;
+    if (value.mentions("inputs_file")) return true;
   }
   return false;
 }
@@ -275,8 +268,7 @@ StageRecord Orchestrator::run_stage(const StageConfig& stage, const InputSnapsho
       s_.files.write_file(inputs_file, listing);
     }
     for (const auto& t : stage.command) expand_into_argv(t, values, spec.argv);
-    spec.cwd = stage.cwd ? fs::path(expand(*stage.cwd, values)) : cfg.root;
-    if (spec.cwd.is_relative()) spec.cwd = cfg.root / spec.cwd;
+    spec.cwd = stage.cwd ? resolve_path(cfg.root, expand(*stage.cwd, values)) : cfg.root;
     spec.env = s_.environment;
     for (const auto& [key, value] : stage.env) spec.env[key] = expand(value, values);
   } catch (const std::exception& e) {
@@ -290,13 +282,9 @@ StageRecord Orchestrator::run_stage(const StageConfig& stage, const InputSnapsho
   spec.grace = stage.grace;
   spec.completion = stage.completion;
   spec.progress = stage.progress;
-  std::optional<std::size_t> items = rec.items;
   spec.on_progress = [&](const std::string& item, std::size_t done) {
-    std::string of = items ? " of " + std::to_string(*items) : "";
-    s_.events.emit(stage.name, "progress", item + " done (" + std::to_string(done) + of + ")",
-                   {{"item", item},
-                    {"items_done", done},
-                    {"items", items ? nlohmann::json(*items) : nlohmann::json(nullptr)}});
+    s_.events.emit(stage.name, "progress", item + " done (" + std::to_string(done) + " so far)",
+                   {{"item", item}, {"items_done", done}, {"items", nullptr}});
   };
 
   const int max_attempts = 1 + stage.retries;

@@ -57,6 +57,11 @@ bool Template::is_exactly(std::string_view name) const {
          parts_[0].arg.empty();
 }
 
+bool Template::mentions(std::string_view name) const {
+  return std::any_of(parts_.begin(), parts_.end(),
+                     [&](const Part& p) { return p.placeholder && p.text == name; });
+}
+
 void Template::check(PlaceholderScope scope, const std::vector<std::string>& path_names) const {
   auto at_least = [&](PlaceholderScope s) {
     return static_cast<int>(scope) >= static_cast<int>(s);

@@ -40,6 +40,8 @@ class Template {
   const std::vector<Part>& parts() const { return parts_; }
   /// True when the whole string is exactly the placeholder `name`.
   bool is_exactly(std::string_view name) const;
+  /// True when the placeholder `name` appears anywhere in the string.
+  bool mentions(std::string_view name) const;
 
   /// Throws UsageError at mark when a placeholder is unknown or not allowed in scope.
   void check(PlaceholderScope scope, const std::vector<std::string>& path_names) const;

@@ -7,11 +7,6 @@
 namespace pipeline {
 namespace {
 
-fs::path absolute_under(const fs::path& root, const std::string& p) {
-  fs::path path(p);
-  return (path.is_absolute() ? path : root / path).lexically_normal();
-}
-
 std::string plural(std::size_t n, const std::string& one, const std::string& many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
@@ -42,7 +37,7 @@ DecisionResult decide_stage(const StageConfig& stage, const DecisionInputs& in) 
   if (!when.files.empty()) {
     std::vector<std::string> shown;
     for (const auto& t : when.files) {
-      fs::path pattern = absolute_under(in.root, expand(t, in.values));
+      fs::path pattern = resolve_path(in.root, expand(t, in.values));
       shown.push_back(display_path(pattern, in.root));
       for (auto& f : glob_files(in.files, pattern)) out.inputs.files.push_back(std::move(f));
     }
@@ -61,7 +56,7 @@ DecisionResult decide_stage(const StageConfig& stage, const DecisionInputs& in) 
     }
   }
   if (when.missing) {
-    fs::path p = absolute_under(in.root, expand(*when.missing, in.values));
+    fs::path p = resolve_path(in.root, expand(*when.missing, in.values));
     std::string shown = display_path(p, in.root);
     if (in.files.exists(p)) {
       failed.push_back(shown + " already exists");
