@@ -7,6 +7,7 @@
 #include <ostream>
 
 #include "audit_store.hpp"
+#include "batch_hotfolder.hpp"
 #include "config.hpp"
 #include "error.hpp"
 #include "report_json.hpp"
@@ -25,6 +26,9 @@ struct Options {
   std::string run_ref;
   std::size_t limit = 20;
   std::string status;
+  std::string batch_id;
+  std::vector<std::string> batch_files;  ///< NAME=PATH
+  std::vector<std::string> batch_raw;
 };
 
 fs::path discover_config(const Options& o, const Platform& p) {
@@ -92,6 +96,64 @@ int audit_list(const Options& o, Platform& p) {
   return exit_code::kSuccess;
 }
 
+const Config& require_batches(const Config& cfg) {
+  if (!cfg.batches) {
+    throw UsageError(cfg.file.string() + " has no 'batches' section, so it has no hot folder");
+  }
+  return cfg;
+}
+
+int batch_submit(const Options& o, Platform& p) {
+  Config cfg = load(o, p);
+  require_batches(cfg);
+  if (!valid_batch_id(o.batch_id)) {
+    throw UsageError("--id " + o.batch_id +
+                     ": a batch id is 1-64 of A-Z, a-z, 0-9, '_', '.' and '-', not starting "
+                     "with '.' or '-'");
+  }
+  std::vector<std::pair<std::string, fs::path>> named;
+  for (const auto& f : o.batch_files) {
+    std::size_t eq = f.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == f.size()) {
+      throw UsageError("--file " + f + ": write NAME=PATH");
+    }
+    named.emplace_back(f.substr(0, eq), fs::absolute(f.substr(eq + 1)));
+  }
+  std::vector<fs::path> raw;  // paths on a command line are taken from the working directory
+  for (const auto& r : o.batch_raw) raw.push_back(fs::absolute(r));
+  fs::path written;
+  try {
+    written = submit_batch(cfg, p.files, o.batch_id, named, raw, p.clock.now());
+  } catch (const FileError& e) {
+    throw Error(exit_code::kInternal, e.what());
+  }
+  p.out << "submitted batch " << o.batch_id << ": " << written.string() << "\n";
+  return exit_code::kSuccess;
+}
+
+int batch_list(const Options& o, Platform& p) {
+  Config cfg = load(o, p);
+  require_batches(cfg);
+  auto batches = list_batches(cfg, p.files);
+  if (o.json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& b : batches) {
+      out.push_back({{"state", b.state}, {"id", b.id}, {"path", b.path}, {"detail", b.detail}});
+    }
+    p.out << dump_json(out, 2) << "\n";
+    return exit_code::kSuccess;
+  }
+  if (batches.empty()) p.out << "no batches in " << cfg.batches->hotfolder.string() << "\n";
+  std::size_t width = 2;
+  for (const auto& b : batches) width = std::max(width, b.id.size());
+  for (const auto& b : batches) {
+    p.out << b.state << std::string(11 - b.state.size(), ' ') << b.id
+          << std::string(width - b.id.size() + 2, ' ') << b.path
+          << (b.detail.empty() ? "" : "  " + b.detail) << "\n";
+  }
+  return exit_code::kSuccess;
+}
+
 int config_check(const Options& o, Platform& p) {
   Config cfg = load(o, p);
   p.out << cfg.file.string() << ": ok: pipeline " << cfg.pipeline << ", " << cfg.stages.size()
@@ -135,10 +197,20 @@ int cli_main(int argc, const char* const* argv, Platform& platform) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}));
   list->add_option("--status", o.status, "only runs with this status");
   list->add_flag("--json", o.json, "print JSON");
+  CLI::App* batch = app.add_subcommand("batch", "the manifest hot folder (batch mode)");
+  batch->require_subcommand(1);
+  CLI::App* submit = batch->add_subcommand("submit", "write a manifest into the hot folder");
+  submit->add_option("--id", o.batch_id, "the batch id")->required();
+  submit->add_option("--file", o.batch_files, "NAME=PATH: a named file (repeatable)");
+  submit->add_option("--raw", o.batch_raw, "a raw data file (repeatable)");
+  CLI::App* blist = batch->add_subcommand("list", "ready, processing, archived and failed batches");
+  blist->add_flag("--json", o.json, "print JSON");
   CLI::App* config = app.add_subcommand("config", "the configuration");
   config->require_subcommand(1);
   CLI::App* check = config->add_subcommand("check", "validate the config and exit");
-  for (CLI::App* sub : {run, plan, audit, show, list, config, check}) sub->fallthrough();
+  for (CLI::App* sub : {run, plan, audit, show, list, batch, submit, blist, config, check}) {
+    sub->fallthrough();
+  }
 
   try {
     app.parse(argc, argv);
@@ -160,6 +232,8 @@ int cli_main(int argc, const char* const* argv, Platform& platform) {
     if (show->parsed()) return audit_show(o, platform);
     if (list->parsed()) return audit_list(o, platform);
     if (check->parsed()) return config_check(o, platform);
+    if (submit->parsed()) return batch_submit(o, platform);
+    if (blist->parsed()) return batch_list(o, platform);
     platform.err << app.help();
     return exit_code::kUsage;
   } catch (const Error& e) {

@@ -30,6 +30,7 @@ const std::vector<std::string> kBackoffKeys = {"initial", "factor", "max"};
 const std::vector<std::string> kLifecycleKeys = {"delete", "move", "to", "when_succeeded"};
 const std::vector<std::string> kRetentionKeys = {"keep_days", "keep_runs"};
 const std::vector<std::string> kLockKeys = {"wait"};
+const std::vector<std::string> kBatchKeys = {"hotfolder", "archive", "error", "max_per_run"};
 
 // Optimal string alignment distance: a swap of two neighbours counts as one typo.
 std::size_t edit_distance(const std::string& a, const std::string& b) {
@@ -146,8 +147,10 @@ class Reader {
     values.scalars = scalars;
     values.env = env_;
     for (const auto& part : t.parts()) {
-      if (part.placeholder && part.text != "root" && part.text.rfind("env.", 0) != 0) {
-        fail(n, what + " may only use ${root} and ${env.NAME}, not ${" + part.text + "}");
+      if (part.placeholder && !scalars.count(part.text) && part.text.rfind("env.", 0) != 0) {
+        std::string allowed;
+        for (const auto& [name, _] : scalars) allowed += "${" + name + "}, ";
+        fail(n, what + " may only use " + allowed + "${env.NAME}, not ${" + part.text + "}");
       }
     }
     return expand(t, values);
@@ -196,14 +199,14 @@ Backoff read_backoff(const Reader& r, const YAML::Node& n, Backoff b, const std:
 }
 
 EnvList read_env(const Reader& r, const YAML::Node& n, const std::string& where,
-                 const std::vector<std::string>& path_names) {
+                 const KnownNames& known) {
   r.require_map(n, where);
   EnvList out;
   for (const auto& kv : n) {
     std::string key = r.scalar(kv.first, "an environment variable name");
     if (!valid_env_name(key)) r.fail(kv.first, "'" + key + "' is not a valid environment name");
     Template value = r.templ(kv.second, where + "." + key);
-    value.check(PlaceholderScope::kStage, path_names);
+    value.check(PlaceholderScope::kStage, known);
     out.emplace_back(key, std::move(value));
   }
   return out;
@@ -259,7 +262,7 @@ RetryCondition parse_retry_condition(const Reader& r, const YAML::Node& n) {
 }
 
 StageConfig read_stage(const Reader& r, const YAML::Node& n, const Defaults& d,
-                       const std::vector<std::string>& path_names,
+                       const KnownNames& known,
                        const std::vector<std::string>& earlier) {
   r.check_keys(n, kStageKeys, "a stage");
   StageConfig s;
@@ -281,7 +284,7 @@ StageConfig read_stage(const Reader& r, const YAML::Node& n, const Defaults& d,
   }
   for (const auto& e : r.list(n["command"], where + " command")) {
     Template t = r.templ(e, "a command element");
-    t.check(PlaceholderScope::kCommand, path_names);
+    t.check(PlaceholderScope::kCommand, known);
     s.command.push_back(std::move(t));
   }
   if (s.command.empty()) r.fail(n["command"], where + ": command must not be empty");
@@ -290,11 +293,11 @@ StageConfig read_stage(const Reader& r, const YAML::Node& n, const Defaults& d,
   }
   if (n["cwd"]) {
     s.cwd = r.templ(n["cwd"], where + " cwd");
-    s.cwd->check(PlaceholderScope::kStage, path_names);
+    s.cwd->check(PlaceholderScope::kStage, known);
   }
   s.env = d.env;
   if (n["env"]) {
-    for (auto& [k, v] : read_env(r, n["env"], where + " env", path_names)) set_env(s.env, k, v);
+    for (auto& [k, v] : read_env(r, n["env"], where + " env", known)) set_env(s.env, k, v);
   }
   if (const YAML::Node w = n["when"]) {
     r.check_keys(w, kWhenKeys, where + " when");
@@ -303,14 +306,14 @@ StageConfig read_stage(const Reader& r, const YAML::Node& n, const Defaults& d,
     if (w["files"]) {
       for (const auto& g : r.one_or_list(w["files"], "when.files")) {
         Template t = r.templ(g, "when.files");
-        t.check(PlaceholderScope::kRun, path_names);
+        t.check(PlaceholderScope::kRun, known);
         when.files.push_back(std::move(t));
       }
       if (when.files.empty()) r.fail(w["files"], "when.files needs at least one glob");
     }
     if (w["missing"]) {
       when.missing = r.templ(w["missing"], "when.missing");
-      when.missing->check(PlaceholderScope::kRun, path_names);
+      when.missing->check(PlaceholderScope::kRun, known);
     }
     if (w["days_of_month"]) {
       for (const auto& day : r.list(w["days_of_month"], "when.days_of_month")) {
@@ -351,7 +354,7 @@ StageConfig read_stage(const Reader& r, const YAML::Node& n, const Defaults& d,
 }
 
 LifecycleRule read_lifecycle(const Reader& r, const YAML::Node& n, const Config& cfg,
-                             const std::vector<std::string>& path_names) {
+                             const KnownNames& known) {
   r.check_keys(n, kLifecycleKeys, "a lifecycle rule");
   LifecycleRule rule;
   rule.mark = r.mark(n);
@@ -375,7 +378,7 @@ LifecycleRule read_lifecycle(const Reader& r, const YAML::Node& n, const Config&
   if (mv) {
     if (!n["to"]) r.fail(n, "a move rule needs 'to' (the destination folder)");
     rule.to = r.templ(n["to"], "to");
-    rule.to->check(PlaceholderScope::kRun, path_names);
+    rule.to->check(PlaceholderScope::kRun, known);
   } else if (n["to"]) {
     r.fail(n["to"], "'to' only goes with 'move'");
   }
@@ -394,6 +397,32 @@ LifecycleRule read_lifecycle(const Reader& r, const YAML::Node& n, const Config&
 fs::path strip_trailing_separator(fs::path p) {
   if (!p.has_filename() && p.has_parent_path() && p != p.root_path()) p = p.parent_path();
   return p;
+}
+
+// The batch folders are fixed for the run: ${root}, ${paths.*} and ${env.*} only (a folder
+// that moved with ${date} would strand the batches in yesterday's).
+BatchConfig read_batches(const Reader& r, const YAML::Node& n, const Config& cfg) {
+  r.require_map(n, "batches");
+  r.check_keys(n, kBatchKeys, "batches");
+  BatchConfig b;
+  std::map<std::string, std::string> scalars{{"root", cfg.root.string()}};
+  for (const auto& [name, path] : cfg.paths) scalars["paths." + name] = path.string();
+  auto folder = [&](const char* key) {
+    if (!n[key]) r.fail(n, std::string("batches needs '") + key + "' (a folder)");
+    std::string where = std::string("batches.") + key;
+    return strip_trailing_separator(
+        resolve_path(cfg.root, r.expand_root_scope(n[key], where, scalars)));
+  };
+  b.hotfolder = folder("hotfolder");
+  b.archive = folder("archive");
+  b.error = folder("error");
+  if (n["max_per_run"]) {
+    b.max_per_run = static_cast<int>(r.integer(n["max_per_run"], "batches.max_per_run", 1, 100000));
+  }
+  if (b.hotfolder == b.archive || b.hotfolder == b.error || b.archive == b.error) {
+    r.fail(n, "batches.hotfolder, archive and error must be three different folders");
+  }
+  return b;
 }
 
 }  // namespace
@@ -465,7 +494,9 @@ Config parse_config(const std::string& text, const fs::path& file, const EnvLook
   cfg.root = strip_trailing_separator(cfg.root);
   scalars["root"] = cfg.root.string();
 
-  std::vector<std::string> path_names;
+  KnownNames known;
+  known.batch_mode = static_cast<bool>(doc["batches"]);
+  std::vector<std::string>& path_names = known.paths;
   if (const YAML::Node paths = doc["paths"]) {
     r.require_map(paths, "paths");
     for (const auto& kv : paths) {
@@ -501,7 +532,7 @@ Config parse_config(const std::string& text, const fs::path& file, const EnvLook
     }
     if (d["backoff"]) defaults.backoff = read_backoff(r, d["backoff"], {}, "defaults.backoff");
     if (d["env"]) {
-      for (auto& [k, v] : read_env(r, d["env"], "defaults.env", path_names)) {
+      for (auto& [k, v] : read_env(r, d["env"], "defaults.env", known)) {
         set_env(defaults.env, k, v);
       }
     }
@@ -511,14 +542,14 @@ Config parse_config(const std::string& text, const fs::path& file, const EnvLook
   if (!doc["stages"]) r.fail(doc, "'stages' is required (a list of stages)");
   std::vector<std::string> names;
   for (const auto& s : r.list(doc["stages"], "stages")) {
-    cfg.stages.push_back(read_stage(r, s, defaults, path_names, names));
+    cfg.stages.push_back(read_stage(r, s, defaults, known, names));
     names.push_back(cfg.stages.back().name);
   }
   if (cfg.stages.empty()) r.fail(doc["stages"], "'stages' must list at least one stage");
 
   if (const YAML::Node l = doc["lifecycle"]) {
     for (const auto& rule : r.list(l, "lifecycle")) {
-      cfg.lifecycle.push_back(read_lifecycle(r, rule, cfg, path_names));
+      cfg.lifecycle.push_back(read_lifecycle(r, rule, cfg, known));
     }
   }
   if (const YAML::Node ret = doc["retention"]) {
@@ -527,15 +558,16 @@ Config parse_config(const std::string& text, const fs::path& file, const EnvLook
       cfg.retention_keep_days =
           static_cast<int>(r.integer(ret["keep_days"], "retention.keep_days", 1, 36500));
     }
-    if (ret["keep_runs"]) r.integer(ret["keep_runs"], "retention.keep_runs", 1, 10'000'000);
+    if (ret["keep_runs"]) {
+      cfg.retention_keep_runs =
+          static_cast<int>(r.integer(ret["keep_runs"], "retention.keep_runs", 1, 10'000'000));
+    }
   }
   if (const YAML::Node lock = doc["lock"]) {
     r.check_keys(lock, kLockKeys, "lock");
     if (lock["wait"]) cfg.lock_wait = r.duration(lock["wait"], "lock.wait");
   }
-  if (doc["batches"]) {
-    r.fail(doc["batches"], "batch mode ('batches') is not supported by this version yet");
-  }
+  if (const YAML::Node b = doc["batches"]) cfg.batches = read_batches(r, b, cfg);
   return cfg;
 }
 

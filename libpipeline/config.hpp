@@ -64,6 +64,14 @@ struct LifecycleRule {
   SourceMark mark;
 };
 
+/// Manifest hot-folder mode (SPEC section 8): absolute folders, fixed for the run.
+struct BatchConfig {
+  fs::path hotfolder;
+  fs::path archive;
+  fs::path error;
+  int max_per_run = 10;
+};
+
 struct Config {
   fs::path file;       ///< absolute path of the config file
   std::string sha256;  ///< of its bytes
@@ -75,6 +83,8 @@ struct Config {
   std::vector<StageConfig> stages;
   std::vector<LifecycleRule> lifecycle;
   std::optional<int> retention_keep_days;
+  std::optional<int> retention_keep_runs;
+  std::optional<BatchConfig> batches;
   Millis lock_wait{0};
 
   const StageConfig* find_stage(std::string_view name) const;

@@ -26,6 +26,9 @@ class EventLogger {
   void emit(const std::string& stage, const std::string& name, const std::string& msg,
             nlohmann::json data = nlohmann::json::object());
 
+  /// In batch mode, the batch the following events belong to (a "batch" field); "" for none.
+  void set_batch(std::string id) { batch_ = std::move(id); }
+
   bool healthy() const { return file_ != nullptr && !failed_; }
 
  private:
@@ -36,6 +39,7 @@ class EventLogger {
   std::string run_id_;
   Warn warn_;
   std::unique_ptr<AppendFile> file_;
+  std::string batch_;
   std::uint64_t seq_ = 0;
   bool failed_ = false;
 };

@@ -59,6 +59,8 @@ class FileSystem {
   virtual void remove(const fs::path& p) = 0;
   /// Moves a file; never replaces an existing target; across devices copies, syncs, removes.
   virtual void move(const fs::path& from, const fs::path& to) = 0;
+  /// The path with every symlink and `..` resolved, or nullopt when it does not exist.
+  virtual std::optional<fs::path> real_path(const fs::path& p) const = 0;
 
   bool exists(const fs::path& p) const { return stat(p).has_value(); }
 };

@@ -178,11 +178,28 @@ std::vector<StageRecord> Orchestrator::plan(const RunOptions& options, const std
 }
 
 void Orchestrator::run(const RunOptions& options, RunReport& report) {
-  const Config& cfg = s_.config;
   PlaceholderValues values = run_values(report.run_id, report.started_at);
+  std::optional<int> aborted = s_.stop_requested();
+  if (s_.config.batches && s_.batches) {
+    run_batches(options, values, report, aborted);
+  } else {
+    run_pass(options, values, "", report, aborted);
+    report.status = status_from_stages(report.stages);
+  }
+  if (aborted) report.status = RunStatus::kAborted;
+  report.exit_code = exit_code_for(report.status, aborted.value_or(130));
+}
+
+std::map<std::string, StageStatus> Orchestrator::run_pass(const RunOptions& options,
+                                                          const PlaceholderValues& values,
+                                                          const std::string& batch,
+                                                          RunReport& report,
+                                                          std::optional<int>& aborted) {
+  const Config& cfg = s_.config;
+  fs::path stage_logs = cfg.logs / "stages" / report.run_id;
+  if (!batch.empty()) stage_logs /= batch;
   std::map<std::string, StageStatus> outcomes;
   std::map<std::string, InputSnapshot> snapshots;
-  std::optional<int> aborted = s_.stop_requested();
 
   for (const auto& stage : cfg.stages) {
     StageRecord rec;
@@ -210,10 +227,10 @@ void Orchestrator::run(const RunOptions& options, RunReport& report) {
                      {{"run", d.decision.run},
                       {"reason", d.decision.reason},
                       {"inputs_count", d.inputs.files.size()}});
-      spdlog::info("{}: {} ({})", stage.name, d.decision.run ? "runs" : "skipped",
-                   d.decision.reason);
+      spdlog::info("{}{}: {} ({})", batch.empty() ? "" : "batch " + batch + ": ", stage.name,
+                   d.decision.run ? "runs" : "skipped", d.decision.reason);
       if (d.decision.run) {
-        rec = run_stage(stage, d.inputs, values, report.run_id, aborted);
+        rec = run_stage(stage, d.inputs, values, stage_logs, aborted);
         rec.decision = d.decision;
         snapshots[stage.name] = std::move(d.inputs);
       } else {
@@ -222,23 +239,135 @@ void Orchestrator::run(const RunOptions& options, RunReport& report) {
         s_.events.emit(stage.name, "skipped", d.decision.reason, {{"reason", d.decision.reason}});
       }
     }
+    rec.batch = batch;
     outcomes[stage.name] = rec.status;
     report.stages.push_back(std::move(rec));
   }
-
-  report.lifecycle = s_.lifecycle.apply(outcomes, snapshots, values);
-  if (aborted) {
-    report.status = RunStatus::kAborted;
-    report.exit_code = *aborted;
-  } else {
-    report.status = status_from_stages(report.stages);
-    report.exit_code = exit_code_for(report.status);
+  for (auto& l : s_.lifecycle.apply(outcomes, snapshots, values)) {
+    report.lifecycle.push_back(std::move(l));
   }
+  return outcomes;
+}
+
+namespace {
+
+// Why a batch failed, from its stages' records: "merger failed (exit code 2)".
+std::string batch_failure(const std::vector<StageRecord>& stages, std::size_t first) {
+  std::string out;
+  bool any_ran = false;
+  for (std::size_t i = first; i < stages.size(); ++i) {
+    const StageRecord& r = stages[i];
+    if (r.status == StageStatus::kSkipped || r.status == StageStatus::kNotStarted) continue;
+    any_ran = true;
+    if (r.status == StageStatus::kSucceeded) continue;
+    std::string what = std::string(to_string(r.status));
+    if (!r.attempts.empty()) {
+      const AttemptRecord& a = r.attempts.back();
+      if (!a.start_error.empty()) {
+        what += " (" + a.start_error + ")";
+      } else if (a.exit_code) {
+        what += " (exit code " + std::to_string(*a.exit_code) + ")";
+      } else if (a.signal) {
+        what += " (signal " + std::to_string(*a.signal) + ")";
+      }
+    }
+    out += (out.empty() ? "" : "; ") + r.name + " " + what;
+  }
+  if (!any_ran) return "no stage ran for this batch (no stage's condition held)";
+  return out;
+}
+
+}  // namespace
+
+void Orchestrator::run_batches(const RunOptions& options, const PlaceholderValues& values,
+                               RunReport& report, std::optional<int>& aborted) {
+  BatchHotfolder& hotfolder = *s_.batches;
+  const BatchConfig& cfg = *s_.config.batches;
+  int claimed = 0;
+  while (claimed < cfg.max_per_run) {
+    if (!aborted) aborted = s_.stop_requested();
+    if (aborted) break;
+    std::optional<BatchHotfolder::Claim> claim = hotfolder.next(report.run_id, s_.clock.now());
+    if (!claim) break;
+    if (!claim->batch) {
+      const BatchRecord& r = claim->rejected;
+      s_.events.emit("batch", "error", "batch " + r.id + " rejected: " + r.error,
+                     {{"id", r.id},
+                      {"manifest", r.manifest},
+                      {"status", r.status},
+                      {"moved_to", r.moved_to},
+                      {"error", r.error}});
+      spdlog::error("batch {} rejected: {}", r.id, r.error);
+      report.batches.push_back(r);
+      continue;
+    }
+    ++claimed;
+    ClaimedBatch& batch = *claim->batch;
+    const ManifestContent& m = batch.content;
+    s_.events.emit("batch", "claimed",
+                   "batch " + m.id + (batch.reclaimed ? " claimed again after a run died" : ""),
+                   {{"id", m.id},
+                    {"manifest", display_path(batch.manifest, s_.config.root)},
+                    {"reclaimed", batch.reclaimed},
+                    {"files", m.all_files().size()},
+                    {"finishing_only", batch.decided.has_value()}});
+    spdlog::info("batch {}: claimed{}", m.id, batch.reclaimed ? " again (a run died with it)" : "");
+
+    std::string error;
+    bool succeeded = false;
+    if (!batch.decided) {
+      PlaceholderValues bv = values;
+      bv.scalars["batch.id"] = m.id;
+      bv.scalars["batch.manifest"] = batch.manifest.string();
+      for (const auto& [name, path] : m.files) bv.scalars["batch.files." + name] = path.string();
+      std::vector<std::string> raw;
+      for (const auto& p : m.raw_data) raw.push_back(p.string());
+      bv.batch_raw_data = &raw;
+      s_.events.set_batch(m.id);
+      std::size_t first = report.stages.size();
+      run_pass(options, bv, m.id, report, aborted);
+      s_.events.set_batch("");
+      if (aborted) {
+        hotfolder.release(batch);
+        BatchRecord r{m.id, "INTERRUPTED", "", batch.manifest.filename().string(),
+                      "the run was stopped; the next run claims it again", batch.reclaimed};
+        s_.events.emit("batch", "interrupted", "batch " + m.id + ": " + r.error,
+                       {{"id", m.id}, {"manifest", display_path(batch.manifest, s_.config.root)}});
+        report.batches.push_back(std::move(r));
+        break;
+      }
+      error = batch_failure(report.stages, first);
+      succeeded = error.empty();
+    }
+    BatchRecord r;
+    try {
+      r = hotfolder.finish(batch, succeeded, error, report.run_id, s_.clock.now());
+    } catch (const std::exception& e) {
+      hotfolder.release(batch);
+      r = {m.id, "FAILED", "", batch.manifest.filename().string(),
+           std::string("cannot finish the batch (the next run tries again): ") + e.what(),
+           batch.reclaimed};
+      report.errors.push_back("batch " + m.id + ": " + r.error);
+    }
+    bool archived = r.status == "COMPLETED" && !r.moved_to.empty();
+    s_.events.emit("batch", archived ? "archived" : "error",
+                   "batch " + m.id + (archived ? " archived in " + r.moved_to
+                                               : " failed: " + r.error),
+                   {{"id", r.id},
+                    {"status", r.status},
+                    {"moved_to", r.moved_to},
+                    {"error", r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error)},
+                    {"reclaimed", r.reclaimed}});
+    spdlog::log(archived ? spdlog::level::info : spdlog::level::err, "batch {}: {} -> {}{}", m.id,
+                r.status, r.moved_to, r.error.empty() ? "" : " (" + r.error + ")");
+    report.batches.push_back(std::move(r));
+  }
+  report.status = status_from_batches(report.batches);
 }
 
 StageRecord Orchestrator::run_stage(const StageConfig& stage, const InputSnapshot& inputs,
-                                    const PlaceholderValues& run_values, const std::string& run_id,
-                                    std::optional<int>& aborted) {
+                                    const PlaceholderValues& run_values,
+                                    const fs::path& stage_logs, std::optional<int>& aborted) {
   const Config& cfg = s_.config;
   StageRecord rec;
   rec.name = stage.name;
@@ -250,7 +379,7 @@ StageRecord Orchestrator::run_stage(const StageConfig& stage, const InputSnapsho
     rec.inputs.push_back(display_path(inputs.files[i], cfg.root));
   }
 
-  fs::path stage_logs = cfg.logs / "stages" / run_id;
+  const std::string& run_id = run_values.scalars.at("run_id");
   fs::path inputs_file = stage_logs / (stage.name + ".inputs");
   PlaceholderValues values = run_values;
   values.scalars["stage"] = stage.name;

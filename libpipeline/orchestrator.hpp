@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "batch_hotfolder.hpp"
 #include "clock.hpp"
 #include "config.hpp"
 #include "data_lifecycle.hpp"
@@ -35,6 +36,8 @@ struct OrchestratorServices {
   const std::map<std::string, std::string>& environment;  ///< the runner's own environment
   /// The exit code to end with (128+N) once the runner has been asked to stop, else nullopt.
   std::function<std::optional<int>()> stop_requested;
+  /// The manifest hot folder, when the config has `batches`: the stages run once per batch.
+  BatchHotfolder* batches = nullptr;
 };
 
 class Orchestrator {
@@ -51,8 +54,17 @@ class Orchestrator {
 
  private:
   PlaceholderValues run_values(const std::string& run_id, TimePoint started_at) const;
+  /// One pass over the stages in config order, then the lifecycle rules; appends to report.
+  /// Returns each stage's outcome.
+  std::map<std::string, StageStatus> run_pass(const RunOptions& options,
+                                              const PlaceholderValues& values,
+                                              const std::string& batch, RunReport& report,
+                                              std::optional<int>& aborted);
+  /// Batch mode: claims manifests one at a time and runs a pass for each (SPEC 8).
+  void run_batches(const RunOptions& options, const PlaceholderValues& values, RunReport& report,
+                   std::optional<int>& aborted);
   StageRecord run_stage(const StageConfig& stage, const InputSnapshot& inputs,
-                        const PlaceholderValues& run_values, const std::string& run_id,
+                        const PlaceholderValues& run_values, const fs::path& stage_logs,
                         std::optional<int>& aborted);
   bool selected(const RunOptions& options, const std::string& name) const;
   /// True when a lifecycle rule acts on this stage's inputs.

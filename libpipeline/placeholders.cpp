@@ -62,7 +62,8 @@ bool Template::mentions(std::string_view name) const {
                      [&](const Part& p) { return p.placeholder && p.text == name; });
 }
 
-void Template::check(PlaceholderScope scope, const std::vector<std::string>& path_names) const {
+void Template::check(PlaceholderScope scope, const KnownNames& known) const {
+  const std::vector<std::string>& path_names = known.paths;
   auto at_least = [&](PlaceholderScope s) {
     return static_cast<int>(scope) >= static_cast<int>(s);
   };
@@ -117,9 +118,25 @@ void Template::check(PlaceholderScope scope, const std::vector<std::string>& pat
       continue;
     }
     if (starts_with(n, "batch.")) {
-      fail_at(mark_, shown +
-                         " is only known in batch mode, which this version does not "
-                         "support yet");
+      if (!known.batch_mode) {
+        fail_at(mark_, shown + " is only known in batch mode (add a 'batches' section)");
+      }
+      if (n == "batch.raw_data") {
+        if (scope != PlaceholderScope::kCommand || !is_exactly(n)) {
+          fail_at(mark_,
+                  "${batch.raw_data} must be a whole element of a stage's command (it becomes "
+                  "one element per file)");
+        }
+        continue;
+      }
+      bool file_name = starts_with(n, "batch.files.") && n.size() > 12;
+      if (n != "batch.id" && n != "batch.manifest" && !file_name) {
+        fail_at(mark_, "unknown placeholder " + shown +
+                           " (batch placeholders: ${batch.id}, ${batch.manifest}, "
+                           "${batch.files.NAME}, ${batch.raw_data})");
+      }
+      if (!at_least(PlaceholderScope::kRun)) fail_at(mark_, shown + " cannot be used here");
+      continue;
     }
     fail_at(mark_, "unknown placeholder " + shown);
   }
@@ -142,6 +159,9 @@ std::string expand(const Template& t, const PlaceholderValues& values) {
       out += *v;
     } else if (auto it = values.scalars.find(p.text); it != values.scalars.end()) {
       out += it->second;
+    } else if (starts_with(p.text, "batch.files.") && values.scalars.count("batch.id")) {
+      fail_at(t.mark(), "batch " + values.scalars.at("batch.id") + " lists no file named '" +
+                            p.text.substr(12) + "' under \"files\"");
     } else {
       fail_at(t.mark(), "${" + p.text + "} has no value here");
     }
@@ -154,6 +174,11 @@ void expand_into_argv(const Template& t, const PlaceholderValues& values,
   if (t.is_exactly("inputs")) {
     if (!values.inputs) fail_at(t.mark(), "${inputs} has no value here");
     argv.insert(argv.end(), values.inputs->begin(), values.inputs->end());
+    return;
+  }
+  if (t.is_exactly("batch.raw_data")) {
+    if (!values.batch_raw_data) fail_at(t.mark(), "${batch.raw_data} has no value here");
+    argv.insert(argv.end(), values.batch_raw_data->begin(), values.batch_raw_data->end());
     return;
   }
   argv.push_back(expand(t, values));

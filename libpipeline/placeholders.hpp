@@ -22,6 +22,12 @@ enum class PlaceholderScope {
   kCommand,  ///< command elements: + ${inputs} as a whole element
 };
 
+/// What a config declares that placeholders may refer to.
+struct KnownNames {
+  std::vector<std::string> paths;  ///< the names under `paths`
+  bool batch_mode = false;         ///< `batches` is configured: ${batch.*} have values
+};
+
 /// A string with placeholders, split into literal text and placeholder names.
 class Template {
  public:
@@ -44,7 +50,7 @@ class Template {
   bool mentions(std::string_view name) const;
 
   /// Throws UsageError at mark when a placeholder is unknown or not allowed in scope.
-  void check(PlaceholderScope scope, const std::vector<std::string>& path_names) const;
+  void check(PlaceholderScope scope, const KnownNames& known) const;
 
  private:
   std::string source_;
@@ -57,13 +63,15 @@ struct PlaceholderValues {
   std::map<std::string, std::string> scalars;  ///< "root", "paths.raw", "run_id", "stage", ...
   std::optional<TimePoint> run_start;          ///< for ${date:...} and ${prev_month:...}
   const std::vector<std::string>* inputs = nullptr;
+  const std::vector<std::string>* batch_raw_data = nullptr;  ///< ${batch.raw_data}
   std::function<std::optional<std::string>(const std::string&)> env;
 };
 
 /// Expands a template to one string; throws UsageError at its mark when a value is missing.
 std::string expand(const Template& t, const PlaceholderValues& values);
 
-/// Expands a command element: `${inputs}` alone adds one element per input (maybe none).
+/// Expands a command element: `${inputs}` or `${batch.raw_data}` alone adds one element per
+/// file (maybe none).
 void expand_into_argv(const Template& t, const PlaceholderValues& values,
                       std::vector<std::string>& argv);
 

@@ -14,6 +14,7 @@
 #else
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdio.h>  // renameat2, RENAME_NOREPLACE
 #include <sys/stat.h>
 #include <unistd.h>
 #endif
@@ -65,6 +66,16 @@ bool replace_file(const fs::path& from, const fs::path& to) {
                      MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH) != 0;
 }
 void sync_directory(const fs::path&) {}  // MOVEFILE_WRITE_THROUGH already made it durable
+
+// Without MOVEFILE_REPLACE_EXISTING the move itself refuses an existing target.
+std::error_code rename_no_replace(const fs::path& from, const fs::path& to) {
+  if (MoveFileExW(from.c_str(), to.c_str(), MOVEFILE_WRITE_THROUGH)) return {};
+  DWORD e = GetLastError();
+  if (e == ERROR_NOT_SAME_DEVICE) return std::make_error_code(std::errc::cross_device_link);
+  if (e == ERROR_ALREADY_EXISTS || e == ERROR_FILE_EXISTS)
+    return std::make_error_code(std::errc::file_exists);
+  return std::error_code(static_cast<int>(e), std::system_category());
+}
 
 class NativeAppendFile final : public AppendFile {
  public:
@@ -123,6 +134,23 @@ class NativeFile {
 
 bool replace_file(const fs::path& from, const fs::path& to) {
   return ::rename(from.c_str(), to.c_str()) == 0;
+}
+
+// renameat2(RENAME_NOREPLACE) refuses an existing target in the same step as the rename, so
+// a target created at the same moment is never replaced. File systems without it (EINVAL)
+// fall back to link + unlink, which is just as exclusive for files.
+std::error_code rename_no_replace(const fs::path& from, const fs::path& to) {
+#ifdef RENAME_NOREPLACE
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return {};
+  if (errno != EINVAL && errno != ENOSYS) return {errno, std::generic_category()};
+#endif
+  if (::link(from.c_str(), to.c_str()) != 0) return {errno, std::generic_category()};
+  if (::unlink(from.c_str()) != 0) {
+    std::error_code ec(errno, std::generic_category());
+    ::unlink(to.c_str());
+    return ec;
+  }
+  return {};
 }
 
 void sync_directory(const fs::path& dir) {
@@ -290,18 +318,25 @@ void RealFileSystem::remove(const fs::path& p) {
   if (ec) fail("delete", p, ec);
 }
 
-void RealFileSystem::move(const fs::path& from, const fs::path& to) {
+std::optional<fs::path> RealFileSystem::real_path(const fs::path& p) const {
   std::error_code ec;
-  if (fs::exists(fs::symlink_status(to, ec))) {
-    fail("move " + from.string() + " to", to, std::make_error_code(std::errc::file_exists));
-  }
-  fs::rename(from, to, ec);
+  fs::path resolved = fs::canonical(p, ec);
+  if (ec) return std::nullopt;
+  return resolved;
+}
+
+void RealFileSystem::move(const fs::path& from, const fs::path& to) {
+  std::error_code ec = rename_no_replace(from, to);
   if (!ec) {
     sync_directory(to.parent_path());
     return;
   }
   if (ec != std::errc::cross_device_link) fail("move " + from.string() + " to", to, ec);
-  // Another device: the copy is complete and durable before the original goes.
+  // Another device: the copy is complete and durable before the original goes, and it
+  // takes the target's name without replacing anything.
+  if (fs::exists(fs::symlink_status(to, ec))) {
+    fail("move " + from.string() + " to", to, std::make_error_code(std::errc::file_exists));
+  }
   fs::path tmp = to.parent_path() / temp_name_for(to);
   {
     std::ifstream in(from, std::ios::binary);
@@ -321,7 +356,11 @@ void RealFileSystem::move(const fs::path& from, const fs::path& to) {
       fail("copy " + from.string() + " to", tmp, std::error_code(saved, std::generic_category()));
     }
   }
-  if (!replace_file(tmp, to)) fail_errno("move " + from.string() + " to", to);
+  if (std::error_code placed = rename_no_replace(tmp, to)) {
+    std::error_code ignored;
+    fs::remove(tmp, ignored);
+    fail("move " + from.string() + " to", to, placed);
+  }
   sync_directory(to.parent_path());
   remove(from);
 }

@@ -17,6 +17,7 @@ class RealFileSystem final : public FileSystem {
   std::unique_ptr<AppendFile> open_append(const fs::path& p) override;
   void remove(const fs::path& p) override;
   void move(const fs::path& from, const fs::path& to) override;
+  std::optional<fs::path> real_path(const fs::path& p) const override;
 };
 
 }  // namespace pipeline

@@ -39,6 +39,7 @@ json report_to_json(const RunReport& r) {
     for (const auto& a : s.attempts) attempts.push_back(attempt_json(a));
     stages.push_back({
         {"name", s.name},
+        {"batch", s.batch.empty() ? json(nullptr) : json(s.batch)},
         {"decision", {{"run", s.decision.run}, {"reason", s.decision.reason}}},
         {"status", to_string(s.status)},
         {"inputs_count", s.inputs_count},
@@ -59,6 +60,15 @@ json report_to_json(const RunReport& r) {
                          {"result", l.result},
                          {"error", l.error.empty() ? json(nullptr) : json(l.error)}});
   }
+  json batches = json::array();
+  for (const auto& b : r.batches) {
+    batches.push_back({{"id", b.id},
+                       {"status", b.status},
+                       {"moved_to", b.moved_to.empty() ? json(nullptr) : json(b.moved_to)},
+                       {"manifest", b.manifest},
+                       {"error", b.error.empty() ? json(nullptr) : json(b.error)},
+                       {"reclaimed", b.reclaimed}});
+  }
   auto duration = std::chrono::duration_cast<Millis>(r.finished_at - r.started_at).count();
   return {
       {"schema", kReportSchema},
@@ -75,7 +85,7 @@ json report_to_json(const RunReport& r) {
       {"config", {{"path", r.config_path}, {"sha256", r.config_sha256}}},
       {"stages", stages},
       {"lifecycle", lifecycle},
-      {"batches", json::array()},
+      {"batches", batches},
       {"errors", r.errors},
       {"recovered", r.recovered ? json{{"run_id", r.recovered->run_id},
                                        {"pid", r.recovered->pid},

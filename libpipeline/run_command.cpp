@@ -7,6 +7,7 @@
 
 #include "audit_reporter.hpp"
 #include "audit_store.hpp"
+#include "batch_hotfolder.hpp"
 #include "data_lifecycle.hpp"
 #include "error.hpp"
 #include "event_logger.hpp"
@@ -205,8 +206,11 @@ int run_pipeline(Platform& platform, const Config& config, const RunRequest& req
   }
   LockRecordingSupervisor supervisor(platform.supervisor, *lock, owner);
   DataLifecycle lifecycle(config, platform.files, events);
+  std::optional<BatchHotfolder> hotfolder;
+  if (config.batches) hotfolder.emplace(config, platform.files, platform.clock, platform.make_lock);
   Orchestrator orchestrator({config, platform.files, platform.clock, supervisor, events, lifecycle,
-                             platform.environment, platform.stop_requested});
+                             platform.environment, platform.stop_requested,
+                             hotfolder ? &*hotfolder : nullptr});
   try {
     orchestrator.run({request.stages}, report);
   } catch (const std::exception& e) {

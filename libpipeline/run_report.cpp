@@ -61,6 +61,19 @@ RunStatus status_from_stages(const std::vector<StageRecord>& stages) {
   return RunStatus::kPartial;
 }
 
+RunStatus status_from_batches(const std::vector<BatchRecord>& batches) {
+  std::size_t ended = 0, completed = 0;
+  for (const auto& b : batches) {
+    if (b.status == "INTERRUPTED") continue;
+    ++ended;
+    if (b.status == "COMPLETED") ++completed;
+  }
+  if (ended == 0) return RunStatus::kIdle;
+  if (completed == ended) return RunStatus::kSuccess;
+  if (completed == 0) return RunStatus::kFailure;
+  return RunStatus::kPartial;
+}
+
 int exit_code_for(RunStatus status, int aborted_exit) {
   switch (status) {
     case RunStatus::kSuccess:

@@ -48,6 +48,7 @@ struct AttemptRecord {
 
 struct StageRecord {
   std::string name;
+  std::string batch;  ///< the batch id this record ran for, in batch mode
   StageDecision decision;
   StageStatus status = StageStatus::kSkipped;
   std::size_t inputs_count = 0;
@@ -67,6 +68,16 @@ struct LifecycleRecord {
   std::string error;
 };
 
+/// One manifest a run dealt with (SPEC 8).
+struct BatchRecord {
+  std::string id;
+  std::string status;    ///< "COMPLETED", "FAILED", "REJECTED" or "INTERRUPTED"
+  std::string moved_to;  ///< the archive/error folder, relative to root; empty when it stayed
+  std::string manifest;  ///< the manifest's file name as found in the hot folder
+  std::string error;
+  bool reclaimed = false;  ///< claimed again after a run died with it
+};
+
 struct RunReport {
   std::string run_id;
   std::string pipeline;
@@ -80,6 +91,7 @@ struct RunReport {
   std::string config_sha256;
   std::vector<StageRecord> stages;
   std::vector<LifecycleRecord> lifecycle;
+  std::vector<BatchRecord> batches;
   std::vector<std::string> errors;
   std::optional<RecoveryRecord> recovered;  ///< a dead run this one cleaned up after
 };
@@ -87,6 +99,10 @@ struct RunReport {
 /// Run status from the stages' outcomes (SPEC 3): nothing ran -> idle; all that ran
 /// succeeded -> success; none succeeded -> failure; otherwise partial.
 RunStatus status_from_stages(const std::vector<StageRecord>& stages);
+
+/// Run status in batch mode (SPEC 8): no batch -> idle; every batch completed -> success;
+/// none completed -> failure (a rejected manifest counts as failed); otherwise partial.
+RunStatus status_from_batches(const std::vector<BatchRecord>& batches);
 
 /// Exit code of a run with that status (SPEC 2); aborted_exit is 128+N for an abort.
 int exit_code_for(RunStatus status, int aborted_exit = 130);

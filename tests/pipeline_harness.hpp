@@ -10,6 +10,7 @@
 #include "event_logger.hpp"
 #include "fakes/fake_clock.hpp"
 #include "fakes/fake_file_system.hpp"
+#include "fakes/fake_lock.hpp"
 #include "fakes/fake_supervisor.hpp"
 #include "orchestrator.hpp"
 
@@ -26,8 +27,10 @@ struct PipelineHarness {
     report.started_at = clock.now();
     EventLogger events(files, clock, events_path(), report.run_id, {});
     DataLifecycle lifecycle(config, files, events);
+    std::optional<BatchHotfolder> hotfolder;
+    if (config.batches) hotfolder.emplace(config, files, clock, locks.factory());
     Orchestrator orchestrator({config, files, clock, supervisor, events, lifecycle, environment,
-                               [this] { return stop; }});
+                               [this] { return stop; }, hotfolder ? &*hotfolder : nullptr});
     orchestrator.run(options, report);
     return report;
   }
@@ -53,6 +56,7 @@ struct PipelineHarness {
   FakeFileSystem files;
   FakeClock clock;
   FakeSupervisor supervisor{&clock};
+  FakeLocks locks;
   std::map<std::string, std::string> environment{{"PATH", "/usr/bin"}, {"PYTHONUNBUFFERED", "0"}};
   std::optional<int> stop;
 };

@@ -139,7 +139,8 @@ TEST_CASE("config validation refuses what it cannot run", "[config]") {
         std::string::npos);
   CHECK(error_of(stage("lifecycle:\n  - move: a.inputs\n")).find("has no when.files") !=
         std::string::npos);
-  CHECK(error_of(stage("batches: {hotfolder: x}\n")).find("not supported") != std::string::npos);
+  CHECK(error_of(stage("batches: {hotfolder: x}\n")).find("batches needs 'archive'") !=
+        std::string::npos);
   CHECK(error_of(stage("    backoff: {factor: 0.5}\n")).find("between 1 and 100") !=
         std::string::npos);
   CHECK(error_of(kHead + "timeout: 5m\nstages: []\n").find("unknown key 'timeout'") !=

@@ -7,7 +7,7 @@ using namespace pipeline;
 
 namespace {
 const SourceMark kMark{"p.yaml", 7, 12};
-const std::vector<std::string> kPaths = {"raw", "out"};
+const KnownNames kPaths = {{"raw", "out"}, false};
 
 std::string check_error(const std::string& text, PlaceholderScope scope) {
   try {

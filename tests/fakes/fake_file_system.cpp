@@ -91,6 +91,29 @@ void FakeFileSystem::remove(const fs::path& p) {
   removed.push_back(n);
 }
 
+std::optional<fs::path> FakeFileSystem::real_path(const fs::path& p) const {
+  fs::path current = p.lexically_normal();
+  for (int hops = 0; hops < 40; ++hops) {
+    // Replace the longest prefix that is a link with its target, until none is.
+    bool replaced = false;
+    fs::path prefix;
+    for (auto it = current.begin(); it != current.end(); ++it) {
+      prefix /= *it;
+      auto link = links_.find(prefix);
+      if (link == links_.end()) continue;
+      fs::path target = link->second.is_absolute() ? link->second
+                                                   : prefix.parent_path() / link->second;
+      for (auto rest = std::next(it); rest != current.end(); ++rest) target /= *rest;
+      current = target.lexically_normal();
+      replaced = true;
+      break;
+    }
+    if (!replaced) break;
+  }
+  if (!stat(current)) return std::nullopt;
+  return current;
+}
+
 void FakeFileSystem::move(const fs::path& from, const fs::path& to) {
   fs::path f = from.lexically_normal(), t = to.lexically_normal();
   if (auto it = failures_.find(f); it != failures_.end()) {

@@ -16,6 +16,11 @@ class FakeFileSystem final : public FileSystem {
   std::string content(const fs::path& p) const { return files_.at(p.lexically_normal()); }
   bool has_file(const fs::path& p) const { return files_.count(p.lexically_normal()) > 0; }
 
+  /// A symbolic link: real_path() follows it (a relative target is taken from link's folder).
+  void add_symlink(const fs::path& link, const fs::path& target) {
+    links_[link.lexically_normal()] = target;
+  }
+
   /// The next remove/move of this path throws FileError(reason).
   void fail_on(const fs::path& p, std::string reason) { failures_[p.lexically_normal()] = reason; }
   /// Every append to this path fails (a full device).
@@ -36,6 +41,7 @@ class FakeFileSystem final : public FileSystem {
   std::unique_ptr<AppendFile> open_append(const fs::path& p) override;
   void remove(const fs::path& p) override;
   void move(const fs::path& from, const fs::path& to) override;
+  std::optional<fs::path> real_path(const fs::path& p) const override;
 
  private:
   void check_failure(const fs::path& p);
@@ -44,6 +50,7 @@ class FakeFileSystem final : public FileSystem {
   std::set<fs::path> dirs_{"/"};
   std::map<fs::path, std::string> failures_;
   std::set<fs::path> full_;
+  std::map<fs::path, fs::path> links_;
 };
 
 }  // namespace pipeline::testing

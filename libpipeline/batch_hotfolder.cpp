@@ -1,0 +1,465 @@
+#include "batch_hotfolder.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "error.hpp"
+#include "report_json.hpp"
+#include "stage_decision.hpp"
+#include "time_format.hpp"
+
+namespace pipeline {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kReady = "READY_FOR_PROCESSING";
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+bool is_within(const fs::path& p, const fs::path& dir) {
+  auto [d, q] = std::mismatch(dir.begin(), dir.end(), p.begin(), p.end());
+  return d == dir.end() && q != p.end();
+}
+
+[[noreturn]] void invalid(const std::string& why) { throw UsageError(why); }
+
+// The name a manifest's claim goes by before its content is trusted: its batch id when that
+// is valid, else the part of the file name before the suffix, made safe.
+std::string claim_key(const json& doc, const std::string& file_name, std::string_view suffix) {
+  if (doc.is_object()) {
+    auto it = doc.find("batch_id");
+    if (it != doc.end() && it->is_string() && valid_batch_id(it->get<std::string>())) {
+      return it->get<std::string>();
+    }
+  }
+  std::string stem = file_name.substr(0, file_name.size() - suffix.size());
+  for (char& c : stem) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '.' || c == '-';
+    if (!ok) c = '_';
+  }
+  if (stem.empty() || stem[0] == '.' || stem[0] == '-') stem = "manifest" + stem;
+  return stem.substr(0, 64);
+}
+
+json parse_or_null(const std::string& text, std::string* error = nullptr) {
+  try {
+    return json::parse(text);
+  } catch (const json::parse_error& e) {
+    if (error) *error = e.what();
+    return nullptr;
+  }
+}
+
+}  // namespace
+
+bool valid_batch_id(std::string_view id) {
+  if (id.empty() || id.size() > 64 || id[0] == '.' || id[0] == '-') return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '.' || c == '-';
+  });
+}
+
+std::vector<fs::path> ManifestContent::all_files() const {
+  std::vector<fs::path> out;
+  for (const auto& [name, path] : files) out.push_back(path);
+  out.insert(out.end(), raw_data.begin(), raw_data.end());
+  return out;
+}
+
+ManifestContent validate_manifest(const json& doc, const FileSystem& files, const fs::path& root) {
+  if (!doc.is_object()) invalid("the manifest is not a JSON object");
+  ManifestContent m;
+  auto id = doc.find("batch_id");
+  if (id == doc.end() || !id->is_string()) invalid("\"batch_id\" (a string) is missing");
+  m.id = id->get<std::string>();
+  if (!valid_batch_id(m.id)) {
+    invalid("batch_id \"" + m.id +
+            "\" must be 1-64 of A-Z, a-z, 0-9, '_', '.' and '-', not starting with '.' or '-'");
+  }
+  auto status = doc.find("status");
+  if (status == doc.end() || !status->is_string()) invalid("\"status\" (a string) is missing");
+  if (*status != kReady) {
+    invalid("status is \"" + status->get<std::string>() + "\", not \"" + std::string(kReady) +
+            "\"");
+  }
+  if (auto ts = doc.find("creation_timestamp"); ts != doc.end() && !ts->is_string()) {
+    invalid("\"creation_timestamp\" must be a string");
+  }
+  auto file_map = doc.find("files");
+  if (file_map == doc.end() || !file_map->is_object()) {
+    invalid("\"files\" (an object of name: path) is missing");
+  }
+  auto raw = doc.find("raw_data");
+  if (raw == doc.end() || !raw->is_array()) invalid("\"raw_data\" (a list of paths) is missing");
+
+  std::optional<fs::path> real_root = files.real_path(root);
+  if (!real_root) invalid("the pipeline root " + root.string() + " does not exist");
+  std::set<fs::path> seen_real;
+  std::set<std::string> seen_names;
+  auto check_path = [&](const json& value, const std::string& where) {
+    if (!value.is_string() || value.get<std::string>().empty()) {
+      invalid(where + " must be a non-empty path string");
+    }
+    std::string text = value.get<std::string>();
+    fs::path path = resolve_path(root, text);
+    // Resolving symlinks and `..` first: a link inside root that leads out of it is outside.
+    std::optional<fs::path> real = files.real_path(path);
+    if (!real) {
+      if (!is_within(path, root)) invalid(where + " \"" + text + "\" is outside the root");
+      invalid(where + " \"" + text + "\" does not exist");
+    }
+    if (!is_within(*real, *real_root)) {
+      invalid(where + " \"" + text + "\" resolves to " + real->string() +
+              ", outside the root " + real_root->string());
+    }
+    auto st = files.stat(*real);
+    if (!st || st->is_directory) invalid(where + " \"" + text + "\" is not a file");
+    if (!seen_real.insert(*real).second) invalid(where + " \"" + text + "\" is listed twice");
+    if (!seen_names.insert(path.filename().string()).second) {
+      invalid(where + " \"" + text + "\": another listed file has the name " +
+              path.filename().string() + " (they would collide in the archive)");
+    }
+    return path;
+  };
+  for (const auto& [name, value] : file_map->items()) {
+    if (name.empty()) invalid("\"files\" has an empty name");
+    m.files.emplace_back(name, check_path(value, "files." + name));
+  }
+  for (std::size_t i = 0; i < raw->size(); ++i) {
+    m.raw_data.push_back(check_path((*raw)[i], "raw_data[" + std::to_string(i) + "]"));
+  }
+  if (m.files.empty() && m.raw_data.empty()) invalid("the manifest lists no files");
+  return m;
+}
+
+void BatchHotfolder::scan() {
+  pending_.emplace();
+  std::vector<Candidate> stale, ready;
+  for (const auto& e : files_.list_dir(batches_.hotfolder)) {
+    if (e.is_directory || e.name.empty() || e.name[0] == '.') continue;
+    bool processing = ends_with(e.name, kProcessingSuffix);
+    if (!processing && !ends_with(e.name, kManifestSuffix)) continue;
+    fs::path p = batches_.hotfolder / e.name;
+    auto st = files_.stat(p);
+    if (!st) continue;
+    (processing ? stale : ready).push_back({p, processing, st->mtime_ns});
+  }
+  auto oldest_first = [](const Candidate& a, const Candidate& b) {
+    return a.mtime_ns != b.mtime_ns ? a.mtime_ns < b.mtime_ns : a.path < b.path;
+  };
+  std::sort(stale.begin(), stale.end(), oldest_first);
+  std::sort(ready.begin(), ready.end(), oldest_first);
+  pending_->insert(pending_->end(), stale.begin(), stale.end());
+  pending_->insert(pending_->end(), ready.begin(), ready.end());
+}
+
+std::optional<BatchHotfolder::Claim> BatchHotfolder::next(const std::string& run_id,
+                                                          TimePoint now) {
+  if (!pending_) scan();
+  while (cursor_ < pending_->size()) {
+    const Candidate c = (*pending_)[cursor_++];
+    if (auto claim = try_claim(c, run_id, now)) return claim;
+  }
+  return std::nullopt;
+}
+
+std::optional<BatchHotfolder::Claim> BatchHotfolder::try_claim(const Candidate& c,
+                                                               const std::string& run_id,
+                                                               TimePoint now) {
+  std::string name = c.path.filename().string();
+  std::string text;
+  try {
+    text = files_.read_file(c.path);
+  } catch (const FileError&) {
+    return std::nullopt;  // gone: another runner claimed it first
+  }
+  std::string parse_error;
+  json doc = parse_or_null(text, &parse_error);
+  std::string key = claim_key(doc, name, c.processing ? kProcessingSuffix : kManifestSuffix);
+  fs::path lock_path = batches_.hotfolder / ".claims" / (key + ".lock");
+  files_.create_directories(lock_path.parent_path());
+  std::unique_ptr<RunLock> lock = make_lock_(lock_path);
+  if (!lock->acquire(Millis(0), clock_, dump_json(json{{"run_id", run_id}}))) {
+    return std::nullopt;  // a live run holds this batch
+  }
+
+  fs::path claimed = batches_.hotfolder / (key + std::string(kProcessingSuffix));
+  if (c.processing) {
+    // Under the claim lock a _PROCESSING.json still there belongs to a run that died.
+    if (!files_.exists(c.path)) {
+      let_go(lock, lock_path);
+      return std::nullopt;
+    }
+    claimed = c.path;
+    try {
+      text = files_.read_file(claimed);
+    } catch (const FileError&) {
+      let_go(lock, lock_path);
+      return std::nullopt;
+    }
+    doc = parse_or_null(text, &parse_error);
+  } else {
+    try {
+      files_.move(c.path, claimed);
+    } catch (const FileError& e) {
+      if (!files_.exists(c.path)) {  // another runner renamed it first
+        let_go(lock, lock_path);
+        return std::nullopt;
+      }
+      // Our claim name is taken (a second manifest with a batch id in progress): refuse it.
+      return Claim{std::nullopt, reject(c.path, name, key,
+                                        "cannot claim it as " + claimed.filename().string() +
+                                            ": " + e.what(),
+                                        std::move(lock), lock_path, run_id, now)};
+    }
+  }
+
+  ClaimedBatch batch;
+  batch.manifest = claimed;
+  batch.reclaimed = c.processing;
+  batch.lock = std::move(lock);
+  batch.lock_path = lock_path;
+  std::string original = name;
+  if (c.processing && doc.is_object() && doc.contains("runner") && doc["runner"].is_object()) {
+    original = doc["runner"].value("manifest", name);
+  }
+  try {
+    if (!parse_error.empty()) invalid("the manifest is not valid JSON: " + parse_error);
+    if (!doc.is_object()) invalid("the manifest is not a JSON object");
+    std::string status = doc.value("status", json()).is_string() ? doc["status"].get<std::string>()
+                                                                 : std::string();
+    if (c.processing && (status == "COMPLETED" || status == "FAILED")) {
+      // The dead run had finished the stages and decided; only the moves are left.
+      batch.decided = status;
+      batch.content.id = key;
+      for (const auto& [n, v] : doc.at("files").items()) {
+        batch.content.files.emplace_back(n, resolve_path(config_.root, v.get<std::string>()));
+      }
+      for (const auto& v : doc.at("raw_data")) {
+        batch.content.raw_data.push_back(resolve_path(config_.root, v.get<std::string>()));
+      }
+    } else {
+      if (c.processing && status == "PROCESSING") doc["status"] = kReady;  // as submitted
+      batch.content = validate_manifest(doc, files_, config_.root);
+      if (!c.processing && files_.exists(batches_.archive / batch.content.id)) {
+        invalid("batch " + batch.content.id + " was already archived in " +
+                display_path(batches_.archive / batch.content.id, config_.root) +
+                "; a batch id is processed once (submit it under a new id)");
+      }
+      doc["status"] = "PROCESSING";
+      doc["runner"] = {{"manifest", original},
+                       {"claimed_by", run_id},
+                       {"claimed_at", format_rfc3339(now)},
+                       {"reclaimed", c.processing}};
+      files_.write_atomic(claimed, dump_json(doc, 2) + "\n");
+    }
+    batch.document = std::move(doc);
+  } catch (const UsageError& e) {
+    return Claim{std::nullopt, reject(claimed, original, key, e.what(), std::move(batch.lock),
+                                      lock_path, run_id, now)};
+  } catch (const json::exception& e) {
+    return Claim{std::nullopt, reject(claimed, original, key,
+                                      std::string("the claimed manifest is damaged: ") + e.what(),
+                                      std::move(batch.lock), lock_path, run_id, now)};
+  }
+  return Claim{std::move(batch), {}};
+}
+
+BatchRecord BatchHotfolder::reject(const fs::path& manifest, const std::string& original_name,
+                                   const std::string& key, const std::string& why,
+                                   std::unique_ptr<RunLock> lock, const fs::path& lock_path,
+                                   const std::string& run_id, TimePoint now) {
+  BatchRecord rec;
+  rec.id = key;
+  rec.status = "REJECTED";
+  rec.error = why;
+  rec.manifest = original_name;
+  try {
+    fs::path dir = free_error_folder(key);
+    files_.create_directories(dir);
+    std::string base = rec.manifest.substr(0, rec.manifest.size() - std::min<std::size_t>(
+                                                                       5, rec.manifest.size()));
+    files_.write_atomic(dir / (base + ".error.txt"),
+                        "batch " + key + " was rejected by run " + run_id + " at " +
+                            format_rfc3339(now) + ":\n" + why +
+                            "\nOnly the manifest was moved here; the files it lists were not "
+                            "touched.\n");
+    files_.move(manifest, dir / rec.manifest);
+    rec.moved_to = display_path(dir, config_.root);
+  } catch (const FileError& e) {
+    rec.error += "; and it could not be moved to the error folder: " + std::string(e.what());
+  }
+  let_go(lock, lock_path);
+  return rec;
+}
+
+fs::path BatchHotfolder::free_error_folder(const std::string& key) const {
+  fs::path dir = batches_.error / key;
+  for (int n = 2; files_.exists(dir); ++n) dir = batches_.error / (key + "." + std::to_string(n));
+  return dir;
+}
+
+BatchRecord BatchHotfolder::finish(ClaimedBatch& batch, bool succeeded, const std::string& error,
+                                   const std::string& run_id, TimePoint now) {
+  json& doc = batch.document;
+  BatchRecord rec;
+  rec.id = batch.content.id;
+  rec.reclaimed = batch.reclaimed;
+  rec.manifest = doc["runner"].value("manifest", batch.manifest.filename().string());
+  fs::path dest;
+  if (batch.decided) {
+    rec.status = *batch.decided;
+    dest = resolve_path(config_.root, doc["runner"].value("destination", ""));
+    rec.error = doc.value("error", "");
+  } else {
+    rec.status = succeeded ? "COMPLETED" : "FAILED";
+    rec.error = error;
+    dest = succeeded ? batches_.archive / rec.id : free_error_folder(rec.id);
+    // The decision is on disk before the first move, so a run that dies among the moves
+    // is finished by the next one without running the stages again.
+    doc["status"] = rec.status;
+    doc["run_id"] = run_id;
+    doc["finished_at"] = format_rfc3339(now);
+    doc["error"] = error.empty() ? json(nullptr) : json(error);
+    doc["runner"]["destination"] = display_path(dest, config_.root);
+    files_.write_atomic(batch.manifest, dump_json(doc, 2) + "\n");
+  }
+  rec.moved_to = display_path(dest, config_.root);
+  files_.create_directories(dest);
+  std::vector<std::string> problems;
+  json moved = json::object();
+  for (const fs::path& f : batch.content.all_files()) {
+    fs::path to = dest / f.filename();
+    moved[display_path(f, config_.root)] = display_path(to, config_.root);
+    if (!files_.exists(f) && files_.exists(to)) continue;  // moved before a crash
+    try {
+      files_.move(f, to);
+    } catch (const FileError& e) {
+      problems.push_back(e.what());
+    }
+  }
+  doc["runner"]["moved"] = moved;
+  if (!problems.empty()) {
+    std::string all;
+    for (const auto& p : problems) all += (all.empty() ? "" : "; ") + p;
+    doc["runner"]["move_errors"] = problems;
+    rec.error += (rec.error.empty() ? "" : "; ") + all;
+  }
+  files_.write_atomic(dest / (rec.id + std::string(kManifestSuffix)), dump_json(doc, 2) + "\n");
+  files_.remove(batch.manifest);
+  let_go(batch.lock, batch.lock_path);
+  return rec;
+}
+
+void BatchHotfolder::release(ClaimedBatch& batch) { let_go(batch.lock, batch.lock_path); }
+
+void BatchHotfolder::let_go(std::unique_ptr<RunLock>& lock, const fs::path& lock_path) {
+  if (!lock) return;
+  try {
+    files_.remove(lock_path);  // while still held, so no one locks a file about to vanish
+  } catch (const FileError&) {
+  }
+  lock->release();
+  lock.reset();
+}
+
+std::vector<BatchListing> list_batches(const Config& config, const FileSystem& files) {
+  const BatchConfig& b = *config.batches;
+  std::vector<BatchListing> out;
+  for (const auto& e : files.list_dir(b.hotfolder)) {
+    if (e.is_directory || e.name.empty() || e.name[0] == '.') continue;
+    bool processing = ends_with(e.name, kProcessingSuffix);
+    if (!processing && !ends_with(e.name, kManifestSuffix)) continue;
+    fs::path p = b.hotfolder / e.name;
+    BatchListing l;
+    l.state = processing ? "processing" : "ready";
+    l.path = display_path(p, config.root);
+    if (auto st = files.stat(p)) l.mtime_ns = st->mtime_ns;
+    json doc;
+    try {
+      doc = parse_or_null(files.read_file(p));
+    } catch (const FileError&) {
+    }
+    l.id = claim_key(doc, e.name, processing ? kProcessingSuffix : kManifestSuffix);
+    if (!doc.is_object()) {
+      l.detail = "not valid JSON: it will be rejected";
+    } else if (processing) {
+      l.detail = "claimed by run " + doc.value("/runner/claimed_by"_json_pointer, std::string("?"));
+    }
+    out.push_back(std::move(l));
+  }
+  auto folders = [&](const fs::path& dir, const std::string& state) {
+    for (const auto& e : files.list_dir(dir)) {
+      if (!e.is_directory) continue;
+      BatchListing l;
+      l.state = state;
+      l.id = e.name;
+      l.path = display_path(dir / e.name, config.root);
+      if (auto st = files.stat(dir / e.name)) l.mtime_ns = st->mtime_ns;
+      for (const auto& f : files.list_dir(dir / e.name)) {
+        if (f.is_directory) continue;
+        try {
+          if (ends_with(f.name, ".error.txt")) {
+            std::string text = files.read_file(dir / e.name / f.name);
+            std::size_t nl = text.find('\n');
+            l.detail = "rejected: " + text.substr(nl == std::string::npos ? 0 : nl + 1,
+                                                  text.find('\n', nl + 1) - nl - 1);
+          } else if (ends_with(f.name, kManifestSuffix) && l.detail.empty()) {
+            json doc = parse_or_null(files.read_file(dir / e.name / f.name));
+            if (!doc.is_object()) continue;
+            l.id = doc.value("batch_id", l.id);
+            l.detail = "run " + doc.value("run_id", std::string("?")) + " at " +
+                       doc.value("finished_at", std::string("?"));
+            if (doc.contains("error") && doc["error"].is_string()) {
+              l.detail += ": " + doc["error"].get<std::string>();
+            }
+          }
+        } catch (const FileError&) {
+        }
+      }
+      out.push_back(std::move(l));
+    }
+  };
+  folders(b.archive, "archived");
+  folders(b.error, "failed");
+  std::stable_sort(out.begin(), out.end(), [](const BatchListing& x, const BatchListing& y) {
+    return x.mtime_ns < y.mtime_ns;
+  });
+  return out;
+}
+
+fs::path submit_batch(const Config& config, FileSystem& files, const std::string& id,
+                      const std::vector<std::pair<std::string, fs::path>>& named_files,
+                      const std::vector<fs::path>& raw_data, TimePoint now) {
+  const BatchConfig& b = *config.batches;
+  auto relative = [&](const fs::path& p) { return display_path(p.lexically_normal(), config.root); };
+  json doc = {{"batch_id", id},
+              {"creation_timestamp", format_rfc3339(now)},
+              {"status", kReady},
+              {"files", json::object()},
+              {"raw_data", json::array()}};
+  for (const auto& [name, path] : named_files) {
+    if (doc["files"].contains(name)) throw UsageError("--file " + name + " is given twice");
+    doc["files"][name] = relative(path);
+  }
+  for (const auto& p : raw_data) doc["raw_data"].push_back(relative(p));
+  validate_manifest(doc, files, config.root);  // a run would reject it: say so now
+  if (files.exists(b.archive / id)) {
+    throw UsageError("batch " + id + " was already archived in " +
+                     display_path(b.archive / id, config.root) + "; use a new batch id");
+  }
+  fs::path target = b.hotfolder / (id + std::string(kManifestSuffix));
+  if (files.exists(target) || files.exists(b.hotfolder / (id + std::string(kProcessingSuffix)))) {
+    throw UsageError("batch " + id + " is already in the hot folder " + b.hotfolder.string());
+  }
+  files.create_directories(b.hotfolder);
+  files.write_atomic(target, dump_json(doc, 2) + "\n");
+  return target;
+}
+
+}  // namespace pipeline

@@ -1,0 +1,136 @@
+#pragma once
+/// The manifest hot folder (SPEC section 8, seed 000). A producer drops
+/// `<anything>_MANIFEST.json`; a run claims it by an atomic rename to
+/// `<batch_id>_PROCESSING.json`, validates it, runs the stages for it, then moves the manifest
+/// and every file it lists into `archive/<batch_id>/` or `error/<batch_id>/`.
+///
+/// Crash safety: the claimed manifest records each step. A `_PROCESSING.json` whose run died
+/// is claimed again: before its outcome was written the stages run again; after, only the
+/// remaining moves are made. A per-batch OS lock (`<hotfolder>/.claims/<id>.lock`), taken
+/// before the rename and held to the end, tells a dead run's batch from a live one's, so two
+/// runners sharing a hot folder never process one batch twice.
+
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "clock.hpp"
+#include "config.hpp"
+#include "file_system.hpp"
+#include "run_lock.hpp"
+#include "run_report.hpp"
+
+namespace pipeline {
+
+using LockFactory = std::function<std::unique_ptr<RunLock>(const fs::path&)>;
+
+inline constexpr std::string_view kManifestSuffix = "_MANIFEST.json";
+inline constexpr std::string_view kProcessingSuffix = "_PROCESSING.json";
+
+/// True for a batch id we accept: 1-64 of A-Z a-z 0-9 _ . -, not starting with '.' or '-'.
+bool valid_batch_id(std::string_view id);
+
+/// A manifest's content once validated: every path resolved, inside root, and a file.
+struct ManifestContent {
+  std::string id;
+  std::vector<std::pair<std::string, fs::path>> files;  ///< "files": name -> path, as listed
+  std::vector<fs::path> raw_data;
+  /// Every listed file once, in manifest order (files first, then raw_data).
+  std::vector<fs::path> all_files() const;
+};
+
+/// Checks a parsed manifest against SPEC 8; throws UsageError saying what is wrong.
+/// Relative paths are taken from root; every path must resolve (symlinks and `..` followed)
+/// to an existing file inside root.
+ManifestContent validate_manifest(const nlohmann::json& doc, const FileSystem& files,
+                                  const fs::path& root);
+
+/// A batch this run holds: its claim lock stays taken until finish() or release().
+struct ClaimedBatch {
+  ManifestContent content;
+  fs::path manifest;  ///< the claimed `<id>_PROCESSING.json`
+  nlohmann::json document;
+  bool reclaimed = false;  ///< left behind by a run that died
+  /// A dead run had already decided this outcome ("COMPLETED"/"FAILED"); only moves remain.
+  std::optional<std::string> decided;
+  std::unique_ptr<RunLock> lock;
+  fs::path lock_path;
+};
+
+class BatchHotfolder {
+ public:
+  BatchHotfolder(const Config& config, FileSystem& files, Clock& clock, LockFactory make_lock)
+      : config_(config),
+        batches_(*config.batches),
+        files_(files),
+        clock_(clock),
+        make_lock_(std::move(make_lock)) {}
+
+  /// What the next claim produced: a batch to run, or a manifest rejected on the way (already
+  /// moved to error/ with its .error.txt).
+  struct Claim {
+    std::optional<ClaimedBatch> batch;
+    BatchRecord rejected;
+  };
+
+  /// Claims the next manifest: those left by dead runs first, then ready ones oldest first.
+  /// The hot folder is listed once, at the first call. nullopt when none is left.
+  std::optional<Claim> next(const std::string& run_id, TimePoint now);
+
+  /// Ends a batch: records the outcome in the claimed manifest, moves every listed file and
+  /// the manifest (status, run_id, finished_at, error) into archive/ or error/, and lets the
+  /// claim go. Files already moved by a run that died are found where it put them.
+  BatchRecord finish(ClaimedBatch& batch, bool succeeded, const std::string& error,
+                     const std::string& run_id, TimePoint now);
+
+  /// The run stopped in the middle of the batch: the claimed manifest stays for the next run.
+  void release(ClaimedBatch& batch);
+
+ private:
+  struct Candidate {
+    fs::path path;
+    bool processing = false;
+    std::int64_t mtime_ns = 0;
+  };
+  void scan();
+  std::optional<Claim> try_claim(const Candidate& c, const std::string& run_id, TimePoint now);
+  /// Moves a manifest that cannot be run to error/ with a .error.txt saying why.
+  BatchRecord reject(const fs::path& manifest, const std::string& original_name,
+                     const std::string& key, const std::string& why, std::unique_ptr<RunLock> lock,
+                     const fs::path& lock_path, const std::string& run_id, TimePoint now);
+  fs::path free_error_folder(const std::string& key) const;
+  void let_go(std::unique_ptr<RunLock>& lock, const fs::path& lock_path);
+
+  const Config& config_;
+  const BatchConfig& batches_;
+  FileSystem& files_;
+  Clock& clock_;
+  LockFactory make_lock_;
+  std::optional<std::vector<Candidate>> pending_;
+  std::size_t cursor_ = 0;
+};
+
+/// One line of `batch list`.
+struct BatchListing {
+  std::string state;  ///< "ready", "processing", "archived", "failed"
+  std::string id;
+  std::string path;    ///< the manifest or folder, relative to root
+  std::string detail;  ///< run id, error, or what is wrong with it
+  std::int64_t mtime_ns = 0;
+};
+
+/// Every batch the folders know of: ready and processing in the hot folder, archived, failed.
+std::vector<BatchListing> list_batches(const Config& config, const FileSystem& files);
+
+/// `batch submit`: writes `<hotfolder>/<id>_MANIFEST.json` atomically (a temp name a run never
+/// picks up, then a rename), after validating it exactly as a run would. Paths are absolute
+/// (or relative to root); they are recorded relative to root. Returns the manifest's path.
+fs::path submit_batch(const Config& config, FileSystem& files, const std::string& id,
+                      const std::vector<std::pair<std::string, fs::path>>& named_files,
+                      const std::vector<fs::path>& raw_data, TimePoint now);
+
+}  // namespace pipeline

@@ -1,0 +1,436 @@
+// Batch mode (SPEC 8) against the fakes: claiming, validation, the moves, crash recovery.
+#include <catch2/catch.hpp>
+
+#include "batch_hotfolder.hpp"
+#include "error.hpp"
+#include "pipeline_harness.hpp"
+
+using namespace pipeline;
+using nlohmann::json;
+using pipeline::testing::FakeSupervisor;
+using pipeline::testing::PipelineHarness;
+
+namespace {
+
+const std::string kYaml = R"(paths: {hot: hot, archive: archive, error: error, in: in}
+stages:
+  - name: load
+    command: [load, "${batch.id}", "${batch.manifest}", "${batch.files.units}", "${batch.raw_data}"]
+  - name: report
+    command: [report, "${batch.id}"]
+    when: {after: [load]}
+batches: {hotfolder: "${paths.hot}", archive: "${paths.archive}", error: "${paths.error}"}
+)";
+
+// An initializer_list, not a vector: {"a", "b"} would pick vector's iterator-pair constructor.
+json manifest(const std::string& id, std::initializer_list<std::string> raw,
+              const std::string& units = "in/units.csv") {
+  return {{"batch_id", id},
+          {"creation_timestamp", "2025-10-29T15:30:00Z"},
+          {"status", "READY_FOR_PROCESSING"},
+          {"files", {{"units", units}}},
+          {"raw_data", std::vector<std::string>(raw)}};
+}
+
+// A producer's drop: the listed files (unless there already) and the manifest, at a given
+// modification time.
+void drop(PipelineHarness& h, const std::string& name, const json& m, std::int64_t mtime = 1) {
+  const json files = m.value("files", json::object());  // named: items() must not outlive it
+  for (const auto& [key, path] : files.items()) {
+    if (!h.files.exists("/r" / fs::path(path.get<std::string>()))) {
+      h.files.add_file("/r" / fs::path(path.get<std::string>()), "u");
+    }
+  }
+  const json raw = m.value("raw_data", json::array());
+  for (const auto& p : raw) {
+    fs::path file = "/r" / fs::path(p.get<std::string>());
+    if (!h.files.exists(file)) h.files.add_file(file, "raw");
+  }
+  h.files.add_file("/r/hot/" + name, m.dump(), mtime);
+}
+
+json read_json(PipelineHarness& h, const fs::path& p) { return json::parse(h.files.content(p)); }
+
+std::vector<std::string> programs(const PipelineHarness& h) {
+  std::vector<std::string> out;
+  for (const auto& s : h.supervisor.specs) out.push_back(s.argv.at(0) + " " + s.argv.at(1));
+  return out;
+}
+
+std::string rejection(PipelineHarness& h, const json& m) {
+  drop(h, "x_MANIFEST.json", m);
+  auto report = h.run();
+  REQUIRE(report.batches.size() == 1);
+  CHECK(report.batches[0].status == "REJECTED");
+  CHECK(h.supervisor.specs.empty());
+  return report.batches[0].error;
+}
+
+}  // namespace
+
+TEST_CASE("a batch runs every stage with its placeholders and is archived", "[batch]") {
+  PipelineHarness h(kYaml);
+  drop(h, "any_MANIFEST.json", manifest("20251029153000", {"in/CN_data.csv", "in/US_data.csv"}));
+  auto report = h.run();
+
+  REQUIRE(h.supervisor.specs.size() == 2);
+  CHECK(h.supervisor.specs[0].argv ==
+        std::vector<std::string>{"load", "20251029153000",
+                                 "/r/hot/20251029153000_PROCESSING.json", "/r/in/units.csv",
+                                 "/r/in/CN_data.csv", "/r/in/US_data.csv"});
+  CHECK(h.supervisor.specs[0].stdout_log == "/r/logs/stages/" + report.run_id +
+                                                "/20251029153000/load.stdout.log");
+  for (const char* f : {"units.csv", "CN_data.csv", "US_data.csv"}) {
+    CHECK(h.files.has_file(fs::path("/r/archive/20251029153000") / f));
+    CHECK_FALSE(h.files.has_file(fs::path("/r/in") / f));
+  }
+  CHECK_FALSE(h.files.has_file("/r/hot/20251029153000_PROCESSING.json"));
+  CHECK_FALSE(h.files.has_file("/r/hot/any_MANIFEST.json"));
+  json done = read_json(h, "/r/archive/20251029153000/20251029153000_MANIFEST.json");
+  CHECK(done["status"] == "COMPLETED");
+  CHECK(done["run_id"] == report.run_id);
+  CHECK(done["finished_at"].is_string());
+  CHECK(done["error"].is_null());
+  CHECK(done["runner"]["manifest"] == "any_MANIFEST.json");
+  CHECK(h.locks.held.empty());
+
+  CHECK(report.status == RunStatus::kSuccess);
+  REQUIRE(report.batches.size() == 1);
+  CHECK(report.batches[0].status == "COMPLETED");
+  CHECK(report.batches[0].moved_to == "archive/20251029153000");
+  CHECK(report.stages.size() == 2);
+  CHECK(report.stages[0].batch == "20251029153000");
+  auto names = h.event_names();
+  CHECK(names.front() == "batch.claimed");
+  CHECK(names.back() == "batch.archived");
+  CHECK(h.events()[1]["batch"] == "20251029153000");  // stage events name their batch
+}
+
+TEST_CASE("a failing stage sends the batch to error with the reason", "[batch]") {
+  PipelineHarness h(kYaml);
+  h.supervisor.script("load", {FakeSupervisor::exited(65)});
+  drop(h, "b_MANIFEST.json", manifest("b1", {"in/a.csv"}));
+  auto report = h.run();
+  CHECK(programs(h) == std::vector<std::string>{"load b1"});  // report's `after` did not hold
+  json failed = read_json(h, "/r/error/b1/b1_MANIFEST.json");
+  CHECK(failed["status"] == "FAILED");
+  CHECK(failed["error"] == "load failed (exit code 65)");
+  CHECK(h.files.has_file("/r/error/b1/a.csv"));
+  CHECK(h.files.has_file("/r/error/b1/units.csv"));
+  CHECK(report.status == RunStatus::kFailure);
+  CHECK(report.exit_code == exit_code::kFailure);
+  CHECK(h.event_names().back() == "batch.error");
+}
+
+TEST_CASE("one bad batch never stops the others; oldest first", "[batch]") {
+  PipelineHarness h(kYaml);
+  drop(h, "new_MANIFEST.json", manifest("new", {"in/n.csv"}, "in/u2.csv"), 30);
+  drop(h, "broken_MANIFEST.json", manifest("broken", {"in/missing_dir/../../../etc/passwd"}), 10);
+  h.files.add_file("/etc/passwd", "root:x:0:0");
+  h.files.add_file("/r/hot/junk_MANIFEST.json", "{not json", 5);
+  drop(h, "old_MANIFEST.json", manifest("old", {"in/o.csv"}), 20);
+  h.supervisor.script("load", {FakeSupervisor::exited(1), FakeSupervisor::exited(0)});
+  auto report = h.run();
+
+  REQUIRE(report.batches.size() == 4);
+  CHECK(report.batches[0].id == "junk");
+  CHECK(report.batches[0].status == "REJECTED");
+  CHECK(report.batches[0].error.find("not valid JSON") != std::string::npos);
+  CHECK(report.batches[1].id == "broken");
+  CHECK(report.batches[1].status == "REJECTED");
+  CHECK(report.batches[2].id == "old");
+  CHECK(report.batches[2].status == "FAILED");
+  CHECK(report.batches[3].id == "new");
+  CHECK(report.batches[3].status == "COMPLETED");
+  CHECK(report.status == RunStatus::kPartial);
+  CHECK(h.files.content("/etc/passwd") == "root:x:0:0");
+  CHECK(h.files.has_file("/r/error/junk/junk_MANIFEST.json"));
+  CHECK(h.files.content("/r/error/junk/junk_MANIFEST.error.txt").find("not valid JSON") !=
+        std::string::npos);
+}
+
+TEST_CASE("a manifest pointing outside root is rejected and nothing outside is touched",
+          "[batch]") {
+  PipelineHarness h(kYaml);
+  h.files.add_file("/etc/passwd", "root:x:0:0");
+  h.files.add_file("/r/in/inside.csv", "ok");
+
+  SECTION("through ..") {
+    std::string why = rejection(h, manifest("up", {"in/inside.csv", "../../etc/passwd"}));
+    CHECK(why.find("outside the root") != std::string::npos);
+  }
+  SECTION("through a symlink inside root") {
+    h.files.add_symlink("/r/in/link.csv", "/etc/passwd");
+    std::string why = rejection(h, manifest("link", {"in/inside.csv", "in/link.csv"}));
+    CHECK(why.find("resolves to /etc/passwd") != std::string::npos);
+  }
+  SECTION("through a symlinked folder") {
+    h.files.add_symlink("/r/in/etc", "../../etc");
+    std::string why = rejection(h, manifest("dir", {"in/etc/passwd"}));
+    CHECK(why.find("outside the root") != std::string::npos);
+  }
+  SECTION("as an absolute path") {
+    std::string why = rejection(h, manifest("abs", {"/etc/passwd"}));
+    CHECK(why.find("outside the root") != std::string::npos);
+  }
+  CHECK(h.files.content("/etc/passwd") == "root:x:0:0");
+  CHECK(h.files.has_file("/r/in/inside.csv"));  // a rejected batch's files stay put
+  for (const auto& [from, to] : h.files.moved) {
+    CHECK(from.string().rfind("/r/hot/", 0) == 0);  // only the manifest moved
+  }
+}
+
+TEST_CASE("manifest validation says what is wrong", "[batch]") {
+  PipelineHarness h(kYaml);
+  json m = manifest("v1", {"in/a.csv"});
+  std::string expected;
+  SECTION("status") {
+    m["status"] = "DRAFT";
+    expected = "status is \"DRAFT\"";
+  }
+  SECTION("batch id") {
+    m["batch_id"] = "../x";
+    expected = "batch_id \"../x\" must be";
+  }
+  SECTION("files map") {
+    m["files"] = json::array();
+    expected = "\"files\" (an object";
+  }
+  SECTION("raw_data list") {
+    m.erase("raw_data");
+    expected = "\"raw_data\" (a list";
+  }
+  SECTION("a missing file") {
+    h.files.add_file("/r/in/units.csv");
+    h.files.add_file("/r/hot/x_MANIFEST.json",
+                     json(manifest("v1", {"in/nowhere.csv"})).dump());
+    auto report = h.run();
+    REQUIRE(report.batches.size() == 1);
+    CHECK(report.batches[0].error == "raw_data[0] \"in/nowhere.csv\" does not exist");
+    return;
+  }
+  SECTION("two files with one name") {
+    h.files.add_file("/r/in/sub/a.csv");
+    m["raw_data"] = {"in/a.csv", "in/sub/a.csv"};
+    expected = "another listed file has the name a.csv";
+  }
+  std::string why = rejection(h, m);
+  CHECK_THAT(why, Catch::Contains(expected));
+}
+
+TEST_CASE("a batch id already archived is refused and not merged", "[batch]") {
+  PipelineHarness h(kYaml);
+  h.files.add_file("/r/archive/dup/dup_MANIFEST.json", "{\"status\": \"COMPLETED\"}");
+  h.files.add_file("/r/archive/dup/a.csv", "first");
+  drop(h, "dup_MANIFEST.json", manifest("dup", {"in/a.csv"}));
+  auto report = h.run();
+  REQUIRE(report.batches.size() == 1);
+  CHECK(report.batches[0].status == "REJECTED");
+  CHECK_THAT(report.batches[0].error, Catch::Contains("already archived"));
+  CHECK(h.files.content("/r/archive/dup/a.csv") == "first");
+  CHECK(h.files.content("/r/in/a.csv") == "raw");
+  CHECK(h.files.has_file("/r/error/dup/dup_MANIFEST.json"));
+  CHECK(h.supervisor.specs.empty());
+}
+
+TEST_CASE("an error folder already taken gets the next free name", "[batch]") {
+  PipelineHarness h(kYaml);
+  h.files.add_file("/r/error/e/e_MANIFEST.json", "earlier");
+  h.supervisor.script("load", {FakeSupervisor::exited(2)});
+  drop(h, "e_MANIFEST.json", manifest("e", {"in/a.csv"}));
+  auto report = h.run();
+  CHECK(report.batches.at(0).moved_to == "error/e.2");
+  CHECK(h.files.content("/r/error/e/e_MANIFEST.json") == "earlier");
+  CHECK(h.files.has_file("/r/error/e.2/a.csv"));
+}
+
+TEST_CASE("a batch left in processing by a dead run is claimed again", "[batch]") {
+  PipelineHarness h(kYaml);
+  json m = manifest("d1", {"in/a.csv", "in/b.csv"});
+  drop(h, "d1_MANIFEST.json", m);
+  h.files.remove("/r/hot/d1_MANIFEST.json");
+
+  SECTION("killed while its stages ran: they run again") {
+    m["status"] = "PROCESSING";
+    m["runner"] = {{"manifest", "orig_MANIFEST.json"}, {"claimed_by", "dead-run"}};
+    h.files.add_file("/r/hot/d1_PROCESSING.json", m.dump());
+    auto report = h.run();
+    CHECK(programs(h) == std::vector<std::string>{"load d1", "report d1"});
+    REQUIRE(report.batches.size() == 1);
+    CHECK(report.batches[0].reclaimed);
+    CHECK(report.batches[0].manifest == "orig_MANIFEST.json");
+    CHECK(report.batches[0].status == "COMPLETED");
+  }
+  SECTION("killed among the moves: the moves finish and nothing runs again") {
+    m["status"] = "COMPLETED";
+    m["run_id"] = "dead-run";
+    m["runner"] = {{"manifest", "orig_MANIFEST.json"}, {"destination", "archive/d1"}};
+    h.files.add_file("/r/hot/d1_PROCESSING.json", m.dump());
+    h.files.move("/r/in/a.csv", "/r/archive/d1/a.csv");  // the dead run got this far
+    auto report = h.run();
+    CHECK(h.supervisor.specs.empty());
+    REQUIRE(report.batches.size() == 1);
+    CHECK(report.batches[0].status == "COMPLETED");
+    CHECK(report.batches[0].error.empty());
+    json done = read_json(h, "/r/archive/d1/d1_MANIFEST.json");
+    CHECK(done["run_id"] == "dead-run");  // the run that decided it
+  }
+  for (const char* f : {"a.csv", "b.csv", "units.csv"}) {
+    CHECK(h.files.has_file(fs::path("/r/archive/d1") / f));
+  }
+  CHECK_FALSE(h.files.has_file("/r/hot/d1_PROCESSING.json"));
+}
+
+TEST_CASE("a batch another live runner holds is left alone", "[batch]") {
+  PipelineHarness h(kYaml);
+  json m = manifest("live", {"in/a.csv"});
+  drop(h, "live_MANIFEST.json", m);
+  h.files.remove("/r/hot/live_MANIFEST.json");
+  m["status"] = "PROCESSING";
+  h.files.add_file("/r/hot/live_PROCESSING.json", m.dump());
+  pipeline::testing::FakeLocks::Lock other(h.locks, "/r/hot/.claims/live.lock");
+  REQUIRE(other.acquire(Millis(0), h.clock, "{}"));
+
+  auto report = h.run();
+  CHECK(report.batches.empty());
+  CHECK(report.status == RunStatus::kIdle);
+  CHECK(h.files.has_file("/r/hot/live_PROCESSING.json"));
+  CHECK(h.files.has_file("/r/in/a.csv"));
+}
+
+TEST_CASE("two hot-folder runners racing process each batch once", "[batch]") {
+  // Runner A is inside its first batch when runner B lists the same hot folder.
+  PipelineHarness h(kYaml);
+  for (int i = 0; i < 4; ++i) {
+    std::string id = "r" + std::to_string(i);
+    drop(h, id + "_MANIFEST.json", manifest(id, {"in/" + id + ".csv"}, "in/u" + id + ".csv"), i);
+  }
+  std::vector<std::string> b_claims;
+  bool b_ran = false;
+  h.supervisor.on_run = [&](const ProcessSpec& spec) {
+    if (b_ran || spec.argv[0] != "load") return;
+    b_ran = true;
+    BatchHotfolder b(h.config, h.files, h.clock, h.locks.factory());
+    while (auto claim = b.next("run-b", h.clock.now())) {
+      REQUIRE(claim->batch);
+      b_claims.push_back(claim->batch->content.id);
+      b.finish(*claim->batch, true, "", "run-b", h.clock.now());
+    }
+  };
+  auto report = h.run();
+  std::vector<std::string> a_claims;
+  for (const auto& b : report.batches) a_claims.push_back(b.id);
+  CHECK(a_claims == std::vector<std::string>{"r0"});
+  CHECK(b_claims == std::vector<std::string>{"r1", "r2", "r3"});
+  for (int i = 0; i < 4; ++i) {
+    std::string id = "r" + std::to_string(i);
+    CHECK(h.files.has_file("/r/archive/" + id + "/" + id + ".csv"));
+  }
+}
+
+TEST_CASE("max_per_run bounds the batches of one run", "[batch]") {
+  PipelineHarness h(kYaml);
+  h.config.batches->max_per_run = 2;
+  for (int i = 0; i < 3; ++i) {
+    std::string id = "m" + std::to_string(i);
+    drop(h, id + "_MANIFEST.json", manifest(id, {"in/" + id + ".csv"}, "in/u" + id + ".csv"), i);
+  }
+  auto report = h.run();
+  CHECK(report.batches.size() == 2);
+  CHECK(h.files.has_file("/r/hot/m2_MANIFEST.json"));
+}
+
+TEST_CASE("a stop in the middle of a batch leaves it for the next run", "[batch]") {
+  PipelineHarness h(kYaml);
+  drop(h, "s_MANIFEST.json", manifest("s1", {"in/a.csv"}));
+  h.supervisor.on_run = [&](const ProcessSpec&) { h.stop = 143; };
+  ProcessResult stopped = FakeSupervisor::killed(15);
+  stopped.aborted = true;
+  h.supervisor.script("load", {stopped});
+  auto report = h.run();
+  CHECK(report.status == RunStatus::kAborted);
+  CHECK(report.exit_code == 143);
+  REQUIRE(report.batches.size() == 1);
+  CHECK(report.batches[0].status == "INTERRUPTED");
+  CHECK(h.files.has_file("/r/hot/s1_PROCESSING.json"));
+  CHECK(h.files.has_file("/r/in/a.csv"));
+  CHECK(h.locks.held.empty());
+
+  // The next run finishes the job.
+  h.stop.reset();
+  h.supervisor.on_run = nullptr;
+  h.supervisor.script("load", {FakeSupervisor::exited(0)});
+  auto next = h.run();
+  REQUIRE(next.batches.size() == 1);
+  CHECK(next.batches[0].status == "COMPLETED");
+  CHECK(next.batches[0].reclaimed);
+  CHECK(h.files.has_file("/r/archive/s1/a.csv"));
+}
+
+TEST_CASE("batch submit writes a manifest a run accepts", "[batch]") {
+  PipelineHarness h(kYaml);
+  h.files.add_file("/r/in/units.csv");
+  h.files.add_file("/r/in/a.csv");
+  fs::path written = submit_batch(h.config, h.files, "sub1", {{"units", "/r/in/units.csv"}},
+                                  {"/r/in/a.csv"}, h.clock.now());
+  CHECK(written == "/r/hot/sub1_MANIFEST.json");
+  json m = read_json(h, written);
+  CHECK(m["files"]["units"] == "in/units.csv");
+  CHECK(m["raw_data"] == json::array({"in/a.csv"}));
+  CHECK(m["status"] == "READY_FOR_PROCESSING");
+
+  CHECK_THROWS_WITH(submit_batch(h.config, h.files, "sub1", {{"units", "/r/in/units.csv"}},
+                                 {}, h.clock.now()),
+                    Catch::Contains("already in the hot folder"));
+  h.files.add_file("/etc/passwd");
+  CHECK_THROWS_WITH(submit_batch(h.config, h.files, "sub2", {}, {"/etc/passwd"}, h.clock.now()),
+                    Catch::Contains("outside the root"));
+  CHECK_FALSE(h.files.exists("/r/hot/sub2_MANIFEST.json"));
+
+  auto report = h.run();
+  CHECK(report.batches.at(0).status == "COMPLETED");
+  CHECK_THROWS_WITH(submit_batch(h.config, h.files, "sub1", {}, {"/r/in/units.csv"},
+                                 h.clock.now()),
+                    Catch::Contains("does not exist"));
+}
+
+TEST_CASE("batch list shows every state", "[batch]") {
+  PipelineHarness h(kYaml);
+  drop(h, "a_MANIFEST.json", manifest("ok", {"in/a.csv"}), 1);
+  h.files.add_file("/r/hot/b_MANIFEST.json", "junk", 2);
+  h.run();
+  drop(h, "c_MANIFEST.json", manifest("later", {"in/c.csv"}, "in/u3.csv"), 3);
+  std::vector<std::string> seen;
+  for (const auto& b : list_batches(h.config, h.files)) seen.push_back(b.state + " " + b.id);
+  std::sort(seen.begin(), seen.end());
+  CHECK(seen == std::vector<std::string>{"archived ok", "failed b", "ready later"});
+}
+
+TEST_CASE("batch placeholders are checked when the config loads", "[batch][config]") {
+  auto error_of = [](const std::string& yaml) {
+    try {
+      parse_config("version: 1\npipeline: t\nroot: /r\n" + yaml, "/r/p.yaml",
+                   [](const std::string&) { return std::nullopt; });
+    } catch (const UsageError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  CHECK_THAT(error_of("stages: [{name: a, command: [x, \"${batch.id}\"]}]\n"),
+             Catch::Contains("only known in batch mode"));
+  std::string batches = "batches: {hotfolder: h, archive: a, error: e}\n";
+  CHECK(error_of("stages: [{name: a, command: [x, \"${batch.id}\", \"${batch.files.u}\"]}]\n" +
+                 batches) == "");
+  CHECK_THAT(error_of("stages: [{name: a, command: [x, \"-${batch.raw_data}\"]}]\n" + batches),
+             Catch::Contains("whole element"));
+  CHECK_THAT(error_of("stages: [{name: a, command: [x, \"${batch.nope}\"]}]\n" + batches),
+             Catch::Contains("unknown placeholder ${batch.nope}"));
+  CHECK_THAT(error_of("stages: [{name: a, command: [x]}]\nbatches: {hotfolder: h, archive: a}\n"),
+             Catch::Contains("batches needs 'error'"));
+  CHECK_THAT(error_of("stages: [{name: a, command: [x]}]\n"
+                      "batches: {hotfolder: h, archive: h, error: e}\n"),
+             Catch::Contains("three different folders"));
+  CHECK_THAT(error_of("stages: [{name: a, command: [x]}]\n"
+                      "batches: {hotfolder: h, archive: a, error: e, max_per_rum: 3}\n"),
+             Catch::Contains("max_per_run"));
+}
