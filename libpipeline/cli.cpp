@@ -11,6 +11,7 @@
 #include "config.hpp"
 #include "error.hpp"
 #include "report_json.hpp"
+#include "run_records.hpp"
 #include "run_command.hpp"
 
 namespace pipeline {
@@ -26,6 +27,8 @@ struct Options {
   std::string run_ref;
   std::size_t limit = 20;
   std::string status;
+  std::string since;
+  std::string stage;
   std::string batch_id;
   std::vector<std::string> batch_files;  ///< NAME=PATH
   std::vector<std::string> batch_raw;
@@ -63,9 +66,18 @@ void setup_console_log(const Options& o) {
 int audit_show(const Options& o, Platform& p) {
   Config cfg = load(o, p);
   AuditStore store(p.files, cfg.logs / "reports");
-  auto report = store.load(store.resolve(o.run_ref));
+  auto report = store.load({"", find_report(cfg, p.files, o.run_ref)});
   p.out << (o.json ? dump_json(report, 2) + "\n" : render_report(report));
   return exit_code::kSuccess;
+}
+
+// --since: "7d" back from now, a date (midnight UTC) or an RFC 3339 time.
+TimePoint parse_since(const std::string& text, TimePoint now) {
+  if (auto d = parse_duration(text)) return now - *d;
+  if (auto t = parse_rfc3339(text.size() == 10 ? text + "T00:00:00Z" : text)) return *t;
+  throw UsageError("--since " + text +
+                   ": give a duration back from now (7d, 12h), a date (2026-11-01) or an "
+                   "RFC 3339 time");
 }
 
 int audit_list(const Options& o, Platform& p) {
@@ -74,20 +86,17 @@ int audit_list(const Options& o, Platform& p) {
     throw UsageError("--status " + o.status +
                      ": use success, partial, failure, idle, aborted or error");
   }
-  AuditStore store(p.files, cfg.logs / "reports");
-  std::vector<nlohmann::json> reports;
-  for (const auto& f : store.list()) {
-    if (reports.size() >= o.limit) break;
-    nlohmann::json r;
-    try {
-      r = store.load(f);
-    } catch (const Error& e) {
-      spdlog::warn("{}", e.what());
-      continue;
-    }
-    if (!o.status.empty() && r.value("status", std::string()) != o.status) continue;
-    reports.push_back(std::move(r));
+  HistoryQuery query;
+  query.limit = o.limit;
+  query.status = o.status;
+  query.stage = o.stage;
+  if (!o.since.empty()) query.since = parse_since(o.since, p.clock.now());
+  if (!query.stage.empty() && !cfg.find_stage(query.stage)) {
+    spdlog::warn("--stage {}: the config has no such stage (older runs may)", query.stage);
   }
+  auto reports = query_runs(cfg, p.files, query, [](const std::string& m) {
+    spdlog::warn("{}", m);
+  });
   if (o.json) {
     p.out << dump_json(nlohmann::json(reports), 2) << "\n";
   } else {
@@ -154,6 +163,32 @@ int batch_list(const Options& o, Platform& p) {
   return exit_code::kSuccess;
 }
 
+int history_rebuild(const Options& o, Platform& p) {
+  Config cfg = load(o, p);
+  // Under the run lock: a run finishing meanwhile would record into the file being replaced.
+  p.files.create_directories(cfg.state);
+  auto lock = p.make_lock(cfg.state / "runner.lock");
+  nlohmann::json owner = {{"pid", p.pid}, {"host", p.host}, {"command", "history rebuild"}};
+  if (!lock->acquire(cfg.lock_wait, p.clock, dump_json(owner))) {
+    p.err << "pipeline_runner: a run holds " << (cfg.state / "runner.lock").string()
+          << "; try again when it has finished\n";
+    return exit_code::kLocked;
+  }
+  std::size_t runs = 0;
+  try {
+    runs = rebuild_history_from_reports(cfg, p.files,
+                                        [](const std::string& m) { spdlog::warn("{}", m); });
+  } catch (const std::exception& e) {
+    lock->release();
+    throw Error(exit_code::kInternal, "cannot rebuild " + history_path(cfg).string() + ": " +
+                                          e.what());
+  }
+  lock->release();
+  p.out << "rebuilt " << history_path(cfg).string() << " from " << (cfg.logs / "reports").string()
+        << ": " << runs << (runs == 1 ? " run" : " runs") << "\n";
+  return exit_code::kSuccess;
+}
+
 int config_check(const Options& o, Platform& p) {
   Config cfg = load(o, p);
   p.out << cfg.file.string() << ": ok: pipeline " << cfg.pipeline << ", " << cfg.stages.size()
@@ -196,7 +231,14 @@ int cli_main(int argc, const char* const* argv, Platform& platform) {
   list->add_option("--limit", o.limit, "at most this many runs (default 20)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}));
   list->add_option("--status", o.status, "only runs with this status");
+  list->add_option("--since", o.since,
+                   "only runs started since: a duration back from now (7d, 12h) or a date "
+                   "(2026-11-01, RFC 3339)");
+  list->add_option("--stage", o.stage, "only runs in which this stage ran");
   list->add_flag("--json", o.json, "print JSON");
+  CLI::App* history = app.add_subcommand("history", "the run history database");
+  history->require_subcommand(1);
+  CLI::App* rebuild = history->add_subcommand("rebuild", "rebuild state/pipeline.db from the reports");
   CLI::App* batch = app.add_subcommand("batch", "the manifest hot folder (batch mode)");
   batch->require_subcommand(1);
   CLI::App* submit = batch->add_subcommand("submit", "write a manifest into the hot folder");
@@ -208,7 +250,8 @@ int cli_main(int argc, const char* const* argv, Platform& platform) {
   CLI::App* config = app.add_subcommand("config", "the configuration");
   config->require_subcommand(1);
   CLI::App* check = config->add_subcommand("check", "validate the config and exit");
-  for (CLI::App* sub : {run, plan, audit, show, list, batch, submit, blist, config, check}) {
+  for (CLI::App* sub :
+       {run, plan, audit, show, list, history, rebuild, batch, submit, blist, config, check}) {
     sub->fallthrough();
   }
 
@@ -233,6 +276,7 @@ int cli_main(int argc, const char* const* argv, Platform& platform) {
     if (list->parsed()) return audit_list(o, platform);
     if (check->parsed()) return config_check(o, platform);
     if (submit->parsed()) return batch_submit(o, platform);
+    if (rebuild->parsed()) return history_rebuild(o, platform);
     if (blist->parsed()) return batch_list(o, platform);
     platform.err << app.help();
     return exit_code::kUsage;

@@ -13,7 +13,9 @@
 #include "event_logger.hpp"
 #include "orchestrator.hpp"
 #include "report_json.hpp"
+#include "retention.hpp"
 #include "run_id.hpp"
+#include "run_records.hpp"
 
 namespace pipeline {
 namespace {
@@ -227,6 +229,30 @@ int run_pipeline(Platform& platform, const Config& config, const RunRequest& req
     report_path = reporter.write(report).string();
   } catch (const FileError& e) {
     warn(std::string("the audit report is not written: ") + e.what());
+  }
+  // Retention, then the history in step with the reports that are left.
+  RetentionResult pruned =
+      prune_runs(config, platform.files, platform.clock.now(), report.run_id);
+  for (const auto& e : pruned.errors) warn("retention: " + e);
+  if (!pruned.pruned.empty() || !pruned.kept_for_batches.empty()) {
+    std::string msg = "pruned the records of " + std::to_string(pruned.pruned.size()) +
+                      " old runs (" + std::to_string(pruned.files_removed) + " files)";
+    if (!pruned.kept_for_batches.empty()) {
+      msg += "; kept " + std::to_string(pruned.kept_for_batches.size()) +
+             " whose batches are still in the error folder";
+    }
+    events.emit("retention", "pruned", msg,
+                {{"runs", pruned.pruned},
+                 {"files_removed", pruned.files_removed},
+                 {"kept_for_batches", pruned.kept_for_batches}});
+    spdlog::info("{}", msg);
+  }
+  if (!report_path.empty()) {
+    if (auto rebuilt = record_run(config, platform.files, report_to_json(report), report_path,
+                                  pruned.pruned, warn)) {
+      events.emit("history", "rebuilt", *rebuilt, {{"db", history_path(config).string()}});
+      spdlog::warn("{}", *rebuilt);
+    }
   }
   auto duration = std::chrono::duration_cast<Millis>(report.finished_at - report.started_at);
   events.emit("pipeline", std::string(to_string(report.status)),

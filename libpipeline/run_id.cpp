@@ -53,4 +53,13 @@ bool is_run_id(std::string_view text) {
   return true;
 }
 
+std::optional<TimePoint> run_id_time(std::string_view id) {
+  if (!is_run_id(id)) return std::nullopt;
+  std::int64_t ms = 0;
+  for (char c : std::string(id.substr(0, 8)) + std::string(id.substr(9, 4))) {
+    ms = ms * 16 + (c <= '9' ? c - '0' : c - 'a' + 10);
+  }
+  return TimePoint(std::chrono::milliseconds(ms));
+}
+
 }  // namespace pipeline

@@ -91,4 +91,50 @@ std::string file_stamp(TimePoint t) {
   return format_local(t, "%Y%m%d_%H%M%S");
 }
 
+std::optional<TimePoint> parse_rfc3339(std::string_view t) {
+  auto digits = [&](std::size_t at, std::size_t n) -> std::optional<int> {
+    if (at + n > t.size()) return std::nullopt;
+    int v = 0;
+    for (std::size_t i = at; i < at + n; ++i) {
+      if (t[i] < '0' || t[i] > '9') return std::nullopt;
+      v = v * 10 + (t[i] - '0');
+    }
+    return v;
+  };
+  auto y = digits(0, 4), mo = digits(5, 2), d = digits(8, 2), h = digits(11, 2),
+       mi = digits(14, 2), s = digits(17, 2);
+  if (!y || !mo || !d || !h || !mi || !s || t[4] != '-' || t[7] != '-' ||
+      (t[10] != 'T' && t[10] != ' ') || t[13] != ':' || t[16] != ':') {
+    return std::nullopt;
+  }
+  std::chrono::year_month_day ymd{std::chrono::year(*y), std::chrono::month(unsigned(*mo)),
+                                  std::chrono::day(unsigned(*d))};
+  // Years past 2261 do not fit a nanosecond system_clock time point.
+  if (!ymd.ok() || *y < 1970 || *y > 2261 || *h > 23 || *mi > 59 || *s > 60) return std::nullopt;
+  std::size_t i = 19;
+  std::int64_t ms = 0;
+  if (i < t.size() && t[i] == '.') {
+    std::int64_t scale = 100;
+    for (++i; i < t.size() && t[i] >= '0' && t[i] <= '9'; ++i, scale /= 10) {
+      ms += (t[i] - '0') * scale;
+    }
+  }
+  int offset_min = 0;
+  if (i < t.size() && (t[i] == 'Z' || t[i] == 'z')) {
+    ++i;
+  } else if (i < t.size() && (t[i] == '+' || t[i] == '-')) {
+    auto oh = digits(i + 1, 2), om = digits(i + 4, 2);
+    if (!oh || !om || i + 3 >= t.size() || t[i + 3] != ':') return std::nullopt;
+    offset_min = (*oh * 60 + *om) * (t[i] == '-' ? -1 : 1);
+    i += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (i != t.size()) return std::nullopt;
+  auto tp = std::chrono::sys_days(ymd) + std::chrono::hours(*h) + std::chrono::minutes(*mi) +
+            std::chrono::seconds(*s) + std::chrono::milliseconds(ms) -
+            std::chrono::minutes(offset_min);
+  return std::chrono::time_point_cast<TimePoint::duration>(tp);
+}
+
 }  // namespace pipeline

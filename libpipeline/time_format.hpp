@@ -3,6 +3,7 @@
 /// strftime in local time, and the file-name stamp YYYYMMDD_HHMMSS.
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,9 @@ using TimePoint = std::chrono::system_clock::time_point;
 
 /// "2026-11-21T23:17:57.123+01:00" in local time.
 std::string format_rfc3339(TimePoint t);
+
+/// Reads what format_rfc3339 writes (and "Z", and no or any fraction); nullopt if malformed.
+std::optional<TimePoint> parse_rfc3339(std::string_view text);
 
 /// strftime(fmt) of t in local time; an empty result for a format that produces nothing.
 std::string format_local(TimePoint t, std::string_view fmt);

@@ -1,9 +1,12 @@
 // analyze: breakout analysis over daily bars. For each bar file (date,open,high,low,close,
 // volume,ticks) a day whose close is above the highest high (or below the lowest low) of the
 // --lookback days before it is a breakout. Writes <INSTRUMENT>_breakouts.csv into --out
-// (instrument,date,direction,close,channel_high,channel_low) and prints
-// "analyzed <INSTRUMENT>: N breakouts".
+// (instrument,date,direction,close,channel_high,channel_low,close_usd) and prints
+// "analyzed <INSTRUMENT>: N breakouts". close_usd converts the close (quoted in the pair's
+// second currency) with the newest monthly rates in --rates-dir (fx_YYYY_MM.csv,
+// currency,rate_to_usd), which the fx_rates stage keeps up to date (seed 000 section 5).
 #include <algorithm>
+#include <map>
 #include <iostream>
 #include <sstream>
 
@@ -13,14 +16,47 @@ namespace {
 
 using namespace stage;
 
+struct Rates {
+  std::string file;
+  std::map<std::string, double> to_usd;
+};
+
+// The newest fx_YYYY_MM.csv in dir (the names sort by month).
+Rates newest_rates(const fs::path& dir) {
+  fs::path newest;
+  if (fs::is_directory(dir)) {
+    for (const auto& e : fs::directory_iterator(dir)) {
+      std::string n = e.path().filename().string();
+      if (n.size() == 14 && n.rfind("fx_", 0) == 0 && n.substr(10) == ".csv" &&
+          (newest.empty() || n > newest.filename().string())) {
+        newest = e.path();
+      }
+    }
+  }
+  if (newest.empty()) {
+    throw StageError{kDataError, "no exchange rates (fx_YYYY_MM.csv) in " + dir.string()};
+  }
+  Rates r{newest.string(), {{"USD", 1.0}}};
+  read_csv(newest, "currency,rate_to_usd", [&](const auto& f, std::size_t line) {
+    if (f.size() != 2) {
+      throw StageError{kDataError, newest.string() + ":" + std::to_string(line) +
+                                       ": expected 2 fields"};
+    }
+    r.to_usd[std::string(f[0])] = parse_number(f[1], newest, line, "rate_to_usd");
+  });
+  return r;
+}
+
 struct Day {
   std::string date;
   double high, low, close;
 };
 
 int analyze(int argc, char** argv) {
-  Args args = parse_args(argc, argv, {"out", "lookback"});
+  Args args = parse_args(argc, argv, {"out", "lookback", "rates-dir"});
   fs::path out = args.require("out");
+  Rates rates = newest_rates(args.require("rates-dir"));
+  std::cout << "rates from " << rates.file << std::endl;
   long lookback = args.number("lookback", 5, 1, 1000);
   if (args.inputs.empty()) throw StageError{kUsage, "no input files given"};
   fs::create_directories(out);
@@ -44,9 +80,16 @@ int analyze(int argc, char** argv) {
       days.push_back(d);
     });
     std::string instrument = file.stem().string();
+    std::string quote = instrument.size() >= 6 ? instrument.substr(3, 3) : "";
+    auto rate = rates.to_usd.find(quote);
+    if (rate == rates.to_usd.end()) {
+      throw StageError{kDataError, rates.file + " has no rate for " +
+                                       (quote.empty() ? instrument : quote) + " (" +
+                                       instrument + ")"};
+    }
     std::ostringstream csv;
     csv.precision(10);
-    csv << "instrument,date,direction,close,channel_high,channel_low\n";
+    csv << "instrument,date,direction,close,channel_high,channel_low,close_usd\n";
     int breakouts = 0;
     for (std::size_t i = static_cast<std::size_t>(lookback); i < days.size(); ++i) {
       double hi = days[i - 1].high, lo = days[i - 1].low;
@@ -58,7 +101,7 @@ int analyze(int argc, char** argv) {
       if (!direction) continue;
       ++breakouts;
       csv << instrument << ',' << days[i].date << ',' << direction << ',' << days[i].close << ','
-          << hi << ',' << lo << '\n';
+          << hi << ',' << lo << ',' << days[i].close * rate->second << '\n';
     }
     write_atomic(out / (instrument + "_breakouts.csv"), csv.str());
     std::cout << "analyzed " << instrument << ": " << breakouts << " breakouts" << std::endl;

@@ -10,7 +10,8 @@ namespace {
 
 using namespace stage;
 
-constexpr std::string_view kHeader = "instrument,date,direction,close,channel_high,channel_low";
+constexpr std::string_view kHeader =
+    "instrument,date,direction,close,channel_high,channel_low,close_usd";
 
 int merge(int argc, char** argv) {
   Args args = parse_args(argc, argv, {"out"});
@@ -19,15 +20,15 @@ int merge(int argc, char** argv) {
   std::set<std::tuple<std::string, std::string, std::string>> rows;  // date, instrument, line
   for (const auto& file : args.inputs) {
     read_csv(file, kHeader, [&](const auto& f, std::size_t line) {
-      if (f.size() != 6) {
+      if (f.size() != 7) {
         throw StageError{kDataError, file.string() + ":" + std::to_string(line) +
-                                         ": expected 6 fields, found " + std::to_string(f.size())};
+                                         ": expected 7 fields, found " + std::to_string(f.size())};
       }
       if (f[2] != "up" && f[2] != "down") {
         throw StageError{kDataError, file.string() + ":" + std::to_string(line) +
                                          ": direction must be up or down"};
       }
-      for (std::size_t i = 3; i < 6; ++i) parse_number(f[i], file, line, "price");
+      for (std::size_t i = 3; i < 7; ++i) parse_number(f[i], file, line, "price");
       std::string whole;
       for (std::size_t i = 0; i < f.size(); ++i) whole += (i ? "," : "") + std::string(f[i]);
       rows.emplace(std::string(f[1]), std::string(f[0]), whole);

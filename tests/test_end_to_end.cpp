@@ -13,6 +13,7 @@
 #include "fakes/fake_clock.hpp"
 #include "process_probe.hpp"
 #include "run_lock.hpp"
+#include "time_format.hpp"
 #include "temp_dir.hpp"
 
 using namespace pipeline;
@@ -57,6 +58,15 @@ struct Project {
     for (const auto& e : fs::directory_iterator(fs::path(SOURCE_DIR) / "sample_data" / "raw")) {
       write_file(dir / "data" / "raw" / e.path().filename(), slurp(e.path()));
     }
+    // Last month's rates are already in the reference folder, so fx_rates (which runs on
+    // some days of the month) stays out of these tests whatever the date; it has its own.
+    fs::path sample = fs::path(SOURCE_DIR) / "sample_data";
+    write_file(dir / "reference" / ("fx_" + prev_month() + ".csv"),
+               slurp(sample / "imf" / "fx_published.csv"));
+  }
+
+  static std::string prev_month() {
+    return pipeline::format_prev_month(std::chrono::system_clock::now(), "%Y_%m");
   }
 
   fs::path config_path() const { return dir / "config" / "pipeline.yaml"; }
@@ -173,7 +183,8 @@ TEST_CASE("e2e: the default pipeline on the sample data - then an idle run", "[e
   for (const auto& l : report["lifecycle"]) CHECK(l["result"].get<std::string>() != "failed");
   CHECK(p.files_in("data/archive").size() == 1);
   std::string merged = slurp(p.dir / "data" / "analyzer_runs" / "merged" / "breakouts.csv");
-  CHECK(merged.rfind("instrument,date,direction,close,channel_high,channel_low\n", 0) == 0);
+  CHECK(merged.rfind("instrument,date,direction,close,channel_high,channel_low,close_usd\n", 0) ==
+        0);
   CHECK(std::count(merged.begin(), merged.end(), '\n') > 3);
 
   auto events = p.events_of(report["run_id"]);
@@ -289,7 +300,8 @@ TEST_CASE("e2e: --dry-run and plan change nothing", "[e2e]") {
   CHECK_THAT(dry.out, Catch::Contains("translator  run   6 files match data/raw/*.csv"));
   auto plan = p.run("plan --json");
   CHECK(plan.exit_code == 0);
-  CHECK(json::parse(plan.out)["stages"][0]["inputs_count"] == 6);
+  CHECK(json::parse(plan.out)["stages"][1]["name"] == "translator");
+  CHECK(json::parse(plan.out)["stages"][1]["inputs_count"] == 6);
   CHECK(p.files_in("data/raw").size() == 6);
   CHECK_FALSE(fs::exists(p.dir / "logs"));
   CHECK_FALSE(fs::exists(p.dir / "state"));
@@ -414,4 +426,193 @@ TEST_CASE("e2e: the runner's memory stays bounded while a stage streams 256 MiB"
   CHECK(fs::file_size(p.dir /
                       stage(report, "flood")["attempts"][0]["stdout_log"].get<std::string>()) ==
         268435500ULL + 33554432ULL);
+}
+
+namespace {
+
+const std::string kBatchYaml = R"(batches:
+  hotfolder: "${root}/hot"
+  archive: "${root}/archive"
+  error: "${root}/error"
+)";
+
+// A producer's batch: one raw file of its own, submitted through the CLI.
+void submit(Project& p, const std::string& id) {
+  write_file(p.dir / "in" / (id + ".csv"), "raw data of " + id + "\n");
+  auto r = p.run("batch submit --id " + id + " --raw " + quote((p.dir / "in" / (id + ".csv")).string()));
+  REQUIRE(r.exit_code == 0);
+}
+
+std::vector<std::string> completed_batches(const json& report) {
+  std::vector<std::string> out;
+  for (const auto& b : report["batches"]) {
+    if (b["status"] == "COMPLETED") out.push_back(b["id"]);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("e2e: a runner killed in the middle of a batch - the next run finishes it", "[e2e][batch]") {
+  Project p;
+  // The stage hangs while hang.flag exists, and copies the batch's file when it does not.
+  p.config("stages:\n  - name: load\n    command: [sh, -c, \"test -e hang.flag && exec sleep 600; "
+           "cat \\\"$$0\\\" > out.txt\", \"${batch.raw_data}\"]\n" + kBatchYaml);
+  submit(p, "k1");
+  write_file(p.dir / "hang.flag", "");
+  {
+    Background runner(p);
+    REQUIRE(wait_for_event(p, "load.start"));
+    ::kill(runner.pid, SIGKILL);
+    runner.wait();
+  }
+  CHECK(fs::exists(p.dir / "hot" / "k1_PROCESSING.json"));
+  CHECK(fs::exists(p.dir / "in" / "k1.csv"));
+
+  fs::remove(p.dir / "hang.flag");
+  auto next = p.run("--run-once -q");
+  INFO(next.err);
+  CHECK(next.exit_code == 0);
+  json report = p.latest_report();
+  CHECK(report["recovered"].is_object());  // the dead run's sleeping stage was killed
+  REQUIRE(report["batches"].size() == 1);
+  CHECK(report["batches"][0]["status"] == "COMPLETED");
+  CHECK(report["batches"][0]["reclaimed"] == true);
+  CHECK(slurp(p.dir / "out.txt") == "raw data of k1\n");
+  CHECK(slurp(p.dir / "archive" / "k1" / "k1.csv") == "raw data of k1\n");
+  json manifest = json::parse(slurp(p.dir / "archive" / "k1" / "k1_MANIFEST.json"));
+  CHECK(manifest["status"] == "COMPLETED");
+  CHECK(manifest["run_id"] == report["run_id"]);
+  for (const auto& f : p.files_in("hot")) CHECK(f.extension() != ".json");
+  CHECK_FALSE(fs::exists(p.dir / "in" / "k1.csv"));
+}
+
+TEST_CASE("e2e: two runners racing for one hot folder process each batch once", "[e2e][batch]") {
+  // Two configs with their own state and logs (so their run locks do not serialise them)
+  // share the hot, archive and error folders.
+  Project a;
+  std::string stages =
+      "stages:\n  - name: load\n    command: [sh, -c, \"sleep 0.05; cat \\\"$$0\\\" >> "
+      "processed.txt\", \"${batch.raw_data}\"]\n" + kBatchYaml;
+  a.config(stages);
+  Project b;  // its config names a's folder as root; its state and logs are state_b, logs_b
+  b.config(stages);
+  std::string text = slurp(b.config_path());
+  text.replace(text.find("root: ..\n"), 9,
+               "root: " + a.dir.path().string() + "\nstate: state_b\nlogs: logs_b\n");
+  write_file(b.config_path(), text);
+  for (int i = 0; i < 8; ++i) submit(a, "race" + std::to_string(i));
+
+  Background ra(a), rb(b);
+  CHECK(WEXITSTATUS(ra.wait().first) == 0);
+  CHECK(WEXITSTATUS(rb.wait().first) == 0);
+  auto ids_a = completed_batches(a.latest_report());
+  auto reports_b = a.files_in("logs_b/reports");
+  REQUIRE(reports_b.size() == 1);
+  auto ids_b = completed_batches(json::parse(slurp(reports_b[0])));
+  std::vector<std::string> all = ids_a;
+  all.insert(all.end(), ids_b.begin(), ids_b.end());
+  std::sort(all.begin(), all.end());
+  CHECK(all == std::vector<std::string>{"race0", "race1", "race2", "race3", "race4", "race5",
+                                        "race6", "race7"});
+  // Each batch's data was processed once: eight lines, no duplicate.
+  std::string processed = slurp(a.dir / "processed.txt");
+  CHECK(std::count(processed.begin(), processed.end(), '\n') == 8);
+  for (int i = 0; i < 8; ++i) {
+    CHECK(fs::exists(a.dir / "archive" / ("race" + std::to_string(i)) /
+                     ("race" + std::to_string(i) + ".csv")));
+  }
+}
+
+TEST_CASE("e2e: batch list and a rejected manifest", "[e2e][batch]") {
+  Project p;
+  p.config("stages:\n  - name: load\n    command: [\"true\"]\n" + kBatchYaml);
+  submit(p, "ok1");
+  write_file(p.dir / "hot" / "evil_MANIFEST.json",
+             R"({"batch_id": "evil", "status": "READY_FOR_PROCESSING", "files": {},
+                 "raw_data": ["../../etc/passwd"]})");
+  auto listed = p.run("batch list");
+  CHECK_THAT(listed.out, Catch::Contains("ready      evil"));
+  CHECK_THAT(listed.out, Catch::Contains("ready      ok1"));
+  auto r = p.run("--run-once -q");
+  CHECK(r.exit_code == 1);  // partial: one batch completed, one rejected
+  CHECK_THAT(slurp(p.dir / "error" / "evil" / "evil_MANIFEST.error.txt"),
+             Catch::Contains("outside the root"));
+  listed = p.run("batch list");
+  CHECK_THAT(listed.out, Catch::Contains("archived   ok1"));
+  CHECK_THAT(listed.out, Catch::Contains("failed     evil"));
+  auto refused = p.run("batch submit --id ok1 --raw /etc/hostname");
+  CHECK(refused.exit_code == 4);
+}
+
+TEST_CASE("e2e: the history database deleted between runs is rebuilt - audit list filters", "[e2e][history]") {
+  Project p;
+  p.config("stages:\n  - name: good\n    command: [\"true\"]\n"
+           "  - name: flaky\n    command: " + misbehave("\"--exit\", \"3\"") +
+           "\n    when: {files: \"${root}/go/*\"}\n");
+  CHECK(p.run("--run-once -q").exit_code == 0);
+  write_file(p.dir / "go" / "x", "");
+  CHECK(p.run("--run-once -q").exit_code == 1);
+  REQUIRE(fs::exists(p.dir / "state" / "pipeline.db"));
+  fs::remove(p.dir / "state" / "pipeline.db");
+  auto third = p.run("--run-once");
+  CHECK_THAT(third.err, Catch::Contains("rebuilt it from the reports: 3 runs"));
+  json report = p.latest_report();
+  auto events = p.events_of(report["run_id"]);
+  CHECK(std::any_of(events.begin(), events.end(),
+                    [](const json& e) { return e["event"] == "history.rebuilt"; }));
+
+  auto all = p.run("audit list --json");
+  CHECK(json::parse(all.out).size() == 3);
+  auto partial = p.run("audit list --json --status partial --stage flaky --since 1h");
+  REQUIRE(json::parse(partial.out).size() == 2);
+  CHECK(json::parse(partial.out)[0]["run_id"] == report["run_id"]);
+  CHECK(json::parse(p.run("audit list --json --stage nothing_like_it").out).empty());
+  CHECK(json::parse(p.run("audit list --json --since 2200-01-01").out).empty());
+  CHECK(p.run("audit list --since yesterday").exit_code == 4);
+  // A damaged database: audit list still answers from the reports, history rebuild fixes it.
+  write_file(p.dir / "state" / "pipeline.db", "this is not a database");
+  fs::remove(p.dir / "state" / "pipeline.db-wal");
+  auto from_reports = p.run("audit list --json --status partial");
+  CHECK_THAT(from_reports.err, Catch::Contains("reading the reports instead"));
+  CHECK(json::parse(from_reports.out).size() == 2);
+  auto rebuilt = p.run("history rebuild");
+  CHECK(rebuilt.exit_code == 0);
+  CHECK_THAT(rebuilt.out, Catch::Contains(": 3 runs"));
+  auto again = p.run("audit list --json --status partial");
+  CHECK(again.err.empty());
+  CHECK(json::parse(again.out).size() == 2);
+  CHECK(p.run("audit show " + report["run_id"].get<std::string>().substr(0, 20)).exit_code == 0);
+}
+
+TEST_CASE("e2e: fx_rates runs on its days while the month is missing - 75 until published", "[e2e][fx]") {
+  Project p;
+  std::string today = std::to_string(local_day_of_month(std::chrono::system_clock::now()));
+  std::string month = format_prev_month(std::chrono::system_clock::now(), "%Y_%m");
+  p.config("stages:\n  - name: fx_rates\n    command: [\"" + std::string(STAGES_DIR) +
+           "/fetch_fx\", --month, \"${prev_month:%Y_%m}\", --source, \"${root}/imf\", --out, "
+           "\"${root}/reference/fx_${prev_month:%Y_%m}.csv\"]\n"
+           "    when:\n      days_of_month: [" + today + "]\n"
+           "      missing: \"${root}/reference/fx_${prev_month:%Y_%m}.csv\"\n"
+           "    retries: 1\n    retry_on: [\"exit:75\"]\n    backoff: {initial: 10ms}\n");
+  auto unpublished = p.run("--run-once -q");
+  CHECK(unpublished.exit_code == 2);
+  json report = p.latest_report();
+  auto attempts = stage(report, "fx_rates")["attempts"];
+  REQUIRE(attempts.size() == 2);  // retried once on 75
+  CHECK(attempts[0]["exit_code"] == 75);
+  CHECK(attempts[1]["exit_code"] == 75);
+
+  write_file(p.dir / "imf" / ("fx_" + month + ".csv"), "currency,rate_to_usd\nEUR,1.04\n");
+  CHECK(p.run("--run-once -q").exit_code == 0);
+  CHECK(slurp(p.dir / "reference" / ("fx_" + month + ".csv")) == "currency,rate_to_usd\nEUR,1.04\n");
+  CHECK(p.run("--run-once -q").exit_code == 0);
+  CHECK(stage(p.latest_report(), "fx_rates")["status"] == "skipped");
+
+  // A published file that is not rates is a data error (65), not retried.
+  fs::remove(p.dir / "reference" / ("fx_" + month + ".csv"));
+  write_file(p.dir / "imf" / ("fx_" + month + ".csv"), "currency,rate_to_usd\neuro,-1\n");
+  CHECK(p.run("--run-once -q").exit_code == 2);
+  CHECK(stage(p.latest_report(), "fx_rates")["attempts"].size() == 1);
+  CHECK_FALSE(fs::exists(p.dir / "reference" / ("fx_" + month + ".csv")));
 }

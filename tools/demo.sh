@@ -11,6 +11,11 @@ cmake --build build
 # sample data is copied in fresh for the demo.
 mkdir -p data/raw
 cp sample_data/raw/*.csv data/raw/
+# Reference data: the rates the analyzer starts from, and a stand-in for the IMF service
+# (data/imf) that has published last month, which fx_rates fetches on the 15th, 22nd and 28th.
+mkdir -p reference data/imf
+cp -n sample_data/reference/fx_*.csv reference/
+cp sample_data/imf/fx_published.csv "data/imf/fx_$(date -d "$(date +%Y-%m-01) -1 day" +%Y_%m).csv"
 runner="$PWD/build/apps/pipeline_runner/pipeline_runner"
 config="$PWD/config/pipeline.yaml"
 echo "== plan"

@@ -86,6 +86,12 @@ void FakeFileSystem::remove(const fs::path& p) {
   if (auto it = failures_.find(n); it != failures_.end()) {
     throw FileError("cannot delete " + p.string() + ": " + it->second);
   }
+  if (dirs_.count(n)) {
+    if (!list_dir(n).empty()) throw FileError("cannot delete " + p.string() + ": Not empty");
+    dirs_.erase(n);
+    removed.push_back(n);
+    return;
+  }
   if (!files_.erase(n)) throw FileError("cannot delete " + p.string() + ": No such file");
   mtimes_.erase(n);
   removed.push_back(n);
