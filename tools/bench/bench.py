@@ -193,6 +193,71 @@ def bench_scale(a, rows):
         w.close()
 
 
+def synthetic_report(run_id, started, status, stamp):
+    stages = []
+    for name, st in (("translator", "succeeded"), ("analyzer", "succeeded"),
+                     ("merger", "failed" if status == "failure" else "succeeded")):
+        stages.append({"name": name, "batch": None, "decision": {"run": True, "reason": "bench"},
+                       "status": st, "inputs_count": 3, "inputs": [],
+                       "metrics": {"items_done": 3, "items": None, "stdout_bytes": 10,
+                                   "stderr_bytes": 0},
+                       "attempts": [{"attempt": 1, "started_at": started, "finished_at": started,
+                                     "duration_ms": 5, "exit_code": 2 if st == "failed" else 0,
+                                     "signal": None, "timed_out": False, "hung": False,
+                                     "completed_by": "exit" if st == "succeeded" else None,
+                                     "terminated": False, "stdout_tail": [], "stderr_tail": []}]})
+    return {"schema": "pipeline_runner.report/1", "run_id": run_id, "pipeline": "bench",
+            "status": status, "exit_code": 0 if status == "success" else 2,
+            "started_at": started, "finished_at": started, "duration_ms": 15, "host": "bench",
+            "pid": 1, "runner_version": "bench", "config": {"path": "", "sha256": ""},
+            "stages": stages, "lifecycle": [], "batches": [], "errors": [], "recovered": None}
+
+
+def bench_history(a, rows):
+    """A year of runs every 15 minutes: rebuild the history, then the audit list queries."""
+    w = Workspace(a.runner, a.misbehave, "history")
+    w.config(IDLE_STAGES)
+    reports = os.path.join(w.root, "logs", "reports")
+    os.makedirs(reports)
+    now_ms = int(time.time() * 1000)
+    for i in range(a.history_runs):
+        ms = now_ms - (a.history_runs - i) * 15 * 60 * 1000
+        h = f"{ms:012x}"
+        r = os.urandom(8).hex()
+        run_id = f"{h[:8]}-{h[8:12]}-7{r[:3]}-8{r[3:6]}-{r[6:16]}00"
+        t = time.gmtime(ms / 1000)
+        started = time.strftime("%Y-%m-%dT%H:%M:%S", t) + f".{ms % 1000:03d}+00:00"
+        status = "failure" if i % 50 == 0 else ("idle" if i % 3 else "success")
+        name = f"pipeline_report_{time.strftime('%Y%m%d_%H%M%S', t)}_{run_id}.json"
+        with open(os.path.join(reports, name), "w") as f:
+            json.dump(synthetic_report(run_id, started, status, name), f)
+    cfg = ["-c", w.cfg]
+    rebuild_s, _, rc = timed([a.runner, "history", "rebuild", *cfg])
+    assert rc == 0, "history rebuild failed"
+    version = median_ms([a.runner, "--version"], a.runs)
+    plain = median_ms([a.runner, "audit", "list", "--limit", "20", *cfg], a.runs)
+    filtered = median_ms([a.runner, "audit", "list", "--status", "failure", "--since", "7d",
+                          "--stage", "merger", *cfg], a.runs)
+    out = subprocess.run([a.runner, "audit", "list", "--json", "--status", "failure", "--since",
+                          "7d", "--stage", "merger", *cfg], capture_output=True, text=True)
+    found = len(json.loads(out.stdout))
+    idle_with_history = median_ms(w.run_argv(), a.runs)
+    n = f"{a.history_runs:,}"
+    rows.append((f"history: `audit list --limit 20` over {n} runs", f"{plain:.1f} ms",
+                 f"`pipeline_runner --version` {version:.1f} ms", f"{plain / version:.1f}x",
+                 "< 50 ms", plain < 50))
+    rows.append((f"history: `audit list --status failure --since 7d --stage merger` over {n} runs"
+                 f" ({found} found)", f"{filtered:.1f} ms",
+                 f"`pipeline_runner --version` {version:.1f} ms", f"{filtered / version:.1f}x",
+                 "< 50 ms", filtered < 50))
+    rows.append((f"history: `history rebuild` from {n} reports", f"{rebuild_s:.2f} s", "", "",
+                 "", None))
+    rows.append((f"history: idle run recording into a {n}-run history", f"{idle_with_history:.1f} ms",
+                 f"`pipeline_runner --version` {version:.1f} ms",
+                 f"{idle_with_history / version:.1f}x", "<= 15 ms", idle_with_history <= 15))
+    w.close()
+
+
 def machine():
     cpu = "unknown CPU"
     try:
@@ -210,17 +275,29 @@ def main():
     p.add_argument("--runs", type=int, default=30)
     p.add_argument("--stream-mib", type=int, default=1024)
     p.add_argument("--scale-files", type=int, default=100_000)
+    p.add_argument("--history-runs", type=int, default=35_000)
+    p.add_argument("--only", choices=["idle", "streaming", "termination", "scale", "history"],
+                   help="run one group and print it (BENCHMARKS.md is left as it is)")
     a = p.parse_args()
     a.runner = os.path.abspath(os.path.join(a.build, "apps/pipeline_runner/pipeline_runner"))
     a.misbehave = os.path.abspath(os.path.join(a.build, "tools/misbehave/misbehave"))
     if not os.path.exists(a.misbehave):
         subprocess.run(["cmake", "--build", a.build, "--target", "misbehave"], check=True)
     rows = []
-    idle = bench_idle(a, rows)
-    bench_per_stage(a, rows, idle)
-    bench_streaming(a, rows)
-    bench_termination(a, rows)
-    bench_scale(a, rows)
+    if a.only:
+        groups = {"idle": lambda: bench_per_stage(a, rows, bench_idle(a, rows)),
+                  "streaming": lambda: bench_streaming(a, rows),
+                  "termination": lambda: bench_termination(a, rows),
+                  "scale": lambda: bench_scale(a, rows), "history": lambda: bench_history(a, rows)}
+        groups[a.only]()
+        a.out = None
+    else:
+        idle = bench_idle(a, rows)
+        bench_per_stage(a, rows, idle)
+        bench_streaming(a, rows)
+        bench_termination(a, rows)
+        bench_scale(a, rows)
+        bench_history(a, rows)
     head = "| benchmark | measured | reference (same run) | ratio | target | met |\n" \
            "| --- | --- | --- | --- | --- | --- |\n"
     body = "".join(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]} | "
@@ -232,8 +309,9 @@ def main():
     findings = os.path.join(os.path.dirname(os.path.abspath(__file__)), "findings.md")
     if os.path.exists(findings):
         text += open(findings).read()  # what the figures mean, kept beside the script
-    with open(a.out, "w") as f:
-        f.write(text)
+    if a.out:
+        with open(a.out, "w") as f:
+            f.write(text)
 
 
 if __name__ == "__main__":
