@@ -45,6 +45,14 @@ std::string claim_key(const json& doc, const std::string& file_name, std::string
   return stem.substr(0, 64);
 }
 
+// A string field, or "" when it is missing, null or not a string (a manifest is outside
+// input, and the runner itself writes "error": null).
+std::string string_field(const json& doc, const char* key, std::string fallback = "") {
+  if (!doc.is_object()) return fallback;
+  auto it = doc.find(key);
+  return it != doc.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
 json parse_or_null(const std::string& text, std::string* error = nullptr) {
   try {
     return json::parse(text);
@@ -225,16 +233,18 @@ std::optional<BatchHotfolder::Claim> BatchHotfolder::try_claim(const Candidate& 
   batch.lock = std::move(lock);
   batch.lock_path = lock_path;
   std::string original = name;
-  if (c.processing && doc.is_object() && doc.contains("runner") && doc["runner"].is_object()) {
-    original = doc["runner"].value("manifest", name);
+  if (c.processing && doc.is_object() && doc.contains("runner")) {
+    original = string_field(doc["runner"], "manifest", name);
   }
   try {
     if (!parse_error.empty()) invalid("the manifest is not valid JSON: " + parse_error);
     if (!doc.is_object()) invalid("the manifest is not a JSON object");
-    std::string status = doc.value("status", json()).is_string() ? doc["status"].get<std::string>()
-                                                                 : std::string();
+    std::string status = string_field(doc, "status");
     if (c.processing && (status == "COMPLETED" || status == "FAILED")) {
       // The dead run had finished the stages and decided; only the moves are left.
+      if (string_field(doc["runner"], "destination").empty()) {
+        invalid("it says " + status + " but not where its files went");
+      }
       batch.decided = status;
       batch.content.id = key;
       for (const auto& [n, v] : doc.at("files").items()) {
@@ -310,12 +320,12 @@ BatchRecord BatchHotfolder::finish(ClaimedBatch& batch, bool succeeded, const st
   BatchRecord rec;
   rec.id = batch.content.id;
   rec.reclaimed = batch.reclaimed;
-  rec.manifest = doc["runner"].value("manifest", batch.manifest.filename().string());
+  rec.manifest = string_field(doc["runner"], "manifest", batch.manifest.filename().string());
   fs::path dest;
   if (batch.decided) {
     rec.status = *batch.decided;
-    dest = resolve_path(config_.root, doc["runner"].value("destination", ""));
-    rec.error = doc.value("error", "");
+    dest = resolve_path(config_.root, string_field(doc["runner"], "destination"));
+    rec.error = string_field(doc, "error");
   } else {
     rec.status = succeeded ? "COMPLETED" : "FAILED";
     rec.error = error;
@@ -389,7 +399,7 @@ std::vector<BatchListing> list_batches(const Config& config, const FileSystem& f
     if (!doc.is_object()) {
       l.detail = "not valid JSON: it will be rejected";
     } else if (processing) {
-      l.detail = "claimed by run " + doc.value("/runner/claimed_by"_json_pointer, std::string("?"));
+      l.detail = "claimed by run " + string_field(doc.value("runner", json()), "claimed_by", "?");
     }
     out.push_back(std::move(l));
   }
@@ -412,9 +422,9 @@ std::vector<BatchListing> list_batches(const Config& config, const FileSystem& f
           } else if (ends_with(f.name, kManifestSuffix) && l.detail.empty()) {
             json doc = parse_or_null(files.read_file(dir / e.name / f.name));
             if (!doc.is_object()) continue;
-            l.id = doc.value("batch_id", l.id);
-            l.detail = "run " + doc.value("run_id", std::string("?")) + " at " +
-                       doc.value("finished_at", std::string("?"));
+            l.id = string_field(doc, "batch_id", l.id);
+            l.detail = "run " + string_field(doc, "run_id", "?") + " at " +
+                       string_field(doc, "finished_at", "?");
             if (doc.contains("error") && doc["error"].is_string()) {
               l.detail += ": " + doc["error"].get<std::string>();
             }

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <iostream>
 #include <set>
 
@@ -40,6 +41,7 @@ int curl_to(const std::string& url, const fs::path& to) {
   }
   int status = 0;
   while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) throw StageError{kTempFail, "lost track of curl fetching " + url};
   }
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }

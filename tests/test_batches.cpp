@@ -264,6 +264,7 @@ TEST_CASE("a batch left in processing by a dead run is claimed again", "[batch]"
   SECTION("killed among the moves: the moves finish and nothing runs again") {
     m["status"] = "COMPLETED";
     m["run_id"] = "dead-run";
+    m["error"] = nullptr;  // as finish() writes it for a completed batch
     m["runner"] = {{"manifest", "orig_MANIFEST.json"}, {"destination", "archive/d1"}};
     h.files.add_file("/r/hot/d1_PROCESSING.json", m.dump());
     h.files.move("/r/in/a.csv", "/r/archive/d1/a.csv");  // the dead run got this far
