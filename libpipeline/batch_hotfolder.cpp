@@ -19,9 +19,13 @@ bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-bool is_within(const fs::path& p, const fs::path& dir) {
-  auto [d, q] = std::mismatch(dir.begin(), dir.end(), p.begin(), p.end());
-  return d == dir.end() && q != p.end();
+// What a hot-folder entry is: a ready manifest, a claimed one, or neither (nullopt).
+enum class Kind { kManifest, kProcessing };
+std::optional<Kind> kind_of(const DirEntry& e) {
+  if (e.is_directory || e.name.empty() || e.name[0] == '.') return std::nullopt;
+  if (ends_with(e.name, kProcessingSuffix)) return Kind::kProcessing;
+  if (ends_with(e.name, kManifestSuffix)) return Kind::kManifest;
+  return std::nullopt;
 }
 
 [[noreturn]] void invalid(const std::string& why) { throw UsageError(why); }
@@ -149,9 +153,9 @@ void BatchHotfolder::scan() {
   pending_.emplace();
   std::vector<Candidate> stale, ready;
   for (const auto& e : files_.list_dir(batches_.hotfolder)) {
-    if (e.is_directory || e.name.empty() || e.name[0] == '.') continue;
-    bool processing = ends_with(e.name, kProcessingSuffix);
-    if (!processing && !ends_with(e.name, kManifestSuffix)) continue;
+    auto kind = kind_of(e);
+    if (!kind) continue;
+    bool processing = *kind == Kind::kProcessing;
     fs::path p = batches_.hotfolder / e.name;
     auto st = files_.stat(p);
     if (!st) continue;
@@ -170,7 +174,7 @@ std::optional<BatchHotfolder::Claim> BatchHotfolder::next(const std::string& run
                                                           TimePoint now) {
   if (!pending_) scan();
   while (cursor_ < pending_->size()) {
-    const Candidate c = (*pending_)[cursor_++];
+    const Candidate& c = (*pending_)[cursor_++];
     if (auto claim = try_claim(c, run_id, now)) return claim;
   }
   return std::nullopt;
@@ -292,9 +296,7 @@ BatchRecord BatchHotfolder::reject(const fs::path& manifest, const std::string& 
   try {
     fs::path dir = free_error_folder(key);
     files_.create_directories(dir);
-    std::string base = rec.manifest.substr(0, rec.manifest.size() - std::min<std::size_t>(
-                                                                       5, rec.manifest.size()));
-    files_.write_atomic(dir / (base + ".error.txt"),
+    files_.write_atomic(dir / fs::path(rec.manifest).replace_extension(".error.txt"),
                         "batch " + key + " was rejected by run " + run_id + " at " +
                             format_rfc3339(now) + ":\n" + why +
                             "\nOnly the manifest was moved here; the files it lists were not "
@@ -382,9 +384,9 @@ std::vector<BatchListing> list_batches(const Config& config, const FileSystem& f
   const BatchConfig& b = *config.batches;
   std::vector<BatchListing> out;
   for (const auto& e : files.list_dir(b.hotfolder)) {
-    if (e.is_directory || e.name.empty() || e.name[0] == '.') continue;
-    bool processing = ends_with(e.name, kProcessingSuffix);
-    if (!processing && !ends_with(e.name, kManifestSuffix)) continue;
+    auto kind = kind_of(e);
+    if (!kind) continue;
+    bool processing = *kind == Kind::kProcessing;
     fs::path p = b.hotfolder / e.name;
     BatchListing l;
     l.state = processing ? "processing" : "ready";

@@ -174,16 +174,14 @@ int history_rebuild(const Options& o, Platform& p) {
           << "; try again when it has finished\n";
     return exit_code::kLocked;
   }
-  std::size_t runs = 0;
+  std::size_t runs = 0;  // the lock goes with `lock`, on every path
   try {
     runs = rebuild_history_from_reports(cfg, p.files,
                                         [](const std::string& m) { spdlog::warn("{}", m); });
   } catch (const std::exception& e) {
-    lock->release();
     throw Error(exit_code::kInternal, "cannot rebuild " + history_path(cfg).string() + ": " +
                                           e.what());
   }
-  lock->release();
   p.out << "rebuilt " << history_path(cfg).string() << " from " << (cfg.logs / "reports").string()
         << ": " << runs << (runs == 1 ? " run" : " runs") << "\n";
   return exit_code::kSuccess;

@@ -432,6 +432,11 @@ fs::path resolve_path(const fs::path& base, const std::string& text) {
   return (path.is_absolute() ? path : base / path).lexically_normal();
 }
 
+bool is_within(const fs::path& p, const fs::path& dir) {
+  auto [d, q] = std::mismatch(dir.begin(), dir.end(), p.begin(), p.end());
+  return d == dir.end() && q != p.end();
+}
+
 const StageConfig* Config::find_stage(std::string_view name) const {
   for (const auto& s : stages) {
     if (s.name == name) return &s;

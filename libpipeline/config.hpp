@@ -93,6 +93,9 @@ struct Config {
 /// A path from the config: absolute as given, else under base (the root); normalised.
 fs::path resolve_path(const fs::path& base, const std::string& text);
 
+/// True when p is strictly inside dir (both normalised, compared by components).
+bool is_within(const fs::path& p, const fs::path& dir);
+
 /// Reads and validates a config file; throws UsageError with `FILE:LINE:COL: message`.
 /// env looks up the runner's environment for ${env.NAME} in root and paths.
 Config load_config(const fs::path& file,

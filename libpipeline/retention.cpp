@@ -50,9 +50,7 @@ bool has_batch_in_error(const Config& config, const FileSystem& files, const fs:
   for (const auto& b : r["batches"]) {
     if (!b.is_object() || !b.contains("moved_to") || !b["moved_to"].is_string()) continue;
     fs::path where = resolve_path(config.root, b["moved_to"].get<std::string>());
-    auto [e, w] = std::mismatch(config.batches->error.begin(), config.batches->error.end(),
-                                where.begin(), where.end());
-    if (e == config.batches->error.end() && files.exists(where)) return true;
+    if (is_within(where, config.batches->error) && files.exists(where)) return true;
   }
   return false;
 }
