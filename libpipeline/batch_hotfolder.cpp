@@ -28,7 +28,9 @@ std::optional<Kind> kind_of(const DirEntry& e) {
   return std::nullopt;
 }
 
-[[noreturn]] void invalid(const std::string& why) { throw UsageError(why); }
+[[noreturn]] void invalid(const std::string& why) {
+  throw UsageError(why);
+}
 
 // The name a manifest's claim goes by before its content is trusted: its batch id when that
 // is valid, else the part of the file name before the suffix, made safe.
@@ -71,8 +73,8 @@ json parse_or_null(const std::string& text, std::string* error = nullptr) {
 bool valid_batch_id(std::string_view id) {
   if (id.empty() || id.size() > 64 || id[0] == '.' || id[0] == '-') return false;
   return std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '.' || c == '-';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '-';
   });
 }
 
@@ -126,8 +128,8 @@ ManifestContent validate_manifest(const json& doc, const FileSystem& files, cons
       invalid(where + " \"" + text + "\" does not exist");
     }
     if (!is_within(*real, *real_root)) {
-      invalid(where + " \"" + text + "\" resolves to " + real->string() +
-              ", outside the root " + real_root->string());
+      invalid(where + " \"" + text + "\" resolves to " + real->string() + ", outside the root " +
+              real_root->string());
     }
     auto st = files.stat(*real);
     if (!st || st->is_directory) invalid(where + " \"" + text + "\" is not a file");
@@ -224,10 +226,10 @@ std::optional<BatchHotfolder::Claim> BatchHotfolder::try_claim(const Candidate& 
         return std::nullopt;
       }
       // Our claim name is taken (a second manifest with a batch id in progress): refuse it.
-      return Claim{std::nullopt, reject(c.path, name, key,
-                                        "cannot claim it as " + claimed.filename().string() +
-                                            ": " + e.what(),
-                                        std::move(lock), lock_path, run_id, now)};
+      return Claim{std::nullopt,
+                   reject(c.path, name, key,
+                          "cannot claim it as " + claimed.filename().string() + ": " + e.what(),
+                          std::move(lock), lock_path, run_id, now)};
     }
   }
 
@@ -368,7 +370,9 @@ BatchRecord BatchHotfolder::finish(ClaimedBatch& batch, bool succeeded, const st
   return rec;
 }
 
-void BatchHotfolder::release(ClaimedBatch& batch) { let_go(batch.lock, batch.lock_path); }
+void BatchHotfolder::release(ClaimedBatch& batch) {
+  let_go(batch.lock, batch.lock_path);
+}
 
 void BatchHotfolder::let_go(std::unique_ptr<RunLock>& lock, const fs::path& lock_path) {
   if (!lock) return;
@@ -449,7 +453,9 @@ fs::path submit_batch(const Config& config, FileSystem& files, const std::string
                       const std::vector<std::pair<std::string, fs::path>>& named_files,
                       const std::vector<fs::path>& raw_data, TimePoint now) {
   const BatchConfig& b = *config.batches;
-  auto relative = [&](const fs::path& p) { return display_path(p.lexically_normal(), config.root); };
+  auto relative = [&](const fs::path& p) {
+    return display_path(p.lexically_normal(), config.root);
+  };
   json doc = {{"batch_id", id},
               {"creation_timestamp", format_rfc3339(now)},
               {"status", kReady},

@@ -11,8 +11,8 @@
 #include "config.hpp"
 #include "error.hpp"
 #include "report_json.hpp"
-#include "run_records.hpp"
 #include "run_command.hpp"
+#include "run_records.hpp"
 
 namespace pipeline {
 namespace {
@@ -94,9 +94,8 @@ int audit_list(const Options& o, Platform& p) {
   if (!query.stage.empty() && !cfg.find_stage(query.stage)) {
     spdlog::warn("--stage {}: the config has no such stage (older runs may)", query.stage);
   }
-  auto reports = query_runs(cfg, p.files, query, [](const std::string& m) {
-    spdlog::warn("{}", m);
-  });
+  auto reports =
+      query_runs(cfg, p.files, query, [](const std::string& m) { spdlog::warn("{}", m); });
   if (o.json) {
     p.out << dump_json(nlohmann::json(reports), 2) << "\n";
   } else {
@@ -179,8 +178,8 @@ int history_rebuild(const Options& o, Platform& p) {
     runs = rebuild_history_from_reports(cfg, p.files,
                                         [](const std::string& m) { spdlog::warn("{}", m); });
   } catch (const std::exception& e) {
-    throw Error(exit_code::kInternal, "cannot rebuild " + history_path(cfg).string() + ": " +
-                                          e.what());
+    throw Error(exit_code::kInternal,
+                "cannot rebuild " + history_path(cfg).string() + ": " + e.what());
   }
   p.out << "rebuilt " << history_path(cfg).string() << " from " << (cfg.logs / "reports").string()
         << ": " << runs << (runs == 1 ? " run" : " runs") << "\n";
@@ -236,7 +235,8 @@ int cli_main(int argc, const char* const* argv, Platform& platform) {
   list->add_flag("--json", o.json, "print JSON");
   CLI::App* history = app.add_subcommand("history", "the run history database");
   history->require_subcommand(1);
-  CLI::App* rebuild = history->add_subcommand("rebuild", "rebuild state/pipeline.db from the reports");
+  CLI::App* rebuild =
+      history->add_subcommand("rebuild", "rebuild state/pipeline.db from the reports");
   CLI::App* batch = app.add_subcommand("batch", "the manifest hot folder (batch mode)");
   batch->require_subcommand(1);
   CLI::App* submit = batch->add_subcommand("submit", "write a manifest into the hot folder");

@@ -262,8 +262,7 @@ RetryCondition parse_retry_condition(const Reader& r, const YAML::Node& n) {
 }
 
 StageConfig read_stage(const Reader& r, const YAML::Node& n, const Defaults& d,
-                       const KnownNames& known,
-                       const std::vector<std::string>& earlier) {
+                       const KnownNames& known, const std::vector<std::string>& earlier) {
   r.check_keys(n, kStageKeys, "a stage");
   StageConfig s;
   s.mark = r.mark(n);

@@ -329,8 +329,12 @@ void Orchestrator::run_batches(const RunOptions& options, const PlaceholderValue
       s_.events.set_batch("");
       if (aborted) {
         hotfolder.release(batch);
-        BatchRecord r{m.id, "INTERRUPTED", "", batch.manifest.filename().string(),
-                      "the run was stopped; the next run claims it again", batch.reclaimed};
+        BatchRecord r{m.id,
+                      "INTERRUPTED",
+                      "",
+                      batch.manifest.filename().string(),
+                      "the run was stopped; the next run claims it again",
+                      batch.reclaimed};
         s_.events.emit("batch", "interrupted", "batch " + m.id + ": " + r.error,
                        {{"id", m.id}, {"manifest", display_path(batch.manifest, s_.config.root)}});
         report.batches.push_back(std::move(r));
@@ -344,20 +348,23 @@ void Orchestrator::run_batches(const RunOptions& options, const PlaceholderValue
       r = hotfolder.finish(batch, succeeded, error, report.run_id, s_.clock.now());
     } catch (const std::exception& e) {
       hotfolder.release(batch);
-      r = {m.id, "FAILED", "", batch.manifest.filename().string(),
+      r = {m.id,
+           "FAILED",
+           "",
+           batch.manifest.filename().string(),
            std::string("cannot finish the batch (the next run tries again): ") + e.what(),
            batch.reclaimed};
       report.errors.push_back("batch " + m.id + ": " + r.error);
     }
     bool archived = r.status == "COMPLETED" && !r.moved_to.empty();
-    s_.events.emit("batch", archived ? "archived" : "error",
-                   "batch " + m.id + (archived ? " archived in " + r.moved_to
-                                               : " failed: " + r.error),
-                   {{"id", r.id},
-                    {"status", r.status},
-                    {"moved_to", r.moved_to},
-                    {"error", r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error)},
-                    {"reclaimed", r.reclaimed}});
+    s_.events.emit(
+        "batch", archived ? "archived" : "error",
+        "batch " + m.id + (archived ? " archived in " + r.moved_to : " failed: " + r.error),
+        {{"id", r.id},
+         {"status", r.status},
+         {"moved_to", r.moved_to},
+         {"error", r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error)},
+         {"reclaimed", r.reclaimed}});
     spdlog::log(archived ? spdlog::level::info : spdlog::level::err, "batch {}: {} -> {}{}", m.id,
                 r.status, r.moved_to, r.error.empty() ? "" : " (" + r.error + ")");
     report.batches.push_back(std::move(r));
@@ -366,8 +373,8 @@ void Orchestrator::run_batches(const RunOptions& options, const PlaceholderValue
 }
 
 StageRecord Orchestrator::run_stage(const StageConfig& stage, const InputSnapshot& inputs,
-                                    const PlaceholderValues& run_values,
-                                    const fs::path& stage_logs, std::optional<int>& aborted) {
+                                    const PlaceholderValues& run_values, const fs::path& stage_logs,
+                                    std::optional<int>& aborted) {
   const Config& cfg = s_.config;
   StageRecord rec;
   rec.name = stage.name;

@@ -86,15 +86,16 @@ RetentionResult prune_runs(const Config& config, FileSystem& files, TimePoint no
   }
 
   std::optional<TimePoint> cutoff;
-  if (config.retention_keep_days) cutoff = now - std::chrono::hours(24) * *config.retention_keep_days;
+  if (config.retention_keep_days)
+    cutoff = now - std::chrono::hours(24) * *config.retention_keep_days;
   std::size_t rank = 0;
   for (auto& [id, records] : runs) {
     ++rank;
     if (id == current_run_id) continue;
     auto started = run_id_time(id);
     bool too_old = cutoff && started && *started < *cutoff;
-    bool too_many = config.retention_keep_runs &&
-                    rank > static_cast<std::size_t>(*config.retention_keep_runs);
+    bool too_many =
+        config.retention_keep_runs && rank > static_cast<std::size_t>(*config.retention_keep_runs);
     if (!too_old && !too_many) continue;
     try {
       if (records.report && has_batch_in_error(config, files, *records.report)) {

@@ -16,7 +16,7 @@
 namespace pipeline {
 
 struct RetentionResult {
-  std::vector<std::string> pruned;     ///< run ids whose records were removed
+  std::vector<std::string> pruned;            ///< run ids whose records were removed
   std::vector<std::string> kept_for_batches;  ///< old enough, but a batch of theirs is in error/
   std::size_t files_removed = 0;
   std::vector<std::string> errors;  ///< files that could not be removed (tried again next run)

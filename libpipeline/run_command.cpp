@@ -231,8 +231,7 @@ int run_pipeline(Platform& platform, const Config& config, const RunRequest& req
     warn(std::string("the audit report is not written: ") + e.what());
   }
   // Retention, then the history in step with the reports that are left.
-  RetentionResult pruned =
-      prune_runs(config, platform.files, platform.clock.now(), report.run_id);
+  RetentionResult pruned = prune_runs(config, platform.files, platform.clock.now(), report.run_id);
   for (const auto& e : pruned.errors) warn("retention: " + e);
   if (!pruned.pruned.empty() || !pruned.kept_for_batches.empty()) {
     std::string msg = "pruned the records of " + std::to_string(pruned.pruned.size()) +

@@ -124,8 +124,9 @@ class SqliteHistory final : public RunHistory {
     if (!q.status.empty()) sql += " AND status = :status";
     if (q.since) sql += " AND started_ms >= :since";
     if (!q.stage.empty()) {
-      sql += " AND EXISTS (SELECT 1 FROM stages s WHERE s.run_id = r.run_id AND s.stage = :stage"
-             " AND s.status NOT IN ('skipped', 'not_started'))";
+      sql +=
+          " AND EXISTS (SELECT 1 FROM stages s WHERE s.run_id = r.run_id AND s.stage = :stage"
+          " AND s.status NOT IN ('skipped', 'not_started'))";
     }
     sql += " ORDER BY started_ms DESC, run_id DESC LIMIT :limit";
     SQLite::Statement st(db_, sql);
@@ -135,14 +136,14 @@ class SqliteHistory final : public RunHistory {
     st.bind(":limit", static_cast<std::int64_t>(q.limit));
     std::vector<json> out;
     while (st.executeStep()) {
-      json row = {{"run_id", st.getColumn(0).getString()},
-                  {"status", st.getColumn(1).getString()},
-                  {"exit_code", st.getColumn(2).isNull() ? json(nullptr)
-                                                         : json(st.getColumn(2).getInt())},
-                  {"started_at", st.getColumn(3).getString()},
-                  {"duration_ms", st.getColumn(4).getInt64()},
-                  {"report", st.getColumn(5).getString()},
-                  {"stages", json::array()}};
+      json row = {
+          {"run_id", st.getColumn(0).getString()},
+          {"status", st.getColumn(1).getString()},
+          {"exit_code", st.getColumn(2).isNull() ? json(nullptr) : json(st.getColumn(2).getInt())},
+          {"started_at", st.getColumn(3).getString()},
+          {"duration_ms", st.getColumn(4).getInt64()},
+          {"report", st.getColumn(5).getString()},
+          {"stages", json::array()}};
       out.push_back(std::move(row));
     }
     SQLite::Statement stages(db_,
@@ -171,16 +172,18 @@ class SqliteHistory final : public RunHistory {
     st.bind(1, prefix);
     st.bind(2, static_cast<std::int64_t>(max));
     std::vector<std::pair<std::string, std::string>> out;
-    while (st.executeStep()) out.emplace_back(st.getColumn(0).getString(), st.getColumn(1).getString());
+    while (st.executeStep())
+      out.emplace_back(st.getColumn(0).getString(), st.getColumn(1).getString());
     return out;
   }
 
   std::vector<Entry> entries() override {
-    SQLite::Statement st(db_, "SELECT run_id, started_ms, report FROM runs ORDER BY started_ms DESC, run_id DESC");
+    SQLite::Statement st(
+        db_, "SELECT run_id, started_ms, report FROM runs ORDER BY started_ms DESC, run_id DESC");
     std::vector<Entry> out;
     while (st.executeStep()) {
-      out.push_back({st.getColumn(0).getString(), st.getColumn(1).getInt64(),
-                     st.getColumn(2).getString()});
+      out.push_back(
+          {st.getColumn(0).getString(), st.getColumn(1).getInt64(), st.getColumn(2).getString()});
     }
     return out;
   }
@@ -205,13 +208,12 @@ class SqliteHistory final : public RunHistory {
     std::string run_id = at(r, "run_id").is_string() ? r["run_id"].get<std::string>() : "";
     if (run_id.empty()) throw HistoryUnusable("a report without run_id: " + report_path);
     json started = at(r, "started_at");
-    auto started_tp = started.is_string() ? parse_rfc3339(started.get<std::string>())
-                                          : std::nullopt;
+    auto started_tp =
+        started.is_string() ? parse_rfc3339(started.get<std::string>()) : std::nullopt;
     SQLite::Statement del(db_, "DELETE FROM runs WHERE run_id = ?");
     del.bind(1, run_id);
     del.exec();
-    SQLite::Statement run(db_,
-                          "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    SQLite::Statement run(db_, "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     bind_json(run, 1, run_id);
     bind_json(run, 2, at(r, "pipeline").is_string() ? at(r, "pipeline") : json(""));
     bind_json(run, 3, at(r, "status").is_string() ? at(r, "status") : json("error"));

@@ -19,9 +19,9 @@ namespace fs = std::filesystem;
 /// `audit list` filters.
 struct HistoryQuery {
   std::size_t limit = 20;
-  std::string status;               ///< run status; empty: any
-  std::optional<TimePoint> since;   ///< runs started at or after this
-  std::string stage;                ///< only runs in which this stage ran; empty: any
+  std::string status;              ///< run status; empty: any
+  std::optional<TimePoint> since;  ///< runs started at or after this
+  std::string stage;               ///< only runs in which this stage ran; empty: any
 };
 
 /// The database cannot be used: missing, not ours, or damaged. The reports can rebuild it.

@@ -38,7 +38,9 @@ json summary(const json& r, const std::string& path) {
 
 }  // namespace
 
-fs::path history_path(const Config& config) { return config.state / "pipeline.db"; }
+fs::path history_path(const Config& config) {
+  return config.state / "pipeline.db";
+}
 
 std::vector<std::pair<json, std::string>> load_reports(const Config& config,
                                                        const FileSystem& files, const Warn& warn) {

@@ -101,8 +101,8 @@ std::optional<TimePoint> parse_rfc3339(std::string_view t) {
     }
     return v;
   };
-  auto y = digits(0, 4), mo = digits(5, 2), d = digits(8, 2), h = digits(11, 2),
-       mi = digits(14, 2), s = digits(17, 2);
+  auto y = digits(0, 4), mo = digits(5, 2), d = digits(8, 2), h = digits(11, 2), mi = digits(14, 2),
+       s = digits(17, 2);
   if (!y || !mo || !d || !h || !mi || !s || t[4] != '-' || t[7] != '-' ||
       (t[10] != 'T' && t[10] != ' ') || t[13] != ':' || t[16] != ':') {
     return std::nullopt;

@@ -6,8 +6,8 @@
 // second currency) with the newest monthly rates in --rates-dir (fx_YYYY_MM.csv,
 // currency,rate_to_usd), which the fx_rates stage keeps up to date (seed 000 section 5).
 #include <algorithm>
-#include <map>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "stage_common.hpp"
@@ -39,8 +39,8 @@ Rates newest_rates(const fs::path& dir) {
   Rates r{newest.string(), {{"USD", 1.0}}};
   read_csv(newest, "currency,rate_to_usd", [&](const auto& f, std::size_t line) {
     if (f.size() != 2) {
-      throw StageError{kDataError, newest.string() + ":" + std::to_string(line) +
-                                       ": expected 2 fields"};
+      throw StageError{kDataError,
+                       newest.string() + ":" + std::to_string(line) + ": expected 2 fields"};
     }
     r.to_usd[std::string(f[0])] = parse_number(f[1], newest, line, "rate_to_usd");
   });
@@ -84,8 +84,8 @@ int analyze(int argc, char** argv) {
     auto rate = rates.to_usd.find(quote);
     if (rate == rates.to_usd.end()) {
       throw StageError{kDataError, rates.file + " has no rate for " +
-                                       (quote.empty() ? instrument : quote) + " (" +
-                                       instrument + ")"};
+                                       (quote.empty() ? instrument : quote) + " (" + instrument +
+                                       ")"};
     }
     std::ostringstream csv;
     csv.precision(10);

@@ -26,12 +26,14 @@ using namespace stage;
 
 constexpr int kTempFail = 75;  // EX_TEMPFAIL
 
-bool is_url(const std::string& s) { return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0; }
+bool is_url(const std::string& s) {
+  return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0;
+}
 
 // Runs curl without a shell; returns its exit status (22: the server answered >= 400).
 int curl_to(const std::string& url, const fs::path& to) {
-  std::vector<std::string> args = {"curl", "--fail", "--silent", "--show-error", "--location",
-                                   "--max-time", "60", "--output", to.string(), url};
+  std::vector<std::string> args = {"curl",       "--fail", "--silent", "--show-error", "--location",
+                                   "--max-time", "60",     "--output", to.string(),    url};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -97,8 +99,8 @@ int fetch_fx(int argc, char** argv) {
   } else {
     fs::path file = fs::path(source) / name;
     if (!fs::exists(file)) {
-      throw StageError{kTempFail, "fx rates for " + month + " are not published yet (no " +
-                                      file.string() + ")"};
+      throw StageError{
+          kTempFail, "fx rates for " + month + " are not published yet (no " + file.string() + ")"};
     }
     check_rates(file);
     text = read_text(file);
@@ -110,4 +112,6 @@ int fetch_fx(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) { return stage::run_stage("fetch_fx", fetch_fx, argc, argv); }
+int main(int argc, char** argv) {
+  return stage::run_stage("fetch_fx", fetch_fx, argc, argv);
+}

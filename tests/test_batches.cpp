@@ -49,7 +49,9 @@ void drop(PipelineHarness& h, const std::string& name, const json& m, std::int64
   h.files.add_file("/r/hot/" + name, m.dump(), mtime);
 }
 
-json read_json(PipelineHarness& h, const fs::path& p) { return json::parse(h.files.content(p)); }
+json read_json(PipelineHarness& h, const fs::path& p) {
+  return json::parse(h.files.content(p));
+}
 
 std::vector<std::string> programs(const PipelineHarness& h) {
   std::vector<std::string> out;
@@ -75,11 +77,10 @@ TEST_CASE("a batch runs every stage with its placeholders and is archived", "[ba
 
   REQUIRE(h.supervisor.specs.size() == 2);
   CHECK(h.supervisor.specs[0].argv ==
-        std::vector<std::string>{"load", "20251029153000",
-                                 "/r/hot/20251029153000_PROCESSING.json", "/r/in/units.csv",
-                                 "/r/in/CN_data.csv", "/r/in/US_data.csv"});
-  CHECK(h.supervisor.specs[0].stdout_log == "/r/logs/stages/" + report.run_id +
-                                                "/20251029153000/load.stdout.log");
+        std::vector<std::string>{"load", "20251029153000", "/r/hot/20251029153000_PROCESSING.json",
+                                 "/r/in/units.csv", "/r/in/CN_data.csv", "/r/in/US_data.csv"});
+  CHECK(h.supervisor.specs[0].stdout_log ==
+        "/r/logs/stages/" + report.run_id + "/20251029153000/load.stdout.log");
   for (const char* f : {"units.csv", "CN_data.csv", "US_data.csv"}) {
     CHECK(h.files.has_file(fs::path("/r/archive/20251029153000") / f));
     CHECK_FALSE(h.files.has_file(fs::path("/r/in") / f));
@@ -202,8 +203,7 @@ TEST_CASE("manifest validation says what is wrong", "[batch]") {
   }
   SECTION("a missing file") {
     h.files.add_file("/r/in/units.csv");
-    h.files.add_file("/r/hot/x_MANIFEST.json",
-                     json(manifest("v1", {"in/nowhere.csv"})).dump());
+    h.files.add_file("/r/hot/x_MANIFEST.json", json(manifest("v1", {"in/nowhere.csv"})).dump());
     auto report = h.run();
     REQUIRE(report.batches.size() == 1);
     CHECK(report.batches[0].error == "raw_data[0] \"in/nowhere.csv\" does not exist");
@@ -380,9 +380,9 @@ TEST_CASE("batch submit writes a manifest a run accepts", "[batch]") {
   CHECK(m["raw_data"] == json::array({"in/a.csv"}));
   CHECK(m["status"] == "READY_FOR_PROCESSING");
 
-  CHECK_THROWS_WITH(submit_batch(h.config, h.files, "sub1", {{"units", "/r/in/units.csv"}},
-                                 {}, h.clock.now()),
-                    Catch::Contains("already in the hot folder"));
+  CHECK_THROWS_WITH(
+      submit_batch(h.config, h.files, "sub1", {{"units", "/r/in/units.csv"}}, {}, h.clock.now()),
+      Catch::Contains("already in the hot folder"));
   h.files.add_file("/etc/passwd");
   CHECK_THROWS_WITH(submit_batch(h.config, h.files, "sub2", {}, {"/etc/passwd"}, h.clock.now()),
                     Catch::Contains("outside the root"));
@@ -390,8 +390,7 @@ TEST_CASE("batch submit writes a manifest a run accepts", "[batch]") {
 
   auto report = h.run();
   CHECK(report.batches.at(0).status == "COMPLETED");
-  CHECK_THROWS_WITH(submit_batch(h.config, h.files, "sub1", {}, {"/r/in/units.csv"},
-                                 h.clock.now()),
+  CHECK_THROWS_WITH(submit_batch(h.config, h.files, "sub1", {}, {"/r/in/units.csv"}, h.clock.now()),
                     Catch::Contains("does not exist"));
 }
 

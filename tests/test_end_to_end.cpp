@@ -13,8 +13,8 @@
 #include "fakes/fake_clock.hpp"
 #include "process_probe.hpp"
 #include "run_lock.hpp"
-#include "time_format.hpp"
 #include "temp_dir.hpp"
+#include "time_format.hpp"
 
 using namespace pipeline;
 using namespace pipeline::testing;
@@ -439,7 +439,8 @@ const std::string kBatchYaml = R"(batches:
 // A producer's batch: one raw file of its own, submitted through the CLI.
 void submit(Project& p, const std::string& id) {
   write_file(p.dir / "in" / (id + ".csv"), "raw data of " + id + "\n");
-  auto r = p.run("batch submit --id " + id + " --raw " + quote((p.dir / "in" / (id + ".csv")).string()));
+  auto r =
+      p.run("batch submit --id " + id + " --raw " + quote((p.dir / "in" / (id + ".csv")).string()));
   REQUIRE(r.exit_code == 0);
 }
 
@@ -453,11 +454,14 @@ std::vector<std::string> completed_batches(const json& report) {
 
 }  // namespace
 
-TEST_CASE("e2e: a runner killed in the middle of a batch - the next run finishes it", "[e2e][batch]") {
+TEST_CASE("e2e: a runner killed in the middle of a batch - the next run finishes it",
+          "[e2e][batch]") {
   Project p;
   // The stage hangs while hang.flag exists, and copies the batch's file when it does not.
-  p.config("stages:\n  - name: load\n    command: [sh, -c, \"test -e hang.flag && exec sleep 600; "
-           "cat \\\"$$0\\\" > out.txt\", \"${batch.raw_data}\"]\n" + kBatchYaml);
+  p.config(
+      "stages:\n  - name: load\n    command: [sh, -c, \"test -e hang.flag && exec sleep 600; "
+      "cat \\\"$$0\\\" > out.txt\", \"${batch.raw_data}\"]\n" +
+      kBatchYaml);
   submit(p, "k1");
   write_file(p.dir / "hang.flag", "");
   {
@@ -493,7 +497,8 @@ TEST_CASE("e2e: two runners racing for one hot folder process each batch once", 
   Project a;
   std::string stages =
       "stages:\n  - name: load\n    command: [sh, -c, \"sleep 0.05; cat \\\"$$0\\\" >> "
-      "processed.txt\", \"${batch.raw_data}\"]\n" + kBatchYaml;
+      "processed.txt\", \"${batch.raw_data}\"]\n" +
+      kBatchYaml;
   a.config(stages);
   Project b;  // its config names a's folder as root; its state and logs are state_b, logs_b
   b.config(stages);
@@ -545,11 +550,13 @@ TEST_CASE("e2e: batch list and a rejected manifest", "[e2e][batch]") {
   CHECK(refused.exit_code == 4);
 }
 
-TEST_CASE("e2e: the history database deleted between runs is rebuilt - audit list filters", "[e2e][history]") {
+TEST_CASE("e2e: the history database deleted between runs is rebuilt - audit list filters",
+          "[e2e][history]") {
   Project p;
-  p.config("stages:\n  - name: good\n    command: [\"true\"]\n"
-           "  - name: flaky\n    command: " + misbehave("\"--exit\", \"3\"") +
-           "\n    when: {files: \"${root}/go/*\"}\n");
+  p.config(
+      "stages:\n  - name: good\n    command: [\"true\"]\n"
+      "  - name: flaky\n    command: " +
+      misbehave("\"--exit\", \"3\"") + "\n    when: {files: \"${root}/go/*\"}\n");
   CHECK(p.run("--run-once -q").exit_code == 0);
   write_file(p.dir / "go" / "x", "");
   CHECK(p.run("--run-once -q").exit_code == 1);
@@ -585,14 +592,17 @@ TEST_CASE("e2e: the history database deleted between runs is rebuilt - audit lis
   CHECK(p.run("audit show " + report["run_id"].get<std::string>().substr(0, 20)).exit_code == 0);
 }
 
-TEST_CASE("e2e: fx_rates runs on its days while the month is missing - 75 until published", "[e2e][fx]") {
+TEST_CASE("e2e: fx_rates runs on its days while the month is missing - 75 until published",
+          "[e2e][fx]") {
   Project p;
   std::string today = std::to_string(local_day_of_month(std::chrono::system_clock::now()));
   std::string month = format_prev_month(std::chrono::system_clock::now(), "%Y_%m");
   p.config("stages:\n  - name: fx_rates\n    command: [\"" + std::string(STAGES_DIR) +
            "/fetch_fx\", --month, \"${prev_month:%Y_%m}\", --source, \"${root}/imf\", --out, "
            "\"${root}/reference/fx_${prev_month:%Y_%m}.csv\"]\n"
-           "    when:\n      days_of_month: [" + today + "]\n"
+           "    when:\n      days_of_month: [" +
+           today +
+           "]\n"
            "      missing: \"${root}/reference/fx_${prev_month:%Y_%m}.csv\"\n"
            "    retries: 1\n    retry_on: [\"exit:75\"]\n    backoff: {initial: 10ms}\n");
   auto unpublished = p.run("--run-once -q");
@@ -605,7 +615,8 @@ TEST_CASE("e2e: fx_rates runs on its days while the month is missing - 75 until 
 
   write_file(p.dir / "imf" / ("fx_" + month + ".csv"), "currency,rate_to_usd\nEUR,1.04\n");
   CHECK(p.run("--run-once -q").exit_code == 0);
-  CHECK(slurp(p.dir / "reference" / ("fx_" + month + ".csv")) == "currency,rate_to_usd\nEUR,1.04\n");
+  CHECK(slurp(p.dir / "reference" / ("fx_" + month + ".csv")) ==
+        "currency,rate_to_usd\nEUR,1.04\n");
   CHECK(p.run("--run-once -q").exit_code == 0);
   CHECK(stage(p.latest_report(), "fx_rates")["status"] == "skipped");
 

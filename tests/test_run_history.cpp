@@ -1,6 +1,5 @@
 // The SQLite history on a real (temporary) file: recording, queries, damage and rebuild.
 #include <catch2/catch.hpp>
-
 #include <fstream>
 
 #include "run_history.hpp"
@@ -64,7 +63,8 @@ TEST_CASE("history records runs and answers audit list queries", "[history]") {
   CHECK(row["stages"][1]["batch"] == "b1");
 
   CHECK(h->find("r", 5).size() == 3);
-  CHECK(h->find("r2", 5) == std::vector<std::pair<std::string, std::string>>{{"r2", "/reports/r2.json"}});
+  CHECK(h->find("r2", 5) ==
+        std::vector<std::pair<std::string, std::string>>{{"r2", "/reports/r2.json"}});
   CHECK(h->find("", 1).at(0).first == "r3");
   h->forget({"r2", "r1"});
   CHECK(ids(h->list({})) == std::vector<std::string>{"r3"});
@@ -73,9 +73,7 @@ TEST_CASE("history records runs and answers audit list queries", "[history]") {
 TEST_CASE("a damaged history is refused and a rebuild replaces it from the reports", "[history]") {
   TempDir dir;
   fs::path db = dir / "pipeline.db";
-  {
-    std::ofstream(db) << "not a database at all, just text that is long enough to be a header";
-  }
+  { std::ofstream(db) << "not a database at all, just text that is long enough to be a header"; }
   CHECK_THROWS_AS(open_history(db, false), HistoryUnusable);
   auto h = rebuild_history(db, {{report("a", "success", 5), "/a.json"},
                                 {json{{"no_run_id", true}}, "/bad.json"},

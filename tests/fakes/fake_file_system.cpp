@@ -107,8 +107,8 @@ std::optional<fs::path> FakeFileSystem::real_path(const fs::path& p) const {
       prefix /= *it;
       auto link = links_.find(prefix);
       if (link == links_.end()) continue;
-      fs::path target = link->second.is_absolute() ? link->second
-                                                   : prefix.parent_path() / link->second;
+      fs::path target =
+          link->second.is_absolute() ? link->second : prefix.parent_path() / link->second;
       for (auto rest = std::next(it); rest != current.end(); ++rest) target /= *rest;
       current = target.lexically_normal();
       replaced = true;
