@@ -78,7 +78,7 @@ std::string how_it_ended(const json& a) {
 std::vector<ReportFile> AuditStore::list() const {
   std::vector<ReportFile> out;
   for (const auto& e : files_.list_dir(dir_)) {
-    if (e.is_directory) continue;
+    if (!e.is_file()) continue;
     if (auto id = run_id_of(e.name)) out.push_back({*id, dir_ / e.name});
   }
   std::sort(out.begin(), out.end(), [](const ReportFile& a, const ReportFile& b) {

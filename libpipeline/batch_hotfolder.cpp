@@ -4,6 +4,7 @@
 #include <set>
 
 #include "error.hpp"
+#include "json_read.hpp"
 #include "report_json.hpp"
 #include "stage_decision.hpp"
 #include "time_format.hpp"
@@ -19,13 +20,18 @@ bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-// What a hot-folder entry is: a ready manifest, a claimed one, or neither (nullopt).
+// What a hot-folder name is: a ready manifest, a claimed one, or neither (nullopt).
 enum class Kind { kManifest, kProcessing };
-std::optional<Kind> kind_of(const DirEntry& e) {
-  if (e.is_directory || e.name.empty() || e.name[0] == '.') return std::nullopt;
-  if (ends_with(e.name, kProcessingSuffix)) return Kind::kProcessing;
-  if (ends_with(e.name, kManifestSuffix)) return Kind::kManifest;
+std::optional<Kind> kind_of(std::string_view name) {
+  if (name.empty() || name[0] == '.') return std::nullopt;
+  if (ends_with(name, kProcessingSuffix)) return Kind::kProcessing;
+  if (ends_with(name, kManifestSuffix)) return Kind::kManifest;
   return std::nullopt;
+}
+
+// A manifest is a regular file: a FIFO, socket, folder or dangling link of that name is not.
+std::optional<Kind> kind_of(const DirEntry& e) {
+  return e.is_file() ? kind_of(e.name) : std::nullopt;
 }
 
 [[noreturn]] void invalid(const std::string& why) {
@@ -60,13 +66,49 @@ std::string string_field(const json& doc, const char* key, std::string fallback 
 }
 
 json parse_or_null(const std::string& text, std::string* error = nullptr) {
+  json doc = parse_untrusted_json(text, error);
+  return doc.is_discarded() ? json(nullptr) : doc;
+}
+
+// A manifest's text, bounded; "" with *error set when it cannot be read as one.
+std::string read_manifest(const FileSystem& files, const fs::path& p, std::string* error) {
   try {
-    return json::parse(text);
-  } catch (const json::parse_error& e) {
-    if (error) *error = e.what();
-    return nullptr;
+    return files.read_file(p, kMaxManifestBytes);
+  } catch (const FileError& e) {
+    *error = e.what();
+    return {};
   }
 }
+
+// The folders and files that belong to the runner, never to a batch: a manifest naming one
+// would have the runner archive its own lock, history or config.
+struct RunnerFiles {
+  std::vector<std::pair<fs::path, std::string>> folders;  ///< real path, what it is
+  std::optional<fs::path> config;
+
+  RunnerFiles(const Config& c, const FileSystem& files) {
+    auto add = [&](const fs::path& p, const std::string& what) {
+      folders.emplace_back(files.real_path(p).value_or(p), what);
+    };
+    add(c.logs, "the runner's logs");
+    add(c.state, "the runner's state");
+    add(c.batches->hotfolder / ".claims", "the hot folder's claims");
+    add(c.batches->archive, "the archive of finished batches");
+    add(c.batches->error, "the error folder of failed batches");
+    config = files.real_path(c.file).value_or(c.file);
+  }
+
+  // Why real (a resolved path) is not data, or "" when it may be.
+  std::string refuse(const fs::path& real) const {
+    if (config && real == *config) return "is the pipeline's config";
+    std::string name = real.filename().string();
+    if (kind_of(name)) return "is a manifest, not data";
+    for (const auto& [dir, what] : folders) {
+      if (real == dir || is_within(real, dir)) return "is inside " + what;
+    }
+    return {};
+  }
+};
 
 }  // namespace
 
@@ -85,7 +127,8 @@ std::vector<fs::path> ManifestContent::all_files() const {
   return out;
 }
 
-ManifestContent validate_manifest(const json& doc, const FileSystem& files, const fs::path& root) {
+ManifestContent validate_manifest(const json& doc, const FileSystem& files, const Config& config) {
+  const fs::path& root = config.root;
   if (!doc.is_object()) invalid("the manifest is not a JSON object");
   ManifestContent m;
   auto id = doc.find("batch_id");
@@ -113,6 +156,7 @@ ManifestContent validate_manifest(const json& doc, const FileSystem& files, cons
 
   std::optional<fs::path> real_root = files.real_path(root);
   if (!real_root) invalid("the pipeline root " + root.string() + " does not exist");
+  RunnerFiles runner(config, files);
   std::set<fs::path> seen_real;
   std::set<std::string> seen_names;
   auto check_path = [&](const json& value, const std::string& where) {
@@ -132,7 +176,13 @@ ManifestContent validate_manifest(const json& doc, const FileSystem& files, cons
               real_root->string());
     }
     auto st = files.stat(*real);
-    if (!st || st->is_directory) invalid(where + " \"" + text + "\" is not a file");
+    if (!st || !st->is_file()) {
+      invalid(where + " \"" + text +
+              "\" is not a regular file (a folder, FIFO, socket or device is never data)");
+    }
+    if (std::string why = runner.refuse(*real); !why.empty()) {
+      invalid(where + " \"" + text + "\" " + why + ": a manifest lists data files only");
+    }
     if (!seen_real.insert(*real).second) invalid(where + " \"" + text + "\" is listed twice");
     if (!seen_names.insert(path.filename().string()).second) {
       invalid(where + " \"" + text + "\": another listed file has the name " +
@@ -154,13 +204,27 @@ ManifestContent validate_manifest(const json& doc, const FileSystem& files, cons
 void BatchHotfolder::scan() {
   pending_.emplace();
   std::vector<Candidate> stale, ready;
-  for (const auto& e : files_.list_dir(batches_.hotfolder)) {
+  std::vector<DirEntry> entries;
+  try {
+    entries = files_.list_dir(batches_.hotfolder);
+  } catch (const FileError& e) {
+    warnings_.push_back(std::string(e.what()) + "; no batch is claimed this run");
+  }
+  for (const auto& e : entries) {
+    if (!e.is_file() && kind_of(e.name)) {
+      warnings_.push_back("skipped " + display_path(batches_.hotfolder / e.name, config_.root) +
+                          ": not a regular file (" +
+                          (e.kind == FileKind::kBroken ? "a dangling symlink or a loop"
+                                                       : "a folder, FIFO, socket or device") +
+                          "), so not a manifest");
+      continue;
+    }
     auto kind = kind_of(e);
     if (!kind) continue;
     bool processing = *kind == Kind::kProcessing;
     fs::path p = batches_.hotfolder / e.name;
     auto st = files_.stat(p);
-    if (!st) continue;
+    if (!st || !st->is_file()) continue;
     (processing ? stale : ready).push_back({p, processing, st->mtime_ns});
   }
   auto oldest_first = [](const Candidate& a, const Candidate& b) {
@@ -186,14 +250,12 @@ std::optional<BatchHotfolder::Claim> BatchHotfolder::try_claim(const Candidate& 
                                                                const std::string& run_id,
                                                                TimePoint now) {
   std::string name = c.path.filename().string();
-  std::string text;
-  try {
-    text = files_.read_file(c.path);
-  } catch (const FileError&) {
+  std::string read_error, parse_error;
+  std::string text = read_manifest(files_, c.path, &read_error);
+  if (!read_error.empty() && !files_.exists(c.path)) {
     return std::nullopt;  // gone: another runner claimed it first
   }
-  std::string parse_error;
-  json doc = parse_or_null(text, &parse_error);
+  json doc = read_error.empty() ? parse_or_null(text, &parse_error) : json(nullptr);
   std::string key = claim_key(doc, name, c.processing ? kProcessingSuffix : kManifestSuffix);
   fs::path lock_path = batches_.hotfolder / ".claims" / (key + ".lock");
   files_.create_directories(lock_path.parent_path());
@@ -210,16 +272,19 @@ std::optional<BatchHotfolder::Claim> BatchHotfolder::try_claim(const Candidate& 
       return std::nullopt;
     }
     claimed = c.path;
-    try {
-      text = files_.read_file(claimed);
-    } catch (const FileError&) {
+    read_error.clear();
+    parse_error.clear();
+    text = read_manifest(files_, claimed, &read_error);
+    if (!read_error.empty() && !files_.exists(claimed)) {
       let_go(lock, lock_path);
       return std::nullopt;
     }
-    doc = parse_or_null(text, &parse_error);
+    doc = read_error.empty() ? parse_or_null(text, &parse_error) : json(nullptr);
   } else {
     try {
-      files_.move(c.path, claimed);
+      if (!files_.rename_no_replace(c.path, claimed)) {
+        throw FileError("the hot folder spans two file systems");  // one folder: cannot be
+      }
     } catch (const FileError& e) {
       if (!files_.exists(c.path)) {  // another runner renamed it first
         let_go(lock, lock_path);
@@ -243,6 +308,7 @@ std::optional<BatchHotfolder::Claim> BatchHotfolder::try_claim(const Candidate& 
     original = string_field(doc["runner"], "manifest", name);
   }
   try {
+    if (!read_error.empty()) invalid("the manifest cannot be read: " + read_error);
     if (!parse_error.empty()) invalid("the manifest is not valid JSON: " + parse_error);
     if (!doc.is_object()) invalid("the manifest is not a JSON object");
     std::string status = string_field(doc, "status");
@@ -261,7 +327,7 @@ std::optional<BatchHotfolder::Claim> BatchHotfolder::try_claim(const Candidate& 
       }
     } else {
       if (c.processing && status == "PROCESSING") doc["status"] = kReady;  // as submitted
-      batch.content = validate_manifest(doc, files_, config_.root);
+      batch.content = validate_manifest(doc, files_, config_);
       if (!c.processing && files_.exists(batches_.archive / batch.content.id)) {
         invalid("batch " + batch.content.id + " was already archived in " +
                 display_path(batches_.archive / batch.content.id, config_.root) +
@@ -303,7 +369,7 @@ BatchRecord BatchHotfolder::reject(const fs::path& manifest, const std::string& 
                             format_rfc3339(now) + ":\n" + why +
                             "\nOnly the manifest was moved here; the files it lists were not "
                             "touched.\n");
-    files_.move(manifest, dir / rec.manifest);
+    mover_.move(manifest, dir / rec.manifest);
     rec.moved_to = display_path(dir, config_.root);
   } catch (const FileError& e) {
     rec.error += "; and it could not be moved to the error folder: " + std::string(e.what());
@@ -352,17 +418,28 @@ BatchRecord BatchHotfolder::finish(ClaimedBatch& batch, bool succeeded, const st
     moved[display_path(f, config_.root)] = display_path(to, config_.root);
     if (!files_.exists(f) && files_.exists(to)) continue;  // moved before a crash
     try {
-      files_.move(f, to);
+      mover_.move(f, to);
     } catch (const FileError& e) {
       problems.push_back(e.what());
     }
   }
   doc["runner"]["moved"] = moved;
   if (!problems.empty()) {
+    // The batch stays claimed, its outcome recorded: the next run makes the moves left.
+    doc["runner"]["move_errors"] = problems;
     std::string all;
     for (const auto& p : problems) all += (all.empty() ? "" : "; ") + p;
-    doc["runner"]["move_errors"] = problems;
-    rec.error += (rec.error.empty() ? "" : "; ") + all;
+    rec.error += (rec.error.empty() ? "" : "; ") + std::to_string(problems.size()) + " of " +
+                 std::to_string(batch.content.all_files().size()) + " files could not be moved to " +
+                 rec.moved_to + " (" + all + "); the next run moves them";
+    rec.status = "INCOMPLETE";
+    try {
+      files_.write_atomic(batch.manifest, dump_json(doc, 2) + "\n");
+    } catch (const FileError&) {
+      // The outcome written before the moves is still there; that is all the next run needs.
+    }
+    let_go(batch.lock, batch.lock_path);
+    return rec;
   }
   files_.write_atomic(dest / (rec.id + std::string(kManifestSuffix)), dump_json(doc, 2) + "\n");
   files_.remove(batch.manifest);
@@ -396,11 +473,8 @@ std::vector<BatchListing> list_batches(const Config& config, const FileSystem& f
     l.state = processing ? "processing" : "ready";
     l.path = display_path(p, config.root);
     if (auto st = files.stat(p)) l.mtime_ns = st->mtime_ns;
-    json doc;
-    try {
-      doc = parse_or_null(files.read_file(p));
-    } catch (const FileError&) {
-    }
+    std::string ignored;
+    json doc = parse_or_null(read_manifest(files, p, &ignored));
     l.id = claim_key(doc, e.name, processing ? kProcessingSuffix : kManifestSuffix);
     if (!doc.is_object()) {
       l.detail = "not valid JSON: it will be rejected";
@@ -411,22 +485,23 @@ std::vector<BatchListing> list_batches(const Config& config, const FileSystem& f
   }
   auto folders = [&](const fs::path& dir, const std::string& state) {
     for (const auto& e : files.list_dir(dir)) {
-      if (!e.is_directory) continue;
+      if (!e.is_directory()) continue;
       BatchListing l;
       l.state = state;
       l.id = e.name;
       l.path = display_path(dir / e.name, config.root);
       if (auto st = files.stat(dir / e.name)) l.mtime_ns = st->mtime_ns;
       for (const auto& f : files.list_dir(dir / e.name)) {
-        if (f.is_directory) continue;
+        if (!f.is_file()) continue;
         try {
           if (ends_with(f.name, ".error.txt")) {
-            std::string text = files.read_file(dir / e.name / f.name);
+            std::string text = files.read_file(dir / e.name / f.name, kMaxManifestBytes);
             std::size_t nl = text.find('\n');
             l.detail = "rejected: " + text.substr(nl == std::string::npos ? 0 : nl + 1,
                                                   text.find('\n', nl + 1) - nl - 1);
           } else if (ends_with(f.name, kManifestSuffix) && l.detail.empty()) {
-            json doc = parse_or_null(files.read_file(dir / e.name / f.name));
+            std::string ignored;
+            json doc = parse_or_null(read_manifest(files, dir / e.name / f.name, &ignored));
             if (!doc.is_object()) continue;
             l.id = string_field(doc, "batch_id", l.id);
             l.detail = "run " + string_field(doc, "run_id", "?") + " at " +
@@ -466,7 +541,7 @@ fs::path submit_batch(const Config& config, FileSystem& files, const std::string
     doc["files"][name] = relative(path);
   }
   for (const auto& p : raw_data) doc["raw_data"].push_back(relative(p));
-  validate_manifest(doc, files, config.root);  // a run would reject it: say so now
+  validate_manifest(doc, files, config);  // a run would reject it: say so now
   if (files.exists(b.archive / id)) {
     throw UsageError("batch " + id + " was already archived in " +
                      display_path(b.archive / id, config.root) + "; use a new batch id");

@@ -20,6 +20,7 @@
 
 #include "clock.hpp"
 #include "config.hpp"
+#include "file_mover.hpp"
 #include "file_system.hpp"
 #include "run_lock.hpp"
 #include "run_report.hpp"
@@ -30,6 +31,8 @@ using LockFactory = std::function<std::unique_ptr<RunLock>(const fs::path&)>;
 
 inline constexpr std::string_view kManifestSuffix = "_MANIFEST.json";
 inline constexpr std::string_view kProcessingSuffix = "_PROCESSING.json";
+/// A manifest lists a few dozen paths: one larger than this is refused unread.
+inline constexpr std::size_t kMaxManifestBytes = 1 << 20;
 
 /// True for a batch id we accept: 1-64 of A-Z a-z 0-9 _ . -, not starting with '.' or '-'.
 bool valid_batch_id(std::string_view id);
@@ -43,11 +46,12 @@ struct ManifestContent {
   std::vector<fs::path> all_files() const;
 };
 
-/// Checks a parsed manifest against SPEC 8; throws UsageError saying what is wrong.
+/// Checks a parsed manifest against SPEC 8 and 14; throws UsageError saying what is wrong.
 /// Relative paths are taken from root; every path must resolve (symlinks and `..` followed)
-/// to an existing file inside root.
+/// to an existing regular file inside root that is data: never the runner's own files (the
+/// config, logs, state, the hot folder's claims, finished batches) and never a manifest.
 ManifestContent validate_manifest(const nlohmann::json& doc, const FileSystem& files,
-                                  const fs::path& root);
+                                  const Config& config);
 
 /// A batch this run holds: its claim lock stays taken until finish() or release().
 struct ClaimedBatch {
@@ -63,10 +67,12 @@ struct ClaimedBatch {
 
 class BatchHotfolder {
  public:
-  BatchHotfolder(const Config& config, FileSystem& files, Clock& clock, LockFactory make_lock)
+  BatchHotfolder(const Config& config, FileSystem& files, FileMover& mover, Clock& clock,
+                 LockFactory make_lock)
       : config_(config),
         batches_(*config.batches),
         files_(files),
+        mover_(mover),
         clock_(clock),
         make_lock_(std::move(make_lock)) {}
 
@@ -83,12 +89,18 @@ class BatchHotfolder {
 
   /// Ends a batch: records the outcome in the claimed manifest, moves every listed file and
   /// the manifest (status, run_id, finished_at, error) into archive/ or error/, and lets the
-  /// claim go. Files already moved by a run that died are found where it put them.
+  /// claim go. Files already moved by a run that died are found where it put them. When a
+  /// file cannot be moved (a full disk) the batch is INCOMPLETE: its claimed manifest stays,
+  /// with the outcome, and the next run makes the remaining moves.
   BatchRecord finish(ClaimedBatch& batch, bool succeeded, const std::string& error,
                      const std::string& run_id, TimePoint now);
 
   /// The run stopped in the middle of the batch: the claimed manifest stays for the next run.
   void release(ClaimedBatch& batch);
+
+  /// Names in the hot folder that look like manifests but are not regular files (a FIFO, a
+  /// dangling link): skipped, never opened. Filled by the first next().
+  const std::vector<std::string>& warnings() const { return warnings_; }
 
  private:
   struct Candidate {
@@ -108,8 +120,10 @@ class BatchHotfolder {
   const Config& config_;
   const BatchConfig& batches_;
   FileSystem& files_;
+  FileMover& mover_;
   Clock& clock_;
   LockFactory make_lock_;
+  std::vector<std::string> warnings_;
   std::optional<std::vector<Candidate>> pending_;
   std::size_t cursor_ = 0;
 };

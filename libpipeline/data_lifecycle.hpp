@@ -2,14 +2,18 @@
 /// What becomes of consumed inputs (SPEC 3 `lifecycle`): after the run's stages, delete or
 /// move exactly the snapshotted inputs whose `when_succeeded` stages all succeeded in this
 /// run. A file that changed or arrived after its snapshot is left alone. Failures are
-/// reported, never fatal.
+/// reported, never fatal. Nothing is deleted by a run that cannot record it, and a stop
+/// request ends the work between two files.
 
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "config.hpp"
 #include "event_logger.hpp"
+#include "file_mover.hpp"
 #include "file_system.hpp"
 #include "run_report.hpp"
 #include "stage_decision.hpp"
@@ -18,20 +22,30 @@ namespace pipeline {
 
 class DataLifecycle {
  public:
-  DataLifecycle(const Config& config, FileSystem& files, EventLogger& events)
-      : config_(config), files_(files), events_(events) {}
+  DataLifecycle(const Config& config, FileSystem& files, FileMover& mover, EventLogger& events)
+      : config_(config), files_(files), mover_(mover), events_(events) {}
+
+  /// What apply needs to know of the run as it goes.
+  struct Guards {
+    /// Writes the run's record as it stands; false when it cannot be written. Asked once,
+    /// before the first delete: a run that cannot record it deletes nothing (result "kept").
+    std::function<bool()> can_record;
+    /// 128+N once the runner has been asked to stop: no further file is touched.
+    std::function<std::optional<int>()> stop_requested;
+  };
 
   /// Applies every rule; outcomes: stage name -> status, snapshots: stage name -> inputs.
   std::vector<LifecycleRecord> apply(const std::map<std::string, StageStatus>& outcomes,
                                      const std::map<std::string, InputSnapshot>& snapshots,
-                                     const PlaceholderValues& values);
+                                     const PlaceholderValues& values, const Guards& guards = {});
 
  private:
   LifecycleRecord act(const LifecycleRule& rule, const fs::path& file, const FileStat* snap,
-                      const fs::path& to_dir);
+                      const fs::path& to_dir, bool may_delete);
 
   const Config& config_;
   FileSystem& files_;
+  FileMover& mover_;
   EventLogger& events_;
 };
 

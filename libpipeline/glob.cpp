@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "error.hpp"
+
 namespace pipeline {
 namespace {
 
@@ -33,33 +35,62 @@ bool match_bracket(std::string_view pattern, std::size_t& p, char c, bool& valid
   return matched != negate;
 }
 
-void walk(const FileSystem& files, const fs::path& dir, const std::vector<std::string>& segs,
-          std::size_t k, std::vector<fs::path>& out) {
-  if (k == segs.size()) return;
-  const std::string& seg = segs[k];
-  bool last = k + 1 == segs.size();
-  if (seg == "**") {
-    walk(files, dir, segs, k + 1, out);  // zero folders
-    for (const auto& e : files.list_dir(dir)) {
-      if (e.is_directory && e.name[0] != '.') walk(files, dir / e.name, segs, k, out);
+struct Walk {
+  const FileSystem& files;
+  const std::vector<std::string>& segs;
+  std::vector<fs::path>& out;
+  std::vector<std::string>* warnings;
+
+  void warn(std::string line) const {
+    if (warnings) warnings->push_back(std::move(line));
+  }
+
+  // One folder's names; a folder that cannot be listed is passed over with a warning.
+  std::vector<DirEntry> list(const fs::path& dir) const {
+    try {
+      return files.list_dir(dir);
+    } catch (const FileError& e) {
+      warn(std::string(e.what()) + "; passed over");
+      return {};
     }
-    return;
   }
-  if (!has_wildcard(seg)) {
-    fs::path next = dir / seg;
-    auto st = files.stat(next);
-    if (!st) return;
-    if (last && !st->is_directory) out.push_back(next);
-    if (!last && st->is_directory) walk(files, next, segs, k + 1, out);
-    return;
+
+  // A name the pattern matched: a file is an input, a broken link is worth a warning.
+  void take(const fs::path& p, FileKind kind) const {
+    if (kind == FileKind::kFile) {
+      out.push_back(p);
+    } else if (kind == FileKind::kBroken) {
+      warn(p.string() + " is a dangling symlink or a symlink loop; passed over");
+    }
   }
-  for (const auto& e : files.list_dir(dir)) {
-    if (e.name[0] == '.' && seg[0] != '.') continue;
-    if (!glob_match_segment(seg, e.name)) continue;
-    if (last && !e.is_directory) out.push_back(dir / e.name);
-    if (!last && e.is_directory) walk(files, dir / e.name, segs, k + 1, out);
+
+  void walk(const fs::path& dir, std::size_t k) const {
+    if (k == segs.size()) return;
+    const std::string& seg = segs[k];
+    bool last = k + 1 == segs.size();
+    if (seg == "**") {
+      walk(dir, k + 1);  // zero folders
+      for (const auto& e : list(dir)) {
+        if (e.is_directory() && e.name[0] != '.') walk(dir / e.name, k);
+      }
+      return;
+    }
+    if (!has_wildcard(seg)) {
+      fs::path next = dir / seg;
+      auto st = files.stat(next);
+      if (!st) return;
+      if (last) take(next, st->kind);
+      if (!last && st->is_directory()) walk(next, k + 1);
+      return;
+    }
+    for (const auto& e : list(dir)) {
+      if (e.name[0] == '.' && seg[0] != '.') continue;
+      if (!glob_match_segment(seg, e.name)) continue;
+      if (last) take(dir / e.name, e.kind);
+      if (!last && e.is_directory()) walk(dir / e.name, k + 1);
+    }
   }
-}
+};
 
 }  // namespace
 
@@ -114,13 +145,14 @@ bool glob_match_segment(std::string_view pattern, std::string_view name) {
   return p == pattern.size();
 }
 
-std::vector<fs::path> glob_files(const FileSystem& files, const fs::path& pattern) {
+std::vector<fs::path> glob_files(const FileSystem& files, const fs::path& pattern,
+                                 std::vector<std::string>* warnings) {
   std::vector<fs::path> out;
   std::vector<std::string> segs;
   for (const auto& part : pattern.relative_path()) {
     if (!part.empty()) segs.push_back(part.string());
   }
-  walk(files, pattern.root_path(), segs, 0, out);
+  Walk{files, segs, out, warnings}.walk(pattern.root_path(), 0);
   sort_unique_paths(out);
   return out;
 }

@@ -19,7 +19,10 @@ bool has_wildcard(std::string_view pattern);
 void sort_unique_paths(std::vector<fs::path>& paths);
 
 /// Regular files matching an absolute pattern, sorted and without duplicates. Hidden names
-/// (leading '.') match only a pattern segment that starts with '.'.
-std::vector<fs::path> glob_files(const FileSystem& files, const fs::path& pattern);
+/// (leading '.') match only a pattern segment that starts with '.'. Nothing else ever
+/// matches: a FIFO, socket or device is passed over, and a dangling symlink, a symlink loop
+/// or a folder that cannot be listed is passed over with a line in *warnings (when given).
+std::vector<fs::path> glob_files(const FileSystem& files, const fs::path& pattern,
+                                 std::vector<std::string>* warnings = nullptr);
 
 }  // namespace pipeline

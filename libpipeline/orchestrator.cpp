@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "error.hpp"
+#include "report_json.hpp"
 
 namespace pipeline {
 namespace {
@@ -117,6 +118,26 @@ void check_stage_selection(const Config& config, const std::vector<std::string>&
   }
 }
 
+fs::path Orchestrator::write_inputs_file(const StageConfig& stage, const fs::path& stage_logs,
+                                         const std::string& run_id,
+                                         const std::vector<std::string>& inputs) const {
+  std::string listing;
+  for (const auto& f : inputs) listing.append(f).push_back('\n');
+  fs::path in_logs = stage_logs / (stage.name + ".inputs");
+  try {
+    s_.files.write_file(in_logs, listing);
+    return in_logs;
+  } catch (const FileError& e) {
+    // The list is the stage's input, not a record: where the logs cannot take it (a full or
+    // read-only logs folder) it goes under state, beside the lock.
+    fs::path in_state = s_.config.state / "inputs" / run_id / (stage.name + ".inputs");
+    spdlog::warn("{}: {}; its inputs file is {} instead", stage.name, e.what(), in_state.string());
+    s_.files.create_directories(in_state.parent_path());
+    s_.files.write_file(in_state, listing);
+    return in_state;
+  }
+}
+
 bool Orchestrator::lifecycle_names(const std::string& stage) const {
   return std::any_of(s_.config.lifecycle.begin(), s_.config.lifecycle.end(),
                      [&](const LifecycleRule& r) { return r.stage == stage; });
@@ -155,7 +176,7 @@ std::vector<StageRecord> Orchestrator::plan(const RunOptions& options, const std
     StageRecord rec;
     rec.name = stage.name;
     if (!selected(options, stage.name)) {
-      rec.decision = {false, "not selected (--stage)"};
+      rec.decision = {false, "not selected (--stage)", {}};
     } else {
       DecisionInputs in{s_.files, values, s_.config.root, now, [&](const std::string& n) {
                           auto it = planned.find(n);
@@ -186,6 +207,8 @@ void Orchestrator::run(const RunOptions& options, RunReport& report) {
     run_pass(options, values, "", report, aborted);
     report.status = status_from_stages(report.stages);
   }
+  // A stop that came during the lifecycle or the batch moves ends the run as aborted too.
+  if (!aborted) aborted = s_.stop_requested();
   if (aborted) report.status = RunStatus::kAborted;
   report.exit_code = exit_code_for(report.status, aborted.value_or(130));
 }
@@ -206,10 +229,10 @@ std::map<std::string, StageStatus> Orchestrator::run_pass(const RunOptions& opti
     rec.name = stage.name;
     if (!aborted) aborted = s_.stop_requested();
     if (aborted) {
-      rec.decision = {false, "the run was stopped before this stage"};
+      rec.decision = {false, "the run was stopped before this stage", {}};
       rec.status = StageStatus::kNotStarted;
     } else if (!selected(options, stage.name)) {
-      rec.decision = {false, "not selected (--stage)"};
+      rec.decision = {false, "not selected (--stage)", {}};
       rec.status = StageStatus::kSkipped;
     } else {
       DecisionInputs in{s_.files, values, cfg.root, s_.clock.now(), [&](const std::string& n) {
@@ -223,12 +246,12 @@ std::map<std::string, StageStatus> Orchestrator::run_pass(const RunOptions& opti
                         }};
       in.stat_inputs = lifecycle_names(stage.name);
       DecisionResult d = decide_stage(stage, in);
-      s_.events.emit(stage.name, "decision", d.decision.reason,
-                     {{"run", d.decision.run},
-                      {"reason", d.decision.reason},
-                      {"inputs_count", d.inputs.files.size()}});
+      nlohmann::json data = decision_to_json(d.decision);
+      data["inputs_count"] = d.inputs.files.size();
+      s_.events.emit(stage.name, "decision", d.decision.reason, std::move(data));
       spdlog::info("{}{}: {} ({})", batch.empty() ? "" : "batch " + batch + ": ", stage.name,
                    d.decision.run ? "runs" : "skipped", d.decision.reason);
+      for (const auto& w : d.decision.warnings) spdlog::warn("{}: {}", stage.name, w);
       if (d.decision.run) {
         rec = run_stage(stage, d.inputs, values, stage_logs, aborted);
         rec.decision = d.decision;
@@ -243,7 +266,18 @@ std::map<std::string, StageStatus> Orchestrator::run_pass(const RunOptions& opti
     outcomes[stage.name] = rec.status;
     report.stages.push_back(std::move(rec));
   }
-  for (auto& l : s_.lifecycle.apply(outcomes, snapshots, values)) {
+  DataLifecycle::Guards guards;
+  guards.stop_requested = s_.stop_requested;
+  if (s_.checkpoint) {
+    guards.can_record = [&] {
+      // The record as it stands, so a run that dies from here on leaves the truth so far.
+      report.status = batch.empty() ? status_from_stages(report.stages) : RunStatus::kPartial;
+      report.finished_at = s_.clock.now();
+      report.exit_code = exit_code_for(report.status);
+      return s_.checkpoint(report);
+    };
+  }
+  for (auto& l : s_.lifecycle.apply(outcomes, snapshots, values, guards)) {
     report.lifecycle.push_back(std::move(l));
   }
   return outcomes;
@@ -288,6 +322,12 @@ void Orchestrator::run_batches(const RunOptions& options, const PlaceholderValue
     if (!aborted) aborted = s_.stop_requested();
     if (aborted) break;
     std::optional<BatchHotfolder::Claim> claim = hotfolder.next(report.run_id, s_.clock.now());
+    if (claimed == 0) {
+      for (const auto& w : hotfolder.warnings()) {
+        s_.events.emit("batch", "warning", w, {{"warning", w}});
+        spdlog::warn("{}", w);
+      }
+    }
     if (!claim) break;
     if (!claim->batch) {
       const BatchRecord& r = claim->rejected;
@@ -387,21 +427,24 @@ StageRecord Orchestrator::run_stage(const StageConfig& stage, const InputSnapsho
   }
 
   const std::string& run_id = run_values.scalars.at("run_id");
-  fs::path inputs_file = stage_logs / (stage.name + ".inputs");
   PlaceholderValues values = run_values;
   values.scalars["stage"] = stage.name;
-  values.scalars["inputs_file"] = inputs_file.string();
+  values.scalars["inputs_file"] = (stage_logs / (stage.name + ".inputs")).string();
   values.scalars["inputs_count"] = std::to_string(inputs.files.size());
   values.inputs = &input_strings;
 
   ProcessSpec spec;
   std::string setup_error;
   try {
-    s_.files.create_directories(stage_logs);
+    try {
+      s_.files.create_directories(stage_logs);
+    } catch (const FileError& e) {
+      // Its logs are records: the stage runs without them (the supervisor keeps the tails).
+      spdlog::warn("{}: {}; the stage runs without its log files", stage.name, e.what());
+    }
     if (uses_inputs_file(stage)) {
-      std::string listing;
-      for (const auto& f : input_strings) listing.append(f).push_back('\n');
-      s_.files.write_file(inputs_file, listing);
+      values.scalars["inputs_file"] =
+          write_inputs_file(stage, stage_logs, run_id, input_strings).string();
     }
     for (const auto& t : stage.command) expand_into_argv(t, values, spec.argv);
     spec.cwd = stage.cwd ? resolve_path(cfg.root, expand(*stage.cwd, values)) : cfg.root;

@@ -38,6 +38,9 @@ struct OrchestratorServices {
   std::function<std::optional<int>()> stop_requested;
   /// The manifest hot folder, when the config has `batches`: the stages run once per batch.
   BatchHotfolder* batches = nullptr;
+  /// Writes the report as it stands (before lifecycle deletes anything); false when it cannot
+  /// be written. Unset: records are not the orchestrator's concern (plan, tests).
+  std::function<bool(const RunReport&)> checkpoint;
 };
 
 class Orchestrator {
@@ -67,6 +70,11 @@ class Orchestrator {
                         const PlaceholderValues& run_values, const fs::path& stage_logs,
                         std::optional<int>& aborted);
   bool selected(const RunOptions& options, const std::string& name) const;
+  /// Writes a stage's ${inputs_file} into its logs folder, else (logs not writable) under
+  /// state; returns where. Throws FileError when neither takes it.
+  fs::path write_inputs_file(const StageConfig& stage, const fs::path& stage_logs,
+                             const std::string& run_id,
+                             const std::vector<std::string>& inputs) const;
   /// True when a lifecycle rule acts on this stage's inputs.
   bool lifecycle_names(const std::string& stage) const;
 

@@ -3,7 +3,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <random>
 #include <system_error>
 #include <vector>
 
@@ -30,9 +29,14 @@ namespace {
   fail(what, p, std::error_code(errno, std::generic_category()));
 }
 
-std::string temp_name_for(const fs::path& p) {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  return "." + p.filename().string() + ".tmp" + std::to_string(rng() % 1'000'000'000);
+[[noreturn]] void fail_not_regular(const std::string& what, const fs::path& p) {
+  throw FileError("cannot " + what + " " + p.string() +
+                  ": not a regular file (a folder, FIFO, socket or device is never data)");
+}
+
+[[noreturn]] void fail_too_large(const fs::path& p, std::size_t max_bytes) {
+  throw FileError("cannot read " + p.string() + ": it holds more than " +
+                  std::to_string(max_bytes) + " bytes");
 }
 
 #ifdef _WIN32
@@ -68,7 +72,7 @@ bool replace_file(const fs::path& from, const fs::path& to) {
 void sync_directory(const fs::path&) {}  // MOVEFILE_WRITE_THROUGH already made it durable
 
 // Without MOVEFILE_REPLACE_EXISTING the move itself refuses an existing target.
-std::error_code rename_no_replace(const fs::path& from, const fs::path& to) {
+std::error_code native_rename_no_replace(const fs::path& from, const fs::path& to) {
   if (MoveFileExW(from.c_str(), to.c_str(), MOVEFILE_WRITE_THROUGH)) return {};
   DWORD e = GetLastError();
   if (e == ERROR_NOT_SAME_DEVICE) return std::make_error_code(std::errc::cross_device_link);
@@ -105,6 +109,53 @@ class NativeAppendFile final : public AppendFile {
 
 #else
 
+/// A descriptor closed on every path out.
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+  explicit operator bool() const { return fd_ >= 0; }
+
+ private:
+  int fd_;
+};
+
+// Opens a regular file for reading without ever blocking: O_NONBLOCK makes opening a FIFO
+// return at once, and fstat on the open descriptor (not the name, which may change) refuses
+// anything but a regular file. O_NONBLOCK means nothing for the reads of a regular file.
+int open_regular(const fs::path& p, struct ::stat& st) {
+  int fd = ::open(p.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) fail_errno("read", p);
+  if (::fstat(fd, &st) != 0) {
+    int saved = errno;
+    ::close(fd);
+    fail("read", p, std::error_code(saved, std::generic_category()));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    fail_not_regular("read", p);
+  }
+  return fd;
+}
+
+bool write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (n == 0) errno = ENOSPC;
+      return false;
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
 class NativeFile {
  public:
   ~NativeFile() {
@@ -114,19 +165,9 @@ class NativeFile {
     fd_ = ::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     return fd_ >= 0;
   }
-  bool write_all(std::string_view data) {
-    while (!data.empty()) {
-      ssize_t n = ::write(fd_, data.data(), data.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        if (n == 0) errno = ENOSPC;
-        return false;
-      }
-      data.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-  }
+  bool write_all(std::string_view data) { return pipeline::write_all(fd_, data); }
   bool sync() { return ::fsync(fd_) == 0; }
+  int fd() const { return fd_; }
 
  private:
   int fd_ = -1;
@@ -139,7 +180,7 @@ bool replace_file(const fs::path& from, const fs::path& to) {
 // renameat2(RENAME_NOREPLACE) refuses an existing target in the same step as the rename, so
 // a target created at the same moment is never replaced. File systems without it (EINVAL)
 // fall back to link + unlink, which is just as exclusive for files.
-std::error_code rename_no_replace(const fs::path& from, const fs::path& to) {
+std::error_code native_rename_no_replace(const fs::path& from, const fs::path& to) {
 #ifdef RENAME_NOREPLACE
   if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return {};
   if (errno != EINVAL && errno != ENOSYS) return {errno, std::generic_category()};
@@ -168,20 +209,21 @@ class NativeAppendFile final : public AppendFile {
   }
   ~NativeAppendFile() override { ::close(fd_); }
   bool append(std::string_view data) override {
+    // Where the record starts: a write cut short (a full disk) is cut back to here, so the
+    // file never ends in a torn record.
+    off_t start = ::lseek(fd_, 0, SEEK_END);
     ssize_t n;
     do {
       n = ::write(fd_, data.data(), data.size());
     } while (n < 0 && errno == EINTR);
-    if (n < 0) {
-      error_ = std::strerror(errno);
-      return false;
+    if (n >= 0 && static_cast<std::size_t>(n) == data.size()) return true;
+    error_ = n < 0 ? std::strerror(errno)
+                   : "short write (" + std::to_string(n) + " of " + std::to_string(data.size()) +
+                         " bytes; device full?)";
+    if (n > 0 && start >= 0 && ::ftruncate(fd_, start) != 0) {
+      error_ += "; and the partial record could not be cut back";
     }
-    if (static_cast<std::size_t>(n) != data.size()) {
-      error_ = "short write (" + std::to_string(n) + " of " + std::to_string(data.size()) +
-               " bytes; device full?)";
-      return false;
-    }
-    return true;
+    return false;
   }
   std::string error() const override { return error_; }
 
@@ -189,6 +231,12 @@ class NativeAppendFile final : public AppendFile {
   int fd_;
   std::string error_;
 };
+
+FileKind kind_of_mode(mode_t mode) {
+  if (S_ISREG(mode)) return FileKind::kFile;
+  if (S_ISDIR(mode)) return FileKind::kDirectory;
+  return FileKind::kOther;
+}
 
 #endif
 
@@ -214,8 +262,10 @@ std::optional<FileStat> RealFileSystem::stat(const fs::path& p) const {
   auto st = fs::status(p, ec);
   if (ec || !fs::exists(st)) return std::nullopt;
   FileStat out;
-  out.is_directory = fs::is_directory(st);
-  if (!out.is_directory) {
+  out.kind = fs::is_directory(st)      ? FileKind::kDirectory
+             : fs::is_regular_file(st) ? FileKind::kFile
+                                       : FileKind::kOther;
+  if (out.is_file()) {
     auto size = fs::file_size(p, ec);
     if (!ec) out.size = size;
   }
@@ -229,8 +279,8 @@ std::optional<FileStat> RealFileSystem::stat(const fs::path& p) const {
   struct ::stat st {};
   if (::stat(p.c_str(), &st) != 0) return std::nullopt;  // one call: decisions stat every input
   FileStat out;
-  out.is_directory = S_ISDIR(st.st_mode);
-  out.size = out.is_directory ? 0 : static_cast<std::uint64_t>(st.st_size);
+  out.kind = kind_of_mode(st.st_mode);
+  out.size = out.is_file() ? static_cast<std::uint64_t>(st.st_size) : 0;
   out.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
   return out;
 #endif
@@ -248,7 +298,12 @@ std::vector<DirEntry> RealFileSystem::list_dir(const fs::path& dir) const {
   for (; it != end; it.increment(ec)) {
     if (ec) fail("list", dir, ec);
     std::error_code type_ec;
-    out.push_back({it->path().filename().string(), it->is_directory(type_ec)});
+    auto st = it->status(type_ec);
+    FileKind kind = type_ec || !fs::exists(st) ? FileKind::kBroken
+                    : fs::is_directory(st)     ? FileKind::kDirectory
+                    : fs::is_regular_file(st)  ? FileKind::kFile
+                                               : FileKind::kOther;
+    out.push_back({it->path().filename().string(), kind});
   }
 #else
   // readdir gives the type without a stat or a path object per entry: a decision over a
@@ -258,16 +313,31 @@ std::vector<DirEntry> RealFileSystem::list_dir(const fs::path& dir) const {
     if (errno == ENOENT || errno == ENOTDIR) return out;
     fail_errno("list", dir);
   }
-  errno = 0;
-  while (dirent* e = ::readdir(d)) {
+  while (true) {
+    errno = 0;  // readdir says "end" and "error" alike with nullptr; errno tells them apart
+    dirent* e = ::readdir(d);
+    if (!e) break;
     std::string_view name = e->d_name;
     if (name == "." || name == "..") continue;
-    bool is_dir = e->d_type == DT_DIR;
-    if (e->d_type == DT_UNKNOWN || e->d_type == DT_LNK) {  // follow links, as stat would
-      struct ::stat st {};
-      is_dir = ::fstatat(::dirfd(d), e->d_name, &st, 0) == 0 && S_ISDIR(st.st_mode);
+    FileKind kind = FileKind::kOther;
+    switch (e->d_type) {
+      case DT_REG:
+        kind = FileKind::kFile;
+        break;
+      case DT_DIR:
+        kind = FileKind::kDirectory;
+        break;
+      case DT_LNK:
+      case DT_UNKNOWN: {  // follow links, as stat would; a link to nothing is broken
+        struct ::stat st {};
+        kind = ::fstatat(::dirfd(d), e->d_name, &st, 0) == 0 ? kind_of_mode(st.st_mode)
+                                                             : FileKind::kBroken;
+        break;
+      }
+      default:
+        break;  // FIFO, socket, device
     }
-    out.push_back({std::string(name), is_dir});
+    out.push_back({std::string(name), kind});
   }
   int saved = errno;
   ::closedir(d);
@@ -276,12 +346,40 @@ std::vector<DirEntry> RealFileSystem::list_dir(const fs::path& dir) const {
   return out;
 }
 
-std::string RealFileSystem::read_file(const fs::path& p) const {
+std::string RealFileSystem::read_file(const fs::path& p, std::size_t max_bytes) const {
+#ifdef _WIN32
+  std::error_code ec;
+  if (!fs::is_regular_file(p, ec)) {
+    if (!fs::exists(p, ec)) fail("read", p, std::make_error_code(std::errc::no_such_file_or_directory));
+    fail_not_regular("read", p);
+  }
   std::ifstream in(p, std::ios::binary);
   if (!in) fail_errno("read", p);
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string data;
+  char buf[65536];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    data.append(buf, static_cast<std::size_t>(in.gcount()));
+    if (data.size() > max_bytes) fail_too_large(p, max_bytes);
+  }
   if (in.bad()) fail_errno("read", p);
   return data;
+#else
+  struct ::stat st {};
+  Fd fd(open_regular(p, st));
+  if (static_cast<std::uint64_t>(st.st_size) > max_bytes) fail_too_large(p, max_bytes);
+  std::string data;
+  data.reserve(static_cast<std::size_t>(st.st_size));
+  char buf[65536];
+  while (true) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail_errno("read", p);
+    if (n == 0) break;
+    data.append(buf, static_cast<std::size_t>(n));
+    if (data.size() > max_bytes) fail_too_large(p, max_bytes);  // it grew while we read
+  }
+  return data;
+#endif
 }
 
 void RealFileSystem::create_directories(const fs::path& dir) {
@@ -325,44 +423,51 @@ std::optional<fs::path> RealFileSystem::real_path(const fs::path& p) const {
   return resolved;
 }
 
-void RealFileSystem::move(const fs::path& from, const fs::path& to) {
-  std::error_code ec = rename_no_replace(from, to);
-  if (!ec) {
-    sync_directory(to.parent_path());
-    return;
-  }
-  if (ec != std::errc::cross_device_link) fail("move " + from.string() + " to", to, ec);
-  // Another device: the copy is complete and durable before the original goes, and it
-  // takes the target's name without replacing anything.
-  if (fs::exists(fs::symlink_status(to, ec))) {
-    fail("move " + from.string() + " to", to, std::make_error_code(std::errc::file_exists));
-  }
-  fs::path tmp = to.parent_path() / temp_name_for(to);
-  {
-    std::ifstream in(from, std::ios::binary);
-    if (!in) fail_errno("read", from);
-    NativeFile out;
-    if (!out.open_exclusive(tmp)) fail_errno("create", tmp);
-    std::vector<char> buf(1 << 20);
-    bool ok = true;
-    while (ok && in) {
-      in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-      ok = out.write_all(std::string_view(buf.data(), static_cast<std::size_t>(in.gcount())));
-    }
-    if (!ok || in.bad() || !out.sync()) {
-      int saved = errno;
-      std::error_code ignored;
-      fs::remove(tmp, ignored);
-      fail("copy " + from.string() + " to", tmp, std::error_code(saved, std::generic_category()));
-    }
-  }
-  if (std::error_code placed = rename_no_replace(tmp, to)) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    fail("move " + from.string() + " to", to, placed);
-  }
+bool RealFileSystem::rename_no_replace(const fs::path& from, const fs::path& to) {
+  std::error_code ec = native_rename_no_replace(from, to);
+  if (ec == std::errc::cross_device_link) return false;
+  if (ec) fail("move " + from.string() + " to", to, ec);
   sync_directory(to.parent_path());
-  remove(from);
+  if (from.parent_path() != to.parent_path()) sync_directory(from.parent_path());
+  return true;
+}
+
+void RealFileSystem::copy_new(const fs::path& from, const fs::path& to) {
+#ifdef _WIN32
+  std::error_code ec;
+  if (!fs::is_regular_file(from, ec)) fail_not_regular("copy", from);
+  if (!fs::copy_file(from, to, fs::copy_options::none, ec)) fail("copy " + from.string() + " to", to, ec);
+  // copy_file keeps the modification time; flush the copy to disk.
+  HANDLE h = CreateFileW(to.c_str(), GENERIC_WRITE, 0, nullptr, OPEN_EXISTING, 0, nullptr);
+  if (h != INVALID_HANDLE_VALUE) {
+    FlushFileBuffers(h);
+    CloseHandle(h);
+  }
+#else
+  struct ::stat st {};
+  Fd in(open_regular(from, st));
+  NativeFile out;
+  if (!out.open_exclusive(to)) fail_errno("create", to);
+  bool ok = true;
+  std::vector<char> buf(1 << 20);
+  while (ok) {
+    ssize_t n = ::read(in.get(), buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ok = n == 0;
+      break;
+    }
+    ok = out.write_all(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+  }
+  // The copy carries from's modification time: the next run tells its own finished copy
+  // from an unrelated file by size and time.
+  struct timespec times[2] = {st.st_atim, st.st_mtim};
+  if (!ok || ::futimens(out.fd(), times) != 0 || !out.sync()) {
+    int saved = errno;
+    ::unlink(to.c_str());
+    fail("copy " + from.string() + " to", to, std::error_code(saved, std::generic_category()));
+  }
+#endif
 }
 
 }  // namespace pipeline

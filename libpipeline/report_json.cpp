@@ -32,6 +32,12 @@ json attempt_json(const AttemptRecord& a) {
 
 }  // namespace
 
+json decision_to_json(const StageDecision& d) {
+  json out = {{"run", d.run}, {"reason", d.reason}};
+  if (!d.warnings.empty()) out["warnings"] = d.warnings;
+  return out;
+}
+
 json report_to_json(const RunReport& r) {
   json stages = json::array();
   for (const auto& s : r.stages) {
@@ -40,7 +46,7 @@ json report_to_json(const RunReport& r) {
     stages.push_back({
         {"name", s.name},
         {"batch", s.batch.empty() ? json(nullptr) : json(s.batch)},
-        {"decision", {{"run", s.decision.run}, {"reason", s.decision.reason}}},
+        {"decision", decision_to_json(s.decision)},
         {"status", to_string(s.status)},
         {"inputs_count", s.inputs_count},
         {"inputs", s.inputs},

@@ -32,7 +32,7 @@ struct RunRecords {
 // Removes a folder and everything in it, deepest first; counts the files.
 void remove_tree(FileSystem& files, const fs::path& dir, std::size_t& removed) {
   for (const auto& e : files.list_dir(dir)) {
-    if (e.is_directory) {
+    if (e.is_directory()) {
       remove_tree(files, dir / e.name, removed);
     } else {
       files.remove(dir / e.name);
@@ -64,23 +64,23 @@ RetentionResult prune_runs(const Config& config, FileSystem& files, TimePoint no
 
   std::map<std::string, RunRecords, std::greater<>> runs;  // newest first
   for (const auto& e : files.list_dir(config.logs / "reports")) {
-    if (auto id = id_in_name(e.name, ".json"); id && !e.is_directory) {
+    if (auto id = id_in_name(e.name, ".json"); id && !e.is_directory()) {
       runs[*id].files.push_back(config.logs / "reports" / e.name);
       runs[*id].report = config.logs / "reports" / e.name;
     }
   }
   for (const auto& e : files.list_dir(config.logs / "events")) {
-    if (auto id = id_in_name(e.name, ".jsonl"); id && !e.is_directory) {
+    if (auto id = id_in_name(e.name, ".jsonl"); id && !e.is_directory()) {
       runs[*id].files.push_back(config.logs / "events" / e.name);
     }
   }
   for (const auto& e : files.list_dir(config.logs)) {
-    if (auto id = id_in_name(e.name, ".log"); id && !e.is_directory) {
+    if (auto id = id_in_name(e.name, ".log"); id && !e.is_directory()) {
       runs[*id].files.push_back(config.logs / e.name);
     }
   }
   for (const auto& e : files.list_dir(config.logs / "stages")) {
-    if (e.is_directory && is_run_id(e.name)) {
+    if (e.is_directory() && is_run_id(e.name)) {
       runs[e.name].trees.push_back(config.logs / "stages" / e.name);
     }
   }

@@ -11,6 +11,7 @@
 #include "data_lifecycle.hpp"
 #include "error.hpp"
 #include "event_logger.hpp"
+#include "file_mover.hpp"
 #include "orchestrator.hpp"
 #include "report_json.hpp"
 #include "retention.hpp"
@@ -84,15 +85,56 @@ class LockRecordingSupervisor final : public ProcessSupervisor {
 
 }  // namespace
 
+std::optional<RecoveryRecord> recover_dead_run_of(Platform& platform, const Config& config,
+                                                  const RunLock& lock) {
+  if (lock.previous_owner().empty() || !platform.run_processes.find) return std::nullopt;
+  AuditStore reports(platform.files, config.logs / "reports");
+  return recover_dead_run(lock.previous_owner(), platform.host, reports, platform.run_processes);
+}
+
+std::vector<std::string> sweep_temp_files(Platform& platform, const Config& config) {
+  // Another process may be writing one right now (`batch submit` takes no lock): only
+  // leftovers older than this go.
+  constexpr auto kStale = std::chrono::hours(1);
+  std::vector<fs::path> folders = {config.logs / "reports", config.state};
+  if (config.batches) folders.push_back(config.batches->hotfolder);
+  std::int64_t cutoff = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            (platform.clock.now() - kStale).time_since_epoch())
+                            .count();
+  std::vector<std::string> removed;
+  for (const auto& dir : folders) {
+    std::vector<DirEntry> entries;
+    try {
+      entries = platform.files.list_dir(dir);
+    } catch (const FileError&) {
+      continue;
+    }
+    for (const auto& e : entries) {
+      if (!e.is_file() || !is_temp_name(e.name)) continue;
+      auto st = platform.files.stat(dir / e.name);
+      if (!st || st->mtime_ns > cutoff) continue;
+      try {
+        platform.files.remove(dir / e.name);
+        removed.push_back("removed " + (dir / e.name).string() +
+                          ", the unfinished write of a run that died");
+      } catch (const FileError&) {
+      }
+    }
+  }
+  return removed;
+}
+
 int print_plan(Platform& platform, const Config& config, const std::vector<std::string>& stages,
                bool as_json) {
   check_stage_selection(config, stages);
   TimePoint now = platform.clock.now();
   // The plan's services are never asked to run or record anything.
   EventLogger no_events(platform.files, platform.clock, fs::path(), "", {});
-  DataLifecycle no_lifecycle(config, platform.files, no_events);
+  FileMover no_mover(platform.files, fs::path());
+  DataLifecycle no_lifecycle(config, platform.files, no_mover, no_events);
   Orchestrator orchestrator({config, platform.files, platform.clock, platform.supervisor, no_events,
-                             no_lifecycle, platform.environment, platform.stop_requested});
+                             no_lifecycle, platform.environment, platform.stop_requested, nullptr,
+                             nullptr});
   auto records = orchestrator.plan({stages}, make_run_id(now), now);
   if (as_json) {
     json out = {{"pipeline", config.pipeline},
@@ -187,32 +229,55 @@ int run_pipeline(Platform& platform, const Config& config, const RunRequest& req
                {"pid", platform.pid},
                {"stages", config.stages.size()},
                {"only_stages", request.stages}});
-  if (!lock->previous_owner().empty() && platform.run_processes.find) {
-    AuditStore reports(platform.files, config.logs / "reports");
-    report.recovered =
-        recover_dead_run(lock->previous_owner(), platform.host, reports, platform.run_processes);
-    if (report.recovered) {
-      const RecoveryRecord& r = *report.recovered;
-      std::string msg = "run " + r.run_id + " died holding the lock; " +
-                        std::to_string(r.killed.size()) + " of its stage processes killed" +
-                        (r.report_missing ? "; it wrote no report" : "");
-      events.emit("pipeline", "recovered", msg,
-                  {{"dead_run_id", r.run_id},
-                   {"dead_pid", r.pid},
-                   {"host", r.host},
-                   {"killed", r.killed},
-                   {"report_missing", r.report_missing}});
-      spdlog::warn("{}", msg);
-      if (r.report_missing) report.errors.push_back("run " + r.run_id + " left no report");
-    }
+  report.recovered = recover_dead_run_of(platform, config, *lock);
+  if (report.recovered) {
+    const RecoveryRecord& r = *report.recovered;
+    std::string msg = "run " + r.run_id + " died holding the lock; " +
+                      std::to_string(r.killed.size()) + " of its stage processes killed" +
+                      (r.report_missing ? "; it wrote no report" : "");
+    events.emit("pipeline", "recovered", msg,
+                {{"dead_run_id", r.run_id},
+                 {"dead_pid", r.pid},
+                 {"host", r.host},
+                 {"killed", r.killed},
+                 {"report_missing", r.report_missing}});
+    spdlog::warn("{}", msg);
+    if (r.report_missing) report.errors.push_back("run " + r.run_id + " left no report");
   }
+  // Before any file is touched: moves a dead run left half done are finished or rolled back,
+  // and the temporary files of writes it never finished go.
+  FileMover mover(platform.files, config.state / "moves");
+  for (const auto& line : mover.recover()) {
+    events.emit("pipeline", "move_recovered", line, {{"what", line}});
+    spdlog::warn("{}", line);
+  }
+  for (const auto& line : sweep_temp_files(platform, config)) {
+    events.emit("pipeline", "temp_removed", line, {{"what", line}});
+    spdlog::info("{}", line);
+  }
+
+  AuditReporter reporter(platform.files, config.logs / "reports");
+  // Writes the report as it stands; false when it cannot be written. Before lifecycle
+  // deletes anything, and at the end.
+  std::string report_path;
+  auto write_report = [&](const RunReport& r) {
+    try {
+      report_path = reporter.write(r).string();
+      return true;
+    } catch (const FileError& e) {
+      warn(std::string("the audit report is not written: ") + e.what());
+      return false;
+    }
+  };
   LockRecordingSupervisor supervisor(platform.supervisor, *lock, owner);
-  DataLifecycle lifecycle(config, platform.files, events);
+  DataLifecycle lifecycle(config, platform.files, mover, events);
   std::optional<BatchHotfolder> hotfolder;
-  if (config.batches) hotfolder.emplace(config, platform.files, platform.clock, platform.make_lock);
+  if (config.batches) {
+    hotfolder.emplace(config, platform.files, mover, platform.clock, platform.make_lock);
+  }
   Orchestrator orchestrator({config, platform.files, platform.clock, supervisor, events, lifecycle,
                              platform.environment, platform.stop_requested,
-                             hotfolder ? &*hotfolder : nullptr});
+                             hotfolder ? &*hotfolder : nullptr, write_report});
   try {
     orchestrator.run({request.stages}, report);
   } catch (const std::exception& e) {
@@ -222,14 +287,8 @@ int run_pipeline(Platform& platform, const Config& config, const RunRequest& req
     spdlog::error("{}", report.errors.back());
   }
   report.finished_at = platform.clock.now();
-
-  AuditReporter reporter(platform.files, config.logs / "reports");
-  std::string report_path;
-  try {
-    report_path = reporter.write(report).string();
-  } catch (const FileError& e) {
-    warn(std::string("the audit report is not written: ") + e.what());
-  }
+  report_path.clear();
+  write_report(report);
   // Retention, then the history in step with the reports that are left.
   RetentionResult pruned = prune_runs(config, platform.files, platform.clock.now(), report.run_id);
   for (const auto& e : pruned.errors) warn("retention: " + e);
@@ -251,6 +310,15 @@ int run_pipeline(Platform& platform, const Config& config, const RunRequest& req
                                   pruned.pruned, warn)) {
       events.emit("history", "rebuilt", *rebuilt, {{"db", history_path(config).string()}});
       spdlog::warn("{}", *rebuilt);
+    }
+  }
+  // A stop that came while the records were written still ends the run as aborted.
+  if (auto stopped = platform.stop_requested();
+      stopped && report.status != RunStatus::kAborted) {
+    report.status = RunStatus::kAborted;
+    report.exit_code = *stopped;
+    if (!report_path.empty() && write_report(report)) {
+      record_run(config, platform.files, report_to_json(report), report_path, {}, warn);
     }
   }
   auto duration = std::chrono::duration_cast<Millis>(report.finished_at - report.started_at);

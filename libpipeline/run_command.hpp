@@ -15,6 +15,15 @@ struct RunRequest {
   bool dry_run = false;
 };
 
+/// After taking the run lock: when its file still names a run that died holding it, ends
+/// that run's stage processes and says what was found (nothing when the last run ended well).
+std::optional<RecoveryRecord> recover_dead_run_of(Platform& platform, const Config& config,
+                                                  const RunLock& lock);
+
+/// Removes the temporary files of atomic writes that a dead run never finished (older than an
+/// hour, in the report, state and hot folders); one line per file removed.
+std::vector<std::string> sweep_temp_files(Platform& platform, const Config& config);
+
 /// Runs the pipeline once; returns the exit code of SPEC section 2.
 int run_pipeline(Platform& platform, const Config& config, const RunRequest& request);
 

@@ -25,6 +25,9 @@ std::optional<RunStatus> run_status_from_string(std::string_view s);
 struct StageDecision {
   bool run = false;
   std::string reason;
+  /// What the decision passed over and why: a file name that cannot be passed safely, a
+  /// dangling symlink, a folder that cannot be listed. Never a reason not to run.
+  std::vector<std::string> warnings;
 };
 
 struct AttemptRecord {
@@ -64,7 +67,7 @@ struct LifecycleRecord {
   std::string action;  ///< "delete" or "move"
   std::string path;
   std::string to;
-  std::string result;  ///< "deleted", "moved", "missing", "changed", "failed"
+  std::string result;  ///< "deleted", "moved", "missing", "changed", "kept", "failed"
   std::string error;
 };
 

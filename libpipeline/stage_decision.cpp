@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "glob.hpp"
+#include "utf8.hpp"
 
 namespace pipeline {
 namespace {
@@ -28,7 +29,7 @@ std::string display_path(const fs::path& p, const fs::path& root) {
 DecisionResult decide_stage(const StageConfig& stage, const DecisionInputs& in) {
   DecisionResult out;
   if (!stage.when) {
-    out.decision = {true, "no conditions: runs every time"};
+    out.decision = {true, "no conditions: runs every time", {}};
     return out;
   }
   const WhenClause& when = *stage.when;
@@ -39,13 +40,22 @@ DecisionResult decide_stage(const StageConfig& stage, const DecisionInputs& in) 
     for (const auto& t : when.files) {
       fs::path pattern = resolve_path(in.root, expand(t, in.values));
       shown.push_back(display_path(pattern, in.root));
-      for (auto& f : glob_files(in.files, pattern)) out.inputs.files.push_back(std::move(f));
+      for (auto& f : glob_files(in.files, pattern, &out.decision.warnings)) {
+        // One path per line in ${inputs_file}: a name with a newline would read as two.
+        if (f.native().find('\n') != std::string::npos) {
+          out.decision.warnings.push_back("\"" + display_path(f, in.root) +
+                                          "\" has a newline in its name, which cannot be "
+                                          "passed safely; it is not an input (rename it)");
+          continue;
+        }
+        out.inputs.files.push_back(std::move(f));
+      }
     }
     if (when.files.size() > 1) sort_unique_paths(out.inputs.files);
     if (in.stat_inputs) {
       out.inputs.stats.reserve(out.inputs.files.size());
       for (const auto& f : out.inputs.files) {
-        out.inputs.stats.push_back(in.files.stat(f).value_or(FileStat{}));
+        out.inputs.stats.push_back(in.files.stat(f).value_or(FileStat{FileKind::kBroken}));
       }
     }
     std::string patterns = join(shown, ", ");
@@ -92,6 +102,7 @@ DecisionResult decide_stage(const StageConfig& stage, const DecisionInputs& in) 
   }
   out.decision.run = failed.empty();
   out.decision.reason = join(failed.empty() ? held : failed, "; ");
+  for (auto& w : out.decision.warnings) w = sanitize_utf8(w);
   if (!out.decision.run) out.inputs = {};
   return out;
 }

@@ -26,11 +26,12 @@ struct PipelineHarness {
     report.run_id = "018bcfe5-6800-7000-8000-000000000001";
     report.started_at = clock.now();
     EventLogger events(files, clock, events_path(), report.run_id, {});
-    DataLifecycle lifecycle(config, files, events);
+    DataLifecycle lifecycle(config, files, mover, events);
     std::optional<BatchHotfolder> hotfolder;
-    if (config.batches) hotfolder.emplace(config, files, clock, locks.factory());
+    if (config.batches) hotfolder.emplace(config, files, mover, clock, locks.factory());
     Orchestrator orchestrator({config, files, clock, supervisor, events, lifecycle, environment,
-                               [this] { return stop; }, hotfolder ? &*hotfolder : nullptr});
+                               [this] { return stop; }, hotfolder ? &*hotfolder : nullptr,
+                               checkpoint});
     orchestrator.run(options, report);
     return report;
   }
@@ -57,6 +58,9 @@ struct PipelineHarness {
   FakeClock clock;
   FakeSupervisor supervisor{&clock};
   FakeLocks locks;
+  FileMover mover{files, "/r/state/moves"};
+  /// The report writer the run checks before lifecycle deletes anything; unset: none.
+  std::function<bool(const RunReport&)> checkpoint;
   std::map<std::string, std::string> environment{{"PATH", "/usr/bin"}, {"PYTHONUNBUFFERED", "0"}};
   std::optional<int> stop;
 };

@@ -22,7 +22,7 @@ RunReport make_report(const std::string& id, RunStatus status) {
   StageRecord s;
   s.name = "translator";
   s.status = status == RunStatus::kFailure ? StageStatus::kFailed : StageStatus::kSucceeded;
-  s.decision = {true, "1 file matches raw/*.csv"};
+  s.decision = {true, "1 file matches raw/*.csv", {}};
   AttemptRecord a;
   a.exit_code = status == RunStatus::kFailure ? 2 : 0;
   a.stderr_tail = {"raw/a.csv:3: price 'x' is not a number"};

@@ -267,7 +267,8 @@ TEST_CASE("a batch left in processing by a dead run is claimed again", "[batch]"
     m["error"] = nullptr;  // as finish() writes it for a completed batch
     m["runner"] = {{"manifest", "orig_MANIFEST.json"}, {"destination", "archive/d1"}};
     h.files.add_file("/r/hot/d1_PROCESSING.json", m.dump());
-    h.files.move("/r/in/a.csv", "/r/archive/d1/a.csv");  // the dead run got this far
+    h.files.create_directories("/r/archive/d1");
+    h.files.rename_no_replace("/r/in/a.csv", "/r/archive/d1/a.csv");  // the dead run got this far
     auto report = h.run();
     CHECK(h.supervisor.specs.empty());
     REQUIRE(report.batches.size() == 1);
@@ -311,7 +312,7 @@ TEST_CASE("two hot-folder runners racing process each batch once", "[batch]") {
   h.supervisor.on_run = [&](const ProcessSpec& spec) {
     if (b_ran || spec.argv[0] != "load") return;
     b_ran = true;
-    BatchHotfolder b(h.config, h.files, h.clock, h.locks.factory());
+    BatchHotfolder b(h.config, h.files, h.mover, h.clock, h.locks.factory());
     while (auto claim = b.next("run-b", h.clock.now())) {
       REQUIRE(claim->batch);
       b_claims.push_back(claim->batch->content.id);

@@ -275,9 +275,10 @@ TEST_CASE("plan decides without running or changing anything", "[orchestrator]")
   PipelineHarness h(kThreeStages);
   h.files.add_file("/r/raw/a.csv");
   EventLogger events(h.files, h.clock, "", "", {});
-  DataLifecycle lifecycle(h.config, h.files, events);
+  FileMover mover(h.files, "/r/state/moves");
+  DataLifecycle lifecycle(h.config, h.files, mover, events);
   Orchestrator o({h.config, h.files, h.clock, h.supervisor, events, lifecycle, h.environment,
-                  [] { return std::nullopt; }});
+                  [] { return std::nullopt; }, nullptr, nullptr});
   auto plan = o.plan({}, "id", h.clock.now());
   REQUIRE(plan.size() == 3);
   CHECK(plan[0].decision.run);

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "error.hpp"
+#include "file_mover.hpp"
 #include "real_file_system.hpp"
 #include "temp_dir.hpp"
 
@@ -17,14 +18,14 @@ TEST_CASE("write_atomic replaces whole files and leaves no temporary behind", "[
   CHECK_THROWS_AS(files.write_atomic(dir / "no" / "r.json", "x"), FileError);
 }
 
-TEST_CASE("move never replaces a target - remove and stat report plainly", "[fs]") {
+TEST_CASE("a rename never replaces a target - remove and stat report plainly", "[fs]") {
   TempDir dir;
   RealFileSystem files;
   write_file(dir / "a", "A");
   write_file(dir / "b", "B");
-  CHECK_THROWS_WITH(files.move(dir / "a", dir / "b"), Catch::Contains("exists"));
+  CHECK_THROWS_WITH(files.rename_no_replace(dir / "a", dir / "b"), Catch::Contains("exists"));
   CHECK(slurp(dir / "a") == "A");
-  files.move(dir / "a", dir / "c");
+  CHECK(files.rename_no_replace(dir / "a", dir / "c"));
   CHECK_FALSE(files.exists(dir / "a"));
   CHECK(files.stat(dir / "c")->size == 1);
   files.remove(dir / "c");
@@ -57,7 +58,8 @@ TEST_CASE("a move to another device copies completely - then removes the origina
   for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 7 % 251);
   write_file(dir / "big.bin", big);
   fs::path target = other_device / ("pipeline-move-test-" + dir.path().filename().string());
-  files.move(dir / "big.bin", target);
+  FileMover mover(files, dir / "journal");
+  mover.move(dir / "big.bin", target);
   CHECK_FALSE(files.exists(dir / "big.bin"));
   CHECK(slurp(target) == big);
   fs::remove(target, ec);

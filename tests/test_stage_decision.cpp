@@ -56,7 +56,7 @@ TEST_CASE("files: runs on matches and snapshots them", "[decision]") {
   CHECK(some.decision.run);
   CHECK(some.decision.reason == "2 files match raw/*.csv");
   CHECK(some.inputs.files == std::vector<fs::path>{"/r/raw/a.csv", "/r/raw/b.csv"});
-  CHECK(some.inputs.stats[1] == FileStat{false, 2, 7});
+  CHECK(some.inputs.stats[1] == FileStat{FileKind::kFile, 2, 7});
   f.files.remove("/r/raw/b.csv");
   CHECK(f.decide().decision.reason == "1 file matches raw/*.csv");
 }
@@ -122,5 +122,5 @@ TEST_CASE("inputs are stat-ed only when a lifecycle rule will need the snapshot"
   CHECK(plain.inputs.stats.empty());
   in.stat_inputs = true;
   auto snapped = decide_stage(f.config.stages.at(1), in);
-  CHECK(snapped.inputs.stats == std::vector<FileStat>{FileStat{false, 3, 9}});
+  CHECK(snapped.inputs.stats == std::vector<FileStat>{FileStat{FileKind::kFile, 3, 9}});
 }

@@ -1,5 +1,7 @@
 #include "fakes/fake_file_system.hpp"
 
+#include <algorithm>
+
 #include "error.hpp"
 
 namespace pipeline::testing {
@@ -32,28 +34,50 @@ void FakeFileSystem::add_file(const fs::path& p, std::string content, std::int64
 
 std::optional<FileStat> FakeFileSystem::stat(const fs::path& p) const {
   fs::path n = p.lexically_normal();
-  if (dirs_.count(n)) return FileStat{true, 0, 0};
+  if (dirs_.count(n)) return FileStat{FileKind::kDirectory, 0, 0};
+  if (auto special = specials_.find(n); special != specials_.end()) {
+    if (special->second == FileKind::kBroken) return std::nullopt;
+    return FileStat{special->second, 0, 0};
+  }
   auto it = files_.find(n);
   if (it == files_.end()) return std::nullopt;
-  return FileStat{false, it->second.size(), mtimes_.at(n)};
+  return FileStat{FileKind::kFile, it->second.size(), mtimes_.at(n)};
 }
 
 std::vector<DirEntry> FakeFileSystem::list_dir(const fs::path& dir) const {
   fs::path n = dir.lexically_normal();
+  if (unlistable_.count(n)) throw FileError("cannot list " + n.string() + ": Permission denied");
   std::vector<DirEntry> out;
   for (const auto& d : dirs_) {
-    if (d != n && d.parent_path() == n) out.push_back({d.filename().string(), true});
+    if (d != n && d.parent_path() == n) out.push_back({d.filename().string(), FileKind::kDirectory});
   }
   for (const auto& [f, _] : files_) {
-    if (f.parent_path() == n) out.push_back({f.filename().string(), false});
+    if (f.parent_path() == n) out.push_back({f.filename().string(), FileKind::kFile});
+  }
+  for (const auto& [f, kind] : specials_) {
+    if (f.parent_path() == n) out.push_back({f.filename().string(), kind});
   }
   return out;
 }
 
-std::string FakeFileSystem::read_file(const fs::path& p) const {
-  auto it = files_.find(p.lexically_normal());
+std::string FakeFileSystem::read_file(const fs::path& p, std::size_t max_bytes) const {
+  fs::path n = p.lexically_normal();
+  if (specials_.count(n)) throw FileError("cannot read " + p.string() + ": not a regular file");
+  auto it = files_.find(n);
   if (it == files_.end()) throw FileError("cannot read " + p.string() + ": No such file");
+  if (it->second.size() > max_bytes) {
+    throw FileError("cannot read " + p.string() + ": it holds more than " +
+                    std::to_string(max_bytes) + " bytes");
+  }
   return it->second;
+}
+
+fs::path FakeFileSystem::device_of(const fs::path& p) const {
+  fs::path best;
+  for (const auto& d : devices_) {
+    if (std::mismatch(d.begin(), d.end(), p.begin(), p.end()).first == d.end()) best = d;
+  }
+  return best;
 }
 
 void FakeFileSystem::create_directories(const fs::path& dir) {
@@ -120,12 +144,13 @@ std::optional<fs::path> FakeFileSystem::real_path(const fs::path& p) const {
   return current;
 }
 
-void FakeFileSystem::move(const fs::path& from, const fs::path& to) {
+bool FakeFileSystem::rename_no_replace(const fs::path& from, const fs::path& to) {
   fs::path f = from.lexically_normal(), t = to.lexically_normal();
   if (auto it = failures_.find(f); it != failures_.end()) {
     throw FileError("cannot move " + from.string() + ": " + it->second);
   }
-  if (files_.count(t))
+  if (device_of(f) != device_of(t)) return false;
+  if (files_.count(t) || dirs_.count(t))
     throw FileError("cannot move " + from.string() + " to " + to.string() + ": File exists");
   auto node = files_.extract(f);
   if (node.empty()) throw FileError("cannot move " + from.string() + ": No such file");
@@ -134,6 +159,17 @@ void FakeFileSystem::move(const fs::path& from, const fs::path& to) {
   mtimes_[t] = mtimes_[f];
   mtimes_.erase(f);
   moved.emplace_back(f, t);
+  return true;
+}
+
+void FakeFileSystem::copy_new(const fs::path& from, const fs::path& to) {
+  fs::path f = from.lexically_normal(), t = to.lexically_normal();
+  check_failure(t);
+  if (files_.count(t)) throw FileError("cannot create " + to.string() + ": File exists");
+  std::string data = read_file(f);
+  files_[t] = std::move(data);
+  mtimes_[t] = mtimes_.at(f);
+  copied.emplace_back(f, t);
 }
 
 }  // namespace pipeline::testing
