@@ -3,19 +3,22 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <boost/regex.hpp>
 #include <fstream>
-#include <regex>
 #include <set>
 #include <sstream>
 
 #include "error.hpp"
+#include "line_pattern.hpp"
 #include "sha256.hpp"
 
 namespace pipeline {
 namespace {
 
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+
+// Past a year no timeout, wait or backoff means anything, and deadlines stay far from the
+// clocks' limits (200000d overflowed into a 3 ms timeout).
+constexpr Millis kMaxDuration = std::chrono::hours(24 * 365);
 
 const std::vector<std::string> kTopKeys = {"version",   "pipeline",  "root",     "paths",
                                            "logs",      "state",     "defaults", "stages",
@@ -100,6 +103,7 @@ class Reader {
                   "' is not a duration: write a number with a unit (ms, s, m, h, d), "
                   "e.g. 30s or 1h30m");
     }
+    if (*d > kMaxDuration) fail(n, what + " '" + text + "' is more than 365d, the longest allowed");
     return *d;
   }
 
@@ -225,14 +229,8 @@ void set_env(EnvList& env, const std::string& key, const Template& value) {
 std::string compile_regex(const Reader& r, const YAML::Node& n, const std::string& what,
                           int captures) {
   std::string source = r.scalar(n, what);
-  try {
-    boost::regex re(source, boost::regex::perl);
-    if (captures >= 0 && static_cast<int>(re.mark_count()) != captures) {
-      r.fail(n, what + " must have exactly " + std::to_string(captures) +
-                    " capture group (the item's name), found " + std::to_string(re.mark_count()));
-    }
-  } catch (const boost::regex_error& e) {
-    r.fail(n, what + " is not a valid regular expression: " + e.what());
+  if (std::string why = line_pattern_error(source, captures); !why.empty()) {
+    r.fail(n, what + " " + why);
   }
   return source;
 }
@@ -500,6 +498,7 @@ Config parse_config(const std::string& text, const fs::path& file, const EnvLook
 
   KnownNames known;
   known.batch_mode = static_cast<bool>(doc["batches"]);
+  known.env = env;
   std::vector<std::string>& path_names = known.paths;
   if (const YAML::Node paths = doc["paths"]) {
     r.require_map(paths, "paths");

@@ -45,12 +45,16 @@ struct Walk {
     if (warnings) warnings->push_back(std::move(line));
   }
 
-  // One folder's names; a folder that cannot be listed is passed over with a warning.
+  // One folder's names; a folder that cannot be listed is passed over with a warning (once:
+  // `**` visits a folder once per remaining segment).
   std::vector<DirEntry> list(const fs::path& dir) const {
     try {
       return files.list_dir(dir);
     } catch (const FileError& e) {
-      warn(std::string(e.what()) + "; passed over");
+      std::string line = std::string(e.what()) + "; passed over";
+      if (!warnings || std::find(warnings->begin(), warnings->end(), line) == warnings->end()) {
+        warn(std::move(line));
+      }
       return {};
     }
   }

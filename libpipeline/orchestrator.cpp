@@ -14,7 +14,7 @@ namespace {
 constexpr std::size_t kReportedInputs = 1000;
 
 StageStatus outcome_of(const ProcessResult& r) {
-  if (!r.started) return StageStatus::kFailed;
+  if (!r.started || !r.error.empty()) return StageStatus::kFailed;
   if (r.completed_by_pattern) return StageStatus::kSucceeded;
   if (r.timed_out) return StageStatus::kTimedOut;
   if (r.hung) return StageStatus::kHung;
@@ -59,6 +59,7 @@ Millis backoff_delay(const Backoff& b, int retry_number) {
 
 std::string describe(const ProcessResult& r, const StageConfig& stage) {
   if (!r.started) return r.start_error;
+  if (!r.error.empty()) return r.error;
   if (r.completed_by_pattern) return "completion pattern seen";
   if (r.timed_out) return "timed out after " + format_duration(stage.timeout);
   if (r.hung) return "no output for " + format_duration(stage.hang_timeout);
@@ -501,6 +502,7 @@ StageRecord Orchestrator::run_stage(const StageConfig& stage, const InputSnapsho
     a.terminated = r.terminated;
     a.left_processes = r.left_processes;
     a.start_error = r.start_error;
+    a.error = r.error;
     a.stdout_tail = std::move(r.stdout_tail);
     a.stderr_tail = std::move(r.stderr_tail);
     StageStatus status = outcome_of(r);

@@ -11,19 +11,16 @@ LinePatterns::LinePatterns(const std::optional<std::string>& completion,
                            const std::optional<std::string>& progress,
                            std::function<void(const std::string&, std::size_t)> on_progress)
     : on_progress_(std::move(on_progress)) {
-  if (completion) completion_.emplace(*completion, boost::regex::perl);
-  if (progress) progress_.emplace(*progress, boost::regex::perl);
+  if (completion) completion_.emplace(*completion);
+  if (progress) progress_.emplace(*progress, 1);
 }
 
 void LinePatterns::feed(std::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  if (completion_ && !completed_ && boost::regex_search(line.begin(), line.end(), *completion_)) {
-    completed_ = true;
-  }
+  if (completion_ && !completed_ && completion_->search(line)) completed_ = true;
   if (progress_) {
-    boost::match_results<std::string_view::const_iterator> m;
-    if (boost::regex_search(line.begin(), line.end(), m, *progress_) && m[1].matched) {
-      std::string item = sanitize_utf8(std::string_view(&*m[1].first, m[1].length()));
+    if (auto captured = progress_->capture(line)) {
+      std::string item = sanitize_utf8(*captured);
       if (items_.insert(item).second && on_progress_) on_progress_(item, items_.size());
     }
   }

@@ -3,7 +3,6 @@
 /// tail of lines, and feeds whole lines (cut at the size cap) to the completion and progress
 /// patterns. Memory stays bounded whatever the stream holds.
 
-#include <boost/regex.hpp>
 #include <cstdint>
 #include <fstream>
 #include <functional>
@@ -14,6 +13,7 @@
 #include <vector>
 
 #include "file_system.hpp"
+#include "line_pattern.hpp"
 
 namespace pipeline {
 
@@ -29,8 +29,8 @@ class LinePatterns {
   std::size_t items_done() const { return items_.size(); }
 
  private:
-  std::optional<boost::regex> completion_;
-  std::optional<boost::regex> progress_;
+  std::optional<LinePattern> completion_;
+  std::optional<LinePattern> progress_;
   std::function<void(const std::string&, std::size_t)> on_progress_;
   bool completed_ = false;
   std::set<std::string> items_;

@@ -77,11 +77,19 @@ void Template::check(PlaceholderScope scope, const KnownNames& known) const {
       if (!at_least(PlaceholderScope::kRun)) fail_at(mark_, shown + " cannot be used here");
       continue;
     }
-    if (has_arg) fail_at(mark_, "unknown placeholder " + shown);
     if (starts_with(n, "env.")) {
       if (n.size() == 4) fail_at(mark_, "${env.} needs a variable name");
+      if (has_arg && p.arg[0] != '-') {
+        fail_at(mark_, shown + ": a default is written ${" + n + ":-default}");
+      }
+      if (!has_arg && known.env && !known.env(n.substr(4))) {
+        fail_at(mark_, "environment variable " + n.substr(4) +
+                           " is not set (a run under cron has almost no environment); set "
+                           "it, or give a default: ${" + n + ":-default}");
+      }
       continue;
     }
+    if (has_arg) fail_at(mark_, "unknown placeholder " + shown);
     if (n == "root") {
       continue;
     }
@@ -155,6 +163,7 @@ std::string expand(const Template& t, const PlaceholderValues& values) {
                               : format_prev_month(*values.run_start, p.arg);
     } else if (starts_with(p.text, "env.")) {
       std::optional<std::string> v = values.env ? values.env(p.text.substr(4)) : std::nullopt;
+      if (!p.arg.empty() && (!v || v->empty())) v = p.arg.substr(1);  // ${env.NAME:-default}
       if (!v) fail_at(t.mark(), "environment variable " + p.text.substr(4) + " is not set");
       out += *v;
     } else if (auto it = values.scalars.find(p.text); it != values.scalars.end()) {

@@ -26,6 +26,10 @@ enum class PlaceholderScope {
 struct KnownNames {
   std::vector<std::string> paths;  ///< the names under `paths`
   bool batch_mode = false;         ///< `batches` is configured: ${batch.*} have values
+  /// The runner's environment: a ${env.NAME} without a default must be set in it, so an
+  /// unset variable is found when the config loads, before any stage starts. Unset: not
+  /// checked.
+  std::function<std::optional<std::string>(const std::string&)> env;
 };
 
 /// A string with placeholders, split into literal text and placeholder names.
@@ -34,7 +38,8 @@ class Template {
   struct Part {
     bool placeholder = false;
     std::string text;  ///< literal text, or the placeholder's name ("paths.raw", "date")
-    std::string arg;   ///< the strftime format of ${date:FMT} / ${prev_month:FMT}
+    std::string arg;   ///< the strftime format of ${date:FMT} / ${prev_month:FMT}; for
+                       ///< ${env.NAME:-default}, "-default"
   };
 
   Template() = default;

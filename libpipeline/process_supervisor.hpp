@@ -39,6 +39,7 @@ struct ProcessSpec {
 struct ProcessResult {
   bool started = false;
   std::string start_error;  ///< why it could not start (no such file, not executable, ...)
+  std::string error;        ///< the supervision itself failed after the start (then: failed)
   std::optional<int> exit_code;
   std::optional<int> signal;  ///< the signal that killed it
   bool timed_out = false;

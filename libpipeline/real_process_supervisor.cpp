@@ -72,7 +72,16 @@ class Supervision {
       arm();
     });
     arm();
-    ctx_.run();
+    try {
+      ctx_.run();
+    } catch (const std::exception& e) {
+      // Whatever went wrong in here, the stage does not outlive it: its whole group goes.
+      result_.error = std::string("the supervision of the stage failed: ") + e.what();
+      result_.terminated = true;
+      platform::signal_stage(group_, platform::StopStep::kKill);
+      bp::error_code ignored;
+      process_->wait(ignored);
+    }
     sweep_leftovers();
     return finish();
   }

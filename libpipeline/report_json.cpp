@@ -23,6 +23,7 @@ json attempt_json(const AttemptRecord& a) {
       {"terminated", a.terminated},
       {"left_processes", a.left_processes},
       {"start_error", a.start_error.empty() ? json(nullptr) : json(a.start_error)},
+      {"error", a.error.empty() ? json(nullptr) : json(a.error)},
       {"stdout_tail", a.stdout_tail},
       {"stderr_tail", a.stderr_tail},
       {"stdout_log", a.stdout_log},

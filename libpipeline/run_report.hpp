@@ -43,6 +43,7 @@ struct AttemptRecord {
   bool terminated = false;
   bool left_processes = false;
   std::string start_error;
+  std::string error;  ///< the supervision itself failed (the stage was killed)
   std::vector<std::string> stdout_tail;
   std::vector<std::string> stderr_tail;
   std::string stdout_log;  ///< relative to root when under it

@@ -435,3 +435,113 @@ TEST_CASE("batch placeholders are checked when the config loads", "[batch][confi
                       "batches: {hotfolder: h, archive: a, error: e, max_per_rum: 3}\n"),
              Catch::Contains("max_per_run"));
 }
+
+TEST_CASE("a manifest may list only data: never the runner's own files or a manifest",
+          "[batch][hostile]") {
+  PipelineHarness h(kYaml);
+  h.files.add_file("/r/p.yaml", "config");
+  h.files.add_file("/r/state/runner.lock", "{}");
+  h.files.add_file("/r/state/pipeline.db", "db");
+  h.files.add_file("/r/logs/events/pipeline_x.jsonl", "{}");
+  h.files.add_file("/r/hot/.claims/other.lock", "");
+  h.files.add_file("/r/archive/old/data.csv", "old");
+  h.files.add_file("/r/in/other_MANIFEST.json", "{}", 99);
+  for (const auto& [path, why] : std::vector<std::pair<std::string, std::string>>{
+           {"state/runner.lock", "is inside the runner's state"},
+           {"state/pipeline.db", "is inside the runner's state"},
+           {"p.yaml", "is the pipeline's config"},
+           {"logs/events/pipeline_x.jsonl", "is inside the runner's logs"},
+           {"hot/.claims/other.lock", "is inside the hot folder's claims"},
+           {"archive/old/data.csv", "is inside the archive of finished batches"},
+           {"in/other_MANIFEST.json", "is a manifest, not data"}}) {
+    INFO(path);
+    PipelineHarness fresh(kYaml);
+    fresh.files = h.files;
+    CHECK_THAT(rejection(fresh, manifest("x", {path})), Catch::Contains(why));
+  }
+  {
+    // Its own claimed name: once archived as COMPLETED while the report said FAILED.
+    PipelineHarness own(kYaml);
+    own.files.add_file("/r/in/units.csv", "u");
+    own.files.add_file("/r/hot/x_MANIFEST.json", manifest("x", {"hot/x_PROCESSING.json"}).dump());
+    auto report = own.run();
+    REQUIRE(report.batches.size() == 1);
+    CHECK(report.batches[0].status == "REJECTED");
+    CHECK_THAT(report.batches[0].error, Catch::Contains("is a manifest, not data"));
+  }
+  h.files.add_special("/r/in/fifo.csv", FileKind::kOther);
+  CHECK_THAT(rejection(h, manifest("x", {"in/fifo.csv"})), Catch::Contains("not a regular file"));
+  CHECK(h.files.exists("/r/state/runner.lock"));
+}
+
+TEST_CASE("a manifest is read bounded - too deep or too large is rejected, never rewritten",
+          "[batch][hostile]") {
+  PipelineHarness h(kYaml);
+  SECTION("nested 20,000 levels deep") {
+    std::string deep = R"({"batch_id": "deep", "status": "READY_FOR_PROCESSING", "files": {},
+      "raw_data": )" + std::string(20000, '[') + std::string(20000, ']') + "}";
+    h.files.add_file("/r/hot/deep_MANIFEST.json", deep);
+    auto report = h.run();
+    REQUIRE(report.batches.size() == 1);
+    CHECK(report.batches[0].status == "REJECTED");
+    CHECK_THAT(report.batches[0].error, Catch::Contains("nests deeper than 32 levels"));
+    CHECK(h.files.content("/r/error/deep/deep_MANIFEST.json") == deep);  // moved as it was
+  }
+  SECTION("larger than 1 MiB") {
+    std::string big = R"({"batch_id": "big", "pad": ")" + std::string(kMaxManifestBytes, 'x') + "\"}";
+    h.files.add_file("/r/hot/big_MANIFEST.json", big);
+    auto report = h.run();
+    REQUIRE(report.batches.size() == 1);
+    CHECK_THAT(report.batches[0].error, Catch::Contains("holds more than 1048576 bytes"));
+    CHECK(h.files.exists("/r/error/big/big_MANIFEST.json"));
+  }
+  CHECK(h.supervisor.specs.empty());
+  CHECK(h.run().status == RunStatus::kIdle);  // the hot folder is free again
+}
+
+TEST_CASE("a manifest name that is not a regular file is skipped with a warning",
+          "[batch][hostile]") {
+  PipelineHarness h(kYaml);
+  h.files.add_special("/r/hot/pipe_MANIFEST.json", FileKind::kOther);
+  h.files.add_special("/r/hot/gone_MANIFEST.json", FileKind::kBroken);
+  drop(h, "ok_MANIFEST.json", manifest("ok", {"in/a.csv"}));
+  auto report = h.run();
+  REQUIRE(report.batches.size() == 1);
+  CHECK(report.batches[0].status == "COMPLETED");
+  std::vector<std::string> warnings;
+  for (const auto& e : h.events()) {
+    if (e["event"] == "batch.warning") warnings.push_back(e["msg"]);
+  }
+  REQUIRE(warnings.size() == 2);
+  CHECK_THAT(warnings[0] + warnings[1], Catch::Contains("dangling symlink") &&
+                                            Catch::Contains("FIFO") &&
+                                            Catch::Contains("pipe_MANIFEST.json"));
+}
+
+TEST_CASE("files that cannot be moved leave the batch claimed - the next run moves them",
+          "[batch][hostile]") {
+  PipelineHarness h(kYaml);
+  drop(h, "d1_MANIFEST.json", manifest("d1", {"in/a.csv", "in/b.csv"}));
+  h.files.fail_on("/r/in/b.csv", "No space left on device");
+  auto report = h.run();
+  REQUIRE(report.batches.size() == 1);
+  CHECK(report.batches[0].status == "INCOMPLETE");
+  CHECK_THAT(report.batches[0].error, Catch::Contains("1 of 3 files could not be moved") &&
+                                          Catch::Contains("the next run moves them"));
+  CHECK(report.status == RunStatus::kFailure);
+  CHECK(h.files.has_file("/r/hot/d1_PROCESSING.json"));
+  CHECK(h.files.has_file("/r/in/b.csv"));
+  CHECK_FALSE(h.files.has_file("/r/archive/d1/d1_MANIFEST.json"));
+
+  // The disk has room again: the next run only moves what is left (no stage runs again).
+  PipelineHarness next(kYaml);
+  next.files = h.files;
+  next.files.heal("/r/in/b.csv");
+  auto second = next.run();
+  CHECK(next.supervisor.specs.empty());
+  REQUIRE(second.batches.size() == 1);
+  CHECK(second.batches[0].status == "COMPLETED");
+  CHECK(next.files.has_file("/r/archive/d1/b.csv"));
+  CHECK(next.files.has_file("/r/archive/d1/d1_MANIFEST.json"));
+  CHECK_FALSE(next.files.has_file("/r/hot/d1_PROCESSING.json"));
+}

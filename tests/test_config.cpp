@@ -118,7 +118,7 @@ TEST_CASE("config validation refuses what it cannot run", "[config]") {
             .find("must be 1-32 of a-z") != std::string::npos);
   CHECK(error_of(stage("  - name: a\n    command: [y]\n")).find("already defined") !=
         std::string::npos);
-  CHECK(error_of(stage("    completion: \"(\"\n")).find("not a valid regular expression") !=
+  CHECK(error_of(stage("    completion: \"(\"\n")).find("not a regular expression the runner can run") !=
         std::string::npos);
   CHECK(error_of(stage("    progress: \"^done$\"\n")).find("exactly 1 capture group") !=
         std::string::npos);
@@ -182,4 +182,34 @@ TEST_CASE("suggestions only for near misses", "[config]") {
   CHECK(nearest_word("hang_timout", {"timeout", "hang_timeout"}) == "hang_timeout");
   CHECK(nearest_word("stagse", {"state", "stages"}) == "stages");  // a swap is one typo
   CHECK_FALSE(nearest_word("zebra", {"timeout", "grace"}).has_value());
+}
+
+TEST_CASE("a hostile config is refused when it loads, not half way through a run",
+          "[config][hostile]") {
+  auto stage = [](const std::string& extra) {
+    return kHead + "stages:\n  - name: a\n    command: [x]\n" + extra;
+  };
+  // Durations: at most a year; 200000d once overflowed into a 3 ms timeout.
+  CHECK(error_of(stage("    timeout: 200000d\n")) ==
+        "/etc/p/pipeline.yaml:6:14: timeout '200000d' is more than 365d, the longest allowed");
+  CHECK_THAT(error_of(kHead + "lock: {wait: 9999999h}\nstages:\n  - name: a\n    command: [x]\n"),
+             Catch::Contains("more than 365d"));
+  CHECK(parse(stage("    timeout: 365d\n")).stages[0].timeout == std::chrono::hours(24 * 365));
+  // Patterns RE2 cannot match in bounded time are refused, and say why.
+  CHECK_THAT(error_of(stage("    completion: \"^(a)\\\\1$\"\n")),
+             Catch::Contains("cannot be matched in bounded time"));
+  CHECK_THAT(error_of(stage("    progress: \"^(?=x)(\\\\w+)\"\n")),
+             Catch::Contains("not a regular expression the runner can run"));
+  CHECK(parse(stage("    progress: \"^(a+)+$\"\n")).stages[0].progress == "^(a+)+$");
+  // ${env.NAME} unset under cron is found now; a default makes it optional.
+  CHECK(error_of(stage("    when: {files: \"${env.INBOX}/*.csv\"}\n")) ==
+        "/etc/p/pipeline.yaml:6:19: environment variable INBOX is not set (a run under cron has "
+        "almost no environment); set it, or give a default: ${env.INBOX:-default}");
+  CHECK_THAT(error_of(kHead + "stages:\n  - name: a\n    command: [x]\n    when: {files: \"*.csv\"}\n"
+                              "lifecycle:\n  - move: a.inputs\n    to: \"${env.ARCHIVE}\"\n"),
+             Catch::Contains("environment variable ARCHIVE is not set"));
+  CHECK_THAT(error_of(stage("    env: {A: \"${env.HOME:x}\"}\n")),
+             Catch::Contains("a default is written ${env.HOME:-default}"));
+  auto cfg = parse(stage("    when: {files: \"${env.INBOX:-/srv/in}/*.csv\"}\n"));
+  CHECK(cfg.stages[0].when->files[0].source() == "${env.INBOX:-/srv/in}/*.csv");
 }

@@ -121,3 +121,37 @@ TEST_CASE("the stage a rule names is snapshotted - so its unchanged inputs are d
   REQUIRE(report.lifecycle.size() == 1);
   CHECK(report.lifecycle[0].result == "deleted");
 }
+
+TEST_CASE("a run that cannot write its report deletes nothing", "[lifecycle][hostile]") {
+  PipelineHarness h(kYaml);
+  h.files.add_file("/r/raw/a.csv");
+  int asked = 0;
+  h.checkpoint = [&](const RunReport& r) {
+    ++asked;
+    CHECK(r.status == RunStatus::kSuccess);  // the record as it stands is written first
+    return false;
+  };
+  auto report = h.run();
+  CHECK(asked == 1);
+  CHECK(h.files.has_file("/r/raw/a.csv"));
+  REQUIRE(report.lifecycle.size() == 1);
+  CHECK(report.lifecycle[0].result == "kept");
+  CHECK(report.status == RunStatus::kSuccess);  // records never change the outcome
+}
+
+TEST_CASE("a stop during the lifecycle touches no further file and ends the run aborted",
+          "[lifecycle][hostile]") {
+  PipelineHarness h(kYaml);
+  h.files.add_file("/r/raw/a.csv");
+  h.files.add_file("/r/raw/b.csv");
+  h.checkpoint = [&](const RunReport&) {
+    h.stop = 143;  // SIGTERM arrives as the lifecycle starts
+    return true;
+  };
+  auto report = h.run();
+  CHECK(h.files.has_file("/r/raw/a.csv"));
+  CHECK(h.files.has_file("/r/raw/b.csv"));
+  CHECK(report.lifecycle.empty());
+  CHECK(report.status == RunStatus::kAborted);
+  CHECK(report.exit_code == 143);
+}

@@ -36,3 +36,25 @@ TEST_CASE("glob walks folders - skips hidden names and folders", "[glob]") {
   CHECK(glob_files(files, "/r/raw/notes.txt") == std::vector<fs::path>{"/r/raw/notes.txt"});
   CHECK(glob_files(files, "/nowhere/*.csv").empty());
 }
+
+TEST_CASE("glob takes regular files only - links to nowhere and unlistable folders are warnings",
+          "[glob][hostile]") {
+  FakeFileSystem files;
+  files.add_file("/r/raw/good.csv");
+  files.add_special("/r/raw/pipe.csv", FileKind::kOther);     // a FIFO: never an input
+  files.add_special("/r/raw/gone.csv", FileKind::kBroken);    // a dangling symlink
+  files.add_special("/r/raw/loop.csv", FileKind::kBroken);    // a symlink loop
+  files.add_file("/r/deep/a/x.csv");
+  files.add_file("/r/deep/locked/y.csv");
+  files.fail_listing("/r/deep/locked");
+  std::vector<std::string> warnings;
+  CHECK(glob_files(files, "/r/raw/*.csv", &warnings) == std::vector<fs::path>{"/r/raw/good.csv"});
+  REQUIRE(warnings.size() == 2);
+  CHECK_THAT(warnings[0], Catch::Contains("dangling symlink or a symlink loop"));
+  // A literal name goes through stat: a FIFO is not a file, a dangling link does not exist.
+  CHECK(glob_files(files, "/r/raw/pipe.csv").empty());
+  warnings.clear();
+  CHECK(glob_files(files, "/r/deep/**/*.csv", &warnings) == std::vector<fs::path>{"/r/deep/a/x.csv"});
+  REQUIRE(warnings.size() == 1);
+  CHECK_THAT(warnings[0], Catch::Contains("/r/deep/locked") && Catch::Contains("passed over"));
+}

@@ -83,3 +83,19 @@ TEST_CASE("a log that cannot be opened is a warning and the stream is still watc
   REQUIRE(w.warnings().size() == 1);
   CHECK_THAT(w.warnings()[0], Catch::Contains("cannot write"));
 }
+
+TEST_CASE("a pattern that backtracks for ever elsewhere matches in linear time here",
+          "[watcher][hostile]") {
+  TempDir dir;
+  // (a+)+$ against "aaaa...b" takes exponential time in a backtracking engine (Boost threw
+  // "complexity exceeded" and the run died); RE2 answers in one pass over the line.
+  LinePatterns patterns("^(a+)+$", "^((?:a|aa)+)x", {});
+  OutputWatcher out(dir / "o.log", patterns);
+  std::string evil(OutputWatcher::kLineCap - 1, 'a');
+  for (int i = 0; i < 200; ++i) out.feed(evil + "b\n");
+  out.feed(std::string(100, 'a') + "x\n");
+  out.finish();
+  CHECK_FALSE(patterns.completed());
+  CHECK(patterns.items_done() == 1);
+  CHECK_THROWS_AS(LinePattern("(a)\\1"), std::invalid_argument);
+}

@@ -7,7 +7,7 @@ using namespace pipeline;
 
 namespace {
 const SourceMark kMark{"p.yaml", 7, 12};
-const KnownNames kPaths = {{"raw", "out"}, false};
+const KnownNames kPaths = {{"raw", "out"}, false, {}};
 
 std::string check_error(const std::string& text, PlaceholderScope scope) {
   try {
@@ -68,4 +68,20 @@ TEST_CASE("unknown or misplaced placeholders are config errors with a position",
 TEST_CASE("malformed placeholder syntax is refused", "[placeholders]") {
   CHECK_THROWS_WITH(Template("${root", kMark), Catch::Contains("unclosed '${'"));
   CHECK_THROWS_WITH(Template("cost $5", kMark), Catch::Contains("write '$$' for a literal"));
+}
+
+TEST_CASE("${env.NAME:-default} gives the default when the variable is unset or empty",
+          "[placeholders][hostile]") {
+  PlaceholderValues v;
+  std::map<std::string, std::string> env{{"SET", "yes"}, {"EMPTY", ""}};
+  v.env = [&](const std::string& n) -> std::optional<std::string> {
+    auto it = env.find(n);
+    return it == env.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+  CHECK(expand(Template("${env.SET:-no}", kMark), v) == "yes");
+  CHECK(expand(Template("${env.UNSET:-/srv/in}/x", kMark), v) == "/srv/in/x");
+  CHECK(expand(Template("${env.EMPTY:-fallback}", kMark), v) == "fallback");
+  CHECK(expand(Template("${env.UNSET:-}", kMark), v).empty());
+  CHECK_THROWS_WITH(expand(Template("${env.UNSET}", kMark), v),
+                    "p.yaml:7:12: environment variable UNSET is not set");
 }

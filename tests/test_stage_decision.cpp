@@ -124,3 +124,17 @@ TEST_CASE("inputs are stat-ed only when a lifecycle rule will need the snapshot"
   auto snapped = decide_stage(f.config.stages.at(1), in);
   CHECK(snapped.inputs.stats == std::vector<FileStat>{FileStat{FileKind::kFile, 3, 9}});
 }
+
+TEST_CASE("a file name with a newline is left out of the inputs with a warning",
+          "[decision][hostile]") {
+  DecisionFixture f("    when: {files: \"${paths.raw}/*.csv\"}\n");
+  f.files.add_file("/r/raw/a.csv");
+  f.files.add_file("/r/raw/evil\n.csv");
+  f.files.add_special("/r/raw/fifo.csv", FileKind::kOther);
+  auto d = f.decide();
+  CHECK(d.decision.run);
+  CHECK(d.inputs.files == std::vector<fs::path>{"/r/raw/a.csv"});
+  CHECK(d.decision.reason == "1 file matches raw/*.csv");
+  REQUIRE(d.decision.warnings.size() == 1);
+  CHECK_THAT(d.decision.warnings[0], Catch::Contains("has a newline in its name"));
+}

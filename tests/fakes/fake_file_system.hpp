@@ -34,6 +34,8 @@ class FakeFileSystem final : public FileSystem {
 
   /// The next remove/move of this path throws FileError(reason).
   void fail_on(const fs::path& p, std::string reason) { failures_[p.lexically_normal()] = reason; }
+  /// The failure set by fail_on is gone (the disk has room again).
+  void heal(const fs::path& p) { failures_.erase(p.lexically_normal()); }
   /// Every append to this path fails (a full device).
   void fail_appends(const fs::path& p) { full_.insert(p.lexically_normal()); }
 
