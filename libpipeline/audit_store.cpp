@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "error.hpp"
+#include "json_read.hpp"
 #include "run_id.hpp"
 
 namespace pipeline {
@@ -113,13 +114,15 @@ ReportFile AuditStore::resolve(const std::string& ref) const {
 json AuditStore::load(const ReportFile& report) const {
   std::string text;
   try {
-    text = files_.read_file(report.path);
+    text = files_.read_file(report.path, kMaxReportBytes);
   } catch (const FileError& e) {
     throw Error(exit_code::kInternal, e.what());
   }
-  json j = json::parse(text, nullptr, false);
+  std::string why;
+  json j = parse_untrusted_json(text, &why);
   if (j.is_discarded() || !j.is_object()) {
-    throw Error(exit_code::kInternal, "report " + report.path.string() + " is not valid JSON");
+    throw Error(exit_code::kInternal, "report " + report.path.string() + " is damaged: " +
+                                          (why.empty() ? "not a JSON object" : why));
   }
   return j;
 }

@@ -11,6 +11,9 @@
 
 namespace pipeline {
 
+/// A report is a few MiB at most (1000 inputs a stage); a larger file is not one of ours.
+inline constexpr std::size_t kMaxReportBytes = std::size_t{256} << 20;
+
 struct ReportFile {
   std::string run_id;
   fs::path path;

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <ostream>
 
 #include "audit_store.hpp"
@@ -13,9 +14,21 @@
 #include "report_json.hpp"
 #include "run_command.hpp"
 #include "run_records.hpp"
+#include "utf8.hpp"
 
 namespace pipeline {
 namespace {
+
+// An error is one sentence a person reads: a value it quotes (a 120 KB argument, a line of a
+// damaged file) is cut in the middle, saying how much was left out.
+std::string shorten(std::string text) {
+  constexpr std::size_t kMax = 400, kHead = 300, kTail = 60;
+  if (text.size() <= kMax) return text;
+  std::string cut =
+      " [... " + std::to_string(text.size() - kHead - kTail) + " bytes left out ...] ";
+  return sanitize_utf8(text.substr(0, kHead)) + cut +
+         sanitize_utf8(text.substr(text.size() - kTail));
+}
 
 struct Options {
   std::string config;
@@ -61,13 +74,31 @@ void setup_console_log(const Options& o) {
   logger->set_level(level);
   logger->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(logger);
+  // A log sink that fails (the run log on a full disk) is said once, as our own warning,
+  // instead of spdlog's "[*** LOG ERROR ***]" on every line.
+  spdlog::set_error_handler([](const std::string& message) {
+    static bool said = false;
+    if (said) return;
+    said = true;
+    std::fprintf(stderr, "pipeline_runner: warning: a log is not written: %s\n",
+                 shorten(message).c_str());
+  });
 }
 
 int audit_show(const Options& o, Platform& p) {
   Config cfg = load(o, p);
   AuditStore store(p.files, cfg.logs / "reports");
-  auto report = store.load({"", find_report(cfg, p.files, o.run_ref)});
-  p.out << (o.json ? dump_json(report, 2) + "\n" : render_report(report));
+  fs::path path = find_report(cfg, p.files, o.run_ref);
+  auto report = store.load({"", path});
+  std::string text;
+  try {
+    text = o.json ? dump_json(report, 2) + "\n" : render_report(report);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(exit_code::kInternal, "report " + path.string() +
+                                          " is damaged (a field has the wrong type: " + e.what() +
+                                          "); `audit show --json` prints it as it is");
+  }
+  p.out << text;
   return exit_code::kSuccess;
 }
 
@@ -173,6 +204,12 @@ int history_rebuild(const Options& o, Platform& p) {
           << "; try again when it has finished\n";
     return exit_code::kLocked;
   }
+  // A run that died holding the lock left its record there: end what it left running now,
+  // before this command's own record replaces it.
+  if (auto dead = recover_dead_run_of(p, cfg, *lock)) {
+    p.err << "pipeline_runner: run " << dead->run_id << " died holding the lock; "
+          << dead->killed.size() << " of its stage processes killed\n";
+  }
   std::size_t runs = 0;  // the lock goes with `lock`, on every path
   try {
     runs = rebuild_history_from_reports(cfg, p.files,
@@ -258,7 +295,7 @@ int cli_main(int argc, const char* const* argv, Platform& platform) {
   } catch (const CLI::Success& e) {
     return app.exit(e, platform.out, platform.err);
   } catch (const CLI::ParseError& e) {
-    platform.err << "pipeline_runner: " << e.what() << " (see --help)\n";
+    platform.err << "pipeline_runner: " << shorten(e.what()) << " (see --help)\n";
     return exit_code::kUsage;
   }
   setup_console_log(o);
@@ -279,10 +316,10 @@ int cli_main(int argc, const char* const* argv, Platform& platform) {
     platform.err << app.help();
     return exit_code::kUsage;
   } catch (const Error& e) {
-    platform.err << "pipeline_runner: " << e.what() << "\n";
+    platform.err << "pipeline_runner: " << shorten(e.what()) << "\n";
     return e.code();
   } catch (const std::exception& e) {
-    platform.err << "pipeline_runner: internal error: " << e.what() << "\n";
+    platform.err << "pipeline_runner: internal error: " << shorten(e.what()) << "\n";
     return exit_code::kInternal;
   }
 }

@@ -86,8 +86,26 @@ RetentionResult prune_runs(const Config& config, FileSystem& files, TimePoint no
   }
 
   std::optional<TimePoint> cutoff;
-  if (config.retention_keep_days)
-    cutoff = now - std::chrono::hours(24) * *config.retention_keep_days;
+  if (config.retention_keep_days) {
+    auto keep = std::chrono::hours(24) * *config.retention_keep_days;
+    cutoff = now - keep;
+    // The newest run before this one: if the clock moved more than keep_days since then,
+    // every run would look old at once. That is a clock jump far more often than not.
+    for (const auto& [id, records] : runs) {
+      if (id == current_run_id) continue;
+      auto previous = run_id_time(id);
+      if (previous && (now - *previous > keep || *previous - now > keep)) {
+        result.age_skipped =
+            "the clock moved " +
+            std::to_string(std::chrono::duration_cast<std::chrono::hours>(now - *previous).count() /
+                           24) +
+            " days since the previous run (more than keep_days " +
+            std::to_string(*config.retention_keep_days) + "); nothing is pruned by age this run";
+        cutoff.reset();
+      }
+      break;
+    }
+  }
   std::size_t rank = 0;
   for (auto& [id, records] : runs) {
     ++rank;

@@ -20,9 +20,13 @@ struct RetentionResult {
   std::vector<std::string> kept_for_batches;  ///< old enough, but a batch of theirs is in error/
   std::size_t files_removed = 0;
   std::vector<std::string> errors;  ///< files that could not be removed (tried again next run)
+  /// Why nothing was pruned by age this time (the clock jumped), for a warning.
+  std::string age_skipped;
 };
 
 /// Removes the records of runs that retention lets go. Run ages come from their (v7) ids.
+/// A clock that moved more than keep_days since the previous run (a jump, or a machine that
+/// was off that long) prunes nothing by age that run: it says so in age_skipped instead.
 RetentionResult prune_runs(const Config& config, FileSystem& files, TimePoint now,
                            const std::string& current_run_id);
 

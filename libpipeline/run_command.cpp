@@ -292,6 +292,10 @@ int run_pipeline(Platform& platform, const Config& config, const RunRequest& req
   // Retention, then the history in step with the reports that are left.
   RetentionResult pruned = prune_runs(config, platform.files, platform.clock.now(), report.run_id);
   for (const auto& e : pruned.errors) warn("retention: " + e);
+  if (!pruned.age_skipped.empty()) {
+    warn("retention: " + pruned.age_skipped);
+    events.emit("retention", "skipped", pruned.age_skipped, {{"reason", pruned.age_skipped}});
+  }
   if (!pruned.pruned.empty() || !pruned.kept_for_batches.empty()) {
     std::string msg = "pruned the records of " + std::to_string(pruned.pruned.size()) +
                       " old runs (" + std::to_string(pruned.files_removed) + " files)";
@@ -313,8 +317,7 @@ int run_pipeline(Platform& platform, const Config& config, const RunRequest& req
     }
   }
   // A stop that came while the records were written still ends the run as aborted.
-  if (auto stopped = platform.stop_requested();
-      stopped && report.status != RunStatus::kAborted) {
+  if (auto stopped = platform.stop_requested(); stopped && report.status != RunStatus::kAborted) {
     report.status = RunStatus::kAborted;
     report.exit_code = *stopped;
     if (!report_path.empty() && write_report(report)) {

@@ -307,16 +307,19 @@ std::unique_ptr<RunHistory> rebuild_history(
   }  // closed: the WAL is checkpointed into the file, which is now complete
   std::error_code ec;
   if (fs::exists(db, ec)) {
-    // Whatever was there is kept (until the next rebuild) for a post-mortem.
+    // Whatever was there is kept (until the next rebuild) for a post-mortem: a second name
+    // for the file, so the history never stops existing under its own name (a reader at
+    // this moment finds the old one, never none). Its WAL goes aside with it: left in place
+    // it would be replayed into the new file.
     fs::path aside = db.string() + ".previous";
     remove_db_files(aside);
-    fs::rename(db, aside, ec);
-    for (const char* suffix : {"-wal", "-shm"}) {
+    fs::create_hard_link(db, aside, ec);
+    if (ec) fs::copy_file(db, aside, fs::copy_options::overwrite_existing, ec);
+    for (const char* suffix : {"-wal", "-shm", "-journal"}) {
       fs::rename(db.string() + suffix, aside.string() + suffix, ec);
     }
   }
-  remove_db_files(db);
-  fs::rename(tmp, db);
+  fs::rename(tmp, db);  // replaces the old name in one step
   return open_history(db, false);
 }
 

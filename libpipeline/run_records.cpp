@@ -1,6 +1,7 @@
 #include "run_records.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include "audit_store.hpp"
 #include "error.hpp"
@@ -34,6 +35,29 @@ json summary(const json& r, const std::string& path) {
           {"duration_ms", r.value("duration_ms", json())},
           {"report", path},
           {"stages", stages}};
+}
+
+// The history converges to the reports: a run whose report was written but whose row was not
+// (a runner killed in between, a full state disk) is added by the next run that records.
+// One listing of the reports; the rows are read only when the counts differ.
+void add_missing_runs(const Config& config, const FileSystem& files, RunHistory& history) {
+  AuditStore store(files, config.logs / "reports");
+  auto reports = store.list();
+  if (reports.size() == history.count()) return;
+  std::set<std::string> recorded;
+  for (auto& e : history.entries()) recorded.insert(std::move(e.run_id));
+  for (const auto& f : reports) {
+    if (recorded.count(f.run_id)) continue;
+    try {
+      json r = store.load(f);
+      if (r.value("run_id", json()) != f.run_id) continue;  // not the run its name says
+      history.record(r, f.path.string());
+    } catch (const Error&) {
+      // A damaged report stays out of the history; `audit show` says what is wrong with it.
+    } catch (const json::exception&) {
+      // Valid JSON with a field of the wrong type: damaged too.
+    }
+  }
 }
 
 }  // namespace
@@ -73,6 +97,7 @@ std::optional<std::string> record_run(const Config& config, const FileSystem& fi
       auto history = open_history(db, false);
       history->record(report, path);
       if (!pruned.empty()) history->forget(pruned);
+      add_missing_runs(config, files, *history);
       return std::nullopt;
     } catch (const HistoryUnusable& e) {
       bool existed = fs::exists(db);
@@ -108,22 +133,22 @@ std::vector<json> query_runs(const Config& config, const FileSystem& files,
       auto started = run_id_time(f.run_id);
       if (started && *started < *query.since) break;  // newest first: the rest are older
     }
-    json r;
     try {
-      r = store.load(f);
+      json r = store.load(f);
+      if (!query.status.empty() && r.value("status", std::string()) != query.status) continue;
+      if (!query.stage.empty()) {
+        const json stages = r.value("stages", json::array());
+        if (std::none_of(stages.begin(), stages.end(),
+                         [&](const json& s) { return stage_ran(s, query.stage); })) {
+          continue;
+        }
+      }
+      out.push_back(summary(r, f.path.string()));
     } catch (const Error& e) {
       if (warn) warn(e.what());
-      continue;
+    } catch (const json::exception& e) {  // a field of the wrong type: one damaged report
+      if (warn) warn("report " + f.path.string() + " is damaged (" + e.what() + "); left out");
     }
-    if (!query.status.empty() && r.value("status", std::string()) != query.status) continue;
-    if (!query.stage.empty()) {
-      const json stages = r.value("stages", json::array());
-      if (std::none_of(stages.begin(), stages.end(),
-                       [&](const json& s) { return stage_ran(s, query.stage); })) {
-        continue;
-      }
-    }
-    out.push_back(summary(r, f.path.string()));
   }
   return out;
 }

@@ -72,6 +72,7 @@ TEST_CASE("a run whose batch is still in error is kept", "[retention]") {
   std::string failed = add_run(files, 90, report);
   std::string fixed = add_run(files, 80, R"({"batches": [{"moved_to": "error/b2"}]})");
   files.add_file("/r/error/b1/b1_MANIFEST.json", "{}");  // b2 was dealt with and removed
+  add_run(files, 1);  // the runner ran yesterday: the clock did not jump
   auto result = prune_runs(config_with(30, std::nullopt, true), files, kNow, "");
   CHECK(result.kept_for_batches == std::vector<std::string>{failed});
   CHECK(result.pruned == std::vector<std::string>{fixed});
@@ -84,9 +85,33 @@ TEST_CASE("no retention configured prunes nothing - a failed delete is reported"
   CHECK(prune_runs(config_with(std::nullopt, std::nullopt), files, kNow, "").pruned.empty());
   CHECK(has_any_record(files, old));
   files.fail_on("/r/logs/events/pipeline_" + old + ".jsonl", "Permission denied");
-  auto result = prune_runs(config_with(1, std::nullopt), files, kNow, "");
+  std::string current = add_run(files, 0);
+  add_run(files, 0);  // an earlier run today
+  auto result = prune_runs(config_with(1, std::nullopt), files, kNow, current);
   CHECK(result.pruned.empty());
   REQUIRE(result.errors.size() == 1);
   CHECK_THAT(result.errors[0], Catch::Contains("Permission denied"));
   CHECK(files.exists("/r/logs/reports/pipeline_report_20250101_000000_" + old + ".json"));
+}
+
+TEST_CASE("a clock that jumped past keep_days prunes nothing by age, and says so", "[retention]") {
+  FakeFileSystem files;
+  std::string a = add_run(files, 400), b = add_run(files, 399);
+  std::string current = add_run(files, 0);  // a year later by the clock: a jump, or a long stop
+  auto result = prune_runs(config_with(30, std::nullopt), files, kNow, current);
+  CHECK(result.pruned.empty());
+  CHECK(has_any_record(files, a));
+  CHECK(has_any_record(files, b));
+  CHECK_THAT(result.age_skipped, Catch::Contains("399 days") && Catch::Contains("keep_days 30"));
+  // keep_runs still applies: it does not depend on the clock.
+  result = prune_runs(config_with(30, 2), files, kNow, current);
+  CHECK(result.pruned == std::vector<std::string>{a});
+  // A clock set back by more than keep_days is the same jump.
+  FakeFileSystem back;
+  std::string future = add_run(back, -100);
+  std::string now_run = add_run(back, 0);
+  result = prune_runs(config_with(30, std::nullopt), back, kNow, now_run);
+  CHECK(result.pruned.empty());
+  CHECK(has_any_record(back, future));
+  CHECK_FALSE(result.age_skipped.empty());
 }
