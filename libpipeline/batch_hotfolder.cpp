@@ -201,18 +201,66 @@ ManifestContent validate_manifest(const json& doc, const FileSystem& files, cons
   return m;
 }
 
-void BatchHotfolder::scan() {
-  pending_.emplace();
-  std::vector<Candidate> stale, ready;
+namespace {
+
+// What a run makes of a manifest it read: the outcome a dead run already decided (only the
+// moves are left), or the validated content of a batch to run. Throws UsageError saying why
+// the manifest must be rejected (json::exception for a claimed manifest that is damaged).
+// `doc` gets back the status it was submitted with when a dead run had claimed it.
+struct ManifestVerdict {
+  std::optional<std::string> decided;
+  ManifestContent content;
+};
+ManifestVerdict judge_manifest(json& doc, const std::string& read_error,
+                               const std::string& parse_error, bool processing,
+                               const std::string& key, const Config& config,
+                               const FileSystem& files) {
+  if (!read_error.empty()) invalid("the manifest cannot be read: " + read_error);
+  if (!parse_error.empty()) invalid("the manifest is not valid JSON: " + parse_error);
+  if (!doc.is_object()) invalid("the manifest is not a JSON object");
+  ManifestVerdict v;
+  std::string status = string_field(doc, "status");
+  if (processing && (status == "COMPLETED" || status == "FAILED")) {
+    // The dead run had finished the stages and decided; only the moves are left.
+    if (string_field(doc["runner"], "destination").empty()) {
+      invalid("it says " + status + " but not where its files went");
+    }
+    v.decided = status;
+    v.content.id = key;
+    for (const auto& [n, p] : doc.at("files").items()) {
+      v.content.files.emplace_back(n, resolve_path(config.root, p.get<std::string>()));
+    }
+    for (const auto& p : doc.at("raw_data")) {
+      v.content.raw_data.push_back(resolve_path(config.root, p.get<std::string>()));
+    }
+    return v;
+  }
+  if (processing && status == "PROCESSING") doc["status"] = kReady;  // as submitted
+  v.content = validate_manifest(doc, files, config);
+  const fs::path done = config.batches->archive / v.content.id;
+  if (!processing && files.exists(done)) {
+    invalid("batch " + v.content.id + " was already archived in " +
+            display_path(done, config.root) +
+            "; a batch id is processed once (submit it under a new id)");
+  }
+  return v;
+}
+
+}  // namespace
+
+std::vector<ManifestCandidate> pending_manifests(const Config& config, const FileSystem& files,
+                                                 std::vector<std::string>* warnings) {
+  const fs::path& hot = config.batches->hotfolder;
+  std::vector<ManifestCandidate> stale, ready;
   std::vector<DirEntry> entries;
   try {
-    entries = files_.list_dir(batches_.hotfolder);
+    entries = files.list_dir(hot);
   } catch (const FileError& e) {
-    warnings_.push_back(std::string(e.what()) + "; no batch is claimed this run");
+    warnings->push_back(std::string(e.what()) + "; no batch is claimed this run");
   }
   for (const auto& e : entries) {
     if (!e.is_file() && kind_of(e.name)) {
-      warnings_.push_back("skipped " + display_path(batches_.hotfolder / e.name, config_.root) +
+      warnings->push_back("skipped " + display_path(hot / e.name, config.root) +
                           ": not a regular file (" +
                           (e.kind == FileKind::kBroken ? "a dangling symlink or a loop"
                                                        : "a folder, FIFO, socket or device") +
@@ -222,31 +270,63 @@ void BatchHotfolder::scan() {
     auto kind = kind_of(e);
     if (!kind) continue;
     bool processing = *kind == Kind::kProcessing;
-    fs::path p = batches_.hotfolder / e.name;
-    auto st = files_.stat(p);
+    fs::path p = hot / e.name;
+    auto st = files.stat(p);
     if (!st || !st->is_file()) continue;
     (processing ? stale : ready).push_back({p, processing, st->mtime_ns});
   }
-  auto oldest_first = [](const Candidate& a, const Candidate& b) {
+  auto oldest_first = [](const ManifestCandidate& a, const ManifestCandidate& b) {
     return a.mtime_ns != b.mtime_ns ? a.mtime_ns < b.mtime_ns : a.path < b.path;
   };
   std::sort(stale.begin(), stale.end(), oldest_first);
   std::sort(ready.begin(), ready.end(), oldest_first);
-  pending_->insert(pending_->end(), stale.begin(), stale.end());
-  pending_->insert(pending_->end(), ready.begin(), ready.end());
+  stale.insert(stale.end(), ready.begin(), ready.end());
+  return stale;
+}
+
+BatchPreviews preview_batches(const Config& config, const FileSystem& files, std::size_t limit) {
+  BatchPreviews out;
+  for (const auto& c : pending_manifests(config, files, &out.warnings)) {
+    if (out.batches.size() >= limit) {
+      ++out.later;
+      continue;
+    }
+    std::string name = c.path.filename().string();
+    std::string read_error, parse_error;
+    std::string text = read_manifest(files, c.path, &read_error);
+    json doc = read_error.empty() ? parse_or_null(text, &parse_error) : json(nullptr);
+    BatchPreview b;
+    b.id = claim_key(doc, name, c.processing ? kProcessingSuffix : kManifestSuffix);
+    b.manifest = c.path;
+    b.claimed_as =
+        c.processing ? c.path : config.batches->hotfolder / (b.id + std::string(kProcessingSuffix));
+    b.processing = c.processing;
+    try {
+      ManifestVerdict verdict =
+          judge_manifest(doc, read_error, parse_error, c.processing, b.id, config, files);
+      b.decided = std::move(verdict.decided);
+      b.content = std::move(verdict.content);
+    } catch (const UsageError& e) {
+      b.rejected = e.what();
+    } catch (const json::exception& e) {
+      b.rejected = std::string("the claimed manifest is damaged: ") + e.what();
+    }
+    out.batches.push_back(std::move(b));
+  }
+  return out;
 }
 
 std::optional<BatchHotfolder::Claim> BatchHotfolder::next(const std::string& run_id,
                                                           TimePoint now) {
-  if (!pending_) scan();
+  if (!pending_) pending_ = pending_manifests(config_, files_, &warnings_);
   while (cursor_ < pending_->size()) {
-    const Candidate& c = (*pending_)[cursor_++];
+    const ManifestCandidate& c = (*pending_)[cursor_++];
     if (auto claim = try_claim(c, run_id, now)) return claim;
   }
   return std::nullopt;
 }
 
-std::optional<BatchHotfolder::Claim> BatchHotfolder::try_claim(const Candidate& c,
+std::optional<BatchHotfolder::Claim> BatchHotfolder::try_claim(const ManifestCandidate& c,
                                                                const std::string& run_id,
                                                                TimePoint now) {
   std::string name = c.path.filename().string();
@@ -308,31 +388,11 @@ std::optional<BatchHotfolder::Claim> BatchHotfolder::try_claim(const Candidate& 
     original = string_field(doc["runner"], "manifest", name);
   }
   try {
-    if (!read_error.empty()) invalid("the manifest cannot be read: " + read_error);
-    if (!parse_error.empty()) invalid("the manifest is not valid JSON: " + parse_error);
-    if (!doc.is_object()) invalid("the manifest is not a JSON object");
-    std::string status = string_field(doc, "status");
-    if (c.processing && (status == "COMPLETED" || status == "FAILED")) {
-      // The dead run had finished the stages and decided; only the moves are left.
-      if (string_field(doc["runner"], "destination").empty()) {
-        invalid("it says " + status + " but not where its files went");
-      }
-      batch.decided = status;
-      batch.content.id = key;
-      for (const auto& [n, v] : doc.at("files").items()) {
-        batch.content.files.emplace_back(n, resolve_path(config_.root, v.get<std::string>()));
-      }
-      for (const auto& v : doc.at("raw_data")) {
-        batch.content.raw_data.push_back(resolve_path(config_.root, v.get<std::string>()));
-      }
-    } else {
-      if (c.processing && status == "PROCESSING") doc["status"] = kReady;  // as submitted
-      batch.content = validate_manifest(doc, files_, config_);
-      if (!c.processing && files_.exists(batches_.archive / batch.content.id)) {
-        invalid("batch " + batch.content.id + " was already archived in " +
-                display_path(batches_.archive / batch.content.id, config_.root) +
-                "; a batch id is processed once (submit it under a new id)");
-      }
+    ManifestVerdict verdict =
+        judge_manifest(doc, read_error, parse_error, c.processing, key, config_, files_);
+    batch.decided = std::move(verdict.decided);
+    batch.content = std::move(verdict.content);
+    if (!batch.decided) {
       doc["status"] = "PROCESSING";
       doc["runner"] = {{"manifest", original},
                        {"claimed_by", run_id},
@@ -430,8 +490,9 @@ BatchRecord BatchHotfolder::finish(ClaimedBatch& batch, bool succeeded, const st
     std::string all;
     for (const auto& p : problems) all += (all.empty() ? "" : "; ") + p;
     rec.error += (rec.error.empty() ? "" : "; ") + std::to_string(problems.size()) + " of " +
-                 std::to_string(batch.content.all_files().size()) + " files could not be moved to " +
-                 rec.moved_to + " (" + all + "); the next run moves them";
+                 std::to_string(batch.content.all_files().size()) +
+                 " files could not be moved to " + rec.moved_to + " (" + all +
+                 "); the next run moves them";
     rec.status = "INCOMPLETE";
     try {
       files_.write_atomic(batch.manifest, dump_json(doc, 2) + "\n");

@@ -53,6 +53,39 @@ struct ManifestContent {
 ManifestContent validate_manifest(const nlohmann::json& doc, const FileSystem& files,
                                   const Config& config);
 
+/// A manifest in the hot folder a run would try to claim, a regular file.
+struct ManifestCandidate {
+  fs::path path;
+  bool processing = false;  ///< `_PROCESSING.json`: claimed by a run (live, or one that died)
+  std::int64_t mtime_ns = 0;
+};
+
+/// The hot folder's manifests in the order a run tries them: those left claimed first, then
+/// ready ones, each oldest first. Names that look like manifests but are not regular files
+/// (a FIFO, a dangling link) are skipped with a line in *warnings; so is an unlistable folder.
+std::vector<ManifestCandidate> pending_manifests(const Config& config, const FileSystem& files,
+                                                 std::vector<std::string>* warnings);
+
+/// A batch the next run would take, as `plan` and `--dry-run` show it: read, never claimed.
+struct BatchPreview {
+  std::string id;
+  fs::path manifest;
+  fs::path claimed_as;      ///< the `_PROCESSING.json` it has while it runs: ${batch.manifest}
+  bool processing = false;  ///< already claimed (a live run's, or a dead run's)
+  std::optional<std::string> decided;      ///< a dead run decided it: only the moves remain
+  std::optional<ManifestContent> content;  ///< valid; unset when the run would reject it
+  std::string rejected;                    ///< why the run would reject it
+};
+
+struct BatchPreviews {
+  std::vector<BatchPreview> batches;  ///< the first `limit`, in claim order
+  std::size_t later = 0;              ///< how many more wait for later runs
+  std::vector<std::string> warnings;  ///< names skipped, as a run would warn of them
+};
+
+/// The first `limit` batches a run would claim, validated as the run validates them.
+BatchPreviews preview_batches(const Config& config, const FileSystem& files, std::size_t limit);
+
 /// A batch this run holds: its claim lock stays taken until finish() or release().
 struct ClaimedBatch {
   ManifestContent content;
@@ -103,13 +136,8 @@ class BatchHotfolder {
   const std::vector<std::string>& warnings() const { return warnings_; }
 
  private:
-  struct Candidate {
-    fs::path path;
-    bool processing = false;
-    std::int64_t mtime_ns = 0;
-  };
-  void scan();
-  std::optional<Claim> try_claim(const Candidate& c, const std::string& run_id, TimePoint now);
+  std::optional<Claim> try_claim(const ManifestCandidate& c, const std::string& run_id,
+                                 TimePoint now);
   /// Moves a manifest that cannot be run to error/ with a .error.txt saying why.
   BatchRecord reject(const fs::path& manifest, const std::string& original_name,
                      const std::string& key, const std::string& why, std::unique_ptr<RunLock> lock,
@@ -124,7 +152,7 @@ class BatchHotfolder {
   Clock& clock_;
   LockFactory make_lock_;
   std::vector<std::string> warnings_;
-  std::optional<std::vector<Candidate>> pending_;
+  std::optional<std::vector<ManifestCandidate>> pending_;
   std::size_t cursor_ = 0;
 };
 

@@ -106,6 +106,19 @@ bool uses_inputs_file(const StageConfig& stage) {
   return false;
 }
 
+// The run's values and a batch's: ${batch.id}, ${batch.manifest}, ${batch.files.NAME} and
+// ${batch.raw_data} (kept in `raw`, which must outlive the values).
+PlaceholderValues with_batch(PlaceholderValues v, const ManifestContent& m,
+                             const fs::path& manifest, std::vector<std::string>& raw) {
+  v.scalars["batch.id"] = m.id;
+  v.scalars["batch.manifest"] = manifest.string();
+  for (const auto& [name, path] : m.files) v.scalars["batch.files." + name] = path.string();
+  raw.clear();
+  for (const auto& p : m.raw_data) raw.push_back(p.string());
+  v.batch_raw_data = &raw;
+  return v;
+}
+
 }  // namespace
 
 void check_stage_selection(const Config& config, const std::vector<std::string>& names) {
@@ -169,8 +182,10 @@ PlaceholderValues Orchestrator::run_values(const std::string& run_id, TimePoint 
 }
 
 std::vector<StageRecord> Orchestrator::plan(const RunOptions& options, const std::string& run_id,
-                                            TimePoint now) {
+                                            TimePoint now, const BatchPreview* batch) {
   PlaceholderValues values = run_values(run_id, now);
+  std::vector<std::string> raw;
+  if (batch && batch->content) values = with_batch(values, *batch->content, batch->claimed_as, raw);
   std::vector<StageRecord> records;
   std::map<std::string, bool> planned;
   for (const auto& stage : s_.config.stages) {
@@ -357,13 +372,8 @@ void Orchestrator::run_batches(const RunOptions& options, const PlaceholderValue
     std::string error;
     bool succeeded = false;
     if (!batch.decided) {
-      PlaceholderValues bv = values;
-      bv.scalars["batch.id"] = m.id;
-      bv.scalars["batch.manifest"] = batch.manifest.string();
-      for (const auto& [name, path] : m.files) bv.scalars["batch.files." + name] = path.string();
       std::vector<std::string> raw;
-      for (const auto& p : m.raw_data) raw.push_back(p.string());
-      bv.batch_raw_data = &raw;
+      PlaceholderValues bv = with_batch(values, m, batch.manifest, raw);
       s_.events.set_batch(m.id);
       std::size_t first = report.stages.size();
       run_pass(options, bv, m.id, report, aborted);

@@ -51,9 +51,10 @@ class Orchestrator {
   void run(const RunOptions& options, RunReport& report);
 
   /// What would run now and why, with no side effects. A stage that depends on an earlier
-  /// planned stage is shown as running "if" that one succeeds.
-  std::vector<StageRecord> plan(const RunOptions& options, const std::string& run_id,
-                                TimePoint now);
+  /// planned stage is shown as running "if" that one succeeds. With a batch, the stages are
+  /// decided for that batch, with its `${batch.*}` values.
+  std::vector<StageRecord> plan(const RunOptions& options, const std::string& run_id, TimePoint now,
+                                const BatchPreview* batch = nullptr);
 
  private:
   PlaceholderValues run_values(const std::string& run_id, TimePoint started_at) const;

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <ostream>
+#include <sstream>
 
 #include "audit_reporter.hpp"
 #include "audit_store.hpp"
@@ -124,6 +125,41 @@ std::vector<std::string> sweep_temp_files(Platform& platform, const Config& conf
   return removed;
 }
 
+namespace {
+
+json plan_stages_json(const std::vector<StageRecord>& records) {
+  json stages = json::array();
+  for (const auto& r : records) {
+    stages.push_back({{"name", r.name},
+                      {"run", r.decision.run},
+                      {"reason", r.decision.reason},
+                      {"inputs_count", r.inputs_count},
+                      {"inputs", r.inputs}});
+  }
+  return stages;
+}
+
+void print_plan_stages(std::ostream& out, const std::vector<StageRecord>& records,
+                       const std::string& indent) {
+  std::size_t width = 0;
+  for (const auto& r : records) width = std::max(width, r.name.size());
+  for (const auto& r : records) {
+    out << indent << r.name << std::string(width - r.name.size(), ' ')
+        << (r.decision.run ? "  run   " : "  skip  ") << r.decision.reason << "\n";
+  }
+}
+
+// What the run does with a previewed batch other than running its stages, or "".
+std::string batch_fate(const BatchPreview& b) {
+  if (!b.rejected.empty()) return "rejected (moved to the error folder): " + b.rejected;
+  if (b.decided) {
+    return "a run that died decided " + *b.decided + "; only its moves remain";
+  }
+  return {};
+}
+
+}  // namespace
+
 int print_plan(Platform& platform, const Config& config, const std::vector<std::string>& stages,
                bool as_json) {
   check_stage_selection(config, stages);
@@ -135,30 +171,62 @@ int print_plan(Platform& platform, const Config& config, const std::vector<std::
   Orchestrator orchestrator({config, platform.files, platform.clock, platform.supervisor, no_events,
                              no_lifecycle, platform.environment, platform.stop_requested, nullptr,
                              nullptr});
-  auto records = orchestrator.plan({stages}, make_run_id(now), now);
-  if (as_json) {
-    json out = {{"pipeline", config.pipeline},
-                {"config", config.file.string()},
-                {"root", config.root.string()},
-                {"stages", json::array()}};
-    for (const auto& r : records) {
-      out["stages"].push_back({{"name", r.name},
-                               {"run", r.decision.run},
-                               {"reason", r.decision.reason},
-                               {"inputs_count", r.inputs_count},
-                               {"inputs", r.inputs}});
+  const std::string run_id = make_run_id(now);
+  json out = {{"pipeline", config.pipeline},
+              {"config", config.file.string()},
+              {"root", config.root.string()},
+              {"stages", json::array()}};
+  std::ostringstream text;
+  text << "pipeline " << config.pipeline << " (" << config.file.string() << ")\n";
+
+  if (!config.batches) {
+    auto records = orchestrator.plan({stages}, run_id, now);
+    out["stages"] = plan_stages_json(records);
+    print_plan_stages(text, records, "  ");
+  } else {
+    // Batch mode: the stages run once per batch, so they are decided per batch, with its
+    // ${batch.*} values, for the batches the next run would claim. Nothing is claimed.
+    const fs::path& hot = config.batches->hotfolder;
+    auto preview = preview_batches(config, platform.files,
+                                   static_cast<std::size_t>(config.batches->max_per_run));
+    out["batches"] = json::array();
+    for (const auto& b : preview.batches) {
+      json jb = {{"id", b.id},
+                 {"manifest", display_path(b.manifest, config.root)},
+                 {"claimed", b.processing},
+                 {"stages", json::array()}};
+      text << "  batch " << b.id << " (" << display_path(b.manifest, config.root) << ")";
+      if (std::string fate = batch_fate(b); !fate.empty()) {
+        jb[b.decided ? "decided" : "rejected"] = b.decided ? *b.decided : b.rejected;
+        text << ": " << fate << "\n";
+      } else {
+        auto records = orchestrator.plan({stages}, run_id, now, &b);
+        jb["stages"] = plan_stages_json(records);
+        text << (b.processing ? ": left claimed by a run that died (if it is not still going)" : "")
+             << "\n";
+        print_plan_stages(text, records, "    ");
+      }
+      out["batches"].push_back(std::move(jb));
     }
+    out["batches_later"] = preview.later;
+    out["warnings"] = preview.warnings;
+    if (preview.batches.empty()) {
+      text << "  no batch waits in " << display_path(hot, config.root)
+           << ": nothing runs (the stages run once for each batch)\n";
+    }
+    if (preview.later > 0) {
+      text << "  " << preview.later << " more batch" << (preview.later == 1 ? "" : "es")
+           << " wait for later runs (batches.max_per_run is " << config.batches->max_per_run
+           << ")\n";
+    }
+    for (const auto& w : preview.warnings) text << "  warning: " << w << "\n";
+  }
+  if (as_json) {
     platform.out << dump_json(out, 2) << "\n";
     return exit_code::kSuccess;
   }
-  platform.out << "pipeline " << config.pipeline << " (" << config.file.string() << ")\n";
-  std::size_t width = 0;
-  for (const auto& r : records) width = std::max(width, r.name.size());
-  for (const auto& r : records) {
-    platform.out << "  " << r.name << std::string(width - r.name.size(), ' ')
-                 << (r.decision.run ? "  run   " : "  skip  ") << r.decision.reason << "\n";
-  }
-  platform.out << "Each stage is decided again just before it starts, so it sees what earlier "
+  platform.out << text.str()
+               << "Each stage is decided again just before it starts, so it sees what earlier "
                   "stages produce.\n";
   return exit_code::kSuccess;
 }

@@ -479,7 +479,8 @@ TEST_CASE("a manifest is read bounded - too deep or too large is rejected, never
   PipelineHarness h(kYaml);
   SECTION("nested 20,000 levels deep") {
     std::string deep = R"({"batch_id": "deep", "status": "READY_FOR_PROCESSING", "files": {},
-      "raw_data": )" + std::string(20000, '[') + std::string(20000, ']') + "}";
+      "raw_data": )" + std::string(20000, '[') +
+                       std::string(20000, ']') + "}";
     h.files.add_file("/r/hot/deep_MANIFEST.json", deep);
     auto report = h.run();
     REQUIRE(report.batches.size() == 1);
@@ -488,7 +489,8 @@ TEST_CASE("a manifest is read bounded - too deep or too large is rejected, never
     CHECK(h.files.content("/r/error/deep/deep_MANIFEST.json") == deep);  // moved as it was
   }
   SECTION("larger than 1 MiB") {
-    std::string big = R"({"batch_id": "big", "pad": ")" + std::string(kMaxManifestBytes, 'x') + "\"}";
+    std::string big =
+        R"({"batch_id": "big", "pad": ")" + std::string(kMaxManifestBytes, 'x') + "\"}";
     h.files.add_file("/r/hot/big_MANIFEST.json", big);
     auto report = h.run();
     REQUIRE(report.batches.size() == 1);
@@ -544,4 +546,42 @@ TEST_CASE("files that cannot be moved leave the batch claimed - the next run mov
   CHECK(next.files.has_file("/r/archive/d1/b.csv"));
   CHECK(next.files.has_file("/r/archive/d1/d1_MANIFEST.json"));
   CHECK_FALSE(next.files.has_file("/r/hot/d1_PROCESSING.json"));
+}
+
+TEST_CASE("a preview shows the batches a run would claim, in its order, judged as it would",
+          "[batch][plan]") {
+  std::string yaml = kYaml;
+  yaml.replace(yaml.rfind('}'), 1, ", max_per_run: 3}");
+  PipelineHarness h(yaml);
+  drop(h, "late_MANIFEST.json", manifest("late", {"in/l.csv"}), 30);
+  drop(h, "early_MANIFEST.json", manifest("early", {"in/e.csv"}), 10);
+  json outside = manifest("outside", {"in/o.csv"});
+  outside["files"]["units"] = "/etc/passwd";
+  h.files.add_file("/r/hot/outside_MANIFEST.json", outside.dump(), 20);
+  json decided = manifest("dead", {"in/d.csv"});
+  decided["status"] = "COMPLETED";
+  decided["runner"] = {{"destination", "archive/dead"}};
+  drop(h, "dead_PROCESSING.json", decided, 40);
+  drop(h, "waits_MANIFEST.json", manifest("waits", {"in/w.csv"}), 50);
+  h.files.add_special("/r/hot/fifo_MANIFEST.json", FileKind::kOther);
+
+  auto preview = preview_batches(h.config, h.files, 3);
+  REQUIRE(preview.batches.size() == 3);
+  // Left claimed by a dead run first, then ready ones oldest first; the rest wait.
+  CHECK(preview.batches[0].id == "dead");
+  CHECK(preview.batches[0].decided == std::optional<std::string>("COMPLETED"));
+  CHECK(preview.batches[1].id == "early");
+  REQUIRE(preview.batches[1].content);
+  CHECK(preview.batches[1].content->raw_data == std::vector<fs::path>{"/r/in/e.csv"});
+  CHECK(preview.batches[1].claimed_as == "/r/hot/early_PROCESSING.json");
+  CHECK(preview.batches[2].id == "outside");
+  CHECK_FALSE(preview.batches[2].content);
+  CHECK_THAT(preview.batches[2].rejected, Catch::Contains("outside the root"));
+  CHECK(preview.later == 2);
+  REQUIRE(preview.warnings.size() == 1);
+  CHECK_THAT(preview.warnings[0], Catch::Contains("fifo_MANIFEST.json"));
+  // Nothing was claimed, moved or removed.
+  CHECK(h.files.moved.empty());
+  CHECK(h.files.removed.empty());
+  CHECK(h.files.exists("/r/hot/early_MANIFEST.json"));
 }
