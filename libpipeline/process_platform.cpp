@@ -12,9 +12,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <optional>
+#include <sstream>
 #include <thread>
 
 namespace pipeline::platform {
@@ -35,7 +39,10 @@ bp::error_code StageLaunch::on_setup(bp::posix::default_launcher& launcher,
 // Runs in the child between fork and exec: only async-signal-safe calls.
 bp::error_code StageLaunch::on_exec_setup(bp::posix::default_launcher&, const bp::filesystem::path&,
                                           const char* const*) {
-  if (::setpgid(0, 0) != 0) return {errno, bp::system_category()};
+  // A session of its own (and so a process group of its own, numbered by its pid): the group
+  // is what the stop ladder signals; the session also holds what a job-control shell in the
+  // stage moves to other groups, for recovery after a runner's death.
+  if (::setsid() < 0) return {errno, bp::system_category()};
   // Boost 1.81 closes the wrong descriptor range; make sure nothing of ours leaks into stages.
   if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
     return {errno, bp::system_category()};
@@ -87,13 +94,62 @@ void for_each_process(Fn fn) {
   ::closedir(d);
 }
 
-// The parent pid from /proc/<pid>/stat ("pid (comm) state ppid ..."; comm may hold spaces).
-pid_t parent_of(pid_t pid) {
+// The fields of /proc/<pid>/stat we use ("pid (comm) state ppid pgrp session ... starttime";
+// comm may hold spaces and parentheses, so fields are counted from the last ')').
+struct ProcStat {
+  pid_t ppid = 0, pgrp = 0, session = 0;
+  unsigned long long start_ticks = 0;  ///< field 22: clock ticks after boot
+};
+std::optional<ProcStat> proc_stat(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto close = text.rfind(')');
-  if (close == std::string::npos || close + 4 > text.size()) return 0;
-  return static_cast<pid_t>(std::strtol(text.c_str() + close + 4, nullptr, 10));
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream fields(text.substr(close + 1));
+  std::string field;
+  ProcStat st;
+  for (int n = 3; n <= 22 && fields >> field; ++n) {
+    if (n == 4) st.ppid = static_cast<pid_t>(std::strtol(field.c_str(), nullptr, 10));
+    if (n == 5) st.pgrp = static_cast<pid_t>(std::strtol(field.c_str(), nullptr, 10));
+    if (n == 6) st.session = static_cast<pid_t>(std::strtol(field.c_str(), nullptr, 10));
+    if (n == 22) {
+      st.start_ticks = std::strtoull(field.c_str(), nullptr, 10);
+      return st;
+    }
+  }
+  return std::nullopt;
+}
+
+pid_t parent_of(pid_t pid) {
+  auto st = proc_stat(pid);
+  return st ? st->ppid : 0;
+}
+
+std::string boot_id() {
+  std::ifstream in("/proc/sys/kernel/random/boot_id");
+  std::string id;
+  std::getline(in, id);
+  return id;
+}
+
+// A stage identity as stage_identity() writes it.
+struct StageIdentity {
+  pid_t session = 0;
+  unsigned long long start_ticks = 0;
+  std::string boot;
+};
+std::optional<StageIdentity> parse_identity(const std::string& text) {
+  StageIdentity id;
+  char boot[64] = {};
+  long session = 0;
+  if (std::sscanf(text.c_str(), "session=%ld start=%llu boot=%63s", &session, &id.start_ticks,
+                  boot) != 3 ||
+      session <= 1) {
+    return std::nullopt;
+  }
+  id.session = static_cast<pid_t>(session);
+  id.boot = boot;
+  return id;
 }
 
 // Our direct children from /proc/self/task/*/children (one read per thread), or nullopt where
@@ -164,10 +220,44 @@ std::size_t sweep_adopted_children(std::chrono::milliseconds grace) {
   return found;
 }
 
-std::vector<std::int64_t> processes_of_run(const std::string& run_id) {
+std::string stage_identity(std::int64_t group) {
+  auto st = proc_stat(static_cast<pid_t>(group));
+  if (!st) return {};  // gone already: nothing of it to find later either
+  return "session=" + std::to_string(st->session) + " start=" + std::to_string(st->start_ticks) +
+         " boot=" + boot_id();
+}
+
+std::vector<std::int64_t> processes_of_run(const std::string& run_id,
+                                           const std::vector<std::string>& stage_identities) {
   std::vector<std::int64_t> out;
+  // The recorded stages whose numbers still mean them: same boot, and a leader that is either
+  // the recorded process (same start time) or gone (then its number cannot have been reused
+  // while a member of its session or group lives, short of a second session ending the same way).
+  std::vector<StageIdentity> sessions;
+  const std::string boot = boot_id();
+  for (const auto& text : stage_identities) {
+    auto id = parse_identity(text);
+    if (!id || id->boot != boot) continue;
+    auto leader = proc_stat(id->session);
+    if (leader && leader->start_ticks != id->start_ticks) continue;  // recycled
+    sessions.push_back(*id);
+  }
+  const pid_t self = ::getpid();
   const std::string needle = "PIPELINE_RUN_ID=" + run_id;
   for_each_process([&](pid_t pid) {
+    if (pid == self || pid == 1) return;
+    if (!sessions.empty()) {
+      if (auto st = proc_stat(pid)) {
+        bool member = std::any_of(sessions.begin(), sessions.end(), [&](const StageIdentity& s) {
+          return (st->session == s.session || st->pgrp == s.session) &&
+                 st->start_ticks >= s.start_ticks;
+        });
+        if (member) {
+          out.push_back(pid);
+          return;
+        }
+      }
+    }
     std::ifstream in("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
     std::string env((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     for (std::size_t start = 0; start < env.size();) {

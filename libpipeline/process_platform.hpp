@@ -17,8 +17,8 @@ namespace pipeline::platform {
 
 namespace bp = boost::process::v2;
 
-/// A Boost.Process initializer: gives the child its own process group, the exact environment
-/// of the spec, default signal handling, and no descriptor of ours but stdin/out/err.
+/// A Boost.Process initializer: gives the child its own session and process group, the exact
+/// environment of the spec, default signal handling, and no descriptor of ours but stdin/out/err.
 class StageLaunch {
  public:
   explicit StageLaunch(const std::map<std::string, std::string>& env);
@@ -70,9 +70,18 @@ std::size_t sweep_adopted_children(std::chrono::milliseconds grace);
 /// a zombie still counts as a member of its process group until it is reaped.
 void reap_adopted_children();
 
-/// Every process on the machine whose environment says PIPELINE_RUN_ID=run_id: the stage
-/// processes of that run, wherever they were re-parented. A recycled pid never matches.
-std::vector<std::int64_t> processes_of_run(const std::string& run_id);
+/// What identifies the processes of a stage just started (its main process not yet reaped),
+/// for a later run to find them after the runner died: on Linux the stage's session (each
+/// stage starts one), its leader's start time and the boot. Opaque text to everyone else.
+std::string stage_identity(std::int64_t group);
+
+/// Every live process of a dead run: those whose environment says PIPELINE_RUN_ID=run_id,
+/// wherever they were re-parented, and those in the session or process group of a stage
+/// identity (a child that cleared its environment is still there). A recycled number never
+/// matches: a session whose leader's pid now belongs to a process started at another time,
+/// or a member started before the recorded leader, is not the stage's.
+std::vector<std::int64_t> processes_of_run(const std::string& run_id,
+                                           const std::vector<std::string>& stage_identities);
 
 /// SIGKILL to one process; true when it was there.
 bool kill_process(std::int64_t pid);

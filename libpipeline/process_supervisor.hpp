@@ -28,9 +28,10 @@ struct ProcessSpec {
   Millis grace{10'000};    ///< SIGTERM -> SIGKILL, and the drain after exit
   std::optional<std::string> completion;  ///< regex: a matching line means the work is done
   std::optional<std::string> progress;    ///< regex with one capture: an item is done
-  /// Called with the process's group (job) id as soon as it runs: an opaque number for the
-  /// run's records (the lock file), never for the orchestrator to act on.
-  std::function<void(std::int64_t group)> on_started;
+  /// Called as soon as the process runs with what identifies its processes to the platform
+  /// (on Linux its session and start time): opaque text for the run's records (the lock
+  /// file), by which a later run finds what a dead runner left. Never for the core to parse.
+  std::function<void(const std::string& identity)> on_started;
   /// Called once per distinct progress item, in order of first sight.
   std::function<void(const std::string& item, std::size_t items_done)> on_progress;
 };

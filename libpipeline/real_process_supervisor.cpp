@@ -59,7 +59,7 @@ class Supervision {
     }
     result_.started = true;
     group_ = platform::stage_group(*process_);
-    if (spec_.on_started) spec_.on_started(group_);
+    if (spec_.on_started) spec_.on_started(platform::stage_identity(group_));
     last_output_ = Steady::now();
     read(out_pipe_, out_buf_, out_, out_open_);
     read(err_pipe_, err_buf_, err_, err_open_);

@@ -55,8 +55,8 @@ std::string describe_holder(const json& owner) {
          ", since " + owner.value("started_at", std::string("?"));
 }
 
-/// Keeps the lock file's record of the running stage's process group up to date, so that
-/// the next run can find what a dead runner left behind.
+/// Keeps the lock file's record of the running stage's processes up to date, so that the
+/// next run can find what a dead runner left behind.
 class LockRecordingSupervisor final : public ProcessSupervisor {
  public:
   LockRecordingSupervisor(ProcessSupervisor& inner, RunLock& lock, json owner)
@@ -64,9 +64,9 @@ class LockRecordingSupervisor final : public ProcessSupervisor {
 
   ProcessResult run(const ProcessSpec& spec) override {
     ProcessSpec recorded = spec;
-    recorded.on_started = [&](std::int64_t group) {
-      record({group});
-      if (spec.on_started) spec.on_started(group);
+    recorded.on_started = [&](const std::string& identity) {
+      record({identity});
+      if (spec.on_started) spec.on_started(identity);
     };
     ProcessResult result = inner_.run(recorded);
     record({});
@@ -74,8 +74,8 @@ class LockRecordingSupervisor final : public ProcessSupervisor {
   }
 
  private:
-  void record(const std::vector<std::int64_t>& groups) {
-    owner_["stage_process_groups"] = groups;
+  void record(const std::vector<std::string>& stages) {
+    owner_["stage_processes"] = stages;
     lock_.update(dump_json(owner_));
   }
 
@@ -255,7 +255,7 @@ int run_pipeline(Platform& platform, const Config& config, const RunRequest& req
              {"host", platform.host},
              {"run_id", report.run_id},
              {"started_at", format_rfc3339(report.started_at)},
-             {"stage_process_groups", json::array()}};
+             {"stage_processes", json::array()}};
     if (!lock->acquire(config.lock_wait, platform.clock, dump_json(owner))) {
       if (auto stopped = platform.stop_requested()) return *stopped;  // stopped while waiting
       json holder = json::parse(lock->holder(), nullptr, false);

@@ -19,10 +19,16 @@ std::optional<RecoveryRecord> recover_dead_run(const std::string& previous_owner
   rec.pid = owner.value("pid", std::int64_t{0});
   rec.host = owner.value("host", std::string());
   rec.started_at = owner.value("started_at", std::string());
+  std::vector<std::string> stages;
+  if (auto it = owner.find("stage_processes"); it != owner.end() && it->is_array()) {
+    for (const auto& s : *it) {
+      if (s.is_string()) stages.push_back(s.get<std::string>());
+    }
+  }
   if (rec.host == this_host) {
     // Kill until none is left: a dying stage may still fork.
     for (int round = 0; round < 20; ++round) {
-      auto alive = processes.find(rec.run_id);
+      auto alive = processes.find(rec.run_id, stages);
       if (alive.empty()) break;
       for (auto pid : alive) {
         if (processes.kill(pid) &&

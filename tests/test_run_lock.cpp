@@ -45,8 +45,8 @@ TEST_CASE("the lock remembers what a dead holder left - a clean release leaves n
     FileRunLock clean(dir / "runner.lock");
     REQUIRE(clean.acquire(Millis(0), clock, R"({"run_id":"a"})"));
     CHECK(clean.previous_owner().empty());
-    clean.update(R"({"run_id":"a","stage_process_groups":[77]})");
-    CHECK(slurp(dir / "runner.lock") == "{\"run_id\":\"a\",\"stage_process_groups\":[77]}\n");
+    clean.update(R"({"run_id":"a","stage_processes":[77]})");
+    CHECK(slurp(dir / "runner.lock") == "{\"run_id\":\"a\",\"stage_processes\":[77]}\n");
     clean.release();
   }
   CHECK(slurp(dir / "runner.lock").empty());

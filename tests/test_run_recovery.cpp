@@ -12,14 +12,16 @@ namespace {
 const std::string kDead = "018bcfe5-6800-7000-8000-00000000dead";
 const std::string kOwner = R"({"pid":4242,"host":"box","run_id":")" + kDead +
                            R"(","started_at":"2026-01-01T00:00:00.000+00:00",)"
-                           R"("stage_process_groups":[5000]})";
+                           R"("stage_processes":["session=5000 start=7 boot=b"]})";
 
 /// A process table where some pids carry the dead run's id; kill removes them.
 struct FakeTable {
   std::map<std::int64_t, std::string> run_of;  // pid -> PIPELINE_RUN_ID
   std::vector<std::int64_t> killed;
+  std::vector<std::string> asked_stages;  // the stage identities recovery passed on
   RunProcesses processes() {
-    return {[this](const std::string& id) {
+    return {[this](const std::string& id, const std::vector<std::string>& stages) {
+              asked_stages = stages;
               std::vector<std::int64_t> out;
               for (const auto& [pid, run] : run_of) {
                 if (run == id) out.push_back(pid);
@@ -58,6 +60,8 @@ TEST_CASE("only the dead run's own processes are killed - found by its run id", 
   CHECK(table.killed == std::vector<std::int64_t>{5000, 5001});
   CHECK(table.run_of.count(5002) == 1);  // another run's process, same group number or not
   CHECK(rec->report_missing);
+  // The running stage's identity from the lock record went to the platform's search too.
+  CHECK(table.asked_stages == std::vector<std::string>{"session=5000 start=7 boot=b"});
 }
 
 TEST_CASE("a dead run on another host: nothing is killed here", "[recovery]") {
