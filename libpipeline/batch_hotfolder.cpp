@@ -309,7 +309,7 @@ BatchPreviews preview_batches(const Config& config, const FileSystem& files, std
     } catch (const UsageError& e) {
       b.rejected = e.what();
     } catch (const json::exception& e) {
-      b.rejected = std::string("the claimed manifest is damaged: ") + e.what();
+      b.rejected = "the claimed manifest is damaged: " + json_error_text(e);
     }
     out.batches.push_back(std::move(b));
   }
@@ -406,7 +406,7 @@ std::optional<BatchHotfolder::Claim> BatchHotfolder::try_claim(const ManifestCan
                                       lock_path, run_id, now)};
   } catch (const json::exception& e) {
     return Claim{std::nullopt, reject(claimed, original, key,
-                                      std::string("the claimed manifest is damaged: ") + e.what(),
+                                      "the claimed manifest is damaged: " + json_error_text(e),
                                       std::move(batch.lock), lock_path, run_id, now)};
   }
   return Claim{std::move(batch), {}};

@@ -11,6 +11,7 @@
 #include "batch_hotfolder.hpp"
 #include "config.hpp"
 #include "error.hpp"
+#include "json_read.hpp"
 #include "report_json.hpp"
 #include "run_command.hpp"
 #include "run_records.hpp"
@@ -94,9 +95,9 @@ int audit_show(const Options& o, Platform& p) {
   try {
     text = o.json ? dump_json(report, 2) + "\n" : render_report(report);
   } catch (const nlohmann::json::exception& e) {
-    throw Error(exit_code::kInternal, "report " + path.string() +
-                                          " is damaged (a field has the wrong type: " + e.what() +
-                                          "); `audit show --json` prints it as it is");
+    throw Error(exit_code::kInternal,
+                "report " + path.string() + " is damaged (a field has the wrong type: " +
+                    json_error_text(e) + "); `audit show --json` prints it as it is");
   }
   p.out << text;
   return exit_code::kSuccess;

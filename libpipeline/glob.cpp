@@ -59,12 +59,15 @@ struct Walk {
     }
   }
 
-  // A name the pattern matched: a file is an input, a broken link is worth a warning.
+  // A name the pattern matched: a file is an input; a broken link, FIFO, socket or device is
+  // worth a warning (someone may wonder why it was not processed); a folder is not.
   void take(const fs::path& p, FileKind kind) const {
     if (kind == FileKind::kFile) {
       out.push_back(p);
     } else if (kind == FileKind::kBroken) {
       warn(p.string() + " is a dangling symlink or a symlink loop; passed over");
+    } else if (kind == FileKind::kOther) {
+      warn(p.string() + " is not a regular file (a FIFO, socket or device); passed over");
     }
   }
 

@@ -42,9 +42,18 @@ nlohmann::json parse_untrusted_json(std::string_view text, std::string* error,
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
-    if (error) *error = e.what();
+    if (error) *error = json_error_text(e);
     return nlohmann::json::value_t::discarded;
   }
+}
+
+std::string json_error_text(const nlohmann::json::exception& e) {
+  std::string_view what = e.what();
+  if (!what.empty() && what[0] == '[') {
+    if (auto close = what.find("] "); close != std::string_view::npos)
+      what.remove_prefix(close + 2);
+  }
+  return std::string(what);
 }
 
 }  // namespace pipeline

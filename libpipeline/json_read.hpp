@@ -17,4 +17,8 @@ inline constexpr std::size_t kMaxJsonDepth = 32;
 nlohmann::json parse_untrusted_json(std::string_view text, std::string* error = nullptr,
                                     std::size_t max_depth = kMaxJsonDepth);
 
+/// What a JSON library error says, for a person: "cannot use value() with number", without
+/// the library's "[json.exception.type_error.306] " tag.
+std::string json_error_text(const nlohmann::json::exception& e);
+
 }  // namespace pipeline

@@ -5,6 +5,7 @@
 
 #include "audit_store.hpp"
 #include "error.hpp"
+#include "json_read.hpp"
 #include "run_id.hpp"
 
 namespace pipeline {
@@ -147,7 +148,9 @@ std::vector<json> query_runs(const Config& config, const FileSystem& files,
     } catch (const Error& e) {
       if (warn) warn(e.what());
     } catch (const json::exception& e) {  // a field of the wrong type: one damaged report
-      if (warn) warn("report " + f.path.string() + " is damaged (" + e.what() + "); left out");
+      if (warn) {
+        warn("report " + f.path.string() + " is damaged (" + json_error_text(e) + "); left out");
+      }
     }
   }
   return out;

@@ -135,6 +135,7 @@ TEST_CASE("a file name with a newline is left out of the inputs with a warning",
   CHECK(d.decision.run);
   CHECK(d.inputs.files == std::vector<fs::path>{"/r/raw/a.csv"});
   CHECK(d.decision.reason == "1 file matches raw/*.csv");
-  REQUIRE(d.decision.warnings.size() == 1);
-  CHECK_THAT(d.decision.warnings[0], Catch::Contains("has a newline in its name"));
+  REQUIRE(d.decision.warnings.size() == 2);
+  CHECK_THAT(d.decision.warnings[0], Catch::Contains("fifo.csv"));
+  CHECK_THAT(d.decision.warnings[1], Catch::Contains("has a newline in its name"));
 }
