@@ -323,7 +323,31 @@ std::optional<BatchHotfolder::Claim> BatchHotfolder::next(const std::string& run
     const ManifestCandidate& c = (*pending_)[cursor_++];
     if (auto claim = try_claim(c, run_id, now)) return claim;
   }
+  if (!swept_) sweep_claims();
   return std::nullopt;
+}
+
+void BatchHotfolder::sweep_claims() {
+  swept_ = true;
+  // A claim's lock file is removed as the claim is let go; a run killed just then leaves it.
+  // One nobody holds guards nothing: it goes (held while removed, so a runner that opened it
+  // meanwhile finds it gone and locks the file at the path instead).
+  const fs::path claims = batches_.hotfolder / ".claims";
+  std::vector<DirEntry> entries;
+  try {
+    entries = files_.list_dir(claims);
+  } catch (const FileError&) {
+    return;
+  }
+  for (const auto& e : entries) {
+    if (!e.is_file() || !ends_with(e.name, ".lock")) continue;
+    std::unique_ptr<RunLock> lock = make_lock_(claims / e.name);
+    try {
+      if (lock->acquire(Millis(0), clock_, "{}")) let_go(lock, claims / e.name);
+    } catch (const Error&) {
+      // A lock file we cannot open is left alone: it is not ours to judge.
+    }
+  }
 }
 
 std::optional<BatchHotfolder::Claim> BatchHotfolder::try_claim(const ManifestCandidate& c,

@@ -144,6 +144,8 @@ class BatchHotfolder {
                      const fs::path& lock_path, const std::string& run_id, TimePoint now);
   fs::path free_error_folder(const std::string& key) const;
   void let_go(std::unique_ptr<RunLock>& lock, const fs::path& lock_path);
+  /// Removes the claim lock files nobody holds (left by runs killed as they let a claim go).
+  void sweep_claims();
 
   const Config& config_;
   const BatchConfig& batches_;
@@ -154,6 +156,7 @@ class BatchHotfolder {
   std::vector<std::string> warnings_;
   std::optional<std::vector<ManifestCandidate>> pending_;
   std::size_t cursor_ = 0;
+  bool swept_ = false;
 };
 
 /// One line of `batch list`.

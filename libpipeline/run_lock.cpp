@@ -11,6 +11,7 @@
 #else
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #endif
 
@@ -97,20 +98,36 @@ void FileRunLock::release() {
 #else
 
 bool FileRunLock::try_lock() {
-  if (handle_ == -1) {
-    int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) {
-      throw Error(exit_code::kInternal,
-                  "cannot open lock file " + path_.string() + ": " +
-                      std::error_code(errno, std::generic_category()).message());
+  // A holder may remove its lock file as it lets go (a batch's claim): a lock taken on the
+  // file it removed guards nothing, so the lock counts only while the path still names the
+  // locked file; otherwise the file now at the path is opened and tried again.
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    if (handle_ == -1) {
+      int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+      if (fd < 0) {
+        throw Error(exit_code::kInternal,
+                    "cannot open lock file " + path_.string() + ": " +
+                        std::error_code(errno, std::generic_category()).message());
+      }
+      handle_ = fd;
     }
-    handle_ = fd;
-  }
-  if (::flock(static_cast<int>(handle_), LOCK_EX | LOCK_NB) == 0) return true;
-  if (errno != EWOULDBLOCK && errno != EINTR) {
-    throw Error(exit_code::kInternal,
-                "cannot lock " + path_.string() + ": " +
-                    std::error_code(errno, std::generic_category()).message());
+    int fd = static_cast<int>(handle_);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      if (errno != EWOULDBLOCK && errno != EINTR) {
+        throw Error(exit_code::kInternal,
+                    "cannot lock " + path_.string() + ": " +
+                        std::error_code(errno, std::generic_category()).message());
+      }
+      return false;
+    }
+    struct stat locked {
+    }, named{};
+    if (::fstat(fd, &locked) == 0 && ::stat(path_.c_str(), &named) == 0 &&
+        locked.st_ino == named.st_ino && locked.st_dev == named.st_dev) {
+      return true;
+    }
+    ::close(fd);  // removed while we waited: drop the lock and the stale file with it
+    handle_ = -1;
   }
   return false;
 }

@@ -3,6 +3,7 @@
 /// project folder of its own: what every end-to-end test file shares.
 
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -77,10 +79,11 @@ struct Project {
   Result run(const std::string& args) {
     fs::path out = dir / "stdout.txt", err = dir / "stderr.txt";
     std::string cmd = "cd / && " + wrapper + " env -i " + env + " " + quote(PIPELINE_RUNNER_PATH) +
-                      " " + args + " -c " +
-                      quote(config_path().string()) + " >" + quote(out.string()) + " 2>" +
-                      quote(err.string());
+                      " " + args + " -c " + quote(config_path().string()) + " >" +
+                      quote(out.string()) + " 2>" + quote(err.string());
     int status = std::system(cmd.c_str());
+    // A runner killed by a signal (strace's fault injection) reads as a shell would say it.
+    if (WIFSIGNALED(status)) return {128 + WTERMSIG(status), slurp(out), slurp(err)};
     REQUIRE(WIFEXITED(status));
     return {WEXITSTATUS(status), slurp(out), slurp(err)};
   }
@@ -155,6 +158,41 @@ inline bool wait_for_event(const Project& p, const std::string& event) {
   }
   return false;
 }
+
+/// A small tmpfs mounted on a folder of a test project, unmounted at the end: a disk that
+/// fills up. Root only; where it cannot mount, the test says so loudly and skips.
+struct Tmpfs {
+  fs::path where;
+  bool mounted = false;
+
+  Tmpfs(const fs::path& path, const std::string& size) : where(path) {
+    fs::create_directories(path);
+    mounted = ::mount("tmpfs", path.c_str(), "tmpfs", 0, ("size=" + size).c_str()) == 0;
+  }
+  ~Tmpfs() {
+    if (mounted) ::umount2(where.c_str(), MNT_DETACH);
+  }
+  /// The disk gets room again (or less of it): the files stay.
+  void resize(const std::string& size) {
+    REQUIRE(::mount("tmpfs", where.c_str(), "tmpfs", MS_REMOUNT, ("size=" + size).c_str()) == 0);
+  }
+  /// Fills what is left with one file (removed to make room again).
+  void fill() {
+    std::ofstream out(where / "filler", std::ios::binary);
+    std::string block(4096, 'x');
+    while (out.write(block.data(), static_cast<std::streamsize>(block.size()))) {
+    }
+  }
+  Tmpfs(const Tmpfs&) = delete;
+  Tmpfs& operator=(const Tmpfs&) = delete;
+};
+
+#define SKIP_UNLESS_MOUNTED(t)                                                          \
+  if (!(t).mounted) {                                                                   \
+    WARN("SKIPPED: cannot mount a tmpfs on " << (t).where                               \
+                                             << " (not root?): this test did not run"); \
+    return;                                                                             \
+  }
 
 inline std::string misbehave(const std::string& args) {
   return "[\"" + std::string(MISBEHAVE_PATH) + "\", " + args + "]";

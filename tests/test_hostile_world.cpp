@@ -2,7 +2,6 @@
 // production (stray files of every type, hostile manifests, full disks, badly timed signals,
 // clocks that jump, a runner that is not root) and each run must still end cleanly, with its
 // records. One TEST_CASE per finding of issue 8; the crash-point test is in test_crash_points.cpp.
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -15,41 +14,6 @@
 using namespace pipeline::testing;
 
 namespace {
-
-/// A small tmpfs mounted on a folder of a test project, unmounted at the end: a disk that
-/// fills up. Root only; where it cannot mount, the test says so loudly and skips.
-struct Tmpfs {
-  fs::path where;
-  bool mounted = false;
-
-  Tmpfs(const fs::path& path, const std::string& size) : where(path) {
-    fs::create_directories(path);
-    mounted = ::mount("tmpfs", path.c_str(), "tmpfs", 0, ("size=" + size).c_str()) == 0;
-  }
-  ~Tmpfs() {
-    if (mounted) ::umount2(where.c_str(), MNT_DETACH);
-  }
-  /// The disk gets room again (or less of it): the files stay.
-  void resize(const std::string& size) {
-    REQUIRE(::mount("tmpfs", where.c_str(), "tmpfs", MS_REMOUNT, ("size=" + size).c_str()) == 0);
-  }
-  /// Fills what is left with one file (removed to make room again).
-  void fill() {
-    std::ofstream out(where / "filler", std::ios::binary);
-    std::string block(4096, 'x');
-    while (out.write(block.data(), static_cast<std::streamsize>(block.size()))) {
-    }
-  }
-  Tmpfs(const Tmpfs&) = delete;
-  Tmpfs& operator=(const Tmpfs&) = delete;
-};
-
-#define SKIP_UNLESS_MOUNTED(t)                                                          \
-  if (!(t).mounted) {                                                                   \
-    WARN("SKIPPED: cannot mount a tmpfs on " << (t).where                               \
-                                             << " (not root?): this test did not run"); \
-    return;                                                                             \
-  }
 
 const std::string kBatchYaml = R"(batches:
   hotfolder: "${root}/hot"
