@@ -22,13 +22,8 @@ namespace {
 
 // An error is one sentence a person reads: a value it quotes (a 120 KB argument, a line of a
 // damaged file) is cut in the middle, saying how much was left out.
-std::string shorten(std::string text) {
-  constexpr std::size_t kMax = 400, kHead = 300, kTail = 60;
-  if (text.size() <= kMax) return text;
-  std::string cut =
-      " [... " + std::to_string(text.size() - kHead - kTail) + " bytes left out ...] ";
-  return sanitize_utf8(text.substr(0, kHead)) + cut +
-         sanitize_utf8(text.substr(text.size() - kTail));
+std::string shorten(const std::string& text) {
+  return cut_middle(text, 400);
 }
 
 struct Options {

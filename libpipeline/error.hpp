@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "utf8.hpp"
+
 namespace pipeline {
 
 namespace exit_code {
@@ -16,10 +18,14 @@ inline constexpr int kUsage = 4;
 inline constexpr int kLocked = 5;
 }  // namespace exit_code
 
+/// The longest message an Error keeps: what it quotes of the input is cut in the middle.
+inline constexpr std::size_t kMaxErrorBytes = 2000;
+
 /// A failure to report as one sentence, with the exit code of SPEC section 2.
 class Error : public std::runtime_error {
  public:
-  Error(int code, const std::string& message) : std::runtime_error(message), code_(code) {}
+  Error(int code, const std::string& message)
+      : std::runtime_error(cut_middle(message, kMaxErrorBytes)), code_(code) {}
   int code() const { return code_; }
 
  private:

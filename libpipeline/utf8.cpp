@@ -49,4 +49,12 @@ std::string sanitize_utf8(std::string_view in) {
   return out;
 }
 
+std::string cut_middle(std::string_view text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return std::string(text);
+  std::size_t tail = max_bytes / 6, head = max_bytes - tail - 40;
+  return sanitize_utf8(text.substr(0, head)) + " [... " +
+         std::to_string(text.size() - head - tail) + " bytes left out ...] " +
+         sanitize_utf8(text.substr(text.size() - tail));
+}
+
 }  // namespace pipeline

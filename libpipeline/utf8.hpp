@@ -9,4 +9,8 @@ namespace pipeline {
 /// Copies bytes, replacing each maximal invalid UTF-8 subsequence with U+FFFD.
 std::string sanitize_utf8(std::string_view bytes);
 
+/// A message a person reads, at most about max_bytes: a longer one (a 120 KB argument or a
+/// long value quoted back) keeps its start and end and says how much was left out between.
+std::string cut_middle(std::string_view text, std::size_t max_bytes);
+
 }  // namespace pipeline
