@@ -84,6 +84,12 @@ RetentionResult prune_runs(const Config& config, FileSystem& files, TimePoint no
       runs[e.name].trees.push_back(config.logs / "stages" / e.name);
     }
   }
+  // ${inputs_file} lists a run wrote under state when its logs could not take them.
+  for (const auto& e : files.list_dir(config.state / "inputs")) {
+    if (e.is_directory() && is_run_id(e.name)) {
+      runs[e.name].trees.push_back(config.state / "inputs" / e.name);
+    }
+  }
 
   std::optional<TimePoint> cutoff;
   if (config.retention_keep_days) {

@@ -29,11 +29,12 @@ std::string add_run(FakeFileSystem& files, int days_ago, const std::string& repo
   files.add_file("/r/logs/pipeline_20250101_000000_" + id + ".log", "log\n");
   files.add_file("/r/logs/stages/" + id + "/a.stdout.log", "out");
   files.add_file("/r/logs/stages/" + id + "/batch1/a.stderr.log", "err");
+  files.add_file("/r/state/inputs/" + id + "/a.inputs", "/r/in/x.csv\n");
   return id;
 }
 
 bool has_any_record(const FakeFileSystem& files, const std::string& id) {
-  return files.exists("/r/logs/stages/" + id) ||
+  return files.exists("/r/logs/stages/" + id) || files.exists("/r/state/inputs/" + id) ||
          files.exists("/r/logs/events/pipeline_" + id + ".jsonl") ||
          files.exists("/r/logs/reports/pipeline_report_20250101_000000_" + id + ".json") ||
          files.exists("/r/logs/pipeline_20250101_000000_" + id + ".log");
@@ -47,7 +48,7 @@ TEST_CASE("keep_days prunes every record of older runs and nothing else", "[rete
   files.add_file("/r/logs/reports/notes.txt", "a user's file");
   auto result = prune_runs(config_with(30, std::nullopt), files, kNow, current);
   CHECK(result.pruned == std::vector<std::string>{old});
-  CHECK(result.files_removed == 5);
+  CHECK(result.files_removed == 6);
   CHECK_FALSE(has_any_record(files, old));
   CHECK(has_any_record(files, recent));
   CHECK(files.exists("/r/logs/stages/" + recent + "/batch1/a.stderr.log"));
