@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "process_probe.hpp"
 #include "temp_dir.hpp"
 #include "time_format.hpp"
 
@@ -37,6 +38,10 @@ struct Result {
   std::string out;
   std::string err;
 };
+
+/// For a runner under strace: a sanitizer build's leak checker cannot work under ptrace and
+/// would end the run with exit 1 (harmless in a release build).
+inline const std::string kNoLeakCheckUnderPtrace = "ASAN_OPTIONS=detect_leaks=0";
 
 /// A project folder with a config; runs the binary as cron would.
 struct Project {
@@ -193,6 +198,24 @@ struct Tmpfs {
                                              << " (not root?): this test did not run"); \
     return;                                                                             \
   }
+
+/// A runner dying hard mid-stage: starts it in the background, waits until its stage wrote
+/// `count` pids to `pidfile` (misbehave --pidfile), then SIGKILLs the runner alone. Returns
+/// the stage's pids, all still running.
+inline std::vector<long> kill_runner_mid_stage(const Project& p, const std::string& stage,
+                                               const std::string& pidfile, std::size_t count) {
+  Background doomed(p);
+  REQUIRE(wait_for_event(p, stage + ".start"));
+  for (int i = 0; i < 3000 && read_pids(pidfile).size() < count; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  REQUIRE(read_pids(pidfile).size() == count);
+  ::kill(doomed.pid, SIGKILL);
+  doomed.wait();
+  auto pids = read_pids(pidfile);
+  for (long pid : pids) REQUIRE_FALSE(process_gone(pid));  // orphans, still running
+  return pids;
+}
 
 inline std::string misbehave(const std::string& args) {
   return "[\"" + std::string(MISBEHAVE_PATH) + "\", " + args + "]";

@@ -118,8 +118,8 @@ TEST_CASE("config validation refuses what it cannot run", "[config]") {
             .find("must be 1-32 of a-z") != std::string::npos);
   CHECK(error_of(stage("  - name: a\n    command: [y]\n")).find("already defined") !=
         std::string::npos);
-  CHECK(error_of(stage("    completion: \"(\"\n")).find("not a regular expression the runner can run") !=
-        std::string::npos);
+  CHECK(error_of(stage("    completion: \"(\"\n"))
+            .find("not a regular expression the runner can run") != std::string::npos);
   CHECK(error_of(stage("    progress: \"^done$\"\n")).find("exactly 1 capture group") !=
         std::string::npos);
   CHECK(error_of(stage("    retry_on: [timout]\n")).find("did you mean 'timeout'?") !=
@@ -205,9 +205,10 @@ TEST_CASE("a hostile config is refused when it loads, not half way through a run
   CHECK(error_of(stage("    when: {files: \"${env.INBOX}/*.csv\"}\n")) ==
         "/etc/p/pipeline.yaml:6:19: environment variable INBOX is not set (a run under cron has "
         "almost no environment); set it, or give a default: ${env.INBOX:-default}");
-  CHECK_THAT(error_of(kHead + "stages:\n  - name: a\n    command: [x]\n    when: {files: \"*.csv\"}\n"
-                              "lifecycle:\n  - move: a.inputs\n    to: \"${env.ARCHIVE}\"\n"),
-             Catch::Contains("environment variable ARCHIVE is not set"));
+  CHECK_THAT(
+      error_of(kHead + "stages:\n  - name: a\n    command: [x]\n    when: {files: \"*.csv\"}\n"
+                       "lifecycle:\n  - move: a.inputs\n    to: \"${env.ARCHIVE}\"\n"),
+      Catch::Contains("environment variable ARCHIVE is not set"));
   CHECK_THAT(error_of(stage("    env: {A: \"${env.HOME:x}\"}\n")),
              Catch::Contains("a default is written ${env.HOME:-default}"));
   auto cfg = parse(stage("    when: {files: \"${env.INBOX:-/srv/in}/*.csv\"}\n"));

@@ -97,8 +97,10 @@ int crash_at_every(const std::string& syscall, bool across_file_systems) {
     }
     p.wrapper = "strace -qq -o /dev/null -e trace=" + syscall + " -e inject=" + syscall +
                 ":signal=KILL:when=" + std::to_string(n);
+    p.env = kNoLeakCheckUnderPtrace;
     auto crashed = p.run("--run-once -q");
     p.wrapper.clear();
+    p.env.clear();
     if (crashed.exit_code != 128 + SIGKILL) {
       // Fewer calls than n: the run went through untouched, so every point has been tried.
       INFO(syscall << " call " << n << ": " << crashed.err);

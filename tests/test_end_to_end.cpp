@@ -10,8 +10,8 @@
 #include <sstream>
 #include <thread>
 
-#include "fakes/fake_clock.hpp"
 #include "e2e_project.hpp"
+#include "fakes/fake_clock.hpp"
 #include "process_probe.hpp"
 #include "run_lock.hpp"
 #include "temp_dir.hpp"
@@ -21,7 +21,6 @@ using namespace pipeline;
 using namespace pipeline::testing;
 namespace fs = std::filesystem;
 using nlohmann::json;
-
 
 TEST_CASE("e2e: the default pipeline on the sample data - then an idle run", "[e2e]") {
   Project p;
@@ -216,18 +215,10 @@ TEST_CASE("e2e: after a runner is SIGKILLed the next run kills what it left and 
                      "\", \"--setsid-grandchild\", \"60000\", \"--fork-grandchild\", "
                      "\"60000\", \"--sleep\", \"60000\"") +
            "\n    when: {missing: \"done.flag\"}\n");
-  Background doomed(p);
-  REQUIRE(wait_for_event(p, "long.start"));
-  for (int i = 0; i < 3000 && read_pids(pids).size() < 3; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  REQUIRE(read_pids(pids).size() == 3);
-  ::kill(doomed.pid, SIGKILL);
-  doomed.wait();
+  kill_runner_mid_stage(p, "long", pids, 3);
   auto dead_events = p.files_in("logs/events");
   REQUIRE(dead_events.size() == 1);
   std::string dead_log = slurp(dead_events[0]);
-  for (long pid : read_pids(pids)) CHECK_FALSE(process_gone(pid));  // orphans still running
 
   write_file(p.dir / "done.flag", "");  // the next run has nothing to do but clean up
   auto next = p.run("--run-once -q");

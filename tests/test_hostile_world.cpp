@@ -9,7 +9,6 @@
 #include <tuple>
 
 #include "e2e_project.hpp"
-#include "process_probe.hpp"
 
 using namespace pipeline::testing;
 
@@ -316,16 +315,7 @@ TEST_CASE("hostile 20: a stage child with a cleared environment dies with a dead
            std::string(MISBEHAVE_PATH) + "\", \"--pidfile\", \"" + pids +
            "\", \"--fork-grandchild\", \"60000\", \"--sleep\", \"60000\"]\n"
            "    when: {missing: \"done.flag\"}\n");
-  Background doomed(p);
-  REQUIRE(wait_for_event(p, "long.start"));
-  for (int i = 0; i < 3000 && read_pids(pids).size() < 2; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  REQUIRE(read_pids(pids).size() == 2);
-  ::kill(doomed.pid, SIGKILL);
-  doomed.wait();
-  for (long pid : read_pids(pids)) REQUIRE_FALSE(process_gone(pid));
-
+  kill_runner_mid_stage(p, "long", pids, 2);
   write_file(p.dir / "done.flag", "");
   CHECK(p.run("--run-once -q").exit_code == 0);
   for (long pid : read_pids(pids)) CHECK(process_gone(pid));
@@ -338,14 +328,7 @@ TEST_CASE("hostile 15: history rebuild after a dead run kills what the run left"
   std::string pids = (p.dir / "pids").string();
   p.config("stages:\n  - name: long\n    command: " +
            misbehave("\"--pidfile\", \"" + pids + "\", \"--sleep\", \"60000\"") + "\n");
-  Background doomed(p);
-  REQUIRE(wait_for_event(p, "long.start"));
-  for (int i = 0; i < 3000 && read_pids(pids).empty(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  REQUIRE(read_pids(pids).size() == 1);
-  ::kill(doomed.pid, SIGKILL);
-  doomed.wait();
+  kill_runner_mid_stage(p, "long", pids, 1);
   auto r = p.run("history rebuild");
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.err, Catch::Contains("died holding the lock") &&
@@ -439,9 +422,9 @@ TEST_CASE("hostile 14: a disk that fills during a run never leaves a torn event 
   // each an event appended to a disk with no page left: those that fit in the events file's
   // last page go through, and the one that crosses into a new page is cut short, unless
   // appends are whole or nothing.
-  p.config("stages:\n  - name: flood\n    command: " +
-           misbehave("\"--interleave\", \"40000\"") + "\n  - name: after\n    command: " +
-           misbehave("\"--interleave\", \"400\"") + "\n    progress: \"^out (\\\\d+)$\"\n");
+  p.config("stages:\n  - name: flood\n    command: " + misbehave("\"--interleave\", \"40000\"") +
+           "\n  - name: after\n    command: " + misbehave("\"--interleave\", \"400\"") +
+           "\n    progress: \"^out (\\\\d+)$\"\n");
   Tmpfs logs(p.dir / "logs", "192k");
   SKIP_UNLESS_MOUNTED(logs);
   auto r = p.run("--run-once -q");
@@ -518,6 +501,7 @@ TEST_CASE("hostile 16: SIGTERM during the lifecycle ends the run as aborted", "[
            "lifecycle:\n  - delete: s.inputs\n    when_succeeded: [s]\n");
   for (const char* f : {"1.csv", "2.csv", "3.csv"}) write_file(p.dir / "in" / f, "x\n");
   // The runner's first unlink is the lifecycle's first delete: SIGTERM arrives right then.
+  p.env = kNoLeakCheckUnderPtrace;
   p.wrapper =
       "strace -qq -o /dev/null -e trace=unlink,unlinkat -e "
       "inject=unlink,unlinkat:signal=TERM:when=1";

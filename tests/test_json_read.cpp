@@ -6,8 +6,8 @@ using namespace pipeline;
 
 TEST_CASE("untrusted JSON is parsed only within a nesting bound", "[json][hostile]") {
   std::string error;
-  CHECK(parse_untrusted_json(R"({"a": [1, {"b": "[[[[[[ in a string \" ]"}]})", &error)
-            .is_object());
+  CHECK(
+      parse_untrusted_json(R"({"a": [1, {"b": "[[[[[[ in a string \" ]"}]})", &error).is_object());
   std::string deep = std::string(20000, '[') + std::string(20000, ']');
   CHECK(parse_untrusted_json(deep, &error).is_discarded());
   CHECK_THAT(error, Catch::Contains("nests deeper than 32 levels"));
