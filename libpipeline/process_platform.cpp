@@ -97,6 +97,7 @@ void for_each_process(Fn fn) {
 // The fields of /proc/<pid>/stat we use ("pid (comm) state ppid pgrp session ... starttime";
 // comm may hold spaces and parentheses, so fields are counted from the last ')').
 struct ProcStat {
+  char state = '?';  ///< field 3: 'Z' for a zombie (dead, not yet reaped)
   pid_t ppid = 0, pgrp = 0, session = 0;
   unsigned long long start_ticks = 0;  ///< field 22: clock ticks after boot
 };
@@ -109,6 +110,7 @@ std::optional<ProcStat> proc_stat(pid_t pid) {
   std::string field;
   ProcStat st;
   for (int n = 3; n <= 22 && fields >> field; ++n) {
+    if (n == 3) st.state = field[0];
     if (n == 4) st.ppid = static_cast<pid_t>(std::strtol(field.c_str(), nullptr, 10));
     if (n == 5) st.pgrp = static_cast<pid_t>(std::strtol(field.c_str(), nullptr, 10));
     if (n == 6) st.session = static_cast<pid_t>(std::strtol(field.c_str(), nullptr, 10));
@@ -247,7 +249,7 @@ std::vector<std::int64_t> processes_of_run(const std::string& run_id,
   for_each_process([&](pid_t pid) {
     if (pid == self || pid == 1) return;
     if (!sessions.empty()) {
-      if (auto st = proc_stat(pid)) {
+      if (auto st = proc_stat(pid); st && st->state != 'Z') {  // a zombie is dead already
         bool member = std::any_of(sessions.begin(), sessions.end(), [&](const StageIdentity& s) {
           return (st->session == s.session || st->pgrp == s.session) &&
                  st->start_ticks >= s.start_ticks;

@@ -312,3 +312,45 @@ TEST_CASE("a double-forked daemon with closed output is found and killed",
   REQUIRE(pids.size() == 2);  // the stage and its daemon
   for (long pid : pids) CHECK(process_gone(pid));
 }
+
+TEST_CASE("a stage identity finds its session's processes - never a recycled number",
+          "[supervisor][recovery]") {
+  // A stage as the launcher makes it (a session leader) with a child; neither carries a
+  // PIPELINE_RUN_ID, as after `env -i`: only the identity can find them.
+  int ready[2];
+  REQUIRE(::pipe(ready) == 0);
+  pid_t leader = ::fork();
+  REQUIRE(leader >= 0);
+  if (leader == 0) {
+    ::setsid();
+    pid_t child = ::fork();
+    if (child == 0) {
+      ::pause();
+      ::_exit(0);
+    }
+    ::write(ready[1], &child, sizeof child);
+    ::pause();
+    ::_exit(0);
+  }
+  pid_t child = 0;
+  REQUIRE(::read(ready[0], &child, sizeof child) == sizeof child);
+  ::close(ready[0]);
+  ::close(ready[1]);
+  const std::string identity = platform::stage_identity(leader);
+  REQUIRE_THAT(identity, Catch::StartsWith("session=" + std::to_string(leader) + " start="));
+
+  auto found = platform::processes_of_run("no-such-run", {identity});
+  std::set<std::int64_t> pids(found.begin(), found.end());
+  CHECK(pids == std::set<std::int64_t>{leader, child});
+  // The same number with another start time (the leader's pid reused), or from another boot:
+  // not the stage's, so nothing.
+  std::string recycled = identity;
+  recycled.replace(recycled.find("start=") + 6, 0, "9");
+  CHECK(platform::processes_of_run("no-such-run", {recycled}).empty());
+  std::string other_boot = identity.substr(0, identity.find("boot=")) + "boot=elsewhere";
+  CHECK(platform::processes_of_run("no-such-run", {other_boot}).empty());
+  CHECK(platform::processes_of_run("no-such-run", {"garbage", ""}).empty());
+
+  for (pid_t p : {child, leader}) ::kill(p, SIGKILL);
+  ::waitpid(leader, nullptr, 0);
+}
