@@ -43,6 +43,13 @@ struct Result {
 /// would end the run with exit 1 (harmless in a release build).
 inline const std::string kNoLeakCheckUnderPtrace = "ASAN_OPTIONS=detect_leaks=0";
 
+/// A `batches` section with the project's hot, archive and error folders.
+inline const std::string kBatchYaml = R"(batches:
+  hotfolder: "${root}/hot"
+  archive: "${root}/archive"
+  error: "${root}/error"
+)";
+
 /// A project folder with a config; runs the binary as cron would.
 struct Project {
   TempDir dir;

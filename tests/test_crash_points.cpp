@@ -13,11 +13,8 @@ namespace {
 const std::vector<std::string> kBatches = {"b1", "b2"};
 
 void set_up(Project& p) {
-  p.config(
-      "batches: {hotfolder: \"${root}/hot\", archive: \"${root}/archive\", "
-      "error: \"${root}/error\"}\n"
-      "stages:\n  - name: load\n    command: " +
-      misbehave("\"--print\", \"${batch.id}\"") + "\n");
+  p.config(kBatchYaml + "stages:\n  - name: load\n    command: " +
+           misbehave("\"--print\", \"${batch.id}\"") + "\n");
   for (const auto& b : kBatches) {
     write_file(p.dir / "in" / (b + "_units.csv"), b + " units\n");
     write_file(p.dir / "in" / (b + "_raw.csv"), b + " raw\n");

@@ -286,12 +286,6 @@ TEST_CASE("e2e: the runner's memory stays bounded while a stage streams 256 MiB"
 
 namespace {
 
-const std::string kBatchYaml = R"(batches:
-  hotfolder: "${root}/hot"
-  archive: "${root}/archive"
-  error: "${root}/error"
-)";
-
 // A producer's batch: one raw file of its own, submitted through the CLI.
 void submit(Project& p, const std::string& id) {
   write_file(p.dir / "in" / (id + ".csv"), "raw data of " + id + "\n");

@@ -14,12 +14,6 @@ using namespace pipeline::testing;
 
 namespace {
 
-const std::string kBatchYaml = R"(batches:
-  hotfolder: "${root}/hot"
-  archive: "${root}/archive"
-  error: "${root}/error"
-)";
-
 // A manifest dropped by hand (a producer, or an attacker), as it lands in the hot folder.
 void drop_manifest(Project& p, const std::string& file_name, const json& m) {
   write_file(p.dir / "hot" / file_name, m.dump());
