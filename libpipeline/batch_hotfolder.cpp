@@ -65,19 +65,25 @@ std::string string_field(const json& doc, const char* key, std::string fallback 
   return it != doc.end() && it->is_string() ? it->get<std::string>() : fallback;
 }
 
-json parse_or_null(const std::string& text, std::string* error = nullptr) {
-  json doc = parse_untrusted_json(text, error);
-  return doc.is_discarded() ? json(nullptr) : doc;
-}
-
-// A manifest's text, bounded; "" with *error set when it cannot be read as one.
-std::string read_manifest(const FileSystem& files, const fs::path& p, std::string* error) {
-  try {
-    return files.read_file(p, kMaxManifestBytes);
-  } catch (const FileError& e) {
-    *error = e.what();
-    return {};
+// A manifest as read from disk, bounded in size and depth: its document (null when it could
+// not be read or is not JSON), and why.
+struct LoadedManifest {
+  json doc;
+  std::string read_error, parse_error;
+  /// Not there (any more): another runner took it meanwhile.
+  bool gone(const FileSystem& files, const fs::path& p) const {
+    return !read_error.empty() && !files.exists(p);
   }
+};
+LoadedManifest load_manifest(const FileSystem& files, const fs::path& p) {
+  LoadedManifest m;
+  try {
+    m.doc = parse_untrusted_json(files.read_file(p, kMaxManifestBytes), &m.parse_error);
+    if (m.doc.is_discarded()) m.doc = nullptr;
+  } catch (const FileError& e) {
+    m.read_error = e.what();
+  }
+  return m;
 }
 
 // The folders and files that belong to the runner, never to a batch: a manifest naming one
@@ -211,12 +217,11 @@ struct ManifestVerdict {
   std::optional<std::string> decided;
   ManifestContent content;
 };
-ManifestVerdict judge_manifest(json& doc, const std::string& read_error,
-                               const std::string& parse_error, bool processing,
-                               const std::string& key, const Config& config,
-                               const FileSystem& files) {
-  if (!read_error.empty()) invalid("the manifest cannot be read: " + read_error);
-  if (!parse_error.empty()) invalid("the manifest is not valid JSON: " + parse_error);
+ManifestVerdict judge_manifest(LoadedManifest& m, bool processing, const std::string& key,
+                               const Config& config, const FileSystem& files) {
+  if (!m.read_error.empty()) invalid("the manifest cannot be read: " + m.read_error);
+  if (!m.parse_error.empty()) invalid("the manifest is not valid JSON: " + m.parse_error);
+  json& doc = m.doc;
   if (!doc.is_object()) invalid("the manifest is not a JSON object");
   ManifestVerdict v;
   std::string status = string_field(doc, "status");
@@ -292,18 +297,15 @@ BatchPreviews preview_batches(const Config& config, const FileSystem& files, std
       continue;
     }
     std::string name = c.path.filename().string();
-    std::string read_error, parse_error;
-    std::string text = read_manifest(files, c.path, &read_error);
-    json doc = read_error.empty() ? parse_or_null(text, &parse_error) : json(nullptr);
+    LoadedManifest m = load_manifest(files, c.path);
     BatchPreview b;
-    b.id = claim_key(doc, name, c.processing ? kProcessingSuffix : kManifestSuffix);
+    b.id = claim_key(m.doc, name, c.processing ? kProcessingSuffix : kManifestSuffix);
     b.manifest = c.path;
     b.claimed_as =
         c.processing ? c.path : config.batches->hotfolder / (b.id + std::string(kProcessingSuffix));
     b.processing = c.processing;
     try {
-      ManifestVerdict verdict =
-          judge_manifest(doc, read_error, parse_error, c.processing, b.id, config, files);
+      ManifestVerdict verdict = judge_manifest(m, c.processing, b.id, config, files);
       b.decided = std::move(verdict.decided);
       b.content = std::move(verdict.content);
     } catch (const UsageError& e) {
@@ -354,13 +356,9 @@ std::optional<BatchHotfolder::Claim> BatchHotfolder::try_claim(const ManifestCan
                                                                const std::string& run_id,
                                                                TimePoint now) {
   std::string name = c.path.filename().string();
-  std::string read_error, parse_error;
-  std::string text = read_manifest(files_, c.path, &read_error);
-  if (!read_error.empty() && !files_.exists(c.path)) {
-    return std::nullopt;  // gone: another runner claimed it first
-  }
-  json doc = read_error.empty() ? parse_or_null(text, &parse_error) : json(nullptr);
-  std::string key = claim_key(doc, name, c.processing ? kProcessingSuffix : kManifestSuffix);
+  LoadedManifest m = load_manifest(files_, c.path);
+  if (m.gone(files_, c.path)) return std::nullopt;  // another runner claimed it first
+  std::string key = claim_key(m.doc, name, c.processing ? kProcessingSuffix : kManifestSuffix);
   fs::path lock_path = batches_.hotfolder / ".claims" / (key + ".lock");
   files_.create_directories(lock_path.parent_path());
   std::unique_ptr<RunLock> lock = make_lock_(lock_path);
@@ -376,14 +374,11 @@ std::optional<BatchHotfolder::Claim> BatchHotfolder::try_claim(const ManifestCan
       return std::nullopt;
     }
     claimed = c.path;
-    read_error.clear();
-    parse_error.clear();
-    text = read_manifest(files_, claimed, &read_error);
-    if (!read_error.empty() && !files_.exists(claimed)) {
+    m = load_manifest(files_, claimed);  // again, now that it is ours
+    if (m.gone(files_, claimed)) {
       let_go(lock, lock_path);
       return std::nullopt;
     }
-    doc = read_error.empty() ? parse_or_null(text, &parse_error) : json(nullptr);
   } else {
     try {
       if (!files_.rename_no_replace(c.path, claimed)) {
@@ -407,13 +402,13 @@ std::optional<BatchHotfolder::Claim> BatchHotfolder::try_claim(const ManifestCan
   batch.reclaimed = c.processing;
   batch.lock = std::move(lock);
   batch.lock_path = lock_path;
+  json& doc = m.doc;
   std::string original = name;
   if (c.processing && doc.is_object() && doc.contains("runner")) {
     original = string_field(doc["runner"], "manifest", name);
   }
   try {
-    ManifestVerdict verdict =
-        judge_manifest(doc, read_error, parse_error, c.processing, key, config_, files_);
+    ManifestVerdict verdict = judge_manifest(m, c.processing, key, config_, files_);
     batch.decided = std::move(verdict.decided);
     batch.content = std::move(verdict.content);
     if (!batch.decided) {
@@ -558,8 +553,7 @@ std::vector<BatchListing> list_batches(const Config& config, const FileSystem& f
     l.state = processing ? "processing" : "ready";
     l.path = display_path(p, config.root);
     if (auto st = files.stat(p)) l.mtime_ns = st->mtime_ns;
-    std::string ignored;
-    json doc = parse_or_null(read_manifest(files, p, &ignored));
+    json doc = load_manifest(files, p).doc;
     l.id = claim_key(doc, e.name, processing ? kProcessingSuffix : kManifestSuffix);
     if (!doc.is_object()) {
       l.detail = "not valid JSON: it will be rejected";
@@ -585,8 +579,7 @@ std::vector<BatchListing> list_batches(const Config& config, const FileSystem& f
             l.detail = "rejected: " + text.substr(nl == std::string::npos ? 0 : nl + 1,
                                                   text.find('\n', nl + 1) - nl - 1);
           } else if (ends_with(f.name, kManifestSuffix) && l.detail.empty()) {
-            std::string ignored;
-            json doc = parse_or_null(read_manifest(files, dir / e.name / f.name, &ignored));
+            json doc = load_manifest(files, dir / e.name / f.name).doc;
             if (!doc.is_object()) continue;
             l.id = string_field(doc, "batch_id", l.id);
             l.detail = "run " + string_field(doc, "run_id", "?") + " at " +

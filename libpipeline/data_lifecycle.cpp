@@ -43,8 +43,7 @@ std::vector<LifecycleRecord> DataLifecycle::apply(
 }
 
 LifecycleRecord DataLifecycle::act(const LifecycleRule& rule, const fs::path& file,
-                                   const FileStat* snap, const fs::path& to_dir,
-                                   bool may_delete) {
+                                   const FileStat* snap, const fs::path& to_dir, bool may_delete) {
   bool del = rule.action == LifecycleRule::Action::kDelete;
   LifecycleRecord rec;
   rec.action = del ? "delete" : "move";

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "error.hpp"
+#include "json_read.hpp"
 #include "sha256.hpp"
 
 namespace pipeline {
@@ -35,9 +36,8 @@ void FileMover::move(const fs::path& from, const fs::path& to) {
   fs::path entry = journal_ / (sha256_hex(from.string() + '\n' + to.string()).substr(0, 32) +
                                std::string(kJournalSuffix));
   files_.create_directories(journal_);
-  files_.write_atomic(entry, json{{"from", from.string()}, {"to", to.string()},
-                                  {"copy", copy.string()}}
-                                 .dump());
+  files_.write_atomic(
+      entry, json{{"from", from.string()}, {"to", to.string()}, {"copy", copy.string()}}.dump());
   try {
     files_.copy_new(from, copy);
     if (!files_.rename_no_replace(copy, to)) {
@@ -89,14 +89,10 @@ std::vector<std::string> FileMover::recover() {
     return out;
   }
   for (const auto& e : entries) {
-    std::string_view name = e.name;
-    if (!e.is_file() || name.size() <= kJournalSuffix.size() ||
-        name.substr(name.size() - kJournalSuffix.size()) != kJournalSuffix) {
-      continue;
-    }
+    if (!e.is_file() || !std::string_view(e.name).ends_with(kJournalSuffix)) continue;
     fs::path entry = journal_ / e.name;
     try {
-      json j = json::parse(files_.read_file(entry, 64 * 1024), nullptr, false);
+      json j = parse_untrusted_json(files_.read_file(entry, 64 * 1024));
       if (j.is_object() && j.value("from", json()).is_string() &&
           j.value("to", json()).is_string() && j.value("copy", json()).is_string()) {
         out.push_back(settle(j["from"].get<std::string>(), j["to"].get<std::string>(),

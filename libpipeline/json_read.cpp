@@ -1,5 +1,7 @@
 #include "json_read.hpp"
 
+#include <algorithm>
+
 namespace pipeline {
 namespace {
 

@@ -18,8 +18,9 @@ std::string why_not(const RE2& re, const std::string& source, int captures) {
   if (!re.ok()) {
     std::string why = re.error();
     if (re.error_code() == RE2::ErrorBadEscape || re.error_code() == RE2::ErrorBadPerlOp) {
-      why += " (backreferences and lookaround cannot be matched in bounded time, so they are "
-             "not supported)";
+      why +=
+          " (backreferences and lookaround cannot be matched in bounded time, so they are "
+          "not supported)";
     }
     return "'" + source + "' is not a regular expression the runner can run: " + why;
   }

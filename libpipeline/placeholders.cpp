@@ -85,7 +85,8 @@ void Template::check(PlaceholderScope scope, const KnownNames& known) const {
       if (!has_arg && known.env && !known.env(n.substr(4))) {
         fail_at(mark_, "environment variable " + n.substr(4) +
                            " is not set (a run under cron has almost no environment); set "
-                           "it, or give a default: ${" + n + ":-default}");
+                           "it, or give a default: ${" +
+                           n + ":-default}");
       }
       continue;
     }

@@ -112,14 +112,13 @@ class NativeAppendFile final : public AppendFile {
 /// A descriptor closed on every path out.
 class Fd {
  public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
+  explicit Fd(int fd) : fd_(fd) {}
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
   ~Fd() {
     if (fd_ >= 0) ::close(fd_);
   }
   int get() const { return fd_; }
-  explicit operator bool() const { return fd_ >= 0; }
 
  private:
   int fd_;
@@ -143,19 +142,6 @@ int open_regular(const fs::path& p, struct ::stat& st) {
   return fd;
 }
 
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      if (n == 0) errno = ENOSPC;
-      return false;
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
-
 class NativeFile {
  public:
   ~NativeFile() {
@@ -165,7 +151,18 @@ class NativeFile {
     fd_ = ::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     return fd_ >= 0;
   }
-  bool write_all(std::string_view data) { return pipeline::write_all(fd_, data); }
+  bool write_all(std::string_view data) {
+    while (!data.empty()) {
+      ssize_t n = ::write(fd_, data.data(), data.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        if (n == 0) errno = ENOSPC;
+        return false;
+      }
+      data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+  }
   bool sync() { return ::fsync(fd_) == 0; }
   int fd() const { return fd_; }
 
@@ -350,7 +347,8 @@ std::string RealFileSystem::read_file(const fs::path& p, std::size_t max_bytes) 
 #ifdef _WIN32
   std::error_code ec;
   if (!fs::is_regular_file(p, ec)) {
-    if (!fs::exists(p, ec)) fail("read", p, std::make_error_code(std::errc::no_such_file_or_directory));
+    if (!fs::exists(p, ec))
+      fail("read", p, std::make_error_code(std::errc::no_such_file_or_directory));
     fail_not_regular("read", p);
   }
   std::ifstream in(p, std::ios::binary);
@@ -436,7 +434,8 @@ void RealFileSystem::copy_new(const fs::path& from, const fs::path& to) {
 #ifdef _WIN32
   std::error_code ec;
   if (!fs::is_regular_file(from, ec)) fail_not_regular("copy", from);
-  if (!fs::copy_file(from, to, fs::copy_options::none, ec)) fail("copy " + from.string() + " to", to, ec);
+  if (!fs::copy_file(from, to, fs::copy_options::none, ec))
+    fail("copy " + from.string() + " to", to, ec);
   // copy_file keeps the modification time; flush the copy to disk.
   HANDLE h = CreateFileW(to.c_str(), GENERIC_WRITE, 0, nullptr, OPEN_EXISTING, 0, nullptr);
   if (h != INVALID_HANDLE_VALUE) {

@@ -95,21 +95,22 @@ RetentionResult prune_runs(const Config& config, FileSystem& files, TimePoint no
   if (config.retention_keep_days) {
     auto keep = std::chrono::hours(24) * *config.retention_keep_days;
     cutoff = now - keep;
-    // The newest run before this one: if the clock moved more than keep_days since then,
-    // every run would look old at once. That is a clock jump far more often than not.
-    for (const auto& [id, records] : runs) {
-      if (id == current_run_id) continue;
-      auto previous = run_id_time(id);
-      if (previous && (now - *previous > keep || *previous - now > keep)) {
+    // The newest run before this one: if the clock moved more than keep_days since then
+    // (either way), every run would look old at once. That is a clock jump far more often
+    // than not.
+    auto previous = std::find_if(runs.begin(), runs.end(),
+                                 [&](const auto& run) { return run.first != current_run_id; });
+    auto previous_time = previous == runs.end() ? std::nullopt : run_id_time(previous->first);
+    if (previous_time) {
+      auto moved = now > *previous_time ? now - *previous_time : *previous_time - now;
+      if (moved > keep) {
         result.age_skipped =
             "the clock moved " +
-            std::to_string(std::chrono::duration_cast<std::chrono::hours>(now - *previous).count() /
-                           24) +
+            std::to_string(std::chrono::duration_cast<std::chrono::hours>(moved).count() / 24) +
             " days since the previous run (more than keep_days " +
             std::to_string(*config.retention_keep_days) + "); nothing is pruned by age this run";
         cutoff.reset();
       }
-      break;
     }
   }
   std::size_t rank = 0;

@@ -120,8 +120,8 @@ bool FileRunLock::try_lock() {
       }
       return false;
     }
-    struct stat locked {
-    }, named{};
+    struct ::stat locked = {};
+    struct ::stat named = {};
     if (::fstat(fd, &locked) == 0 && ::stat(path_.c_str(), &named) == 0 &&
         locked.st_ino == named.st_ino && locked.st_dev == named.st_dev) {
       return true;

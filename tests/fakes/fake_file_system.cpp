@@ -49,7 +49,8 @@ std::vector<DirEntry> FakeFileSystem::list_dir(const fs::path& dir) const {
   if (unlistable_.count(n)) throw FileError("cannot list " + n.string() + ": Permission denied");
   std::vector<DirEntry> out;
   for (const auto& d : dirs_) {
-    if (d != n && d.parent_path() == n) out.push_back({d.filename().string(), FileKind::kDirectory});
+    if (d != n && d.parent_path() == n)
+      out.push_back({d.filename().string(), FileKind::kDirectory});
   }
   for (const auto& [f, _] : files_) {
     if (f.parent_path() == n) out.push_back({f.filename().string(), FileKind::kFile});

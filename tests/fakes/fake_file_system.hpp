@@ -42,7 +42,7 @@ class FakeFileSystem final : public FileSystem {
   std::vector<fs::path> removed;
   std::vector<std::pair<fs::path, fs::path>> moved;   ///< renames that happened
   std::vector<std::pair<fs::path, fs::path>> copied;  ///< copies across file systems
-  std::map<fs::path, std::string> appended;  ///< what open_append wrote, per file
+  std::map<fs::path, std::string> appended;           ///< what open_append wrote, per file
 
   std::optional<FileStat> stat(const fs::path& p) const override;
   std::vector<DirEntry> list_dir(const fs::path& dir) const override;
