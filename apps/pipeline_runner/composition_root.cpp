@@ -4,12 +4,12 @@
 
 #include <iostream>
 
-#include "cli.hpp"
-#include "process_platform.hpp"
-#include "real_file_system.hpp"
-#include "real_process_supervisor.hpp"
-#include "runner_environment.hpp"
-#include "stop_signals.hpp"
+#include "app/cli.hpp"
+#include "platform/process_platform.hpp"
+#include "platform/real_file_system.hpp"
+#include "platform/runner_environment.hpp"
+#include "platform/stop_signals.hpp"
+#include "supervise/real_process_supervisor.hpp"
 
 namespace pipeline_app {
 

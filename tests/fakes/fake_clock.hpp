@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "clock.hpp"
+#include "ports/clock.hpp"
 
 namespace pipeline::testing {
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "error.hpp"
+#include "util/error.hpp"
 
 namespace pipeline::testing {
 

@@ -6,7 +6,7 @@
 #include <set>
 #include <string>
 
-#include "file_system.hpp"
+#include "ports/file_system.hpp"
 
 namespace pipeline::testing {
 

@@ -5,7 +5,7 @@
 #include <memory>
 #include <set>
 
-#include "run_lock.hpp"
+#include "ports/run_lock.hpp"
 
 namespace pipeline::testing {
 

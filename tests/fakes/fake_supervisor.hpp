@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "fakes/fake_clock.hpp"
-#include "process_supervisor.hpp"
+#include "ports/process_supervisor.hpp"
 
 namespace pipeline::testing {
 

@@ -1,0 +1,410 @@
+#include "app/run_command.hpp"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <ostream>
+#include <sstream>
+
+#include "batches/batch_hotfolder.hpp"
+#include "core/data_lifecycle.hpp"
+#include "core/orchestrator.hpp"
+#include "records/audit_reporter.hpp"
+#include "records/audit_store.hpp"
+#include "records/event_logger.hpp"
+#include "records/file_mover.hpp"
+#include "records/report_json.hpp"
+#include "records/retention.hpp"
+#include "records/run_records.hpp"
+#include "util/error.hpp"
+#include "util/run_id.hpp"
+
+namespace pipeline {
+namespace {
+
+using nlohmann::json;
+
+fs::path events_path(const Config& c, const std::string& run_id) {
+  return c.logs / "events" / ("pipeline_" + run_id + ".jsonl");
+}
+
+// Adds the run's human log file to the default logger; a log that cannot be opened is a
+// warning, never a reason not to run.
+void open_run_log(const fs::path& path) {
+  try {
+    auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path.string(), true);
+    sink->set_level(spdlog::level::debug);
+    sink->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %-5l %v");
+    spdlog::default_logger()->sinks().push_back(std::move(sink));
+    spdlog::default_logger()->set_level(spdlog::level::debug);
+  } catch (const spdlog::spdlog_ex& e) {
+    spdlog::warn("the run log is not written: {}", e.what());
+  }
+}
+
+void close_run_log() {
+  auto& sinks = spdlog::default_logger()->sinks();
+  if (sinks.size() > 1) sinks.resize(1);
+}
+
+// A one-line summary of who holds the lock, from the owner record in the lock file.
+std::string describe_holder(const json& owner) {
+  if (!owner.is_object()) return "owner unknown";
+  return "run " + owner.value("run_id", std::string("?")) + ", pid " +
+         std::to_string(owner.value("pid", 0)) + " on " + owner.value("host", std::string("?")) +
+         ", since " + owner.value("started_at", std::string("?"));
+}
+
+/// Keeps the lock file's record of the running stage's processes up to date, so that the
+/// next run can find what a dead runner left behind.
+class LockRecordingSupervisor final : public ProcessSupervisor {
+ public:
+  LockRecordingSupervisor(ProcessSupervisor& inner, RunLock& lock, json owner)
+      : inner_(inner), lock_(lock), owner_(std::move(owner)) {}
+
+  ProcessResult run(const ProcessSpec& spec) override {
+    ProcessSpec recorded = spec;
+    recorded.on_started = [&](const std::string& identity) {
+      record({identity});
+      if (spec.on_started) spec.on_started(identity);
+    };
+    ProcessResult result = inner_.run(recorded);
+    record({});
+    return result;
+  }
+
+ private:
+  void record(const std::vector<std::string>& stages) {
+    owner_["stage_processes"] = stages;
+    lock_.update(dump_json(owner_));
+  }
+
+  ProcessSupervisor& inner_;
+  RunLock& lock_;
+  json owner_;
+};
+
+}  // namespace
+
+std::optional<RecoveryRecord> recover_dead_run_of(Platform& platform, const Config& config,
+                                                  const RunLock& lock) {
+  if (lock.previous_owner().empty() || !platform.run_processes.find) return std::nullopt;
+  AuditStore reports(platform.files, config.logs / "reports");
+  return recover_dead_run(lock.previous_owner(), platform.host, reports, platform.run_processes);
+}
+
+std::vector<std::string> sweep_temp_files(Platform& platform, const Config& config) {
+  // Another process may be writing one right now (`batch submit` takes no lock): only
+  // leftovers older than this go.
+  constexpr auto kStale = std::chrono::hours(1);
+  std::vector<fs::path> folders = {config.logs / "reports", config.state};
+  if (config.batches) folders.push_back(config.batches->hotfolder);
+  std::int64_t cutoff = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            (platform.clock.now() - kStale).time_since_epoch())
+                            .count();
+  std::vector<std::string> removed;
+  for (const auto& dir : folders) {
+    std::vector<DirEntry> entries;
+    try {
+      entries = platform.files.list_dir(dir);
+    } catch (const FileError&) {
+      continue;
+    }
+    for (const auto& e : entries) {
+      if (!e.is_file() || !is_temp_name(e.name)) continue;
+      auto st = platform.files.stat(dir / e.name);
+      if (!st || st->mtime_ns > cutoff) continue;
+      try {
+        platform.files.remove(dir / e.name);
+        removed.push_back("removed " + (dir / e.name).string() +
+                          ", the unfinished write of a run that died");
+      } catch (const FileError&) {
+      }
+    }
+  }
+  return removed;
+}
+
+namespace {
+
+json plan_stages_json(const std::vector<StageRecord>& records) {
+  json stages = json::array();
+  for (const auto& r : records) {
+    stages.push_back({{"name", r.name},
+                      {"run", r.decision.run},
+                      {"reason", r.decision.reason},
+                      {"inputs_count", r.inputs_count},
+                      {"inputs", r.inputs}});
+  }
+  return stages;
+}
+
+void print_plan_stages(std::ostream& out, const std::vector<StageRecord>& records,
+                       const std::string& indent) {
+  std::size_t width = 0;
+  for (const auto& r : records) width = std::max(width, r.name.size());
+  for (const auto& r : records) {
+    out << indent << r.name << std::string(width - r.name.size(), ' ')
+        << (r.decision.run ? "  run   " : "  skip  ") << r.decision.reason << "\n";
+  }
+}
+
+// What the run does with a previewed batch other than running its stages, or "".
+std::string batch_fate(const BatchPreview& b) {
+  if (!b.rejected.empty()) return "rejected (moved to the error folder): " + b.rejected;
+  if (b.decided) {
+    return "a run that died decided " + *b.decided + "; only its moves remain";
+  }
+  return {};
+}
+
+}  // namespace
+
+int print_plan(Platform& platform, const Config& config, const std::vector<std::string>& stages,
+               bool as_json) {
+  check_stage_selection(config, stages);
+  TimePoint now = platform.clock.now();
+  // The plan's services are never asked to run or record anything.
+  EventLogger no_events(platform.files, platform.clock, fs::path(), "", {});
+  FileMover no_mover(platform.files, fs::path());
+  DataLifecycle no_lifecycle(config, platform.files, no_mover, no_events);
+  Orchestrator orchestrator({config, platform.files, platform.clock, platform.supervisor, no_events,
+                             no_lifecycle, platform.environment, platform.stop_requested, nullptr,
+                             nullptr});
+  const std::string run_id = make_run_id(now);
+  json out = {{"pipeline", config.pipeline},
+              {"config", config.file.string()},
+              {"root", config.root.string()},
+              {"stages", json::array()}};
+  std::ostringstream text;
+  text << "pipeline " << config.pipeline << " (" << config.file.string() << ")\n";
+
+  if (!config.batches) {
+    auto records = orchestrator.plan({stages}, run_id, now);
+    out["stages"] = plan_stages_json(records);
+    print_plan_stages(text, records, "  ");
+  } else {
+    // Batch mode: the stages run once per batch, so they are decided per batch, with its
+    // ${batch.*} values, for the batches the next run would claim. Nothing is claimed.
+    const fs::path& hot = config.batches->hotfolder;
+    auto preview = preview_batches(config, platform.files,
+                                   static_cast<std::size_t>(config.batches->max_per_run));
+    out["batches"] = json::array();
+    for (const auto& b : preview.batches) {
+      json jb = {{"id", b.id},
+                 {"manifest", display_path(b.manifest, config.root)},
+                 {"claimed", b.processing},
+                 {"stages", json::array()}};
+      text << "  batch " << b.id << " (" << display_path(b.manifest, config.root) << ")";
+      if (std::string fate = batch_fate(b); !fate.empty()) {
+        jb[b.decided ? "decided" : "rejected"] = b.decided ? *b.decided : b.rejected;
+        text << ": " << fate << "\n";
+      } else {
+        auto records = orchestrator.plan({stages}, run_id, now, &b);
+        jb["stages"] = plan_stages_json(records);
+        text << (b.processing ? ": left claimed by a run that died (if it is not still going)" : "")
+             << "\n";
+        print_plan_stages(text, records, "    ");
+      }
+      out["batches"].push_back(std::move(jb));
+    }
+    out["batches_later"] = preview.later;
+    out["warnings"] = preview.warnings;
+    if (preview.batches.empty()) {
+      text << "  no batch waits in " << display_path(hot, config.root)
+           << ": nothing runs (the stages run once for each batch)\n";
+    }
+    if (preview.later > 0) {
+      text << "  " << preview.later << " more batch" << (preview.later == 1 ? "" : "es")
+           << " wait for later runs (batches.max_per_run is " << config.batches->max_per_run
+           << ")\n";
+    }
+    for (const auto& w : preview.warnings) text << "  warning: " << w << "\n";
+  }
+  if (as_json) {
+    platform.out << dump_json(out, 2) << "\n";
+    return exit_code::kSuccess;
+  }
+  platform.out << text.str()
+               << "Each stage is decided again just before it starts, so it sees what earlier "
+                  "stages produce.\n";
+  return exit_code::kSuccess;
+}
+
+int run_pipeline(Platform& platform, const Config& config, const RunRequest& request) {
+  check_stage_selection(config, request.stages);
+  if (request.dry_run) return print_plan(platform, config, request.stages, false);
+
+  RunReport report;
+  report.started_at = platform.clock.now();
+  report.run_id = make_run_id(report.started_at);
+  report.pipeline = config.pipeline;
+  report.host = platform.host;
+  report.pid = platform.pid;
+  report.config_path = config.file.string();
+  report.config_sha256 = config.sha256;
+  auto warn = [](const std::string& message) { spdlog::warn("{}", message); };
+
+  // The lock comes first: a run that does not hold it changes nothing but its own event.
+  std::unique_ptr<RunLock> lock;
+  json owner;
+  try {
+    platform.files.create_directories(config.state);
+    lock = platform.make_lock(config.state / "runner.lock");
+    owner = {{"pid", platform.pid},
+             {"host", platform.host},
+             {"run_id", report.run_id},
+             {"started_at", format_rfc3339(report.started_at)},
+             {"stage_processes", json::array()}};
+    if (!lock->acquire(config.lock_wait, platform.clock, dump_json(owner))) {
+      if (auto stopped = platform.stop_requested()) return *stopped;  // stopped while waiting
+      json holder = json::parse(lock->holder(), nullptr, false);
+      if (holder.is_discarded()) holder = nullptr;
+      platform.err << "pipeline_runner: skipped: another run holds "
+                   << (config.state / "runner.lock").string() << " (" << describe_holder(holder)
+                   << ")\n";
+      EventLogger events(platform.files, platform.clock, events_path(config, report.run_id),
+                         report.run_id, {});
+      events.emit("pipeline", "skipped", "another run holds the lock", {{"holder", holder}});
+      return exit_code::kLocked;
+    }
+  } catch (const FileError& e) {
+    throw Error(exit_code::kInternal, std::string("cannot take the run lock: ") + e.what());
+  }
+
+  // The events, report and stage logs create their own folders and warn once if they cannot.
+  for (const auto& [name, dir] : config.paths) {
+    try {
+      platform.files.create_directories(dir);
+    } catch (const FileError& e) {
+      report.errors.push_back(std::string("paths.") + name + ": " + e.what());
+      warn(report.errors.back());
+    }
+  }
+  open_run_log(config.logs /
+               ("pipeline_" + file_stamp(report.started_at) + "_" + report.run_id + ".log"));
+  spdlog::info("run {} of {} started (config {})", report.run_id, config.pipeline,
+               config.file.string());
+
+  EventLogger events(platform.files, platform.clock, events_path(config, report.run_id),
+                     report.run_id, warn);
+  events.emit("pipeline", "start", "run started",
+              {{"pipeline", config.pipeline},
+               {"config", config.file.string()},
+               {"config_sha256", config.sha256},
+               {"root", config.root.string()},
+               {"host", platform.host},
+               {"pid", platform.pid},
+               {"stages", config.stages.size()},
+               {"only_stages", request.stages}});
+  report.recovered = recover_dead_run_of(platform, config, *lock);
+  if (report.recovered) {
+    const RecoveryRecord& r = *report.recovered;
+    std::string msg = "run " + r.run_id + " died holding the lock; " +
+                      std::to_string(r.killed.size()) + " of its stage processes killed" +
+                      (r.report_missing ? "; it wrote no report" : "");
+    events.emit("pipeline", "recovered", msg,
+                {{"dead_run_id", r.run_id},
+                 {"dead_pid", r.pid},
+                 {"host", r.host},
+                 {"killed", r.killed},
+                 {"report_missing", r.report_missing}});
+    spdlog::warn("{}", msg);
+    if (r.report_missing) report.errors.push_back("run " + r.run_id + " left no report");
+  }
+  // Before any file is touched: moves a dead run left half done are finished or rolled back,
+  // and the temporary files of writes it never finished go.
+  FileMover mover(platform.files, config.state / "moves");
+  for (const auto& line : mover.recover()) {
+    events.emit("pipeline", "move_recovered", line, {{"what", line}});
+    spdlog::warn("{}", line);
+  }
+  for (const auto& line : sweep_temp_files(platform, config)) {
+    events.emit("pipeline", "temp_removed", line, {{"what", line}});
+    spdlog::info("{}", line);
+  }
+
+  AuditReporter reporter(platform.files, config.logs / "reports");
+  // Writes the report as it stands; false when it cannot be written. Before lifecycle
+  // deletes anything, and at the end.
+  std::string report_path;
+  auto write_report = [&](const RunReport& r) {
+    try {
+      report_path = reporter.write(r).string();
+      return true;
+    } catch (const FileError& e) {
+      warn(std::string("the audit report is not written: ") + e.what());
+      return false;
+    }
+  };
+  LockRecordingSupervisor supervisor(platform.supervisor, *lock, owner);
+  DataLifecycle lifecycle(config, platform.files, mover, events);
+  std::optional<BatchHotfolder> hotfolder;
+  if (config.batches) {
+    hotfolder.emplace(config, platform.files, mover, platform.clock, platform.make_lock);
+  }
+  Orchestrator orchestrator({config, platform.files, platform.clock, supervisor, events, lifecycle,
+                             platform.environment, platform.stop_requested,
+                             hotfolder ? &*hotfolder : nullptr, write_report});
+  try {
+    orchestrator.run({request.stages}, report);
+  } catch (const std::exception& e) {
+    report.status = RunStatus::kError;
+    report.exit_code = exit_code::kInternal;
+    report.errors.push_back(std::string("internal error: ") + e.what());
+    spdlog::error("{}", report.errors.back());
+  }
+  report.finished_at = platform.clock.now();
+  report_path.clear();
+  write_report(report);
+  // Retention, then the history in step with the reports that are left.
+  RetentionResult pruned = prune_runs(config, platform.files, platform.clock.now(), report.run_id);
+  for (const auto& e : pruned.errors) warn("retention: " + e);
+  if (!pruned.age_skipped.empty()) {
+    warn("retention: " + pruned.age_skipped);
+    events.emit("retention", "skipped", pruned.age_skipped, {{"reason", pruned.age_skipped}});
+  }
+  if (!pruned.pruned.empty() || !pruned.kept_for_batches.empty()) {
+    std::string msg = "pruned the records of " + std::to_string(pruned.pruned.size()) +
+                      " old runs (" + std::to_string(pruned.files_removed) + " files)";
+    if (!pruned.kept_for_batches.empty()) {
+      msg += "; kept " + std::to_string(pruned.kept_for_batches.size()) +
+             " whose batches are still in the error folder";
+    }
+    events.emit("retention", "pruned", msg,
+                {{"runs", pruned.pruned},
+                 {"files_removed", pruned.files_removed},
+                 {"kept_for_batches", pruned.kept_for_batches}});
+    spdlog::info("{}", msg);
+  }
+  if (!report_path.empty()) {
+    if (auto rebuilt = record_run(config, platform.files, report_to_json(report), report_path,
+                                  pruned.pruned, warn)) {
+      events.emit("history", "rebuilt", *rebuilt, {{"db", history_path(config).string()}});
+      spdlog::warn("{}", *rebuilt);
+    }
+  }
+  // A stop that came while the records were written still ends the run as aborted.
+  if (auto stopped = platform.stop_requested(); stopped && report.status != RunStatus::kAborted) {
+    report.status = RunStatus::kAborted;
+    report.exit_code = *stopped;
+    if (!report_path.empty() && write_report(report)) {
+      record_run(config, platform.files, report_to_json(report), report_path, {}, warn);
+    }
+  }
+  auto duration = std::chrono::duration_cast<Millis>(report.finished_at - report.started_at);
+  events.emit("pipeline", std::string(to_string(report.status)),
+              "run " + std::string(to_string(report.status)),
+              {{"exit_code", report.exit_code},
+               {"duration_ms", duration.count()},
+               {"report", report_path.empty() ? json(nullptr) : json(report_path)}});
+  spdlog::info("run {} finished: {} (exit {}, {} ms){}", report.run_id, to_string(report.status),
+               report.exit_code, duration.count(),
+               report_path.empty() ? "" : "; report " + report_path);
+  spdlog::default_logger()->flush();
+  close_run_log();
+  lock->release();
+  return report.exit_code;
+}
+
+}  // namespace pipeline

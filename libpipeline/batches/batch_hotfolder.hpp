@@ -1,0 +1,181 @@
+#pragma once
+/// The manifest hot folder (SPEC section 8, seed 000). A producer drops
+/// `<anything>_MANIFEST.json`; a run claims it by an atomic rename to
+/// `<batch_id>_PROCESSING.json`, validates it, runs the stages for it, then moves the manifest
+/// and every file it lists into `archive/<batch_id>/` or `error/<batch_id>/`.
+///
+/// Crash safety: the claimed manifest records each step. A `_PROCESSING.json` whose run died
+/// is claimed again: before its outcome was written the stages run again; after, only the
+/// remaining moves are made. A per-batch OS lock (`<hotfolder>/.claims/<id>.lock`), taken
+/// before the rename and held to the end, tells a dead run's batch from a live one's, so two
+/// runners sharing a hot folder never process one batch twice.
+
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config/config.hpp"
+#include "ports/clock.hpp"
+#include "ports/file_system.hpp"
+#include "ports/run_lock.hpp"
+#include "records/file_mover.hpp"
+#include "records/run_report.hpp"
+
+namespace pipeline {
+
+using LockFactory = std::function<std::unique_ptr<RunLock>(const fs::path&)>;
+
+inline constexpr std::string_view kManifestSuffix = "_MANIFEST.json";
+inline constexpr std::string_view kProcessingSuffix = "_PROCESSING.json";
+/// A manifest lists a few dozen paths: one larger than this is refused unread.
+inline constexpr std::size_t kMaxManifestBytes = 1 << 20;
+
+/// True for a batch id we accept: 1-64 of A-Z a-z 0-9 _ . -, not starting with '.' or '-'.
+bool valid_batch_id(std::string_view id);
+
+/// A manifest's content once validated: every path resolved, inside root, and a file.
+struct ManifestContent {
+  std::string id;
+  std::vector<std::pair<std::string, fs::path>> files;  ///< "files": name -> path, as listed
+  std::vector<fs::path> raw_data;
+  /// Every listed file once, in manifest order (files first, then raw_data).
+  std::vector<fs::path> all_files() const;
+};
+
+/// Checks a parsed manifest against SPEC 8 and 14; throws UsageError saying what is wrong.
+/// Relative paths are taken from root; every path must resolve (symlinks and `..` followed)
+/// to an existing regular file inside root that is data: never the runner's own files (the
+/// config, logs, state, the hot folder's claims, finished batches) and never a manifest.
+ManifestContent validate_manifest(const nlohmann::json& doc, const FileSystem& files,
+                                  const Config& config);
+
+/// A manifest in the hot folder a run would try to claim, a regular file.
+struct ManifestCandidate {
+  fs::path path;
+  bool processing = false;  ///< `_PROCESSING.json`: claimed by a run (live, or one that died)
+  std::int64_t mtime_ns = 0;
+};
+
+/// The hot folder's manifests in the order a run tries them: those left claimed first, then
+/// ready ones, each oldest first. Names that look like manifests but are not regular files
+/// (a FIFO, a dangling link) are skipped with a line in *warnings; so is an unlistable folder.
+std::vector<ManifestCandidate> pending_manifests(const Config& config, const FileSystem& files,
+                                                 std::vector<std::string>* warnings);
+
+/// A batch the next run would take, as `plan` and `--dry-run` show it: read, never claimed.
+struct BatchPreview {
+  std::string id;
+  fs::path manifest;
+  fs::path claimed_as;      ///< the `_PROCESSING.json` it has while it runs: ${batch.manifest}
+  bool processing = false;  ///< already claimed (a live run's, or a dead run's)
+  std::optional<std::string> decided;      ///< a dead run decided it: only the moves remain
+  std::optional<ManifestContent> content;  ///< valid; unset when the run would reject it
+  std::string rejected;                    ///< why the run would reject it
+};
+
+struct BatchPreviews {
+  std::vector<BatchPreview> batches;  ///< the first `limit`, in claim order
+  std::size_t later = 0;              ///< how many more wait for later runs
+  std::vector<std::string> warnings;  ///< names skipped, as a run would warn of them
+};
+
+/// The first `limit` batches a run would claim, validated as the run validates them.
+BatchPreviews preview_batches(const Config& config, const FileSystem& files, std::size_t limit);
+
+/// A batch this run holds: its claim lock stays taken until finish() or release().
+struct ClaimedBatch {
+  ManifestContent content;
+  fs::path manifest;  ///< the claimed `<id>_PROCESSING.json`
+  nlohmann::json document;
+  bool reclaimed = false;  ///< left behind by a run that died
+  /// A dead run had already decided this outcome ("COMPLETED"/"FAILED"); only moves remain.
+  std::optional<std::string> decided;
+  std::unique_ptr<RunLock> lock;
+  fs::path lock_path;
+};
+
+class BatchHotfolder {
+ public:
+  BatchHotfolder(const Config& config, FileSystem& files, FileMover& mover, Clock& clock,
+                 LockFactory make_lock)
+      : config_(config),
+        batches_(*config.batches),
+        files_(files),
+        mover_(mover),
+        clock_(clock),
+        make_lock_(std::move(make_lock)) {}
+
+  /// What the next claim produced: a batch to run, or a manifest rejected on the way (already
+  /// moved to error/ with its .error.txt).
+  struct Claim {
+    std::optional<ClaimedBatch> batch;
+    BatchRecord rejected;
+  };
+
+  /// Claims the next manifest: those left by dead runs first, then ready ones oldest first.
+  /// The hot folder is listed once, at the first call. nullopt when none is left.
+  std::optional<Claim> next(const std::string& run_id, TimePoint now);
+
+  /// Ends a batch: records the outcome in the claimed manifest, moves every listed file and
+  /// the manifest (status, run_id, finished_at, error) into archive/ or error/, and lets the
+  /// claim go. Files already moved by a run that died are found where it put them. When a
+  /// file cannot be moved (a full disk) the batch is INCOMPLETE: its claimed manifest stays,
+  /// with the outcome, and the next run makes the remaining moves.
+  BatchRecord finish(ClaimedBatch& batch, bool succeeded, const std::string& error,
+                     const std::string& run_id, TimePoint now);
+
+  /// The run stopped in the middle of the batch: the claimed manifest stays for the next run.
+  void release(ClaimedBatch& batch);
+
+  /// Names in the hot folder that look like manifests but are not regular files (a FIFO, a
+  /// dangling link): skipped, never opened. Filled by the first next().
+  const std::vector<std::string>& warnings() const { return warnings_; }
+
+ private:
+  std::optional<Claim> try_claim(const ManifestCandidate& c, const std::string& run_id,
+                                 TimePoint now);
+  /// Moves a manifest that cannot be run to error/ with a .error.txt saying why.
+  BatchRecord reject(const fs::path& manifest, const std::string& original_name,
+                     const std::string& key, const std::string& why, std::unique_ptr<RunLock> lock,
+                     const fs::path& lock_path, const std::string& run_id, TimePoint now);
+  fs::path free_error_folder(const std::string& key) const;
+  void let_go(std::unique_ptr<RunLock>& lock, const fs::path& lock_path);
+  /// Removes the claim lock files nobody holds (left by runs killed as they let a claim go).
+  void sweep_claims();
+
+  const Config& config_;
+  const BatchConfig& batches_;
+  FileSystem& files_;
+  FileMover& mover_;
+  Clock& clock_;
+  LockFactory make_lock_;
+  std::vector<std::string> warnings_;
+  std::optional<std::vector<ManifestCandidate>> pending_;
+  std::size_t cursor_ = 0;
+  bool swept_ = false;
+};
+
+/// One line of `batch list`.
+struct BatchListing {
+  std::string state;  ///< "ready", "processing", "archived", "failed"
+  std::string id;
+  std::string path;    ///< the manifest or folder, relative to root
+  std::string detail;  ///< run id, error, or what is wrong with it
+  std::int64_t mtime_ns = 0;
+};
+
+/// Every batch the folders know of: ready and processing in the hot folder, archived, failed.
+std::vector<BatchListing> list_batches(const Config& config, const FileSystem& files);
+
+/// `batch submit`: writes `<hotfolder>/<id>_MANIFEST.json` atomically (a temp name a run never
+/// picks up, then a rename), after validating it exactly as a run would. Paths are absolute
+/// (or relative to root); they are recorded relative to root. Returns the manifest's path.
+fs::path submit_batch(const Config& config, FileSystem& files, const std::string& id,
+                      const std::vector<std::pair<std::string, fs::path>>& named_files,
+                      const std::vector<fs::path>& raw_data, TimePoint now);
+
+}  // namespace pipeline

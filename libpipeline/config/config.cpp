@@ -1,0 +1,577 @@
+#include "config/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "util/error.hpp"
+#include "util/line_pattern.hpp"
+#include "util/sha256.hpp"
+
+namespace pipeline {
+namespace {
+
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+
+// Past a year no timeout, wait or backoff means anything, and deadlines stay far from the
+// clocks' limits (200000d overflowed into a 3 ms timeout).
+constexpr Millis kMaxDuration = std::chrono::hours(24 * 365);
+
+const std::vector<std::string> kTopKeys = {"version",   "pipeline",  "root",     "paths",
+                                           "logs",      "state",     "defaults", "stages",
+                                           "lifecycle", "retention", "lock",     "batches"};
+const std::vector<std::string> kDefaultsKeys = {"timeout", "hang_timeout", "grace",
+                                                "retries", "backoff",      "env"};
+const std::vector<std::string> kStageKeys = {
+    "name",  "command",    "cwd",      "env",     "when",    "timeout", "hang_timeout",
+    "grace", "completion", "progress", "retries", "backoff", "retry_on"};
+const std::vector<std::string> kWhenKeys = {"files", "missing", "days_of_month", "after"};
+const std::vector<std::string> kBackoffKeys = {"initial", "factor", "max"};
+const std::vector<std::string> kLifecycleKeys = {"delete", "move", "to", "when_succeeded"};
+const std::vector<std::string> kRetentionKeys = {"keep_days", "keep_runs"};
+const std::vector<std::string> kLockKeys = {"wait"};
+const std::vector<std::string> kBatchKeys = {"hotfolder", "archive", "error", "max_per_run"};
+
+// Optimal string alignment distance: a swap of two neighbours counts as one typo.
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+/// Walks the YAML tree with the file name at hand, so every error names its position.
+class Reader {
+ public:
+  Reader(std::string file, EnvLookup env) : file_(std::move(file)), env_(std::move(env)) {}
+
+  SourceMark mark(const YAML::Node& n) const {
+    YAML::Mark m = n.Mark();
+    if (m.is_null()) return {file_, 0, 0};
+    return {file_, m.line + 1, m.column + 1};
+  }
+
+  [[noreturn]] void fail(const YAML::Node& n, const std::string& message) const {
+    throw UsageError(mark(n).str() + ": " + message);
+  }
+
+  void require_map(const YAML::Node& n, const std::string& what) const {
+    if (!n.IsMap()) fail(n, what + " must be a mapping of keys to values");
+  }
+
+  void check_keys(const YAML::Node& map, const std::vector<std::string>& allowed,
+                  const std::string& where) const {
+    require_map(map, where);
+    std::set<std::string> seen;
+    for (const auto& kv : map) {
+      if (!kv.first.IsScalar()) fail(kv.first, "a key in " + where + " must be a plain name");
+      std::string key = kv.first.Scalar();
+      if (!seen.insert(key).second) fail(kv.first, "duplicate key '" + key + "' in " + where);
+      if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+      std::string message = "unknown key '" + key + "' in " + where;
+      if (auto near = nearest_word(key, allowed)) message += "; did you mean '" + *near + "'?";
+      fail(kv.first, message);
+    }
+  }
+
+  std::string scalar(const YAML::Node& n, const std::string& what) const {
+    if (!n.IsScalar()) fail(n, what + " must be a single value");
+    return n.Scalar();
+  }
+
+  Template templ(const YAML::Node& n, const std::string& what) const {
+    return Template(scalar(n, what), mark(n));
+  }
+
+  Millis duration(const YAML::Node& n, const std::string& what) const {
+    std::string text = scalar(n, what);
+    auto d = parse_duration(text);
+    if (!d) {
+      fail(n, what + " '" + text +
+                  "' is not a duration: write a number with a unit (ms, s, m, h, d), "
+                  "e.g. 30s or 1h30m");
+    }
+    if (*d > kMaxDuration) fail(n, what + " '" + text + "' is more than 365d, the longest allowed");
+    return *d;
+  }
+
+  long integer(const YAML::Node& n, const std::string& what, long lo, long hi) const {
+    std::string text = scalar(n, what);
+    std::size_t used = 0;
+    long v = 0;
+    try {
+      v = std::stol(text, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != text.size()) fail(n, what + " '" + text + "' is not a whole number");
+    if (v < lo || v > hi) {
+      fail(n, what + " " + text + " is out of range (" + std::to_string(lo) + " to " +
+                  std::to_string(hi) + ")");
+    }
+    return v;
+  }
+
+  double number(const YAML::Node& n, const std::string& what) const {
+    std::string text = scalar(n, what);
+    std::istringstream in(text);
+    in.imbue(std::locale::classic());
+    double v = 0;
+    if (!(in >> v) || !in.eof()) fail(n, what + " '" + text + "' is not a number");
+    return v;
+  }
+
+  std::vector<YAML::Node> list(const YAML::Node& n, const std::string& what) const {
+    if (!n.IsSequence()) fail(n, what + " must be a list");
+    return {n.begin(), n.end()};
+  }
+
+  // A scalar or a list of scalars.
+  std::vector<YAML::Node> one_or_list(const YAML::Node& n, const std::string& what) const {
+    if (n.IsScalar()) return {n};
+    return list(n, what);
+  }
+
+  std::string expand_root_scope(const YAML::Node& n, const std::string& what,
+                                const std::map<std::string, std::string>& scalars) const {
+    Template t = templ(n, what);
+    PlaceholderValues values;
+    values.scalars = scalars;
+    values.env = env_;
+    for (const auto& part : t.parts()) {
+      if (part.placeholder && !scalars.count(part.text) && part.text.rfind("env.", 0) != 0) {
+        std::string allowed;
+        for (const auto& [name, _] : scalars) allowed += "${" + name + "}, ";
+        fail(n, what + " may only use " + allowed + "${env.NAME}, not ${" + part.text + "}");
+      }
+    }
+    return expand(t, values);
+  }
+
+ private:
+  std::string file_;
+  EnvLookup env_;
+};
+
+bool valid_name(const std::string& s, std::size_t max_len, bool allow_upper_dot) {
+  if (s.empty() || s.size() > max_len) return false;
+  return std::all_of(s.begin(), s.end(), [&](char c) {
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-') return true;
+    return allow_upper_dot && ((c >= 'A' && c <= 'Z') || c == '.');
+  });
+}
+
+bool valid_env_name(const std::string& s) {
+  if (s.empty() || (s[0] >= '0' && s[0] <= '9')) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+struct Defaults {
+  Millis timeout{30 * 60'000};
+  Millis hang_timeout{5 * 60'000};
+  Millis grace{10'000};
+  int retries = 0;
+  Backoff backoff;
+  EnvList env;
+};
+
+Backoff read_backoff(const Reader& r, const YAML::Node& n, Backoff b, const std::string& where) {
+  r.check_keys(n, kBackoffKeys, where);
+  if (n["initial"]) b.initial = r.duration(n["initial"], where + ".initial");
+  if (n["max"]) b.max = r.duration(n["max"], where + ".max");
+  if (n["factor"]) {
+    b.factor = r.number(n["factor"], where + ".factor");
+    if (!(b.factor >= 1.0 && b.factor <= 100.0)) {
+      r.fail(n["factor"], where + ".factor must be between 1 and 100");
+    }
+  }
+  return b;
+}
+
+EnvList read_env(const Reader& r, const YAML::Node& n, const std::string& where,
+                 const KnownNames& known) {
+  r.require_map(n, where);
+  EnvList out;
+  for (const auto& kv : n) {
+    std::string key = r.scalar(kv.first, "an environment variable name");
+    if (!valid_env_name(key)) r.fail(kv.first, "'" + key + "' is not a valid environment name");
+    Template value = r.templ(kv.second, where + "." + key);
+    value.check(PlaceholderScope::kStage, known);
+    out.emplace_back(key, std::move(value));
+  }
+  return out;
+}
+
+void set_env(EnvList& env, const std::string& key, const Template& value) {
+  for (auto& [k, v] : env) {
+    if (k == key) {
+      v = value;
+      return;
+    }
+  }
+  env.emplace_back(key, value);
+}
+
+std::string compile_regex(const Reader& r, const YAML::Node& n, const std::string& what,
+                          int captures) {
+  std::string source = r.scalar(n, what);
+  if (std::string why = line_pattern_error(source, captures); !why.empty()) {
+    r.fail(n, what + " " + why);
+  }
+  return source;
+}
+
+RetryCondition parse_retry_condition(const Reader& r, const YAML::Node& n) {
+  std::string s = r.scalar(n, "retry_on entry");
+  using K = RetryCondition::Kind;
+  if (s == "timeout") return {K::kTimeout};
+  if (s == "hang") return {K::kHang};
+  if (s == "exit") return {K::kAnyExit};
+  if (s == "signal") return {K::kSignal};
+  if (s == "start") return {K::kStart};
+  if (s.rfind("exit:", 0) == 0) {
+    std::string digits = s.substr(5);
+    if (!digits.empty() && digits.size() <= 3 &&
+        std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      int code = std::stoi(digits);
+      if (code >= 1 && code <= 255) return {K::kExitCode, code};
+    }
+  }
+  std::string message = "unknown retry condition '" + s +
+                        "': use timeout, hang, exit, exit:N (1-255), signal or start";
+  if (auto near = nearest_word(s, {"timeout", "hang", "exit", "signal", "start"})) {
+    message += "; did you mean '" + *near + "'?";
+  }
+  r.fail(n, message);
+}
+
+StageConfig read_stage(const Reader& r, const YAML::Node& n, const Defaults& d,
+                       const KnownNames& known, const std::vector<std::string>& earlier) {
+  r.check_keys(n, kStageKeys, "a stage");
+  StageConfig s;
+  s.mark = r.mark(n);
+  if (!n["name"]) r.fail(n, "a stage needs a name");
+  s.name = r.scalar(n["name"], "name");
+  std::string where = "stage '" + s.name + "'";
+  if (!valid_name(s.name, 32, false)) {
+    r.fail(n["name"], "stage name '" + s.name + "' must be 1-32 of a-z, 0-9, '_' and '-'");
+  }
+  if (std::find(earlier.begin(), earlier.end(), s.name) != earlier.end()) {
+    r.fail(n["name"], "a stage named '" + s.name + "' is already defined");
+  }
+  if (!n["command"]) r.fail(n, where + " needs a command (a list: [program, arg, ...])");
+  if (n["command"].IsScalar()) {
+    r.fail(n["command"], where +
+                             ": command must be a list of arguments, not a string; write "
+                             "[\"sh\", \"-c\", \"...\"] if a shell is really wanted");
+  }
+  for (const auto& e : r.list(n["command"], where + " command")) {
+    Template t = r.templ(e, "a command element");
+    t.check(PlaceholderScope::kCommand, known);
+    s.command.push_back(std::move(t));
+  }
+  if (s.command.empty()) r.fail(n["command"], where + ": command must not be empty");
+  if (s.command.front().is_exactly("inputs")) {
+    r.fail(n["command"], where + ": the program (first command element) cannot be ${inputs}");
+  }
+  if (n["cwd"]) {
+    s.cwd = r.templ(n["cwd"], where + " cwd");
+    s.cwd->check(PlaceholderScope::kStage, known);
+  }
+  s.env = d.env;
+  if (n["env"]) {
+    for (auto& [k, v] : read_env(r, n["env"], where + " env", known)) set_env(s.env, k, v);
+  }
+  if (const YAML::Node w = n["when"]) {
+    r.check_keys(w, kWhenKeys, where + " when");
+    if (w.size() == 0) r.fail(w, where + ": when needs at least one condition (or leave it out)");
+    WhenClause when;
+    if (w["files"]) {
+      for (const auto& g : r.one_or_list(w["files"], "when.files")) {
+        Template t = r.templ(g, "when.files");
+        t.check(PlaceholderScope::kRun, known);
+        when.files.push_back(std::move(t));
+      }
+      if (when.files.empty()) r.fail(w["files"], "when.files needs at least one glob");
+    }
+    if (w["missing"]) {
+      when.missing = r.templ(w["missing"], "when.missing");
+      when.missing->check(PlaceholderScope::kRun, known);
+    }
+    if (w["days_of_month"]) {
+      for (const auto& day : r.list(w["days_of_month"], "when.days_of_month")) {
+        when.days_of_month.push_back(static_cast<int>(r.integer(day, "a day of the month", 1, 31)));
+      }
+    }
+    if (w["after"]) {
+      for (const auto& a : r.one_or_list(w["after"], "when.after")) {
+        std::string name = r.scalar(a, "when.after entry");
+        if (std::find(earlier.begin(), earlier.end(), name) == earlier.end()) {
+          std::string message = "when.after names '" + name +
+                                "', which is not a stage defined before '" + s.name + "'";
+          if (auto near = nearest_word(name, earlier)) message += "; did you mean '" + *near + "'?";
+          r.fail(a, message);
+        }
+        when.after.push_back(name);
+      }
+    }
+    s.when = std::move(when);
+  }
+  s.timeout = n["timeout"] ? r.duration(n["timeout"], "timeout") : d.timeout;
+  s.hang_timeout =
+      n["hang_timeout"] ? r.duration(n["hang_timeout"], "hang_timeout") : d.hang_timeout;
+  s.grace = n["grace"] ? r.duration(n["grace"], "grace") : d.grace;
+  if (s.timeout.count() == 0) r.fail(n["timeout"], where + ": timeout must be more than 0s");
+  if (n["completion"]) s.completion = compile_regex(r, n["completion"], "completion", -1);
+  if (n["progress"]) s.progress = compile_regex(r, n["progress"], "progress", 1);
+  s.retries =
+      n["retries"] ? static_cast<int>(r.integer(n["retries"], "retries", 0, 100)) : d.retries;
+  s.backoff =
+      n["backoff"] ? read_backoff(r, n["backoff"], d.backoff, where + " backoff") : d.backoff;
+  if (n["retry_on"]) {
+    for (const auto& c : r.one_or_list(n["retry_on"], "retry_on")) {
+      s.retry_on.push_back(parse_retry_condition(r, c));
+    }
+  }
+  return s;
+}
+
+LifecycleRule read_lifecycle(const Reader& r, const YAML::Node& n, const Config& cfg,
+                             const KnownNames& known) {
+  r.check_keys(n, kLifecycleKeys, "a lifecycle rule");
+  LifecycleRule rule;
+  rule.mark = r.mark(n);
+  bool del = static_cast<bool>(n["delete"]), mv = static_cast<bool>(n["move"]);
+  if (del == mv) r.fail(n, "a lifecycle rule needs exactly one of 'delete' or 'move'");
+  rule.action = del ? LifecycleRule::Action::kDelete : LifecycleRule::Action::kMove;
+  const YAML::Node target = del ? n["delete"] : n["move"];
+  std::string what = r.scalar(target, "the lifecycle target");
+  const std::string suffix = ".inputs";
+  if (what.size() <= suffix.size() ||
+      what.compare(what.size() - suffix.size(), suffix.size(), suffix) != 0) {
+    r.fail(target, "lifecycle target '" + what + "' must be STAGE.inputs");
+  }
+  rule.stage = what.substr(0, what.size() - suffix.size());
+  const StageConfig* stage = cfg.find_stage(rule.stage);
+  if (!stage) r.fail(target, "lifecycle target names unknown stage '" + rule.stage + "'");
+  if (!stage->when || stage->when->files.empty()) {
+    r.fail(target, "stage '" + rule.stage + "' has no when.files, so it has no inputs to " +
+                       (del ? "delete" : "move"));
+  }
+  if (mv) {
+    if (!n["to"]) r.fail(n, "a move rule needs 'to' (the destination folder)");
+    rule.to = r.templ(n["to"], "to");
+    rule.to->check(PlaceholderScope::kRun, known);
+  } else if (n["to"]) {
+    r.fail(n["to"], "'to' only goes with 'move'");
+  }
+  if (n["when_succeeded"]) {
+    for (const auto& s : r.one_or_list(n["when_succeeded"], "when_succeeded")) {
+      std::string name = r.scalar(s, "when_succeeded entry");
+      if (!cfg.find_stage(name)) r.fail(s, "when_succeeded names unknown stage '" + name + "'");
+      rule.when_succeeded.push_back(name);
+    }
+  } else {
+    rule.when_succeeded.push_back(rule.stage);
+  }
+  return rule;
+}
+
+fs::path strip_trailing_separator(fs::path p) {
+  if (!p.has_filename() && p.has_parent_path() && p != p.root_path()) p = p.parent_path();
+  return p;
+}
+
+// The batch folders are fixed for the run: ${root}, ${paths.*} and ${env.*} only (a folder
+// that moved with ${date} would strand the batches in yesterday's).
+BatchConfig read_batches(const Reader& r, const YAML::Node& n, const Config& cfg) {
+  r.require_map(n, "batches");
+  r.check_keys(n, kBatchKeys, "batches");
+  BatchConfig b;
+  std::map<std::string, std::string> scalars{{"root", cfg.root.string()}};
+  for (const auto& [name, path] : cfg.paths) scalars["paths." + name] = path.string();
+  auto folder = [&](const char* key) {
+    if (!n[key]) r.fail(n, std::string("batches needs '") + key + "' (a folder)");
+    std::string where = std::string("batches.") + key;
+    return strip_trailing_separator(
+        resolve_path(cfg.root, r.expand_root_scope(n[key], where, scalars)));
+  };
+  b.hotfolder = folder("hotfolder");
+  b.archive = folder("archive");
+  b.error = folder("error");
+  if (n["max_per_run"]) {
+    b.max_per_run = static_cast<int>(r.integer(n["max_per_run"], "batches.max_per_run", 1, 100000));
+  }
+  if (b.hotfolder == b.archive || b.hotfolder == b.error || b.archive == b.error) {
+    r.fail(n, "batches.hotfolder, archive and error must be three different folders");
+  }
+  return b;
+}
+
+}  // namespace
+
+const StageConfig* Config::find_stage(std::string_view name) const {
+  for (const auto& s : stages) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+std::optional<std::string> nearest_word(const std::string& word,
+                                        const std::vector<std::string>& candidates) {
+  std::optional<std::string> best;
+  std::size_t best_distance = std::max<std::size_t>(2, word.size() / 3) + 1;
+  for (const auto& c : candidates) {
+    std::size_t d = edit_distance(word, c);
+    if (d < best_distance) {
+      best_distance = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+Config parse_config(const std::string& text, const fs::path& file, const EnvLookup& env) {
+  fs::path abs_file = fs::absolute(file).lexically_normal();
+  Reader r(file.string(), env);
+  YAML::Node doc;
+  try {
+    doc = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    throw UsageError(file.string() + ":" + std::to_string(e.mark.line + 1) + ":" +
+                     std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+  if (!doc.IsMap()) {
+    throw UsageError(file.string() +
+                     ":1:1: the config must be a mapping with 'version', "
+                     "'pipeline' and 'stages'");
+  }
+  r.check_keys(doc, kTopKeys, "the config");
+
+  Config cfg;
+  cfg.file = abs_file;
+  cfg.sha256 = sha256_hex(text);
+  if (!doc["version"]) r.fail(doc, "'version: 1' is required");
+  if (r.integer(doc["version"], "version", 0, 1'000'000) != 1) {
+    r.fail(doc["version"], "unsupported config version " + doc["version"].Scalar() +
+                               " (this runner reads version 1)");
+  }
+  if (!doc["pipeline"]) r.fail(doc, "'pipeline' (the pipeline's name) is required");
+  cfg.pipeline = r.scalar(doc["pipeline"], "pipeline");
+  if (!valid_name(cfg.pipeline, 64, true)) {
+    r.fail(doc["pipeline"],
+           "pipeline name '" + cfg.pipeline + "' must be 1-64 of A-Z, a-z, 0-9, '_', '.' and '-'");
+  }
+
+  std::map<std::string, std::string> scalars;
+  fs::path config_dir = abs_file.parent_path();
+  cfg.root = config_dir;
+  if (doc["root"]) {
+    cfg.root = resolve_path(config_dir, r.expand_root_scope(doc["root"], "root", {}));
+  }
+  cfg.root = strip_trailing_separator(cfg.root);
+  scalars["root"] = cfg.root.string();
+
+  KnownNames known;
+  known.batch_mode = static_cast<bool>(doc["batches"]);
+  known.env = env;
+  std::vector<std::string>& path_names = known.paths;
+  if (const YAML::Node paths = doc["paths"]) {
+    r.require_map(paths, "paths");
+    for (const auto& kv : paths) {
+      std::string name = r.scalar(kv.first, "a path name");
+      if (!valid_name(name, 64, true)) {
+        r.fail(kv.first, "path name '" + name + "' must be letters, digits, '_', '.' or '-'");
+      }
+      if (std::find(path_names.begin(), path_names.end(), name) != path_names.end()) {
+        r.fail(kv.first, "duplicate path '" + name + "'");
+      }
+      fs::path p = strip_trailing_separator(
+          resolve_path(cfg.root, r.expand_root_scope(kv.second, "paths." + name, scalars)));
+      cfg.paths.emplace_back(name, p);
+      path_names.push_back(name);
+    }
+  }
+  cfg.logs = resolve_path(cfg.root,
+                          doc["logs"] ? r.expand_root_scope(doc["logs"], "logs", scalars) : "logs");
+  cfg.state = resolve_path(
+      cfg.root, doc["state"] ? r.expand_root_scope(doc["state"], "state", scalars) : "state");
+
+  Defaults defaults;
+  defaults.env.emplace_back("PYTHONUNBUFFERED", Template("1", {}));
+  if (const YAML::Node d = doc["defaults"]) {
+    r.check_keys(d, kDefaultsKeys, "defaults");
+    if (d["timeout"]) defaults.timeout = r.duration(d["timeout"], "defaults.timeout");
+    if (d["hang_timeout"]) {
+      defaults.hang_timeout = r.duration(d["hang_timeout"], "defaults.hang_timeout");
+    }
+    if (d["grace"]) defaults.grace = r.duration(d["grace"], "defaults.grace");
+    if (d["retries"]) {
+      defaults.retries = static_cast<int>(r.integer(d["retries"], "defaults.retries", 0, 100));
+    }
+    if (d["backoff"]) defaults.backoff = read_backoff(r, d["backoff"], {}, "defaults.backoff");
+    if (d["env"]) {
+      for (auto& [k, v] : read_env(r, d["env"], "defaults.env", known)) {
+        set_env(defaults.env, k, v);
+      }
+    }
+    if (defaults.timeout.count() == 0) r.fail(d["timeout"], "defaults.timeout must be > 0s");
+  }
+
+  if (!doc["stages"]) r.fail(doc, "'stages' is required (a list of stages)");
+  std::vector<std::string> names;
+  for (const auto& s : r.list(doc["stages"], "stages")) {
+    cfg.stages.push_back(read_stage(r, s, defaults, known, names));
+    names.push_back(cfg.stages.back().name);
+  }
+  if (cfg.stages.empty()) r.fail(doc["stages"], "'stages' must list at least one stage");
+
+  if (const YAML::Node l = doc["lifecycle"]) {
+    for (const auto& rule : r.list(l, "lifecycle")) {
+      cfg.lifecycle.push_back(read_lifecycle(r, rule, cfg, known));
+    }
+  }
+  if (const YAML::Node ret = doc["retention"]) {
+    r.check_keys(ret, kRetentionKeys, "retention");
+    if (ret["keep_days"]) {
+      cfg.retention_keep_days =
+          static_cast<int>(r.integer(ret["keep_days"], "retention.keep_days", 1, 36500));
+    }
+    if (ret["keep_runs"]) {
+      cfg.retention_keep_runs =
+          static_cast<int>(r.integer(ret["keep_runs"], "retention.keep_runs", 1, 10'000'000));
+    }
+  }
+  if (const YAML::Node lock = doc["lock"]) {
+    r.check_keys(lock, kLockKeys, "lock");
+    if (lock["wait"]) cfg.lock_wait = r.duration(lock["wait"], "lock.wait");
+  }
+  if (const YAML::Node b = doc["batches"]) cfg.batches = read_batches(r, b, cfg);
+  return cfg;
+}
+
+Config load_config(const fs::path& file, const EnvLookup& env) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    std::error_code ec(errno, std::generic_category());
+    throw UsageError("cannot read config " + file.string() + ": " + ec.message());
+  }
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return parse_config(text, file, env);
+}
+
+}  // namespace pipeline

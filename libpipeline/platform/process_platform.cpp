@@ -1,0 +1,312 @@
+#include "platform/process_platform.hpp"
+
+#ifdef _WIN32
+#error "The Windows stage launcher (Job Object, CREATE_SUSPENDED, CTRL_BREAK) is not written yet"
+#else
+
+#include <dirent.h>
+#include <linux/close_range.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+namespace pipeline::platform {
+
+StageLaunch::StageLaunch(const std::map<std::string, std::string>& env) {
+  entries_.reserve(env.size());
+  for (const auto& [k, v] : env) entries_.push_back(k + "=" + v);
+  for (const auto& e : entries_) pointers_.push_back(e.c_str());
+  pointers_.push_back(nullptr);
+}
+
+bp::error_code StageLaunch::on_setup(bp::posix::default_launcher& launcher,
+                                     const bp::filesystem::path&, const char* const*) {
+  launcher.env = pointers_.data();
+  return {};
+}
+
+// Runs in the child between fork and exec: only async-signal-safe calls.
+bp::error_code StageLaunch::on_exec_setup(bp::posix::default_launcher&, const bp::filesystem::path&,
+                                          const char* const*) {
+  // A session of its own (and so a process group of its own, numbered by its pid): the group
+  // is what the stop ladder signals; the session also holds what a job-control shell in the
+  // stage moves to other groups, for recovery after a runner's death.
+  if (::setsid() < 0) return {errno, bp::system_category()};
+  // Boost 1.81 closes the wrong descriptor range; make sure nothing of ours leaks into stages.
+  if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+    return {errno, bp::system_category()};
+  }
+  sigset_t all;
+  ::sigemptyset(&all);
+  ::sigprocmask(SIG_SETMASK, &all, nullptr);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGQUIT, SIGCHLD}) ::signal(sig, SIG_DFL);
+  return {};
+}
+
+ExitStatus decode_exit_status(int native_status) {
+  if (WIFEXITED(native_status)) return {WEXITSTATUS(native_status), std::nullopt};
+  if (WIFSIGNALED(native_status)) return {std::nullopt, WTERMSIG(native_status)};
+  return {native_status, std::nullopt};
+}
+
+bool signal_stage(std::int64_t group, StopStep step) {
+  if (group <= 1) return false;  // never signal init or "every process we may signal"
+  int sig = step == StopStep::kTerminate ? SIGTERM : SIGKILL;
+  return ::kill(-static_cast<pid_t>(group), sig) == 0;
+}
+
+bool stage_alive(std::int64_t group) {
+  if (group <= 1) return false;
+  return ::kill(-static_cast<pid_t>(group), 0) == 0 || errno == EPERM;
+}
+
+std::int64_t stage_group(const bp::process& p) {
+  return p.id();
+}
+
+bool become_child_subreaper() {
+  return ::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0;
+}
+
+namespace {
+
+// Calls fn(pid) for every process in /proc.
+template <typename Fn>
+void for_each_process(Fn fn) {
+  DIR* d = ::opendir("/proc");
+  if (!d) return;
+  while (dirent* e = ::readdir(d)) {
+    char* end = nullptr;
+    long pid = std::strtol(e->d_name, &end, 10);
+    if (pid > 0 && *end == '\0') fn(static_cast<pid_t>(pid));
+  }
+  ::closedir(d);
+}
+
+// The fields of /proc/<pid>/stat we use ("pid (comm) state ppid pgrp session ... starttime";
+// comm may hold spaces and parentheses, so fields are counted from the last ')').
+struct ProcStat {
+  char state = '?';  ///< field 3: 'Z' for a zombie (dead, not yet reaped)
+  pid_t ppid = 0, pgrp = 0, session = 0;
+  unsigned long long start_ticks = 0;  ///< field 22: clock ticks after boot
+};
+std::optional<ProcStat> proc_stat(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto close = text.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream fields(text.substr(close + 1));
+  std::string field;
+  ProcStat st;
+  for (int n = 3; n <= 22 && fields >> field; ++n) {
+    if (n == 3) st.state = field[0];
+    if (n == 4) st.ppid = static_cast<pid_t>(std::strtol(field.c_str(), nullptr, 10));
+    if (n == 5) st.pgrp = static_cast<pid_t>(std::strtol(field.c_str(), nullptr, 10));
+    if (n == 6) st.session = static_cast<pid_t>(std::strtol(field.c_str(), nullptr, 10));
+    if (n == 22) {
+      st.start_ticks = std::strtoull(field.c_str(), nullptr, 10);
+      return st;
+    }
+  }
+  return std::nullopt;
+}
+
+pid_t parent_of(pid_t pid) {
+  auto st = proc_stat(pid);
+  return st ? st->ppid : 0;
+}
+
+std::string boot_id() {
+  std::ifstream in("/proc/sys/kernel/random/boot_id");
+  std::string id;
+  std::getline(in, id);
+  return id;
+}
+
+// A stage identity as stage_identity() writes it.
+struct StageIdentity {
+  pid_t session = 0;
+  unsigned long long start_ticks = 0;
+  std::string boot;
+};
+std::optional<StageIdentity> parse_identity(const std::string& text) {
+  StageIdentity id;
+  char boot[64] = {};
+  long session = 0;
+  if (std::sscanf(text.c_str(), "session=%ld start=%llu boot=%63s", &session, &id.start_ticks,
+                  boot) != 3 ||
+      session <= 1) {
+    return std::nullopt;
+  }
+  id.session = static_cast<pid_t>(session);
+  id.boot = boot;
+  return id;
+}
+
+// Our direct children from /proc/self/task/*/children (one read per thread), or nullopt where
+// the kernel does not provide those files.
+std::optional<std::vector<pid_t> > children_from_task_lists() {
+  DIR* d = ::opendir("/proc/self/task");
+  if (!d) return std::nullopt;
+  std::vector<pid_t> out;
+  bool any = false;
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    std::ifstream in(std::string("/proc/self/task/") + e->d_name + "/children");
+    if (!in) continue;
+    any = true;
+    for (long pid; in >> pid;) out.push_back(static_cast<pid_t>(pid));
+  }
+  ::closedir(d);
+  if (!any) return std::nullopt;
+  return out;
+}
+
+std::vector<pid_t> adopted_children() {
+  if (auto listed = children_from_task_lists()) return *listed;
+  std::vector<pid_t> out;  // the slow way: every process's parent
+  pid_t self = ::getpid();
+  for_each_process([&](pid_t pid) {
+    if (parent_of(pid) == self) out.push_back(pid);
+  });
+  return out;
+}
+
+void reap(const std::vector<pid_t>& pids) {
+  for (pid_t pid : pids) {
+    int status = 0;
+    ::waitpid(pid, &status, WNOHANG);
+  }
+}
+
+}  // namespace
+
+void reap_adopted_children() {
+  reap(adopted_children());
+}
+
+std::size_t sweep_adopted_children(std::chrono::milliseconds grace) {
+  std::size_t found = 0;
+  // A descendant may fork again while we kill it: repeat until nothing is left (bounded).
+  for (int round = 0; round < 50; ++round) {
+    auto children = adopted_children();
+    if (children.empty()) break;  // the common case: one read of our children list
+    reap(children);               // those that already exited are zombies: reaping is all they need
+    children = adopted_children();
+    if (children.empty()) break;
+    found += children.size();
+    for (pid_t pid : children) ::kill(pid, SIGTERM);
+    auto deadline = std::chrono::steady_clock::now() + grace;
+    while (!children.empty() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      reap(children);
+      children = adopted_children();
+    }
+    for (pid_t pid : children) ::kill(pid, SIGKILL);
+    for (pid_t pid : children) {
+      int status = 0;
+      ::waitpid(pid, &status, 0);
+    }
+  }
+  return found;
+}
+
+std::string stage_identity(std::int64_t group) {
+  auto st = proc_stat(static_cast<pid_t>(group));
+  if (!st) return {};  // gone already: nothing of it to find later either
+  return "session=" + std::to_string(st->session) + " start=" + std::to_string(st->start_ticks) +
+         " boot=" + boot_id();
+}
+
+std::vector<std::int64_t> processes_of_run(const std::string& run_id,
+                                           const std::vector<std::string>& stage_identities) {
+  std::vector<std::int64_t> out;
+  // The recorded stages whose numbers still mean them: same boot, and a leader that is either
+  // the recorded process (same start time) or gone (then its number cannot have been reused
+  // while a member of its session or group lives, short of a second session ending the same way).
+  std::vector<StageIdentity> sessions;
+  const std::string boot = boot_id();
+  for (const auto& text : stage_identities) {
+    auto id = parse_identity(text);
+    if (!id || id->boot != boot) continue;
+    auto leader = proc_stat(id->session);
+    if (leader && leader->start_ticks != id->start_ticks) continue;  // recycled
+    sessions.push_back(*id);
+  }
+  const pid_t self = ::getpid();
+  const std::string needle = "PIPELINE_RUN_ID=" + run_id;
+  for_each_process([&](pid_t pid) {
+    if (pid == self || pid == 1) return;
+    if (!sessions.empty()) {
+      if (auto st = proc_stat(pid); st && st->state != 'Z') {  // a zombie is dead already
+        bool member = std::any_of(sessions.begin(), sessions.end(), [&](const StageIdentity& s) {
+          return (st->session == s.session || st->pgrp == s.session) &&
+                 st->start_ticks >= s.start_ticks;
+        });
+        if (member) {
+          out.push_back(pid);
+          return;
+        }
+      }
+    }
+    std::ifstream in("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
+    std::string env((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (std::size_t start = 0; start < env.size();) {
+      std::size_t end = env.find('\0', start);
+      if (end == std::string::npos) end = env.size();
+      if (env.compare(start, end - start, needle) == 0) {
+        out.push_back(pid);
+        break;
+      }
+      start = end + 1;
+    }
+  });
+  return out;
+}
+
+bool kill_process(std::int64_t pid) {
+  if (pid <= 1 || pid == ::getpid()) return false;
+  return ::kill(static_cast<pid_t>(pid), SIGKILL) == 0;
+}
+
+std::optional<std::filesystem::path> find_program(const std::string& name,
+                                                  const std::map<std::string, std::string>& env,
+                                                  const std::filesystem::path& cwd) {
+  namespace fs = std::filesystem;
+  auto executable = [](const fs::path& p) {
+    std::error_code ec;
+    return fs::is_regular_file(p, ec) && ::access(p.c_str(), X_OK) == 0;
+  };
+  if (name.find('/') != std::string::npos) {
+    fs::path p(name);
+    if (p.is_relative()) p = cwd / p;
+    return p;  // let exec report exactly what is wrong with it
+  }
+  auto it = env.find("PATH");
+  std::string path = it != env.end() ? it->second : "/usr/local/bin:/usr/bin:/bin";
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    std::size_t end = path.find(':', start);
+    if (end == std::string::npos) end = path.size();
+    fs::path dir = end == start ? cwd : fs::path(path.substr(start, end - start));
+    if (dir.is_relative()) dir = cwd / dir;
+    if (fs::path candidate = dir / name; executable(candidate)) return candidate;
+    start = end + 1;
+  }
+  return std::nullopt;
+}
+
+}  // namespace pipeline::platform
+
+#endif

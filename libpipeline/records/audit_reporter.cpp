@@ -1,0 +1,19 @@
+#include "records/audit_reporter.hpp"
+
+#include "records/report_json.hpp"
+
+namespace pipeline {
+
+fs::path AuditReporter::path_for(const RunReport& report) const {
+  return dir_ /
+         ("pipeline_report_" + file_stamp(report.started_at) + "_" + report.run_id + ".json");
+}
+
+fs::path AuditReporter::write(const RunReport& report) {
+  files_.create_directories(dir_);
+  fs::path p = path_for(report);
+  files_.write_atomic(p, dump_json(report_to_json(report), 2) + "\n");
+  return p;
+}
+
+}  // namespace pipeline

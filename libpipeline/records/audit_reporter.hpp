@@ -1,0 +1,25 @@
+#pragma once
+/// Writes a run's audit report (SPEC 6) atomically into logs/reports.
+
+#include "ports/file_system.hpp"
+#include "records/run_report.hpp"
+
+namespace pipeline {
+
+class AuditReporter {
+ public:
+  AuditReporter(FileSystem& files, fs::path reports_dir)
+      : files_(files), dir_(std::move(reports_dir)) {}
+
+  /// The file a run's report goes to: pipeline_report_<YYYYMMDD_HHMMSS>_<run_id>.json.
+  fs::path path_for(const RunReport& report) const;
+
+  /// Writes the report (temp, fsync, rename); throws FileError when it cannot.
+  fs::path write(const RunReport& report);
+
+ private:
+  FileSystem& files_;
+  fs::path dir_;
+};
+
+}  // namespace pipeline

@@ -1,0 +1,147 @@
+#include "records/retention.hpp"
+
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "util/error.hpp"
+#include "util/paths.hpp"
+#include "util/run_id.hpp"
+
+namespace pipeline {
+namespace {
+
+constexpr std::size_t kRunIdLength = 36;
+
+// The run id in "<prefix>_<run_id><ext>", the shape of every record file we write.
+std::optional<std::string> id_in_name(const std::string& name, std::string_view ext) {
+  if (name.size() < kRunIdLength + ext.size() + 1) return std::nullopt;
+  if (name.compare(name.size() - ext.size(), ext.size(), ext) != 0) return std::nullopt;
+  std::string id = name.substr(name.size() - ext.size() - kRunIdLength, kRunIdLength);
+  if (name[name.size() - ext.size() - kRunIdLength - 1] != '_' || !is_run_id(id)) {
+    return std::nullopt;
+  }
+  return id;
+}
+
+struct RunRecords {
+  std::vector<fs::path> files;
+  std::vector<fs::path> trees;  ///< stage log folders
+  std::optional<fs::path> report;
+};
+
+// Removes a folder and everything in it, deepest first; counts the files.
+void remove_tree(FileSystem& files, const fs::path& dir, std::size_t& removed) {
+  for (const auto& e : files.list_dir(dir)) {
+    if (e.is_directory()) {
+      remove_tree(files, dir / e.name, removed);
+    } else {
+      files.remove(dir / e.name);
+      ++removed;
+    }
+  }
+  files.remove(dir);
+}
+
+// A batch this run handled is still in the error folder: its records stay with it.
+bool has_batch_in_error(const Config& config, const FileSystem& files, const fs::path& report) {
+  if (!config.batches) return false;
+  nlohmann::json r = nlohmann::json::parse(files.read_file(report), nullptr, false);
+  if (!r.is_object() || !r.contains("batches") || !r["batches"].is_array()) return false;
+  for (const auto& b : r["batches"]) {
+    if (!b.is_object() || !b.contains("moved_to") || !b["moved_to"].is_string()) continue;
+    fs::path where = resolve_path(config.root, b["moved_to"].get<std::string>());
+    if (is_within(where, config.batches->error) && files.exists(where)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+RetentionResult prune_runs(const Config& config, FileSystem& files, TimePoint now,
+                           const std::string& current_run_id) {
+  RetentionResult result;
+  if (!config.retention_keep_days && !config.retention_keep_runs) return result;
+
+  std::map<std::string, RunRecords, std::greater<>> runs;  // newest first
+  for (const auto& e : files.list_dir(config.logs / "reports")) {
+    if (auto id = id_in_name(e.name, ".json"); id && !e.is_directory()) {
+      runs[*id].files.push_back(config.logs / "reports" / e.name);
+      runs[*id].report = config.logs / "reports" / e.name;
+    }
+  }
+  for (const auto& e : files.list_dir(config.logs / "events")) {
+    if (auto id = id_in_name(e.name, ".jsonl"); id && !e.is_directory()) {
+      runs[*id].files.push_back(config.logs / "events" / e.name);
+    }
+  }
+  for (const auto& e : files.list_dir(config.logs)) {
+    if (auto id = id_in_name(e.name, ".log"); id && !e.is_directory()) {
+      runs[*id].files.push_back(config.logs / e.name);
+    }
+  }
+  for (const auto& e : files.list_dir(config.logs / "stages")) {
+    if (e.is_directory() && is_run_id(e.name)) {
+      runs[e.name].trees.push_back(config.logs / "stages" / e.name);
+    }
+  }
+  // ${inputs_file} lists a run wrote under state when its logs could not take them.
+  for (const auto& e : files.list_dir(config.state / "inputs")) {
+    if (e.is_directory() && is_run_id(e.name)) {
+      runs[e.name].trees.push_back(config.state / "inputs" / e.name);
+    }
+  }
+
+  std::optional<TimePoint> cutoff;
+  if (config.retention_keep_days) {
+    auto keep = std::chrono::hours(24) * *config.retention_keep_days;
+    cutoff = now - keep;
+    // The newest run before this one: if the clock moved more than keep_days since then
+    // (either way), every run would look old at once. That is a clock jump far more often
+    // than not.
+    auto previous = std::find_if(runs.begin(), runs.end(),
+                                 [&](const auto& run) { return run.first != current_run_id; });
+    auto previous_time = previous == runs.end() ? std::nullopt : run_id_time(previous->first);
+    if (previous_time) {
+      auto moved = now > *previous_time ? now - *previous_time : *previous_time - now;
+      if (moved > keep) {
+        result.age_skipped =
+            "the clock moved " +
+            std::to_string(std::chrono::duration_cast<std::chrono::hours>(moved).count() / 24) +
+            " days since the previous run (more than keep_days " +
+            std::to_string(*config.retention_keep_days) + "); nothing is pruned by age this run";
+        cutoff.reset();
+      }
+    }
+  }
+  std::size_t rank = 0;
+  for (auto& [id, records] : runs) {
+    ++rank;
+    if (id == current_run_id) continue;
+    auto started = run_id_time(id);
+    bool too_old = cutoff && started && *started < *cutoff;
+    bool too_many =
+        config.retention_keep_runs && rank > static_cast<std::size_t>(*config.retention_keep_runs);
+    if (!too_old && !too_many) continue;
+    try {
+      if (records.report && has_batch_in_error(config, files, *records.report)) {
+        result.kept_for_batches.push_back(id);
+        continue;
+      }
+      // The report goes last: while it exists the run is on record and will be pruned again.
+      std::stable_partition(records.files.begin(), records.files.end(),
+                            [&](const fs::path& p) { return p != records.report; });
+      for (const auto& t : records.trees) remove_tree(files, t, result.files_removed);
+      for (const auto& f : records.files) {
+        files.remove(f);
+        ++result.files_removed;
+      }
+      result.pruned.push_back(id);
+    } catch (const FileError& e) {
+      result.errors.push_back(e.what());
+    }
+  }
+  return result;
+}
+
+}  // namespace pipeline

@@ -1,0 +1,94 @@
+#include "records/run_report.hpp"
+
+#include "util/error.hpp"
+
+namespace pipeline {
+
+std::string_view to_string(StageStatus s) {
+  switch (s) {
+    case StageStatus::kSucceeded:
+      return "succeeded";
+    case StageStatus::kFailed:
+      return "failed";
+    case StageStatus::kTimedOut:
+      return "timed_out";
+    case StageStatus::kHung:
+      return "hung";
+    case StageStatus::kSkipped:
+      return "skipped";
+    case StageStatus::kNotStarted:
+      return "not_started";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(RunStatus s) {
+  switch (s) {
+    case RunStatus::kSuccess:
+      return "success";
+    case RunStatus::kPartial:
+      return "partial";
+    case RunStatus::kFailure:
+      return "failure";
+    case RunStatus::kIdle:
+      return "idle";
+    case RunStatus::kAborted:
+      return "aborted";
+    case RunStatus::kError:
+      return "error";
+  }
+  return "unknown";
+}
+
+std::optional<RunStatus> run_status_from_string(std::string_view s) {
+  for (RunStatus r : {RunStatus::kSuccess, RunStatus::kPartial, RunStatus::kFailure,
+                      RunStatus::kIdle, RunStatus::kAborted, RunStatus::kError}) {
+    if (to_string(r) == s) return r;
+  }
+  return std::nullopt;
+}
+
+RunStatus status_from_stages(const std::vector<StageRecord>& stages) {
+  std::size_t ran = 0, succeeded = 0;
+  for (const auto& s : stages) {
+    if (s.status == StageStatus::kSkipped || s.status == StageStatus::kNotStarted) continue;
+    ++ran;
+    if (s.status == StageStatus::kSucceeded) ++succeeded;
+  }
+  if (ran == 0) return RunStatus::kIdle;
+  if (succeeded == ran) return RunStatus::kSuccess;
+  if (succeeded == 0) return RunStatus::kFailure;
+  return RunStatus::kPartial;
+}
+
+RunStatus status_from_batches(const std::vector<BatchRecord>& batches) {
+  std::size_t ended = 0, completed = 0;
+  for (const auto& b : batches) {
+    if (b.status == "INTERRUPTED") continue;
+    ++ended;
+    if (b.status == "COMPLETED") ++completed;
+  }
+  if (ended == 0) return RunStatus::kIdle;
+  if (completed == ended) return RunStatus::kSuccess;
+  if (completed == 0) return RunStatus::kFailure;
+  return RunStatus::kPartial;
+}
+
+int exit_code_for(RunStatus status, int aborted_exit) {
+  switch (status) {
+    case RunStatus::kSuccess:
+    case RunStatus::kIdle:
+      return exit_code::kSuccess;
+    case RunStatus::kPartial:
+      return exit_code::kPartial;
+    case RunStatus::kFailure:
+      return exit_code::kFailure;
+    case RunStatus::kAborted:
+      return aborted_exit;
+    case RunStatus::kError:
+      return exit_code::kInternal;
+  }
+  return exit_code::kInternal;
+}
+
+}  // namespace pipeline

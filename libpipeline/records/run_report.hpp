@@ -1,0 +1,114 @@
+#pragma once
+/// What one run did, as data: the orchestrator fills it, the audit reporter writes it, and
+/// `audit show` reads it back. Status and exit-code rules of SPEC sections 2-3 live here.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "records/run_recovery.hpp"
+#include "util/duration.hpp"
+#include "util/time_format.hpp"
+
+namespace pipeline {
+
+enum class StageStatus { kSucceeded, kFailed, kTimedOut, kHung, kSkipped, kNotStarted };
+enum class RunStatus { kSuccess, kPartial, kFailure, kIdle, kAborted, kError };
+
+std::string_view to_string(StageStatus s);
+std::string_view to_string(RunStatus s);
+std::optional<RunStatus> run_status_from_string(std::string_view s);
+
+/// Whether a stage runs now, and why, in words a person can read.
+struct StageDecision {
+  bool run = false;
+  std::string reason;
+  /// What the decision passed over and why: a file name that cannot be passed safely, a
+  /// dangling symlink, a folder that cannot be listed. Never a reason not to run.
+  std::vector<std::string> warnings;
+};
+
+struct AttemptRecord {
+  int attempt = 1;
+  TimePoint started_at;
+  TimePoint finished_at;
+  Millis duration{0};
+  std::optional<int> exit_code;
+  std::optional<int> signal;
+  bool timed_out = false;
+  bool hung = false;
+  std::string completed_by;  ///< "exit", "pattern", or empty when it did not complete
+  bool terminated = false;
+  bool left_processes = false;
+  std::string start_error;
+  std::string error;  ///< the supervision itself failed (the stage was killed)
+  std::vector<std::string> stdout_tail;
+  std::vector<std::string> stderr_tail;
+  std::string stdout_log;  ///< relative to root when under it
+  std::string stderr_log;
+};
+
+struct StageRecord {
+  std::string name;
+  std::string batch;  ///< the batch id this record ran for, in batch mode
+  StageDecision decision;
+  StageStatus status = StageStatus::kSkipped;
+  std::size_t inputs_count = 0;
+  std::vector<std::string> inputs;  ///< the first 1000, relative to root
+  std::size_t items_done = 0;
+  std::optional<std::size_t> items;  ///< items expected, when known (the runner cannot tell yet)
+  std::uint64_t stdout_bytes = 0;
+  std::uint64_t stderr_bytes = 0;
+  std::vector<AttemptRecord> attempts;
+};
+
+struct LifecycleRecord {
+  std::string action;  ///< "delete" or "move"
+  std::string path;
+  std::string to;
+  std::string result;  ///< "deleted", "moved", "missing", "changed", "kept", "failed"
+  std::string error;
+};
+
+/// One manifest a run dealt with (SPEC 8).
+struct BatchRecord {
+  std::string id;
+  std::string status;    ///< "COMPLETED", "FAILED", "REJECTED" or "INTERRUPTED"
+  std::string moved_to;  ///< the archive/error folder, relative to root; empty when it stayed
+  std::string manifest;  ///< the manifest's file name as found in the hot folder
+  std::string error;
+  bool reclaimed = false;  ///< claimed again after a run died with it
+};
+
+struct RunReport {
+  std::string run_id;
+  std::string pipeline;
+  RunStatus status = RunStatus::kIdle;
+  int exit_code = 0;
+  TimePoint started_at;
+  TimePoint finished_at;
+  std::string host;
+  std::int64_t pid = 0;
+  std::string config_path;
+  std::string config_sha256;
+  std::vector<StageRecord> stages;
+  std::vector<LifecycleRecord> lifecycle;
+  std::vector<BatchRecord> batches;
+  std::vector<std::string> errors;
+  std::optional<RecoveryRecord> recovered;  ///< a dead run this one cleaned up after
+};
+
+/// Run status from the stages' outcomes (SPEC 3): nothing ran -> idle; all that ran
+/// succeeded -> success; none succeeded -> failure; otherwise partial.
+RunStatus status_from_stages(const std::vector<StageRecord>& stages);
+
+/// Run status in batch mode (SPEC 8): no batch -> idle; every batch completed -> success;
+/// none completed -> failure (a rejected manifest counts as failed); otherwise partial.
+RunStatus status_from_batches(const std::vector<BatchRecord>& batches);
+
+/// Exit code of a run with that status (SPEC 2); aborted_exit is 128+N for an abort.
+int exit_code_for(RunStatus status, int aborted_exit = 130);
+
+}  // namespace pipeline

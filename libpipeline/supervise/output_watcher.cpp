@@ -1,0 +1,86 @@
+#include "supervise/output_watcher.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "util/utf8.hpp"
+
+namespace pipeline {
+
+LinePatterns::LinePatterns(const std::optional<std::string>& completion,
+                           const std::optional<std::string>& progress,
+                           std::function<void(const std::string&, std::size_t)> on_progress)
+    : on_progress_(std::move(on_progress)) {
+  if (completion) completion_.emplace(*completion);
+  if (progress) progress_.emplace(*progress, 1);
+}
+
+void LinePatterns::feed(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (completion_ && !completed_ && completion_->search(line)) completed_ = true;
+  if (progress_) {
+    if (auto captured = progress_->capture(line)) {
+      std::string item = sanitize_utf8(*captured);
+      if (items_.insert(item).second && on_progress_) on_progress_(item, items_.size());
+    }
+  }
+}
+
+OutputWatcher::OutputWatcher(const fs::path& log, LinePatterns& patterns)
+    : log_path_(log), patterns_(patterns), ring_(kTailLines) {
+  log_.open(log, std::ios::binary | std::ios::trunc);
+  log_ok_ = static_cast<bool>(log_);
+  if (!log_ok_) {
+    warnings_.push_back("cannot write " + log.string() + ": " + std::strerror(errno));
+  }
+}
+
+void OutputWatcher::feed(std::string_view bytes) {
+  bytes_ += bytes.size();
+  if (log_ok_) {
+    log_.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    log_.flush();  // a reader (tail -f) sees output as it comes; we hold no unbounded buffer
+    if (!log_) {
+      log_ok_ = false;
+      warnings_.push_back("writing " + log_path_.string() + " failed: " + std::strerror(errno));
+    }
+  }
+  while (!bytes.empty()) {
+    std::size_t nl = bytes.find('\n');
+    std::string_view piece = bytes.substr(0, nl);
+    if (line_.size() < kLineCap) line_.append(piece.substr(0, kLineCap - line_.size()));
+    line_open_ = line_open_ || !piece.empty();
+    if (nl == std::string_view::npos) break;
+    end_line();
+    bytes.remove_prefix(nl + 1);
+  }
+}
+
+void OutputWatcher::end_line() {
+  patterns_.feed(line_);
+  ring_[ring_next_].assign(line_);
+  ring_next_ = (ring_next_ + 1) % kTailLines;
+  ring_size_ = std::min(ring_size_ + 1, kTailLines);
+  line_.clear();
+  line_open_ = false;
+}
+
+void OutputWatcher::finish() {
+  if (line_open_) end_line();
+  if (log_ok_) log_.close();
+}
+
+std::vector<std::string> OutputWatcher::tail() const {
+  std::vector<std::string> out;
+  std::size_t first = (ring_next_ + kTailLines - ring_size_) % kTailLines;
+  for (std::size_t i = 0; i < ring_size_; ++i) {
+    out.push_back(sanitize_utf8(ring_[(first + i) % kTailLines]));
+  }
+  if (line_open_) {
+    out.push_back(sanitize_utf8(line_));
+    if (out.size() > kTailLines) out.erase(out.begin());
+  }
+  return out;
+}
+
+}  // namespace pipeline

@@ -1,0 +1,265 @@
+#include "supervise/real_process_supervisor.hpp"
+
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/readable_pipe.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/process/v2/process.hpp>
+#include <boost/process/v2/start_dir.hpp>
+#include <boost/process/v2/stdio.hpp>
+#include <thread>
+
+#include "platform/process_platform.hpp"
+#include "supervise/output_watcher.hpp"
+
+namespace pipeline {
+namespace {
+
+namespace asio = boost::asio;
+namespace bp = boost::process::v2;
+using Steady = std::chrono::steady_clock;
+
+constexpr Millis kStopPoll{50};
+constexpr std::size_t kReadChunk = 64 * 1024;
+
+/// One supervised process from launch to its last byte: the state of the termination ladder
+/// and every deadline, driven by a single-threaded io_context.
+class Supervision {
+ public:
+  Supervision(const ProcessSpec& spec, const volatile int* stop)
+      : spec_(spec),
+        stop_(stop),
+        patterns_(spec.completion, spec.progress, spec.on_progress),
+        out_(spec.stdout_log, patterns_),
+        err_(spec.stderr_log, patterns_),
+        out_pipe_(ctx_),
+        err_pipe_(ctx_),
+        timer_(ctx_) {}
+
+  ProcessResult run(const std::function<void()>& before_spawn) {
+    started_at_ = Steady::now();
+    auto exe = platform::find_program(spec_.argv.at(0), spec_.env, spec_.cwd);
+    if (!exe) {
+      result_.start_error = "program '" + spec_.argv[0] + "' not found in PATH";
+      return finish();
+    }
+    if (before_spawn) before_spawn();
+    platform::StageLaunch launch(spec_.env);
+    std::vector<std::string> args(spec_.argv.begin() + 1, spec_.argv.end());
+    try {
+      process_.emplace(ctx_.get_executor(), bp::filesystem::path(exe->string()), args,
+                       bp::process_stdio{nullptr, out_pipe_, err_pipe_},
+                       bp::process_start_dir(spec_.cwd.string()), launch);
+    } catch (const boost::system::system_error& e) {  // what Boost.Process throws
+      result_.start_error = "cannot start " + exe->string() + ": " + e.code().message();
+      return finish();
+    } catch (const std::system_error& e) {
+      result_.start_error = "cannot start " + exe->string() + ": " + e.code().message();
+      return finish();
+    }
+    result_.started = true;
+    group_ = platform::stage_group(*process_);
+    if (spec_.on_started) spec_.on_started(platform::stage_identity(group_));
+    last_output_ = Steady::now();
+    read(out_pipe_, out_buf_, out_, out_open_);
+    read(err_pipe_, err_buf_, err_, err_open_);
+    process_->async_wait([this](bp::error_code, int) {
+      exited_at_ = Steady::now();
+      auto status = platform::decode_exit_status(process_->native_exit_code());
+      result_.exit_code = status.code;
+      result_.signal = status.signal;
+      check_done();
+      arm();
+    });
+    arm();
+    try {
+      ctx_.run();
+    } catch (const std::exception& e) {
+      // Whatever went wrong in here, the stage does not outlive it: its whole group goes.
+      result_.error = std::string("the supervision of the stage failed: ") + e.what();
+      result_.terminated = true;
+      platform::signal_stage(group_, platform::StopStep::kKill);
+      bp::error_code ignored;
+      process_->wait(ignored);
+    }
+    sweep_leftovers();
+    return finish();
+  }
+
+ private:
+  template <typename Buffer>
+  void read(asio::readable_pipe& pipe, Buffer& buf, OutputWatcher& watcher, bool& open) {
+    pipe.async_read_some(asio::buffer(buf), [&](const bp::error_code& ec, std::size_t n) {
+      if (n > 0) {
+        watcher.feed(std::string_view(buf.data(), n));
+        last_output_ = Steady::now();
+        if (patterns_.completed() && !completed_at_) {
+          completed_at_ = last_output_;
+          result_.completed_by_pattern = true;
+          arm();
+        }
+      }
+      if (ec) {
+        open = false;
+        check_done();
+      } else {
+        read(pipe, buf, watcher, open);
+      }
+    });
+  }
+
+  bool exited() const { return exited_at_.has_value(); }
+
+  // The process is done when it has exited and both pipes reached end of file.
+  void check_done() {
+    if (exited() && !out_open_ && !err_open_) timer_.cancel();
+  }
+
+  std::optional<Steady::time_point> next_deadline() const {
+    std::optional<Steady::time_point> next;
+    auto consider = [&](Steady::time_point t) {
+      if (!next || t < *next) next = t;
+    };
+    if (exited()) {
+      if (out_open_ || err_open_) consider(*exited_at_ + spec_.grace);
+      return next;
+    }
+    if (terminate_sent_at_) {
+      if (!kill_sent_) consider(*terminate_sent_at_ + spec_.grace);
+    } else {
+      if (spec_.timeout.count() > 0) consider(started_at_ + spec_.timeout);
+      if (spec_.hang_timeout.count() > 0 && !completed_at_) {
+        consider(last_output_ + spec_.hang_timeout);
+      }
+      if (completed_at_) consider(*completed_at_ + spec_.grace);
+    }
+    if (stop_ && !result_.aborted) consider(Steady::now() + kStopPoll);
+    return next;
+  }
+
+  void arm() {
+    auto deadline = next_deadline();
+    if (!deadline) {
+      timer_.cancel();
+      return;
+    }
+    timer_.expires_at(*deadline);
+    timer_.async_wait([this](const bp::error_code& ec) {
+      if (!ec) on_deadline();
+    });
+  }
+
+  void on_deadline() {
+    auto now = Steady::now();
+    if (exited()) {
+      if ((out_open_ || err_open_) && now >= *exited_at_ + spec_.grace) {
+        // A descendant still holds the pipes: stop draining, take the rest of the stage down.
+        result_.output_cut = true;
+        bool group_left = platform::signal_stage(group_, platform::StopStep::kKill);
+        // Escapees (setsid, double fork) were re-parented to us: they go now too.
+        bool escapees = platform::sweep_adopted_children(Millis(0)) > 0;
+        if (group_left || escapees) {
+          result_.left_processes = true;
+          result_.terminated = true;
+        }
+        bp::error_code ignored;
+        out_pipe_.close(ignored);
+        err_pipe_.close(ignored);
+        return;
+      }
+    } else if (terminate_sent_at_) {
+      if (!kill_sent_ && now >= *terminate_sent_at_ + spec_.grace) {
+        platform::signal_stage(group_, platform::StopStep::kKill);
+        kill_sent_ = true;
+      }
+    } else {
+      if (stop_ && *stop_) {
+        result_.aborted = true;
+        begin_termination(now);
+      } else if (spec_.timeout.count() > 0 && now >= started_at_ + spec_.timeout) {
+        result_.timed_out = true;
+        begin_termination(now);
+      } else if (completed_at_ && now >= *completed_at_ + spec_.grace) {
+        begin_termination(now);
+      } else if (spec_.hang_timeout.count() > 0 && !completed_at_ &&
+                 now >= last_output_ + spec_.hang_timeout) {
+        result_.hung = true;
+        begin_termination(now);
+      }
+    }
+    arm();
+  }
+
+  void begin_termination(Steady::time_point now) {
+    result_.terminated = true;
+    terminate_sent_at_ = now;
+    platform::signal_stage(group_, platform::StopStep::kTerminate);
+  }
+
+  // After the main process has gone: whatever is left of its group, and every escapee that
+  // was re-parented to us, gets the same ladder (SIGTERM, grace, SIGKILL).
+  void sweep_leftovers() {
+    if (platform::stage_alive(group_)) {
+      result_.left_processes = true;
+      result_.terminated = true;
+      platform::signal_stage(group_, platform::StopStep::kTerminate);
+      auto deadline = Steady::now() + spec_.grace;
+      while (platform::stage_alive(group_) && Steady::now() < deadline) {
+        platform::reap_adopted_children();  // members re-parented to us linger as zombies
+        std::this_thread::sleep_for(Millis(5));
+      }
+      platform::signal_stage(group_, platform::StopStep::kKill);
+    }
+    if (platform::sweep_adopted_children(spec_.grace) > 0) {
+      result_.left_processes = true;
+      result_.terminated = true;
+    }
+  }
+
+  ProcessResult finish() {
+    out_.finish();
+    err_.finish();
+    result_.duration = std::chrono::duration_cast<Millis>(Steady::now() - started_at_);
+    result_.stdout_bytes = out_.bytes();
+    result_.stderr_bytes = err_.bytes();
+    result_.stdout_tail = out_.tail();
+    result_.stderr_tail = err_.tail();
+    result_.items_done = patterns_.items_done();
+    for (const auto* w : {&out_, &err_}) {
+      result_.warnings.insert(result_.warnings.end(), w->warnings().begin(), w->warnings().end());
+    }
+    return std::move(result_);
+  }
+
+  const ProcessSpec& spec_;
+  const volatile int* stop_;
+  ProcessResult result_;
+  LinePatterns patterns_;
+  OutputWatcher out_;
+  OutputWatcher err_;
+  asio::io_context ctx_;
+  asio::readable_pipe out_pipe_;
+  asio::readable_pipe err_pipe_;
+  asio::steady_timer timer_;
+  std::optional<bp::process> process_;
+  std::int64_t group_ = 0;
+  std::array<char, kReadChunk> out_buf_{};
+  std::array<char, kReadChunk> err_buf_{};
+  bool out_open_ = true;
+  bool err_open_ = true;
+  Steady::time_point started_at_;
+  Steady::time_point last_output_;
+  std::optional<Steady::time_point> exited_at_;
+  std::optional<Steady::time_point> completed_at_;
+  std::optional<Steady::time_point> terminate_sent_at_;
+  bool kill_sent_ = false;
+};
+
+}  // namespace
+
+ProcessResult RealProcessSupervisor::run(const ProcessSpec& spec) {
+  auto supervision = std::make_unique<Supervision>(spec, stop_);
+  return supervision->run(before_spawn_);
+}
+
+}  // namespace pipeline

@@ -1,0 +1,26 @@
+#pragma once
+/// The ProcessSupervisor that runs real processes: Boost.Process v2 for the launch, one
+/// single-threaded Asio loop for both pipes, the exit and every deadline.
+
+#include <functional>
+
+#include "ports/process_supervisor.hpp"
+
+namespace pipeline {
+
+class RealProcessSupervisor final : public ProcessSupervisor {
+ public:
+  /// stop: set (non-zero) when the runner must stop; may be null.
+  /// before_spawn: flushes buffered logs (a child whose exec fails runs exit()).
+  explicit RealProcessSupervisor(const volatile int* stop = nullptr,
+                                 std::function<void()> before_spawn = {})
+      : stop_(stop), before_spawn_(std::move(before_spawn)) {}
+
+  ProcessResult run(const ProcessSpec& spec) override;
+
+ private:
+  const volatile int* stop_;
+  std::function<void()> before_spawn_;
+};
+
+}  // namespace pipeline

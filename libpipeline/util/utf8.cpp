@@ -1,0 +1,60 @@
+#include "util/utf8.hpp"
+
+namespace pipeline {
+
+std::string sanitize_utf8(std::string_view in) {
+  static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+  std::string out;
+  out.reserve(in.size());
+  std::size_t i = 0;
+  const std::size_t n = in.size();
+  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(in[k]); };
+  while (i < n) {
+    unsigned char c = byte(i);
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    std::size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;  // no surrogates
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    }
+    if (len == 0) {
+      out += kReplacement;
+      ++i;
+      continue;
+    }
+    std::size_t k = 1;
+    for (; k < len && i + k < n; ++k) {
+      unsigned char cc = byte(i + k);
+      if (k == 1 ? (cc < lo || cc > hi) : (cc < 0x80 || cc > 0xBF)) break;
+    }
+    if (k == len) {
+      out.append(in.substr(i, len));
+    } else {
+      out += kReplacement;  // the maximal invalid prefix counts once (Unicode's practice)
+    }
+    i += k;
+  }
+  return out;
+}
+
+std::string cut_middle(std::string_view text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return std::string(text);
+  std::size_t tail = max_bytes / 6, head = max_bytes - tail - 40;
+  return sanitize_utf8(text.substr(0, head)) + " [... " +
+         std::to_string(text.size() - head - tail) + " bytes left out ...] " +
+         sanitize_utf8(text.substr(text.size() - tail));
+}
+
+}  // namespace pipeline

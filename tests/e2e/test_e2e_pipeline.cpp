@@ -1,0 +1,479 @@
+// The built binary run the way cron runs it: `env -i`, cwd /, an absolute config path; then
+// the events, the report, the lifecycle and the exit codes are checked on real folders.
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "fakes/fake_clock.hpp"
+#include "ports/run_lock.hpp"
+#include "support/e2e_project.hpp"
+#include "support/process_probe.hpp"
+#include "support/temp_dir.hpp"
+#include "util/time_format.hpp"
+
+using namespace pipeline;
+using namespace pipeline::testing;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+TEST_CASE("e2e: the default pipeline on the sample data - then an idle run", "[e2e]") {
+  Project p;
+  p.default_pipeline();
+  auto first = p.run("--run-once -q");
+  INFO(first.err);
+  REQUIRE(first.exit_code == 0);
+  json report = p.latest_report();
+  CHECK(report["schema"] == "pipeline_runner.report/1");
+  CHECK(report["status"] == "success");
+  CHECK(report["config"]["path"] == p.config_path().string());
+  for (const char* s : {"translator", "analyzer", "merger"}) {
+    CHECK(stage(report, s)["status"] == "succeeded");
+  }
+  CHECK(stage(report, "translator")["inputs_count"] == 6);
+  CHECK(stage(report, "translator")["metrics"]["items_done"] == 3);
+  CHECK(stage(report, "analyzer")["inputs"] ==
+        json({"data/processed/EURUSD.csv", "data/processed/GBPUSD.csv",
+              "data/processed/USDJPY.csv"}));
+  // lifecycle: raw deleted after translator, processed moved after analyzer + merger
+  CHECK(p.files_in("data/raw").empty());
+  CHECK(p.files_in("data/processed").empty());
+  CHECK(report["lifecycle"].size() == 9);
+  for (const auto& l : report["lifecycle"]) CHECK(l["result"].get<std::string>() != "failed");
+  CHECK(p.files_in("data/archive").size() == 1);
+  std::string merged = slurp(p.dir / "data" / "analyzer_runs" / "merged" / "breakouts.csv");
+  CHECK(merged.rfind("instrument,date,direction,close,channel_high,channel_low,close_usd\n", 0) ==
+        0);
+  CHECK(std::count(merged.begin(), merged.end(), '\n') > 3);
+
+  auto events = p.events_of(report["run_id"]);
+  REQUIRE(events.size() > 10);
+  CHECK(events.front()["event"] == "pipeline.start");
+  CHECK(events.back()["event"] == "pipeline.success");
+  for (std::size_t i = 0; i < events.size(); ++i) CHECK(events[i]["seq"] == i + 1);
+
+  auto second = p.run("--run-once -q");
+  CHECK(second.exit_code == 0);
+  json idle = p.latest_report();
+  CHECK(idle["status"] == "idle");
+  CHECK(idle["run_id"] != report["run_id"]);
+  CHECK(p.events_of(idle["run_id"]).back()["event"] == "pipeline.idle");
+
+  auto list = p.run("audit list --json");
+  CHECK(list.exit_code == 0);
+  auto runs = json::parse(list.out);
+  REQUIRE(runs.size() == 2);
+  CHECK(runs[0]["status"] == "idle");  // newest first
+  auto show = p.run("audit show " + report["run_id"].get<std::string>().substr(0, 30));
+  CHECK(show.exit_code == 0);
+  CHECK_THAT(show.out, Catch::Contains("status: success (exit 0)"));
+}
+
+TEST_CASE("e2e: bad data fails the stage - keeps its inputs - and shows why", "[e2e]") {
+  Project p;
+  p.default_pipeline();
+  write_file(p.dir / "data" / "raw" / "BAD_1.csv",
+             "timestamp,price,volume\n"
+             "2025-01-06T09:30:00Z,abc,100\n");
+  auto r = p.run("--run-once -q");
+  CHECK(r.exit_code == 2);  // translator failed, nothing else could run on its output
+  json report = p.latest_report();
+  CHECK(report["status"] == "failure");
+  CHECK(stage(report, "translator")["attempts"][0]["exit_code"] == 65);
+  CHECK(p.files_in("data/raw").size() == 7);  // nothing deleted
+  auto show = p.run("audit show latest");
+  CHECK_THAT(show.out, Catch::Contains("BAD_1.csv:2: price 'abc' is not a number"));
+}
+
+TEST_CASE("e2e: partial and failed runs exit 1 and 2 - tails and logs are recorded", "[e2e]") {
+  Project p;
+  p.config("stages:\n  - name: good\n    command: " + misbehave("\"--print\", \"fine\"") +
+           "\n  - name: bad\n    command: " +
+           misbehave("\"--eprint\", \"it broke\", \"--exit\", \"3\"") + "\n");
+  auto r = p.run("--run-once -q");
+  CHECK(r.exit_code == 1);
+  json report = p.latest_report();
+  CHECK(report["status"] == "partial");
+  const json& attempt = stage(report, "bad")["attempts"][0];
+  CHECK(attempt["exit_code"] == 3);
+  CHECK(attempt["stderr_tail"] == json({"it broke"}));
+  CHECK(slurp(p.dir / attempt["stderr_log"].get<std::string>()) == "it broke\n");
+
+  auto only_bad = p.run("--run-once -q --stage bad");
+  CHECK(only_bad.exit_code == 2);
+  CHECK(p.latest_report()["status"] == "failure");
+}
+
+TEST_CASE("e2e: a hung stage is reported as hung and killed", "[e2e]") {
+  Project p;
+  p.config("stages:\n  - name: stuck\n    hang_timeout: 300ms\n    command: " +
+           misbehave("\"--print\", \"one\", \"--sleep\", \"60000\"") + "\n");
+  auto r = p.run("--run-once -q");
+  CHECK(r.exit_code == 2);
+  json report = p.latest_report();
+  CHECK(stage(report, "stuck")["status"] == "hung");
+  CHECK(stage(report, "stuck")["attempts"][0]["hung"] == true);
+  auto events = p.events_of(report["run_id"]);
+  bool hang_event = false;
+  for (const auto& e : events) hang_event = hang_event || e["event"] == "stuck.hang";
+  CHECK(hang_event);
+}
+
+TEST_CASE("e2e: a bad config exits 4 with its position and changes nothing", "[e2e]") {
+  Project p;
+  p.config("stages:\n  - name: a\n    command: [x]\n    timeout: 30\n");
+  auto r = p.run("--run-once");
+  CHECK(r.exit_code == 4);
+  CHECK_THAT(r.err, Catch::Contains(p.config_path().string() + ":10:14: timeout '30' is not a "
+                                                               "duration"));
+  CHECK_FALSE(fs::exists(p.dir / "logs"));
+  CHECK_FALSE(fs::exists(p.dir / "state"));
+  CHECK(p.run("config check").exit_code == 4);
+}
+
+TEST_CASE("e2e: a second run while the lock is held exits 5 and only records that", "[e2e]") {
+  Project p;
+  p.config("stages:\n  - name: a\n    command: " + misbehave("\"--print\", \"x\"") + "\n");
+  fs::create_directories(p.dir / "state");
+  FakeClock clock;
+  FileRunLock held(p.dir / "state" / "runner.lock");
+  REQUIRE(held.acquire(Millis(0), clock, R"({"pid":4242,"host":"h","run_id":"r0"})"));
+  auto r = p.run("--run-once");
+  CHECK(r.exit_code == 5);
+  CHECK_THAT(r.err, Catch::Contains("another run holds"));
+  CHECK_THAT(r.err, Catch::Contains("pid 4242"));
+  CHECK(p.files_in("logs/reports").empty());
+  auto events = p.files_in("logs/events");
+  REQUIRE(events.size() == 1);
+  auto e = json::parse(slurp(events[0]));
+  CHECK(e["event"] == "pipeline.skipped");
+  held.release();
+  CHECK(p.run("--run-once -q").exit_code == 0);
+}
+
+TEST_CASE("e2e: --dry-run and plan change nothing", "[e2e]") {
+  Project p;
+  p.default_pipeline();
+  auto dry = p.run("--run-once --dry-run");
+  CHECK(dry.exit_code == 0);
+  CHECK_THAT(dry.out, Catch::Contains("translator  run   6 files match data/raw/*.csv"));
+  auto plan = p.run("plan --json");
+  CHECK(plan.exit_code == 0);
+  CHECK(json::parse(plan.out)["stages"][1]["name"] == "translator");
+  CHECK(json::parse(plan.out)["stages"][1]["inputs_count"] == 6);
+  CHECK(p.files_in("data/raw").size() == 6);
+  CHECK_FALSE(fs::exists(p.dir / "logs"));
+  CHECK_FALSE(fs::exists(p.dir / "state"));
+}
+
+TEST_CASE("e2e: bad input to the audit commands exits 4", "[e2e]") {
+  Project p;
+  p.config("stages:\n  - name: a\n    command: " + misbehave("\"--print\", \"x\"") + "\n");
+  REQUIRE(p.run("--run-once -q").exit_code == 0);
+  auto traversal = p.run("audit show ../../etc/passwd");
+  CHECK(traversal.exit_code == 4);
+  CHECK_THAT(traversal.err, Catch::Contains("is not a run id"));
+  CHECK(p.run("audit show 00000000").exit_code == 4);
+  CHECK(p.run("audit list --status nonsense").exit_code == 4);
+  CHECK(p.run("--run-once --stage nope").exit_code == 4);
+  CHECK(p.run("--bogus-flag").exit_code == 4);
+  CHECK(p.run("audit show latest --json").exit_code == 0);
+}
+
+TEST_CASE("e2e: a stop signal ends the stage and the run as aborted with 128+N", "[e2e]") {
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
+    INFO("signal " << sig);
+    Project p;
+    p.config("stages:\n  - name: long\n    command: " + misbehave("\"--sleep\", \"60000\"") +
+             "\n  - name: after\n    command: " + misbehave("\"--print\", \"x\"") + "\n");
+    Background runner(p);
+    REQUIRE(wait_for_event(p, "long.start"));
+    ::kill(runner.pid, sig);
+    auto [status, rss] = runner.wait();
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 128 + sig);
+    json report = p.latest_report();
+    CHECK(report["status"] == "aborted");
+    CHECK(report["exit_code"] == 128 + sig);
+    CHECK(stage(report, "long")["attempts"][0]["terminated"] == true);
+    CHECK(stage(report, "after")["status"] == "not_started");
+    CHECK(p.events_of(report["run_id"]).back()["event"] == "pipeline.aborted");
+    CHECK(slurp(p.dir / "state" / "runner.lock").empty());  // released cleanly
+  }
+}
+
+TEST_CASE("e2e: after a runner is SIGKILLed the next run kills what it left and says so", "[e2e]") {
+  Project p;
+  std::string pids = (p.dir / "pids").string();
+  p.config("stages:\n  - name: long\n    command: " +
+           misbehave("\"--pidfile\", \"" + pids +
+                     "\", \"--setsid-grandchild\", \"60000\", \"--fork-grandchild\", "
+                     "\"60000\", \"--sleep\", \"60000\"") +
+           "\n    when: {missing: \"done.flag\"}\n");
+  kill_runner_mid_stage(p, "long", pids, 3);
+  auto dead_events = p.files_in("logs/events");
+  REQUIRE(dead_events.size() == 1);
+  std::string dead_log = slurp(dead_events[0]);
+
+  write_file(p.dir / "done.flag", "");  // the next run has nothing to do but clean up
+  auto next = p.run("--run-once -q");
+  CHECK(next.exit_code == 0);
+  for (long pid : read_pids(pids)) CHECK(process_gone(pid));
+  json report = p.latest_report();
+  CHECK(report["status"] == "idle");
+  REQUIRE(report["recovered"].is_object());
+  CHECK(report["recovered"]["killed"].size() == 3);
+  CHECK(report["recovered"]["report_missing"] == true);
+  bool recovered_event = false;
+  for (const auto& e : p.events_of(report["run_id"])) {
+    recovered_event = recovered_event || e["event"] == "pipeline.recovered";
+  }
+  CHECK(recovered_event);
+  CHECK(slurp(dead_events[0]) == dead_log);  // the dead run's events gained nothing
+}
+
+TEST_CASE("e2e: broken record keeping never breaks the run", "[e2e]") {
+  Project p;
+  p.config("stages:\n  - name: ok\n    command: " + misbehave("\"--print\", \"x\"") +
+           "\n  - name: bad\n    command: " + misbehave("\"--exit\", \"2\"") + "\n");
+  // Files where the events and reports folders should be: nothing can be written there.
+  write_file(p.dir / "logs" / "events", "not a folder");
+  write_file(p.dir / "logs" / "reports", "not a folder");
+  auto r = p.run("--run-once -q");
+  CHECK(r.exit_code == 1);  // partial, as the stages say
+  CHECK_THAT(r.err, Catch::Contains("events are not recorded"));
+  CHECK_THAT(r.err, Catch::Contains("the audit report is not written"));
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') <= 4);  // a few clear lines, no flood
+}
+
+TEST_CASE("e2e: stages get PYTHONUNBUFFERED=1 even when the runner's environment lacks it",
+          "[e2e]") {
+  Project p;
+  p.config("stages:\n  - name: py\n    command: " +
+           misbehave("\"--env\", \"PYTHONUNBUFFERED\", \"--env\", \"PIPELINE_STAGE\"") + "\n");
+  REQUIRE(p.run("--run-once -q").exit_code == 0);  // env -i: the runner has no such variable
+  json report = p.latest_report();
+  CHECK(stage(report, "py")["attempts"][0]["stdout_tail"] ==
+        json({"PYTHONUNBUFFERED=1", "PIPELINE_STAGE=py"}));
+}
+
+TEST_CASE("e2e: the runner's memory stays bounded while a stage streams 256 MiB", "[e2e]") {
+  Project p;
+  p.config("stages:\n  - name: flood\n    command: " +
+           misbehave("\"--lines\", \"2684355\", \"--huge-line\", \"33554432\"") + "\n");
+  Background runner(p);
+  auto [status, peak_kib] = runner.wait();
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+#ifdef PIPELINE_SANITIZED
+  WARN("peak RSS " << peak_kib
+                   << " KiB under ASan (shadow memory): the 32 MiB bound is "
+                      "checked by the release build");
+#else
+  CHECK(peak_kib < 32 * 1024);
+#endif
+  json report = p.latest_report();
+  CHECK(stage(report, "flood")["metrics"]["stdout_bytes"] == 268435500LL + 33554432LL);
+  CHECK(fs::file_size(p.dir /
+                      stage(report, "flood")["attempts"][0]["stdout_log"].get<std::string>()) ==
+        268435500ULL + 33554432ULL);
+}
+
+namespace {
+
+// A producer's batch: one raw file of its own, submitted through the CLI.
+void submit(Project& p, const std::string& id) {
+  write_file(p.dir / "in" / (id + ".csv"), "raw data of " + id + "\n");
+  auto r =
+      p.run("batch submit --id " + id + " --raw " + quote((p.dir / "in" / (id + ".csv")).string()));
+  REQUIRE(r.exit_code == 0);
+}
+
+std::vector<std::string> completed_batches(const json& report) {
+  std::vector<std::string> out;
+  for (const auto& b : report["batches"]) {
+    if (b["status"] == "COMPLETED") out.push_back(b["id"]);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("e2e: a runner killed in the middle of a batch - the next run finishes it",
+          "[e2e][batch]") {
+  Project p;
+  // The stage hangs while hang.flag exists, and copies the batch's file when it does not.
+  p.config(
+      "stages:\n  - name: load\n    command: [sh, -c, \"test -e hang.flag && exec sleep 600; "
+      "cat \\\"$$0\\\" > out.txt\", \"${batch.raw_data}\"]\n" +
+      kBatchYaml);
+  submit(p, "k1");
+  write_file(p.dir / "hang.flag", "");
+  {
+    Background runner(p);
+    REQUIRE(wait_for_event(p, "load.start"));
+    ::kill(runner.pid, SIGKILL);
+    runner.wait();
+  }
+  CHECK(fs::exists(p.dir / "hot" / "k1_PROCESSING.json"));
+  CHECK(fs::exists(p.dir / "in" / "k1.csv"));
+
+  fs::remove(p.dir / "hang.flag");
+  auto next = p.run("--run-once -q");
+  INFO(next.err);
+  CHECK(next.exit_code == 0);
+  json report = p.latest_report();
+  CHECK(report["recovered"].is_object());  // the dead run's sleeping stage was killed
+  REQUIRE(report["batches"].size() == 1);
+  CHECK(report["batches"][0]["status"] == "COMPLETED");
+  CHECK(report["batches"][0]["reclaimed"] == true);
+  CHECK(slurp(p.dir / "out.txt") == "raw data of k1\n");
+  CHECK(slurp(p.dir / "archive" / "k1" / "k1.csv") == "raw data of k1\n");
+  json manifest = json::parse(slurp(p.dir / "archive" / "k1" / "k1_MANIFEST.json"));
+  CHECK(manifest["status"] == "COMPLETED");
+  CHECK(manifest["run_id"] == report["run_id"]);
+  for (const auto& f : p.files_in("hot")) CHECK(f.extension() != ".json");
+  CHECK_FALSE(fs::exists(p.dir / "in" / "k1.csv"));
+}
+
+TEST_CASE("e2e: two runners racing for one hot folder process each batch once", "[e2e][batch]") {
+  // Two configs with their own state and logs (so their run locks do not serialise them)
+  // share the hot, archive and error folders.
+  Project a;
+  std::string stages =
+      "stages:\n  - name: load\n    command: [sh, -c, \"sleep 0.05; cat \\\"$$0\\\" >> "
+      "processed.txt\", \"${batch.raw_data}\"]\n" +
+      kBatchYaml;
+  a.config(stages);
+  Project b;  // its config names a's folder as root; its state and logs are state_b, logs_b
+  b.config(stages);
+  std::string text = slurp(b.config_path());
+  text.replace(text.find("root: ..\n"), 9,
+               "root: " + a.dir.path().string() + "\nstate: state_b\nlogs: logs_b\n");
+  write_file(b.config_path(), text);
+  for (int i = 0; i < 8; ++i) submit(a, "race" + std::to_string(i));
+
+  Background ra(a), rb(b);
+  CHECK(WEXITSTATUS(ra.wait().first) == 0);
+  CHECK(WEXITSTATUS(rb.wait().first) == 0);
+  auto ids_a = completed_batches(a.latest_report());
+  auto reports_b = a.files_in("logs_b/reports");
+  REQUIRE(reports_b.size() == 1);
+  auto ids_b = completed_batches(json::parse(slurp(reports_b[0])));
+  std::vector<std::string> all = ids_a;
+  all.insert(all.end(), ids_b.begin(), ids_b.end());
+  std::sort(all.begin(), all.end());
+  CHECK(all == std::vector<std::string>{"race0", "race1", "race2", "race3", "race4", "race5",
+                                        "race6", "race7"});
+  // Each batch's data was processed once: eight lines, no duplicate.
+  std::string processed = slurp(a.dir / "processed.txt");
+  CHECK(std::count(processed.begin(), processed.end(), '\n') == 8);
+  for (int i = 0; i < 8; ++i) {
+    CHECK(fs::exists(a.dir / "archive" / ("race" + std::to_string(i)) /
+                     ("race" + std::to_string(i) + ".csv")));
+  }
+}
+
+TEST_CASE("e2e: batch list and a rejected manifest", "[e2e][batch]") {
+  Project p;
+  p.config("stages:\n  - name: load\n    command: [\"true\"]\n" + kBatchYaml);
+  submit(p, "ok1");
+  write_file(p.dir / "hot" / "evil_MANIFEST.json",
+             R"({"batch_id": "evil", "status": "READY_FOR_PROCESSING", "files": {},
+                 "raw_data": ["../../etc/passwd"]})");
+  auto listed = p.run("batch list");
+  CHECK_THAT(listed.out, Catch::Contains("ready      evil"));
+  CHECK_THAT(listed.out, Catch::Contains("ready      ok1"));
+  auto r = p.run("--run-once -q");
+  CHECK(r.exit_code == 1);  // partial: one batch completed, one rejected
+  CHECK_THAT(slurp(p.dir / "error" / "evil" / "evil_MANIFEST.error.txt"),
+             Catch::Contains("outside the root"));
+  listed = p.run("batch list");
+  CHECK_THAT(listed.out, Catch::Contains("archived   ok1"));
+  CHECK_THAT(listed.out, Catch::Contains("failed     evil"));
+  auto refused = p.run("batch submit --id ok1 --raw /etc/hostname");
+  CHECK(refused.exit_code == 4);
+}
+
+TEST_CASE("e2e: the history database deleted between runs is rebuilt - audit list filters",
+          "[e2e][history]") {
+  Project p;
+  p.config(
+      "stages:\n  - name: good\n    command: [\"true\"]\n"
+      "  - name: flaky\n    command: " +
+      misbehave("\"--exit\", \"3\"") + "\n    when: {files: \"${root}/go/*\"}\n");
+  CHECK(p.run("--run-once -q").exit_code == 0);
+  write_file(p.dir / "go" / "x", "");
+  CHECK(p.run("--run-once -q").exit_code == 1);
+  REQUIRE(fs::exists(p.dir / "state" / "pipeline.db"));
+  fs::remove(p.dir / "state" / "pipeline.db");
+  auto third = p.run("--run-once");
+  CHECK_THAT(third.err, Catch::Contains("rebuilt it from the reports: 3 runs"));
+  json report = p.latest_report();
+  auto events = p.events_of(report["run_id"]);
+  CHECK(std::any_of(events.begin(), events.end(),
+                    [](const json& e) { return e["event"] == "history.rebuilt"; }));
+
+  auto all = p.run("audit list --json");
+  CHECK(json::parse(all.out).size() == 3);
+  auto partial = p.run("audit list --json --status partial --stage flaky --since 1h");
+  REQUIRE(json::parse(partial.out).size() == 2);
+  CHECK(json::parse(partial.out)[0]["run_id"] == report["run_id"]);
+  CHECK(json::parse(p.run("audit list --json --stage nothing_like_it").out).empty());
+  CHECK(json::parse(p.run("audit list --json --since 2200-01-01").out).empty());
+  CHECK(p.run("audit list --since yesterday").exit_code == 4);
+  // A damaged database: audit list still answers from the reports, history rebuild fixes it.
+  write_file(p.dir / "state" / "pipeline.db", "this is not a database");
+  fs::remove(p.dir / "state" / "pipeline.db-wal");
+  auto from_reports = p.run("audit list --json --status partial");
+  CHECK_THAT(from_reports.err, Catch::Contains("reading the reports instead"));
+  CHECK(json::parse(from_reports.out).size() == 2);
+  auto rebuilt = p.run("history rebuild");
+  CHECK(rebuilt.exit_code == 0);
+  CHECK_THAT(rebuilt.out, Catch::Contains(": 3 runs"));
+  auto again = p.run("audit list --json --status partial");
+  CHECK(again.err.empty());
+  CHECK(json::parse(again.out).size() == 2);
+  CHECK(p.run("audit show " + report["run_id"].get<std::string>().substr(0, 20)).exit_code == 0);
+}
+
+TEST_CASE("e2e: fx_rates runs on its days while the month is missing - 75 until published",
+          "[e2e][fx]") {
+  Project p;
+  std::string today = std::to_string(local_day_of_month(std::chrono::system_clock::now()));
+  std::string month = format_prev_month(std::chrono::system_clock::now(), "%Y_%m");
+  p.config("stages:\n  - name: fx_rates\n    command: [\"" + std::string(STAGES_DIR) +
+           "/fetch_fx\", --month, \"${prev_month:%Y_%m}\", --source, \"${root}/imf\", --out, "
+           "\"${root}/reference/fx_${prev_month:%Y_%m}.csv\"]\n"
+           "    when:\n      days_of_month: [" +
+           today +
+           "]\n"
+           "      missing: \"${root}/reference/fx_${prev_month:%Y_%m}.csv\"\n"
+           "    retries: 1\n    retry_on: [\"exit:75\"]\n    backoff: {initial: 10ms}\n");
+  auto unpublished = p.run("--run-once -q");
+  CHECK(unpublished.exit_code == 2);
+  json report = p.latest_report();
+  auto attempts = stage(report, "fx_rates")["attempts"];
+  REQUIRE(attempts.size() == 2);  // retried once on 75
+  CHECK(attempts[0]["exit_code"] == 75);
+  CHECK(attempts[1]["exit_code"] == 75);
+
+  write_file(p.dir / "imf" / ("fx_" + month + ".csv"), "currency,rate_to_usd\nEUR,1.04\n");
+  CHECK(p.run("--run-once -q").exit_code == 0);
+  CHECK(slurp(p.dir / "reference" / ("fx_" + month + ".csv")) ==
+        "currency,rate_to_usd\nEUR,1.04\n");
+  CHECK(p.run("--run-once -q").exit_code == 0);
+  CHECK(stage(p.latest_report(), "fx_rates")["status"] == "skipped");
+
+  // A published file that is not rates is a data error (65), not retried.
+  fs::remove(p.dir / "reference" / ("fx_" + month + ".csv"));
+  write_file(p.dir / "imf" / ("fx_" + month + ".csv"), "currency,rate_to_usd\neuro,-1\n");
+  CHECK(p.run("--run-once -q").exit_code == 2);
+  CHECK(stage(p.latest_report(), "fx_rates")["attempts"].size() == 1);
+  CHECK_FALSE(fs::exists(p.dir / "reference" / ("fx_" + month + ".csv")));
+}

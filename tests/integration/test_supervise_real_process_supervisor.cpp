@@ -1,0 +1,356 @@
+// The real supervisor against real misbehaving processes (tools/misbehave). Bounds on time
+// are generous: the assertions are on outcomes, not on exact durations.
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <set>
+
+#include "platform/process_platform.hpp"
+#include "supervise/real_process_supervisor.hpp"
+#include "support/process_probe.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace pipeline;
+using namespace pipeline::testing;
+
+namespace {
+
+struct Run {
+  TempDir dir;
+  ProcessSpec spec;
+  Run(std::vector<std::string> args) {
+    spec.argv = {MISBEHAVE_PATH};
+    spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+    spec.cwd = dir.path();
+    spec.env = {{"PATH", "/usr/bin:/bin"}};
+    spec.stdout_log = dir / "out.log";
+    spec.stderr_log = dir / "err.log";
+    spec.timeout = Millis(60'000);
+    spec.hang_timeout = Millis(0);
+    spec.grace = Millis(300);
+  }
+  ProcessResult go(const volatile int* stop = nullptr) {
+    RealProcessSupervisor supervisor(stop);
+    return supervisor.run(spec);
+  }
+  std::string out() const { return slurp(dir / "out.log"); }
+  std::string err() const { return slurp(dir / "err.log"); }
+};
+
+constexpr Millis kGenerous{20'000};
+
+}  // namespace
+
+TEST_CASE("exit code and killing signal are told apart", "[supervisor]") {
+  auto exit9 = Run({"--exit", "9"}).go();
+  CHECK(exit9.started);
+  CHECK(exit9.exit_code == 9);
+  CHECK_FALSE(exit9.signal.has_value());
+
+  auto killed9 = Run({"--die", "9"}).go();
+  CHECK(killed9.signal == 9);
+  CHECK_FALSE(killed9.exit_code.has_value());
+  CHECK_FALSE(killed9.terminated);  // it died by itself
+
+  auto ok = Run({"--print", "hello", "--eprint", "oops"}).go();
+  CHECK(ok.exit_code == 0);
+  CHECK(ok.stdout_tail == std::vector<std::string>{"hello"});
+  CHECK(ok.stderr_tail == std::vector<std::string>{"oops"});
+  CHECK(ok.stdout_bytes == 6);
+}
+
+TEST_CASE("timeout: SIGTERM to the group - then a result", "[supervisor]") {
+  Run r({"--sleep", "60000"});
+  r.spec.timeout = Millis(300);
+  auto res = r.go();
+  CHECK(res.timed_out);
+  CHECK_FALSE(res.hung);
+  CHECK(res.terminated);
+  CHECK(res.signal == SIGTERM);
+  CHECK(res.duration < kGenerous);
+}
+
+TEST_CASE("a stage that ignores SIGTERM is killed after grace", "[supervisor]") {
+  Run r({"--ignore-term", "--print", "ready", "--sleep", "60000"});
+  r.spec.timeout = Millis(300);
+  r.spec.grace = Millis(300);
+  auto res = r.go();
+  CHECK(res.timed_out);
+  CHECK(res.signal == SIGKILL);
+  CHECK(res.duration >= Millis(600));  // timeout + grace: SIGKILL did not come early
+  CHECK(res.duration < kGenerous);
+}
+
+TEST_CASE("hang: no output for hang_timeout", "[supervisor]") {
+  Run r({"--print", "started", "--sleep", "60000"});
+  r.spec.hang_timeout = Millis(300);
+  auto res = r.go();
+  CHECK(res.hung);
+  CHECK_FALSE(res.timed_out);
+  CHECK(res.signal == SIGTERM);
+  CHECK(res.stdout_tail == std::vector<std::string>{"started"});
+}
+
+TEST_CASE("steady output is not a hang - hang_timeout 0 disables detection", "[supervisor]") {
+  Run r({"--rate", "20", "--lines", "30"});  // 1.5 s of output, a line every 50 ms
+  r.spec.hang_timeout = Millis(1000);
+  auto res = r.go();
+  CHECK_FALSE(res.hung);
+  CHECK(res.exit_code == 0);
+  CHECK(res.stdout_bytes == 3000);
+
+  Run quiet({"--sleep", "700"});
+  quiet.spec.hang_timeout = Millis(0);
+  auto q = quiet.go();
+  CHECK_FALSE(q.hung);
+  CHECK(q.exit_code == 0);
+}
+
+TEST_CASE("completion pattern: success even if the process lingers", "[supervisor]") {
+  Run r({"--print", "working", "--print", "ALL DONE", "--sleep", "60000"});
+  r.spec.completion = "^ALL DONE$";
+  auto res = r.go();
+  CHECK(res.completed_by_pattern);
+  CHECK(res.terminated);
+  CHECK_FALSE(res.timed_out);
+  CHECK_FALSE(res.hung);
+  CHECK(res.duration < kGenerous);
+
+  Run polite({"--print", "ALL DONE", "--exit", "0"});
+  polite.spec.completion = "^ALL DONE$";
+  auto p = polite.go();
+  CHECK(p.completed_by_pattern);
+  CHECK_FALSE(p.terminated);
+  CHECK(p.exit_code == 0);
+}
+
+TEST_CASE("progress: each distinct item once - in order", "[supervisor]") {
+  Run r({"--print", "processed EUR", "--eprint", "processed USD", "--print", "processed EUR",
+         "--print", "processed JPY"});
+  r.spec.progress = "^processed (\\S+)$";
+  std::vector<std::pair<std::string, std::size_t>> seen;
+  r.spec.on_progress = [&](const std::string& item, std::size_t n) { seen.emplace_back(item, n); };
+  auto res = r.go();
+  CHECK(res.items_done == 3);
+  REQUIRE(seen.size() == 3);
+  std::set<std::string> items;
+  for (std::size_t i = 0; i < seen.size(); ++i) {
+    CHECK(seen[i].second == i + 1);  // counted up once per new item
+    items.insert(seen[i].first);
+  }
+  // stdout and stderr are two pipes: the order between them is not defined
+  CHECK(items == std::set<std::string>{"EUR", "USD", "JPY"});
+}
+
+TEST_CASE("the whole process group dies on termination", "[supervisor]") {
+  Run r({"--pidfile", "pids", "--fork-grandchild", "60000", "--fork-quiet-child", "60000",
+         "--sleep", "60000"});
+  r.spec.timeout = Millis(300);
+  auto res = r.go();
+  CHECK(res.timed_out);
+  auto pids = read_pids((r.dir / "pids").string());
+  REQUIRE(pids.size() == 3);
+  for (long pid : pids) {
+    INFO("pid " << pid);
+    CHECK(process_gone(pid));
+  }
+}
+
+TEST_CASE("a background child left by a finished stage is killed and reported", "[supervisor]") {
+  Run r({"--pidfile", "pids", "--fork-quiet-child", "60000", "--exit", "0"});
+  auto res = r.go();
+  CHECK(res.exit_code == 0);
+  CHECK(res.left_processes);
+  CHECK_FALSE(res.output_cut);
+  auto pids = read_pids((r.dir / "pids").string());
+  REQUIRE(pids.size() == 2);
+  for (long pid : pids) CHECK(process_gone(pid));
+}
+
+TEST_CASE("a grandchild holding stdout open: drained for grace - then killed", "[supervisor]") {
+  Run r({"--pidfile", "pids", "--print", "bye", "--fork-grandchild", "60000", "--exit", "0"});
+  r.spec.grace = Millis(400);
+  auto res = r.go();
+  CHECK(res.exit_code == 0);
+  CHECK(res.output_cut);
+  CHECK(res.left_processes);
+  CHECK(res.duration < kGenerous);
+  CHECK(res.stdout_tail == std::vector<std::string>{"bye"});
+  auto pids = read_pids((r.dir / "pids").string());
+  REQUIRE(pids.size() == 2);
+  for (long pid : pids) CHECK(process_gone(pid));
+}
+
+TEST_CASE("large output: byte-exact logs - bounded tail", "[supervisor]") {
+  Run r({"--lines", "200000"});  // 20 MB
+  auto res = r.go();
+  CHECK(res.exit_code == 0);
+  CHECK(res.stdout_bytes == 20'000'000);
+  std::string out = r.out();
+  CHECK(out.size() == 20'000'000);
+  CHECK(std::count(out.begin(), out.end(), '\n') == 200'000);
+  CHECK(res.stdout_tail.size() == 50);
+  CHECK(res.stdout_tail[0] == std::string(99, 'x'));
+}
+
+TEST_CASE("one huge line with no newline is cut in the tail only", "[supervisor]") {
+  Run r({"--huge-line", "30000000", "--print", "", "--print", "after"});
+  r.spec.completion = "^after$";
+  auto res = r.go();
+  CHECK(res.completed_by_pattern);
+  CHECK(res.stdout_bytes == 30'000'000 + 1 + 6);  // the huge line, its "\n", "after\n"
+  CHECK(std::filesystem::file_size(r.dir / "out.log") == 30'000'007);
+  REQUIRE(res.stdout_tail.size() == 2);
+  CHECK(res.stdout_tail[0].size() == 8192);
+  CHECK(res.stdout_tail[1] == "after");
+}
+
+TEST_CASE("binary and invalid UTF-8 output: exact log - valid tail", "[supervisor]") {
+  Run r({"--invalid-utf8", "--binary", "512"});
+  auto res = r.go();
+  std::string expected = "bad \xff\xfe bytes \xc3\x28 end\n";
+  for (int k = 0; k < 512; ++k) expected += static_cast<char>(k % 256);
+  CHECK(r.out() == expected);
+  CHECK(res.stdout_tail[0] == "bad \xEF\xBF\xBD\xEF\xBF\xBD bytes \xEF\xBF\xBD( end");
+}
+
+TEST_CASE("stdout and stderr interleaved at full speed are both kept in order", "[supervisor]") {
+  Run r({"--interleave", "100000"});
+  auto res = r.go();
+  CHECK(res.exit_code == 0);
+  std::string out = r.out(), err = r.err();
+  CHECK(std::count(out.begin(), out.end(), '\n') == 50'000);
+  CHECK(std::count(err.begin(), err.end(), '\n') == 50'000);
+  CHECK(out.rfind("out 99998\n") == out.size() - 10);
+  CHECK(err.rfind("err 99999\n") == err.size() - 10);
+}
+
+TEST_CASE("the child gets null stdin - its cwd - exactly its environment - no stray fds",
+          "[supervisor]") {
+  int leaked = ::open("/dev/null", O_RDONLY);  // no O_CLOEXEC, like spdlog's log file
+  REQUIRE(leaked >= 0);
+  Run r({"--stdin", "--cwd", "--env", "ONLY", "--env", "HOME", "--fds"});
+  r.spec.env = {{"ONLY", "this"}};
+  auto res = r.go();
+  ::close(leaked);
+  CHECK(res.exit_code == 0);
+  CHECK(r.out() ==
+        "stdin: 0 bytes\n" + r.dir.path().string() + "\nONLY=this\nHOME unset\nfds: 0\n");
+}
+
+TEST_CASE("a program that cannot start is a result - not an exception", "[supervisor]") {
+  Run missing({});
+  missing.spec.argv = {"no-such-program-anywhere"};
+  auto m = missing.go();
+  CHECK_FALSE(m.started);
+  CHECK_THAT(m.start_error, Catch::Contains("not found in PATH"));
+
+  Run not_exec({});
+  write_file(not_exec.dir / "script.sh", "#!/bin/sh\necho hi\n");
+  not_exec.spec.argv = {"./script.sh"};
+  auto n = not_exec.go();
+  CHECK_FALSE(n.started);
+  CHECK_THAT(n.start_error, Catch::Contains("ermission denied"));
+}
+
+TEST_CASE("a stop request terminates the running process", "[supervisor]") {
+  volatile int stop = SIGTERM;
+  Run r({"--sleep", "60000"});
+  auto res = r.go(&stop);
+  CHECK(res.aborted);
+  CHECK(res.terminated);
+  CHECK(res.signal == SIGTERM);
+  CHECK(res.duration < kGenerous);
+}
+
+// Escapees: processes that leave the stage's process group. The runner is a child subreaper
+// (set up in the composition root), so they are re-parented to it and swept; these tests make
+// the test process one too.
+
+TEST_CASE("a setsid grandchild holding stdout cannot keep a timed-out stage alive",
+          "[supervisor][escapee]") {
+  REQUIRE(platform::become_child_subreaper());
+  Run r({"--pidfile", "pids", "--setsid-grandchild", "60000", "--sleep", "60000"});
+  r.spec.timeout = Millis(300);
+  r.spec.grace = Millis(300);
+  auto res = r.go();
+  CHECK(res.timed_out);
+  CHECK(res.left_processes);
+  CHECK(res.output_cut);
+  CHECK(res.duration >= Millis(300));
+  CHECK(res.duration < kGenerous);  // ends (about timeout + 2 x grace) instead of never
+  auto pids = read_pids((r.dir / "pids").string());
+  REQUIRE(pids.size() == 2);
+  for (long pid : pids) CHECK(process_gone(pid));
+}
+
+TEST_CASE("a stage that exits 0 and leaves a setsid child: drained - then killed",
+          "[supervisor][escapee]") {
+  REQUIRE(platform::become_child_subreaper());
+  Run r({"--pidfile", "pids", "--print", "done", "--setsid-grandchild", "60000", "--exit", "0"});
+  r.spec.grace = Millis(300);
+  auto res = r.go();
+  CHECK(res.exit_code == 0);
+  CHECK(res.left_processes);
+  CHECK(res.stdout_tail == std::vector<std::string>{"done"});
+  auto pids = read_pids((r.dir / "pids").string());
+  REQUIRE(pids.size() == 2);
+  for (long pid : pids) CHECK(process_gone(pid));
+}
+
+TEST_CASE("a double-forked daemon with closed output is found and killed",
+          "[supervisor][escapee]") {
+  REQUIRE(platform::become_child_subreaper());
+  Run r({"--pidfile", "pids", "--daemonize", "60000", "--print", "started daemon"});
+  auto res = r.go();
+  CHECK(res.exit_code == 0);
+  CHECK(res.left_processes);
+  CHECK_FALSE(res.output_cut);  // the daemon closed its output: nothing to drain
+  auto pids = read_pids((r.dir / "pids").string());
+  REQUIRE(pids.size() == 2);  // the stage and its daemon
+  for (long pid : pids) CHECK(process_gone(pid));
+}
+
+TEST_CASE("a stage identity finds its session's processes - never a recycled number",
+          "[supervisor][recovery]") {
+  // A stage as the launcher makes it (a session leader) with a child; neither carries a
+  // PIPELINE_RUN_ID, as after `env -i`: only the identity can find them.
+  int ready[2];
+  REQUIRE(::pipe(ready) == 0);
+  pid_t leader = ::fork();
+  REQUIRE(leader >= 0);
+  if (leader == 0) {
+    ::setsid();
+    pid_t child = ::fork();
+    if (child == 0) {
+      ::pause();
+      ::_exit(0);
+    }
+    ::write(ready[1], &child, sizeof child);
+    ::pause();
+    ::_exit(0);
+  }
+  pid_t child = 0;
+  REQUIRE(::read(ready[0], &child, sizeof child) == sizeof child);
+  ::close(ready[0]);
+  ::close(ready[1]);
+  const std::string identity = platform::stage_identity(leader);
+  REQUIRE_THAT(identity, Catch::StartsWith("session=" + std::to_string(leader) + " start="));
+
+  auto found = platform::processes_of_run("no-such-run", {identity});
+  std::set<std::int64_t> pids(found.begin(), found.end());
+  CHECK(pids == std::set<std::int64_t>{leader, child});
+  // The same number with another start time (the leader's pid reused), or from another boot:
+  // not the stage's, so nothing.
+  std::string recycled = identity;
+  recycled.replace(recycled.find("start=") + 6, 0, "9");
+  CHECK(platform::processes_of_run("no-such-run", {recycled}).empty());
+  std::string other_boot = identity.substr(0, identity.find("boot=")) + "boot=elsewhere";
+  CHECK(platform::processes_of_run("no-such-run", {other_boot}).empty());
+  CHECK(platform::processes_of_run("no-such-run", {"garbage", ""}).empty());
+
+  for (pid_t p : {child, leader}) ::kill(p, SIGKILL);
+  ::waitpid(leader, nullptr, 0);
+}

@@ -1,0 +1,216 @@
+#include <catch2/catch.hpp>
+
+#include "config/config.hpp"
+#include "util/error.hpp"
+
+using namespace pipeline;
+
+namespace {
+
+std::optional<std::string> no_env(const std::string&) {
+  return std::nullopt;
+}
+
+Config parse(const std::string& text) {
+  return parse_config(text, "/etc/p/pipeline.yaml", no_env);
+}
+
+std::string error_of(const std::string& text) {
+  try {
+    parse(text);
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+const std::string kHead = "version: 1\npipeline: demo\n";
+
+}  // namespace
+
+TEST_CASE("a full config loads with defaults filled in", "[config]") {
+  Config c = parse(kHead + R"(root: ..
+paths:
+  raw: data/raw
+  out: /abs/out
+defaults:
+  timeout: 1h
+  grace: 2s
+  env: {A: "1"}
+stages:
+  - name: first
+    command: ["${root}/bin/t", "${inputs}"]
+    env: {B: "${paths.raw}"}
+    when:
+      files: ["${paths.raw}/*.csv", "${paths.raw}/*.tsv"]
+      days_of_month: [1, 15]
+    completion: "^DONE$"
+    progress: "^did (\\S+)$"
+    retries: 2
+    retry_on: [timeout, "exit:75"]
+    backoff: {initial: 1s, factor: 3}
+  - name: second
+    command: [merge]
+    when: {after: [first], missing: "${paths.out}/x_${prev_month:%Y_%m}.csv"}
+lifecycle:
+  - delete: first.inputs
+  - move: first.inputs
+    to: "${paths.out}/${date:%Y}"
+    when_succeeded: [first, second]
+lock: {wait: 30s}
+)");
+  CHECK(c.pipeline == "demo");
+  CHECK(c.root == fs::path("/etc"));
+  CHECK(c.paths.at(0) == std::pair<std::string, fs::path>{"raw", "/etc/data/raw"});
+  CHECK(c.paths.at(1).second == fs::path("/abs/out"));
+  CHECK(c.logs == fs::path("/etc/logs"));
+  CHECK(c.state == fs::path("/etc/state"));
+  REQUIRE(c.stages.size() == 2);
+  const auto& first = c.stages[0];
+  CHECK(first.timeout == Millis(3'600'000));
+  CHECK(first.hang_timeout == Millis(300'000));
+  CHECK(first.grace == Millis(2000));
+  CHECK(first.retries == 2);
+  CHECK(first.backoff.initial == Millis(1000));
+  CHECK(first.backoff.factor == 3.0);
+  CHECK(first.backoff.max == Millis(300'000));
+  REQUIRE(first.retry_on.size() == 2);
+  CHECK(first.retry_on[1].kind == RetryCondition::Kind::kExitCode);
+  CHECK(first.retry_on[1].code == 75);
+  CHECK(first.when->files.size() == 2);
+  // env: defaults (PYTHONUNBUFFERED, A) then the stage's own
+  REQUIRE(first.env.size() == 3);
+  CHECK(first.env[0].first == "PYTHONUNBUFFERED");
+  CHECK(first.env[2].first == "B");
+  CHECK(c.stages[1].retries == 0);
+  CHECK(c.stages[1].when->after == std::vector<std::string>{"first"});
+  REQUIRE(c.lifecycle.size() == 2);
+  CHECK(c.lifecycle[0].when_succeeded == std::vector<std::string>{"first"});
+  CHECK(c.lock_wait == Millis(30'000));
+  CHECK(c.sha256.size() == 64);
+}
+
+TEST_CASE("config errors name file - line and column", "[config]") {
+  CHECK(error_of(kHead + "stages:\n  - name: a\n    comand: [x]\n") ==
+        "/etc/p/pipeline.yaml:5:5: unknown key 'comand' in a stage; did you mean 'command'?");
+  CHECK(error_of(kHead + "stages:\n  - name: a\n    command: [x]\n    timeout: 30\n") ==
+        "/etc/p/pipeline.yaml:6:14: timeout '30' is not a duration: write a number with a unit "
+        "(ms, s, m, h, d), e.g. 30s or 1h30m");
+  CHECK_THAT(error_of(kHead + "stages:\n  - name: a\n    command: \"x --y\"\n"),
+             Catch::StartsWith("/etc/p/pipeline.yaml:5:14: stage 'a': command must be a list"));
+  CHECK(error_of(kHead + "stages:\n  - name: a\n    command: [\"${nope}\"]\n") ==
+        "/etc/p/pipeline.yaml:5:15: unknown placeholder ${nope}");
+  CHECK(error_of(kHead + "stages: [\n").find("/etc/p/pipeline.yaml:4:1: ") == 0);
+  CHECK(error_of(kHead + "stagse: []\n") ==
+        "/etc/p/pipeline.yaml:3:1: unknown key 'stagse' in the config; did you mean 'stages'?");
+}
+
+TEST_CASE("config validation refuses what it cannot run", "[config]") {
+  auto stage = [](const std::string& extra) {
+    return kHead + "stages:\n  - name: a\n    command: [x]\n" + extra;
+  };
+  CHECK(error_of("pipeline: x\nstages: []\n").find("'version: 1' is required") !=
+        std::string::npos);
+  CHECK(error_of("version: 2\npipeline: x\nstages: []\n").find("unsupported config version 2") !=
+        std::string::npos);
+  CHECK(error_of(kHead + "stages: []\n").find("at least one stage") != std::string::npos);
+  CHECK(error_of(kHead + "stages:\n  - name: Bad Name\n    command: [x]\n")
+            .find("must be 1-32 of a-z") != std::string::npos);
+  CHECK(error_of(stage("  - name: a\n    command: [y]\n")).find("already defined") !=
+        std::string::npos);
+  CHECK(error_of(stage("    completion: \"(\"\n"))
+            .find("not a regular expression the runner can run") != std::string::npos);
+  CHECK(error_of(stage("    progress: \"^done$\"\n")).find("exactly 1 capture group") !=
+        std::string::npos);
+  CHECK(error_of(stage("    retry_on: [timout]\n")).find("did you mean 'timeout'?") !=
+        std::string::npos);
+  CHECK(error_of(stage("    retry_on: [\"exit:0\"]\n")).find("unknown retry condition") !=
+        std::string::npos);
+  CHECK(error_of(stage("    when: {days_of_month: [32]}\n")).find("out of range (1 to 31)") !=
+        std::string::npos);
+  CHECK(error_of(stage("    when: {after: [later]}\n")).find("not a stage defined before") !=
+        std::string::npos);
+  CHECK(error_of(stage("    when: {}\n")).find("at least one condition") != std::string::npos);
+  CHECK(error_of(stage("    timeout: 0s\n")).find("timeout must be more than 0s") !=
+        std::string::npos);
+  CHECK(error_of(stage("    env: {\"1X\": a}\n")).find("not a valid environment name") !=
+        std::string::npos);
+  CHECK(error_of(stage("lifecycle:\n  - delete: a.inputs\n")).find("has no when.files") !=
+        std::string::npos);
+  CHECK(error_of(stage("lifecycle:\n  - move: a.inputs\n")).find("has no when.files") !=
+        std::string::npos);
+  CHECK(error_of(stage("batches: {hotfolder: x}\n")).find("batches needs 'archive'") !=
+        std::string::npos);
+  CHECK(error_of(stage("    backoff: {factor: 0.5}\n")).find("between 1 and 100") !=
+        std::string::npos);
+  CHECK(error_of(kHead + "timeout: 5m\nstages: []\n").find("unknown key 'timeout'") !=
+        std::string::npos);
+}
+
+TEST_CASE("lifecycle rules are checked against the stages", "[config]") {
+  std::string base =
+      kHead + "stages:\n  - name: a\n    command: [x]\n    when: {files: \"*.csv\"}\n";
+  CHECK(error_of(base + "lifecycle:\n  - move: a.inputs\n").find("needs 'to'") !=
+        std::string::npos);
+  CHECK(error_of(base + "lifecycle:\n  - delete: b.inputs\n").find("unknown stage 'b'") !=
+        std::string::npos);
+  CHECK(error_of(base + "lifecycle:\n  - delete: a.outputs\n").find("must be STAGE.inputs") !=
+        std::string::npos);
+  CHECK(error_of(base + "lifecycle:\n  - delete: a.inputs\n    move: a.inputs\n")
+            .find("exactly one of") != std::string::npos);
+  CHECK(error_of(base + "lifecycle:\n  - delete: a.inputs\n    when_succeeded: [zz]\n")
+            .find("unknown stage 'zz'") != std::string::npos);
+}
+
+TEST_CASE("root and paths may use the runner's environment", "[config]") {
+  auto env = [](const std::string& n) -> std::optional<std::string> {
+    if (n == "DATA") return "/srv/data";
+    return std::nullopt;
+  };
+  Config c = parse_config(kHead +
+                              "root: ${env.DATA}\npaths: {raw: \"${root}/raw/\"}\n"
+                              "stages:\n  - name: a\n    command: [x]\n",
+                          "/etc/p.yaml", env);
+  CHECK(c.root == fs::path("/srv/data"));
+  CHECK(c.paths[0].second == fs::path("/srv/data/raw"));
+  CHECK_THROWS_WITH(parse_config(kHead + "root: ${env.MISSING}\nstages: []\n", "/etc/p.yaml", env),
+                    "/etc/p.yaml:3:7: environment variable MISSING is not set");
+}
+
+TEST_CASE("suggestions only for near misses", "[config]") {
+  CHECK(nearest_word("timout", {"timeout", "grace"}) == "timeout");
+  CHECK(nearest_word("hang_timout", {"timeout", "hang_timeout"}) == "hang_timeout");
+  CHECK(nearest_word("stagse", {"state", "stages"}) == "stages");  // a swap is one typo
+  CHECK_FALSE(nearest_word("zebra", {"timeout", "grace"}).has_value());
+}
+
+TEST_CASE("a hostile config is refused when it loads, not half way through a run",
+          "[config][hostile]") {
+  auto stage = [](const std::string& extra) {
+    return kHead + "stages:\n  - name: a\n    command: [x]\n" + extra;
+  };
+  // Durations: at most a year; 200000d once overflowed into a 3 ms timeout.
+  CHECK(error_of(stage("    timeout: 200000d\n")) ==
+        "/etc/p/pipeline.yaml:6:14: timeout '200000d' is more than 365d, the longest allowed");
+  CHECK_THAT(error_of(kHead + "lock: {wait: 9999999h}\nstages:\n  - name: a\n    command: [x]\n"),
+             Catch::Contains("more than 365d"));
+  CHECK(parse(stage("    timeout: 365d\n")).stages[0].timeout == std::chrono::hours(24 * 365));
+  // Patterns RE2 cannot match in bounded time are refused, and say why.
+  CHECK_THAT(error_of(stage("    completion: \"^(a)\\\\1$\"\n")),
+             Catch::Contains("cannot be matched in bounded time"));
+  CHECK_THAT(error_of(stage("    progress: \"^(?=x)(\\\\w+)\"\n")),
+             Catch::Contains("not a regular expression the runner can run"));
+  CHECK(parse(stage("    progress: \"^(a+)+$\"\n")).stages[0].progress == "^(a+)+$");
+  // ${env.NAME} unset under cron is found now; a default makes it optional.
+  CHECK(error_of(stage("    when: {files: \"${env.INBOX}/*.csv\"}\n")) ==
+        "/etc/p/pipeline.yaml:6:19: environment variable INBOX is not set (a run under cron has "
+        "almost no environment); set it, or give a default: ${env.INBOX:-default}");
+  CHECK_THAT(
+      error_of(kHead + "stages:\n  - name: a\n    command: [x]\n    when: {files: \"*.csv\"}\n"
+                       "lifecycle:\n  - move: a.inputs\n    to: \"${env.ARCHIVE}\"\n"),
+      Catch::Contains("environment variable ARCHIVE is not set"));
+  CHECK_THAT(error_of(stage("    env: {A: \"${env.HOME:x}\"}\n")),
+             Catch::Contains("a default is written ${env.HOME:-default}"));
+  auto cfg = parse(stage("    when: {files: \"${env.INBOX:-/srv/in}/*.csv\"}\n"));
+  CHECK(cfg.stages[0].when->files[0].source() == "${env.INBOX:-/srv/in}/*.csv");
+}

@@ -1,0 +1,157 @@
+#include <catch2/catch.hpp>
+
+#include "support/pipeline_harness.hpp"
+
+using namespace pipeline;
+using pipeline::testing::FakeSupervisor;
+using pipeline::testing::PipelineHarness;
+
+namespace {
+const std::string kStages = R"(paths: {raw: raw, archive: archive}
+stages:
+  - name: t
+    command: [translate]
+    when: {files: "${paths.raw}/*.csv"}
+  - name: m
+    command: [merge]
+)";
+const std::string kYaml = kStages + R"(lifecycle:
+  - delete: t.inputs
+    when_succeeded: [t]
+)";
+const std::string kMoveYaml = kStages + R"(lifecycle:
+  - move: t.inputs
+    to: "${paths.archive}/${run_id}"
+    when_succeeded: [t, m]
+)";
+}  // namespace
+
+TEST_CASE("delete removes exactly the snapshotted inputs after success", "[lifecycle]") {
+  PipelineHarness h(kYaml);
+  h.files.add_file("/r/raw/a.csv");
+  h.files.add_file("/r/raw/b.csv");
+  // A file that arrives while the stage runs is not this run's.
+  h.supervisor.on_run = [&](const ProcessSpec& spec) {
+    if (spec.argv[0] == "translate") h.files.add_file("/r/raw/late.csv");
+  };
+  auto report = h.run();
+  CHECK(h.files.removed == std::vector<fs::path>{"/r/raw/a.csv", "/r/raw/b.csv"});
+  CHECK(h.files.has_file("/r/raw/late.csv"));
+  REQUIRE(report.lifecycle.size() == 2);
+  CHECK(report.lifecycle[0].action == "delete");
+  CHECK(report.lifecycle[0].path == "raw/a.csv");
+  CHECK(report.lifecycle[0].result == "deleted");
+  auto names = h.event_names();
+  CHECK(std::count(names.begin(), names.end(), "lifecycle.action") == 2);
+}
+
+TEST_CASE("nothing is deleted when the stage failed", "[lifecycle]") {
+  PipelineHarness h(kYaml);
+  h.files.add_file("/r/raw/a.csv");
+  h.supervisor.script("translate", {FakeSupervisor::exited(1)});
+  auto report = h.run();
+  CHECK(h.files.removed.empty());
+  CHECK(report.lifecycle.empty());
+  CHECK(h.files.has_file("/r/raw/a.csv"));
+}
+
+TEST_CASE("a file replaced after the snapshot is left alone", "[lifecycle]") {
+  PipelineHarness h(kYaml);
+  h.files.add_file("/r/raw/a.csv", "old", 1);
+  h.supervisor.on_run = [&](const ProcessSpec&) { h.files.add_file("/r/raw/a.csv", "new!", 2); };
+  auto report = h.run();
+  CHECK(h.files.removed.empty());
+  REQUIRE(report.lifecycle.size() == 1);
+  CHECK(report.lifecycle[0].result == "changed");
+  CHECK(h.files.content("/r/raw/a.csv") == "new!");
+}
+
+TEST_CASE("a file that vanished is reported missing - a failing delete is reported - not fatal",
+          "[lifecycle]") {
+  PipelineHarness h(kYaml);
+  h.files.add_file("/r/raw/a.csv");
+  h.files.add_file("/r/raw/b.csv");
+  h.files.fail_on("/r/raw/b.csv", "Permission denied");
+  h.supervisor.on_run = [&](const ProcessSpec& spec) {
+    if (spec.argv[0] == "translate") h.files.remove("/r/raw/a.csv");
+  };
+  auto report = h.run();
+  REQUIRE(report.lifecycle.size() == 2);
+  CHECK(report.lifecycle[0].result == "missing");
+  CHECK(report.lifecycle[1].result == "failed");
+  CHECK_THAT(report.lifecycle[1].error, Catch::Contains("Permission denied"));
+  CHECK(report.status == RunStatus::kSuccess);
+  CHECK(report.exit_code == 0);
+}
+
+TEST_CASE("move waits for every when_succeeded stage", "[lifecycle]") {
+  PipelineHarness ok(kMoveYaml);
+  ok.files.add_file("/r/raw/a.csv", "data");
+  auto report = ok.run();
+  REQUIRE(report.lifecycle.size() == 1);
+  CHECK(report.lifecycle[0].result == "moved");
+  CHECK(report.lifecycle[0].to == "archive/" + report.run_id + "/a.csv");
+  CHECK(ok.files.content("/r/archive/" + report.run_id + "/a.csv") == "data");
+
+  PipelineHarness failed(kMoveYaml);
+  failed.files.add_file("/r/raw/a.csv");
+  failed.supervisor.script("merge", {FakeSupervisor::exited(2)});
+  CHECK(failed.run().lifecycle.empty());
+  CHECK(failed.files.has_file("/r/raw/a.csv"));
+}
+
+TEST_CASE("a move never replaces a file already at the target", "[lifecycle]") {
+  PipelineHarness h(kMoveYaml);
+  h.files.add_file("/r/raw/a.csv", "new");
+  h.files.add_file("/r/archive/018bcfe5-6800-7000-8000-000000000001/a.csv", "archived");
+  auto report = h.run();
+  REQUIRE(report.lifecycle.size() == 1);
+  CHECK(report.lifecycle[0].result == "failed");
+  CHECK(h.files.content("/r/raw/a.csv") == "new");
+  CHECK(h.files.content("/r/archive/018bcfe5-6800-7000-8000-000000000001/a.csv") == "archived");
+}
+
+TEST_CASE("the stage a rule names is snapshotted - so its unchanged inputs are deleted",
+          "[lifecycle]") {
+  // kYaml's rule names stage t: its inputs must have been stat-ed at decision time, or the
+  // lifecycle could not tell that they are unchanged and would leave them.
+  PipelineHarness h(kYaml);
+  h.files.add_file("/r/raw/a.csv", "abc", 5);
+  auto report = h.run();
+  REQUIRE(report.lifecycle.size() == 1);
+  CHECK(report.lifecycle[0].result == "deleted");
+}
+
+TEST_CASE("a run that cannot write its report deletes nothing", "[lifecycle][hostile]") {
+  PipelineHarness h(kYaml);
+  h.files.add_file("/r/raw/a.csv");
+  int asked = 0;
+  h.checkpoint = [&](const RunReport& r) {
+    ++asked;
+    CHECK(r.status == RunStatus::kSuccess);  // the record as it stands is written first
+    return false;
+  };
+  auto report = h.run();
+  CHECK(asked == 1);
+  CHECK(h.files.has_file("/r/raw/a.csv"));
+  REQUIRE(report.lifecycle.size() == 1);
+  CHECK(report.lifecycle[0].result == "kept");
+  CHECK(report.status == RunStatus::kSuccess);  // records never change the outcome
+}
+
+TEST_CASE("a stop during the lifecycle touches no further file and ends the run aborted",
+          "[lifecycle][hostile]") {
+  PipelineHarness h(kYaml);
+  h.files.add_file("/r/raw/a.csv");
+  h.files.add_file("/r/raw/b.csv");
+  h.checkpoint = [&](const RunReport&) {
+    h.stop = 143;  // SIGTERM arrives as the lifecycle starts
+    return true;
+  };
+  auto report = h.run();
+  CHECK(h.files.has_file("/r/raw/a.csv"));
+  CHECK(h.files.has_file("/r/raw/b.csv"));
+  CHECK(report.lifecycle.empty());
+  CHECK(report.status == RunStatus::kAborted);
+  CHECK(report.exit_code == 143);
+}

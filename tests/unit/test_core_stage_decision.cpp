@@ -1,0 +1,141 @@
+#include <catch2/catch.hpp>
+#include <ctime>
+
+#include "core/stage_decision.hpp"
+#include "fakes/fake_file_system.hpp"
+
+using namespace pipeline;
+using pipeline::testing::FakeFileSystem;
+
+namespace {
+
+struct DecisionFixture {
+  explicit DecisionFixture(const std::string& when_yaml)
+      : config(parse_config("version: 1\npipeline: t\nroot: /r\npaths: {raw: raw, ref: ref}\n"
+                            "stages:\n  - name: a\n    command: [x]\n  - name: b\n"
+                            "    command: [x]\n" +
+                                when_yaml,
+                            "/r/p.yaml", [](const std::string&) { return std::nullopt; })) {
+    values.scalars = {{"root", "/r"}, {"paths.raw", "/r/raw"}, {"paths.ref", "/r/ref"}};
+    values.run_start = now;
+  }
+
+  DecisionResult decide(EarlierStage a = EarlierStage::kNotRun) {
+    DecisionInputs in{files, values, "/r", now, [a](const std::string&) { return a; }};
+    return decide_stage(config.stages.at(1), in);
+  }
+
+  Config config;
+  FakeFileSystem files;
+  PlaceholderValues values;
+  TimePoint now = std::chrono::system_clock::now();
+};
+
+int today() {
+  return local_day_of_month(std::chrono::system_clock::now());
+}
+
+}  // namespace
+
+TEST_CASE("no when: always runs", "[decision]") {
+  DecisionFixture f("");
+  auto d = f.decide();
+  CHECK(d.decision.run);
+  CHECK(d.decision.reason == "no conditions: runs every time");
+}
+
+TEST_CASE("files: runs on matches and snapshots them", "[decision]") {
+  DecisionFixture f("    when: {files: \"${paths.raw}/*.csv\"}\n");
+  auto none = f.decide();
+  CHECK_FALSE(none.decision.run);
+  CHECK(none.decision.reason == "no file matches raw/*.csv");
+  f.files.add_file("/r/raw/b.csv", "bb", 7);
+  f.files.add_file("/r/raw/a.csv", "a", 5);
+  f.files.add_file("/r/raw/c.txt");
+  auto some = f.decide();
+  CHECK(some.decision.run);
+  CHECK(some.decision.reason == "2 files match raw/*.csv");
+  CHECK(some.inputs.files == std::vector<fs::path>{"/r/raw/a.csv", "/r/raw/b.csv"});
+  CHECK(some.inputs.stats[1] == FileStat{FileKind::kFile, 2, 7});
+  f.files.remove("/r/raw/b.csv");
+  CHECK(f.decide().decision.reason == "1 file matches raw/*.csv");
+}
+
+TEST_CASE("files: several globs share one snapshot without duplicates", "[decision]") {
+  DecisionFixture f("    when: {files: [\"raw/*.csv\", \"raw/a*\"]}\n");
+  f.files.add_file("/r/raw/a.csv");
+  f.files.add_file("/r/raw/ab.txt");
+  auto d = f.decide();
+  CHECK(d.inputs.files == std::vector<fs::path>{"/r/raw/a.csv", "/r/raw/ab.txt"});
+  CHECK(d.decision.reason == "2 files match raw/*.csv, raw/a*");
+}
+
+TEST_CASE("missing: runs only while the path is absent", "[decision]") {
+  DecisionFixture f("    when: {missing: \"${paths.ref}/fx.csv\"}\n");
+  CHECK(f.decide().decision.run);
+  CHECK(f.decide().decision.reason == "ref/fx.csv is missing");
+  f.files.add_file("/r/ref/fx.csv");
+  CHECK_FALSE(f.decide().decision.run);
+  CHECK(f.decide().decision.reason == "ref/fx.csv already exists");
+}
+
+TEST_CASE("days_of_month: runs only on listed days (local time)", "[decision]") {
+  int d = today();
+  int other = d == 1 ? 2 : 1;
+  DecisionFixture yes("    when: {days_of_month: [" + std::to_string(d) + "]}\n");
+  CHECK(yes.decide().decision.run);
+  DecisionFixture no("    when: {days_of_month: [" + std::to_string(other) + "]}\n");
+  auto r = no.decide();
+  CHECK_FALSE(r.decision.run);
+  CHECK(r.decision.reason ==
+        "today is day " + std::to_string(d) + ", not in [" + std::to_string(other) + "]");
+}
+
+TEST_CASE("after: only when the earlier stage succeeded in this run", "[decision]") {
+  DecisionFixture f("    when: {after: [a]}\n");
+  CHECK(f.decide(EarlierStage::kSucceeded).decision.run);
+  CHECK(f.decide(EarlierStage::kSucceeded).decision.reason == "a succeeded");
+  CHECK(f.decide(EarlierStage::kDidNotSucceed).decision.reason == "a did not succeed");
+  CHECK_FALSE(f.decide(EarlierStage::kNotRun).decision.run);
+  CHECK(f.decide(EarlierStage::kPlanned).decision.reason == "if a succeeds");
+}
+
+TEST_CASE("all conditions must hold - the reason names what failed", "[decision]") {
+  DecisionFixture f("    when: {files: \"raw/*.csv\", after: [a]}\n");
+  f.files.add_file("/r/raw/x.csv");
+  auto failed = f.decide(EarlierStage::kDidNotSucceed);
+  CHECK_FALSE(failed.decision.run);
+  CHECK(failed.decision.reason == "a did not succeed");
+  CHECK(failed.inputs.files.empty());  // a stage that does not run consumes nothing
+  auto ok = f.decide(EarlierStage::kSucceeded);
+  CHECK(ok.decision.reason == "1 file matches raw/*.csv; a succeeded");
+}
+
+TEST_CASE("inputs are stat-ed only when a lifecycle rule will need the snapshot", "[decision]") {
+  DecisionFixture f("    when: {files: \"raw/*.csv\"}\n");
+  f.files.add_file("/r/raw/a.csv", "abc", 9);
+  DecisionInputs in{f.files, f.values, "/r", f.now,
+                    [](const std::string&) { return EarlierStage::kNotRun; }};
+  in.stat_inputs = false;
+  auto plain = decide_stage(f.config.stages.at(1), in);
+  CHECK(plain.inputs.files.size() == 1);
+  CHECK(plain.inputs.stats.empty());
+  in.stat_inputs = true;
+  auto snapped = decide_stage(f.config.stages.at(1), in);
+  CHECK(snapped.inputs.stats == std::vector<FileStat>{FileStat{FileKind::kFile, 3, 9}});
+}
+
+TEST_CASE("a file name with a newline is left out of the inputs with a warning",
+          "[decision][hostile]") {
+  DecisionFixture f("    when: {files: \"${paths.raw}/*.csv\"}\n");
+  f.files.add_file("/r/raw/a.csv");
+  f.files.add_file("/r/raw/evil\n.csv");
+  f.files.add_special("/r/raw/fifo.csv", FileKind::kOther);
+  auto d = f.decide();
+  CHECK(d.decision.run);
+  CHECK(d.inputs.files == std::vector<fs::path>{"/r/raw/a.csv"});
+  CHECK(d.decision.reason == "1 file matches raw/*.csv");
+  REQUIRE(d.decision.warnings.size() == 2);
+  CHECK_THAT(d.decision.warnings[0], Catch::Contains("fifo.csv"));
+  CHECK_THAT(d.decision.warnings[1], Catch::Contains("has a newline in its name"));
+}

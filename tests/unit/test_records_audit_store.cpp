@@ -1,0 +1,87 @@
+#include <catch2/catch.hpp>
+
+#include "fakes/fake_file_system.hpp"
+#include "records/audit_reporter.hpp"
+#include "records/audit_store.hpp"
+#include "records/report_json.hpp"
+#include "util/error.hpp"
+
+using namespace pipeline;
+using pipeline::testing::FakeFileSystem;
+
+namespace {
+
+RunReport make_report(const std::string& id, RunStatus status) {
+  RunReport r;
+  r.run_id = id;
+  r.pipeline = "p";
+  r.status = status;
+  r.exit_code = exit_code_for(status);
+  r.started_at = TimePoint(std::chrono::hours(24 * 20000));
+  r.finished_at = r.started_at + std::chrono::milliseconds(1500);
+  StageRecord s;
+  s.name = "translator";
+  s.status = status == RunStatus::kFailure ? StageStatus::kFailed : StageStatus::kSucceeded;
+  s.decision = {true, "1 file matches raw/*.csv", {}};
+  AttemptRecord a;
+  a.exit_code = status == RunStatus::kFailure ? 2 : 0;
+  a.stderr_tail = {"raw/a.csv:3: price 'x' is not a number"};
+  a.stdout_log = "logs/stages/x/translator.stdout.log";
+  s.attempts.push_back(a);
+  r.stages.push_back(s);
+  return r;
+}
+
+const std::string kOld = "018bcfe5-6800-7000-8000-000000000001";
+const std::string kNew = "018bcfe5-7000-7000-8000-000000000002";
+
+}  // namespace
+
+TEST_CASE("reports are written atomically under a stamped name and found again", "[audit]") {
+  FakeFileSystem files;
+  AuditReporter reporter(files, "/l/reports");
+  auto p = reporter.write(make_report(kOld, RunStatus::kSuccess));
+  CHECK(p.filename().string().rfind("pipeline_report_", 0) == 0);
+  CHECK(p.filename().string().find("_" + kOld + ".json") != std::string::npos);
+  reporter.write(make_report(kNew, RunStatus::kFailure));
+  files.add_file("/l/reports/unrelated.json");
+
+  AuditStore store(files, "/l/reports");
+  auto all = store.list();
+  REQUIRE(all.size() == 2);
+  CHECK(all[0].run_id == kNew);  // newest first
+  CHECK(store.resolve("latest").run_id == kNew);
+  CHECK(store.resolve(kOld).run_id == kOld);
+  CHECK(store.resolve("018bcfe5-68").run_id == kOld);
+  auto j = store.load(store.resolve(kNew));
+  CHECK(j["schema"] == kReportSchema);
+  CHECK(j["status"] == "failure");
+  CHECK(j["duration_ms"] == 1500);
+  CHECK(j["stages"][0]["attempts"][0]["exit_code"] == 2);
+}
+
+TEST_CASE("bad run references are clear errors", "[audit]") {
+  FakeFileSystem files;
+  AuditStore empty(files, "/l/reports");
+  CHECK_THROWS_WITH(empty.resolve("latest"), Catch::Contains("no runs on record"));
+  AuditReporter reporter(files, "/l/reports");
+  reporter.write(make_report(kOld, RunStatus::kSuccess));
+  reporter.write(make_report(kNew, RunStatus::kSuccess));
+  AuditStore store(files, "/l/reports");
+  CHECK_THROWS_AS(store.resolve("../../etc/passwd"), UsageError);
+  CHECK_THROWS_WITH(store.resolve("../../etc/passwd"), Catch::Contains("is not a run id"));
+  CHECK_THROWS_WITH(store.resolve("018bcfe5"), Catch::Contains("matches 2 runs"));
+  CHECK_THROWS_WITH(store.resolve("0000"), Catch::Contains("no run with id 0000"));
+}
+
+TEST_CASE("audit show names status - decisions - attempts and failing tails", "[audit]") {
+  auto text = render_report(report_to_json(make_report(kNew, RunStatus::kFailure)));
+  CHECK_THAT(text, Catch::Contains("status: failure (exit 2)"));
+  CHECK_THAT(text, Catch::Contains("translator: failed — 1 file matches raw/*.csv"));
+  CHECK_THAT(text, Catch::Contains("attempt 1: exit 2"));
+  CHECK_THAT(text, Catch::Contains("| raw/a.csv:3: price 'x' is not a number"));
+  CHECK_THAT(text, Catch::Contains("logs/stages/x/translator.stdout.log"));
+  CHECK_THAT(text, Catch::Contains("took 1.500s"));
+  auto ok = render_report(report_to_json(make_report(kOld, RunStatus::kSuccess)));
+  CHECK_THAT(ok, !Catch::Contains("| raw/a.csv"));  // tails only for failing stages
+}
