@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh
 jobs=$(nproc)
+echo "== layers (the dependency rule, from the #include lines)"
+python3 tools/check_layers_test.py
+python3 tools/check_layers.py
 cmake -S . -B build-test -G Ninja -DCMAKE_BUILD_TYPE=Release -DPIPELINE_WERROR=ON >/dev/null
 cmake --build build-test
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPIPELINE_SANITIZE=ON \

@@ -5,10 +5,12 @@
 #include <iostream>
 
 #include "app/cli.hpp"
+#include "platform/file_run_lock.hpp"
 #include "platform/process_platform.hpp"
 #include "platform/real_file_system.hpp"
 #include "platform/runner_environment.hpp"
 #include "platform/stop_signals.hpp"
+#include "platform/system_clock.hpp"
 #include "supervise/real_process_supervisor.hpp"
 
 namespace pipeline_app {

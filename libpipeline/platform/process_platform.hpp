@@ -3,7 +3,8 @@
 /// clean descriptors and signals, exact environment), how a whole stage is signalled, how an
 /// exit status is read, and how a program name is found. The only place with pids and signals.
 
-#include <boost/process/v2/default_launcher.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/readable_pipe.hpp>
 #include <boost/process/v2/process.hpp>
 #include <chrono>
 #include <cstdint>
@@ -17,25 +18,13 @@ namespace pipeline::platform {
 
 namespace bp = boost::process::v2;
 
-/// A Boost.Process initializer: gives the child its own session and process group, the exact
-/// environment of the spec, default signal handling, and no descriptor of ours but stdin/out/err.
-class StageLaunch {
- public:
-  explicit StageLaunch(const std::map<std::string, std::string>& env);
-#ifdef _WIN32
-  bp::error_code on_setup(bp::windows::default_launcher& launcher, const bp::filesystem::path&,
-                          const std::wstring&);
-#else
-  bp::error_code on_setup(bp::posix::default_launcher& launcher, const bp::filesystem::path&,
-                          const char* const*);
-  bp::error_code on_exec_setup(bp::posix::default_launcher& launcher, const bp::filesystem::path&,
-                               const char* const*);
-#endif
-
- private:
-  std::vector<std::string> entries_;
-  std::vector<const char*> pointers_;
-};
+/// Starts `exe` as a stage: in a session and process group of its own, with exactly `env`,
+/// default signal handling, and no descriptor of ours but stdout and stderr into the two
+/// pipes. Throws boost::system::system_error (or std::system_error) when it cannot start.
+bp::process launch_stage(boost::asio::io_context& ctx, const std::filesystem::path& exe,
+                         const std::vector<std::string>& args, boost::asio::readable_pipe& out,
+                         boost::asio::readable_pipe& err, const std::filesystem::path& cwd,
+                         const std::map<std::string, std::string>& env);
 
 /// How a process ended, from the platform's native status.
 struct ExitStatus {

@@ -2,9 +2,6 @@
 /// One run at a time (SPEC 7): an OS lock on state/runner.lock held for the whole run, so a
 /// runner that dies never leaves a lock behind. The file records who holds it.
 
-#include <filesystem>
-#include <memory>
-#include <optional>
 #include <string>
 
 #include "ports/clock.hpp"
@@ -25,26 +22,6 @@ class RunLock {
   /// Rewrites the owner record while the lock is held (the running stage's process group).
   virtual void update(const std::string& owner) = 0;
   virtual void release() = 0;
-};
-
-/// flock (POSIX) / LockFileEx (Windows) on a file.
-class FileRunLock final : public RunLock {
- public:
-  explicit FileRunLock(std::filesystem::path path);
-  ~FileRunLock() override;
-  bool acquire(Millis wait, Clock& clock, const std::string& owner) override;
-  std::string holder() const override;
-  const std::string& previous_owner() const override { return previous_; }
-  void update(const std::string& owner) override;
-  void release() override;
-
- private:
-  bool try_lock();
-  std::string read_held() const;
-  std::string previous_;
-  std::filesystem::path path_;
-  std::intptr_t handle_ = -1;
-  bool held_ = false;
 };
 
 }  // namespace pipeline

@@ -5,8 +5,6 @@
 #include <boost/asio/readable_pipe.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/process/v2/process.hpp>
-#include <boost/process/v2/start_dir.hpp>
-#include <boost/process/v2/stdio.hpp>
 #include <thread>
 
 #include "platform/process_platform.hpp"
@@ -44,12 +42,10 @@ class Supervision {
       return finish();
     }
     if (before_spawn) before_spawn();
-    platform::StageLaunch launch(spec_.env);
     std::vector<std::string> args(spec_.argv.begin() + 1, spec_.argv.end());
     try {
-      process_.emplace(ctx_.get_executor(), bp::filesystem::path(exe->string()), args,
-                       bp::process_stdio{nullptr, out_pipe_, err_pipe_},
-                       bp::process_start_dir(spec_.cwd.string()), launch);
+      process_.emplace(
+          platform::launch_stage(ctx_, *exe, args, out_pipe_, err_pipe_, spec_.cwd, spec_.env));
     } catch (const boost::system::system_error& e) {  // what Boost.Process throws
       result_.start_error = "cannot start " + exe->string() + ": " + e.code().message();
       return finish();

@@ -3,18 +3,10 @@
 #include <cstdio>
 #include <ctime>
 
+#include "util/local_time.hpp"
+
 namespace pipeline {
 namespace {
-
-std::tm to_local_tm(std::time_t secs) {
-  std::tm tm{};
-#ifdef _WIN32
-  localtime_s(&tm, &secs);
-#else
-  localtime_r(&secs, &tm);
-#endif
-  return tm;
-}
 
 std::string strftime_tm(const std::tm& tm, std::string_view fmt) {
   std::string f(fmt);
@@ -32,12 +24,7 @@ std::string strftime_tm(const std::tm& tm, std::string_view fmt) {
 // Offset of local time from UTC at the given instant, in minutes (portable: no tm_gmtoff).
 long utc_offset_minutes(std::time_t secs) {
   std::tm local = to_local_tm(secs);
-  std::tm utc{};
-#ifdef _WIN32
-  gmtime_s(&utc, &secs);
-#else
-  gmtime_r(&secs, &utc);
-#endif
+  std::tm utc = to_utc_tm(secs);
   long days = local.tm_yday - utc.tm_yday;
   if (local.tm_year != utc.tm_year) days = local.tm_year > utc.tm_year ? 1 : -1;
   return ((days * 24 + local.tm_hour - utc.tm_hour) * 60) + local.tm_min - utc.tm_min;

@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "fakes/fake_clock.hpp"
-#include "ports/run_lock.hpp"
+#include "platform/file_run_lock.hpp"
 #include "support/e2e_project.hpp"
 #include "support/process_probe.hpp"
 #include "support/temp_dir.hpp"

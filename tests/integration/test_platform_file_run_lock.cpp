@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "fakes/fake_clock.hpp"
-#include "ports/run_lock.hpp"
+#include "platform/file_run_lock.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace pipeline;

@@ -1,4 +1,4 @@
-#include "ports/clock.hpp"
+#include "platform/system_clock.hpp"
 
 #include <thread>
 

@@ -1,9 +1,3 @@
-#include "platform/process_platform.hpp"
-
-#ifdef _WIN32
-#error "The Windows stage launcher (Job Object, CREATE_SUSPENDED, CTRL_BREAK) is not written yet"
-#else
-
 #include <dirent.h>
 #include <linux/close_range.h>
 #include <signal.h>
@@ -13,6 +7,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/process/v2/default_launcher.hpp>
+#include <boost/process/v2/start_dir.hpp>
+#include <boost/process/v2/stdio.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <fstream>
@@ -21,37 +18,62 @@
 #include <sstream>
 #include <thread>
 
+#include "platform/process_platform.hpp"
+
 namespace pipeline::platform {
 
-StageLaunch::StageLaunch(const std::map<std::string, std::string>& env) {
-  entries_.reserve(env.size());
-  for (const auto& [k, v] : env) entries_.push_back(k + "=" + v);
-  for (const auto& e : entries_) pointers_.push_back(e.c_str());
-  pointers_.push_back(nullptr);
-}
+namespace {
 
-bp::error_code StageLaunch::on_setup(bp::posix::default_launcher& launcher,
-                                     const bp::filesystem::path&, const char* const*) {
-  launcher.env = pointers_.data();
-  return {};
-}
-
-// Runs in the child between fork and exec: only async-signal-safe calls.
-bp::error_code StageLaunch::on_exec_setup(bp::posix::default_launcher&, const bp::filesystem::path&,
-                                          const char* const*) {
-  // A session of its own (and so a process group of its own, numbered by its pid): the group
-  // is what the stop ladder signals; the session also holds what a job-control shell in the
-  // stage moves to other groups, for recovery after a runner's death.
-  if (::setsid() < 0) return {errno, bp::system_category()};
-  // Boost 1.81 closes the wrong descriptor range; make sure nothing of ours leaks into stages.
-  if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-    return {errno, bp::system_category()};
+/// A Boost.Process initializer: the child's own session, the exact environment of the spec,
+/// default signal handling, and no descriptor of ours but stdin/out/err.
+class StageLaunch {
+ public:
+  explicit StageLaunch(const std::map<std::string, std::string>& env) {
+    entries_.reserve(env.size());
+    for (const auto& [k, v] : env) entries_.push_back(k + "=" + v);
+    for (const auto& e : entries_) pointers_.push_back(e.c_str());
+    pointers_.push_back(nullptr);
   }
-  sigset_t all;
-  ::sigemptyset(&all);
-  ::sigprocmask(SIG_SETMASK, &all, nullptr);
-  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGQUIT, SIGCHLD}) ::signal(sig, SIG_DFL);
-  return {};
+
+  bp::error_code on_setup(bp::posix::default_launcher& launcher, const bp::filesystem::path&,
+                          const char* const*) {
+    launcher.env = pointers_.data();
+    return {};
+  }
+
+  // Runs in the child between fork and exec: only async-signal-safe calls.
+  bp::error_code on_exec_setup(bp::posix::default_launcher&, const bp::filesystem::path&,
+                               const char* const*) {
+    // A session of its own (and so a process group of its own, numbered by its pid): the group
+    // is what the stop ladder signals; the session also holds what a job-control shell in the
+    // stage moves to other groups, for recovery after a runner's death.
+    if (::setsid() < 0) return {errno, bp::system_category()};
+    // Boost 1.81 closes the wrong descriptor range; make sure nothing of ours leaks into stages.
+    if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+      return {errno, bp::system_category()};
+    }
+    sigset_t all;
+    ::sigemptyset(&all);
+    ::sigprocmask(SIG_SETMASK, &all, nullptr);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGQUIT, SIGCHLD}) ::signal(sig, SIG_DFL);
+    return {};
+  }
+
+ private:
+  std::vector<std::string> entries_;
+  std::vector<const char*> pointers_;
+};
+
+}  // namespace
+
+bp::process launch_stage(boost::asio::io_context& ctx, const std::filesystem::path& exe,
+                         const std::vector<std::string>& args, boost::asio::readable_pipe& out,
+                         boost::asio::readable_pipe& err, const std::filesystem::path& cwd,
+                         const std::map<std::string, std::string>& env) {
+  StageLaunch launch(env);
+  return bp::process(ctx.get_executor(), bp::filesystem::path(exe.string()), args,
+                     bp::process_stdio{nullptr, out, err}, bp::process_start_dir(cwd.string()),
+                     launch);
 }
 
 ExitStatus decode_exit_status(int native_status) {
@@ -308,5 +330,3 @@ std::optional<std::filesystem::path> find_program(const std::string& name,
 }
 
 }  // namespace pipeline::platform
-
-#endif

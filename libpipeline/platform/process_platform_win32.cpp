@@ -1,0 +1,1 @@
+#error "Windows stage launch (Job Object, CREATE_SUSPENDED, CTRL_BREAK): issue 9, not written yet"

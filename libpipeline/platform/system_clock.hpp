@@ -1,0 +1,20 @@
+#pragma once
+/// The real Clock: the system wall clock, and sleeps that a stop request cuts short.
+
+#include "ports/clock.hpp"
+
+namespace pipeline {
+
+/// The machine's wall clock; sleeps in short slices so a stop request is seen promptly.
+class SystemClock final : public Clock {
+ public:
+  /// stop: polled while sleeping; may be null.
+  explicit SystemClock(const volatile int* stop = nullptr) : stop_(stop) {}
+  TimePoint now() const override { return std::chrono::system_clock::now(); }
+  bool sleep_for(Millis d) override;
+
+ private:
+  const volatile int* stop_;
+};
+
+}  // namespace pipeline

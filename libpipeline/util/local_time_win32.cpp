@@ -1,0 +1,17 @@
+#include "util/local_time.hpp"
+
+namespace pipeline {
+
+std::tm to_local_tm(std::time_t secs) {
+  std::tm tm{};
+  localtime_s(&tm, &secs);
+  return tm;
+}
+
+std::tm to_utc_tm(std::time_t secs) {
+  std::tm tm{};
+  gmtime_s(&tm, &secs);
+  return tm;
+}
+
+}  // namespace pipeline
