@@ -472,6 +472,12 @@ StageRecord Orchestrator::run_stage(const StageConfig& stage, const InputSnapsho
   spec.grace = stage.grace;
   spec.completion = stage.completion;
   spec.progress = stage.progress;
+  spec.on_stop_step = [&](StopStep step, const std::string& reason) {
+    s_.events.emit(
+        stage.name, stop_step_name(step),
+        std::string(step == StopStep::kTerminate ? "asked to end: " : "killed: ") + reason,
+        {{"reason", reason}});
+  };
   spec.on_progress = [&](const std::string& item, std::size_t done) {
     s_.events.emit(stage.name, "progress", item + " done (" + std::to_string(done) + " so far)",
                    {{"item", item}, {"items_done", done}, {"items", nullptr}});

@@ -14,17 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "ports/process_supervisor.hpp"
+
 namespace pipeline::platform {
 
 namespace bp = boost::process::v2;
-
-/// Starts `exe` as a stage: in a session and process group of its own, with exactly `env`,
-/// default signal handling, and no descriptor of ours but stdout and stderr into the two
-/// pipes. Throws boost::system::system_error (or std::system_error) when it cannot start.
-bp::process launch_stage(boost::asio::io_context& ctx, const std::filesystem::path& exe,
-                         const std::vector<std::string>& args, boost::asio::readable_pipe& out,
-                         boost::asio::readable_pipe& err, const std::filesystem::path& cwd,
-                         const std::map<std::string, std::string>& env);
 
 /// How a process ended, from the platform's native status.
 struct ExitStatus {
@@ -33,31 +27,60 @@ struct ExitStatus {
 };
 ExitStatus decode_exit_status(int native_status);
 
-enum class StopStep { kTerminate, kKill };
+/// The processes of one stage, as one thing: started inside it, signalled and asked after as
+/// a whole, closed when the stage is done. On Linux: the session and process group the stage
+/// starts, plus the processes that left them (setsid, double fork) and were re-parented to
+/// the runner, the child subreaper. Those are told apart per stage by their session or by
+/// the stage's PIPELINE_RUN_ID/PIPELINE_STAGE/PIPELINE_ATTEMPT in their environment; one that
+/// cleared both is counted to a stage only while that stage is the only one running. On
+/// Windows (issue 9): a Job Object.
+class StageProcesses {
+ public:
+  StageProcesses() = default;
+  StageProcesses(const StageProcesses&) = delete;
+  StageProcesses& operator=(const StageProcesses&) = delete;
+  ~StageProcesses() { close(); }
 
-/// Signals every process of the stage whose group (job) id is `group`. True when at least one
-/// process received it, i.e. something of the stage was still there.
-bool signal_stage(std::int64_t group, StopStep step);
+  /// Starts `exe` inside: in a session and process group of its own, with exactly `env`,
+  /// default signal handling, and no descriptor of ours but stdout and stderr into the two
+  /// pipes. Throws boost::system::system_error (or std::system_error) when it cannot start.
+  bp::process start(boost::asio::io_context& ctx, const std::filesystem::path& exe,
+                    const std::vector<std::string>& args, boost::asio::readable_pipe& out,
+                    boost::asio::readable_pipe& err, const std::filesystem::path& cwd,
+                    const std::map<std::string, std::string>& env);
 
-/// True when any process of the stage's group is still there.
-bool stage_alive(std::int64_t group);
+  /// Which of the stage's processes a signal reaches: the group its main process leads
+  /// (while that runs, SPEC 4's ladder goes to the group; what escaped it is dealt with
+  /// once the main process is gone, and counted as left behind), or everything of it.
+  enum class Reach { kGroup, kAll };
 
-/// The group (job) id of a freshly started process.
-std::int64_t stage_group(const bp::process& p);
+  /// Sends `step` to the stage's processes. True when something received it.
+  bool signal(StopStep step, Reach reach = Reach::kAll);
+
+  /// True while any process of the stage is there. Escapees that have exited are reaped
+  /// first: a zombie is dead, though it still counts as a member of its group.
+  bool alive();
+
+  /// What identifies the stage's processes to a later run (see stage_identity).
+  std::string identity() const;
+
+  /// The main process has been waited for and nothing of the stage is wanted any more:
+  /// stops tracking it. Signals nothing.
+  void close();
+
+ private:
+  std::vector<std::int64_t> escapees();
+  std::int64_t group_ = 0;
+  std::vector<std::string> marks_;  ///< NAME=VALUE entries of env that mark its processes
+  /// Escapees already found to be the stage's, as (pid, start time): a process being killed
+  /// loses its environment before it is gone, and must still count as the stage's.
+  std::vector<std::pair<std::int64_t, unsigned long long>> claimed_;
+};
 
 /// Makes this process the reaper of its orphaned descendants (Linux: PR_SET_CHILD_SUBREAPER),
 /// so a stage's process that leaves its group (setsid, double fork) is re-parented to us and
 /// can still be found and killed. True when the platform supports it.
 bool become_child_subreaper();
-
-/// Ends every process re-parented to us (escaped descendants of a finished stage): SIGTERM,
-/// up to `grace` for them to go, then SIGKILL; reaps them; repeats while new ones appear.
-/// Call only when no stage's main process is running. Returns how many were found.
-std::size_t sweep_adopted_children(std::chrono::milliseconds grace);
-
-/// Reaps the processes re-parented to us that have already exited, and signals nothing:
-/// a zombie still counts as a member of its process group until it is reaped.
-void reap_adopted_children();
 
 /// What identifies the processes of a stage just started (its main process not yet reaped),
 /// for a later run to find them after the runner died: on Linux the stage's session (each

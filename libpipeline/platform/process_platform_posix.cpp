@@ -14,9 +14,9 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <mutex>
 #include <optional>
 #include <sstream>
-#include <thread>
 
 #include "platform/process_platform.hpp"
 
@@ -66,35 +66,10 @@ class StageLaunch {
 
 }  // namespace
 
-bp::process launch_stage(boost::asio::io_context& ctx, const std::filesystem::path& exe,
-                         const std::vector<std::string>& args, boost::asio::readable_pipe& out,
-                         boost::asio::readable_pipe& err, const std::filesystem::path& cwd,
-                         const std::map<std::string, std::string>& env) {
-  StageLaunch launch(env);
-  return bp::process(ctx.get_executor(), bp::filesystem::path(exe.string()), args,
-                     bp::process_stdio{nullptr, out, err}, bp::process_start_dir(cwd.string()),
-                     launch);
-}
-
 ExitStatus decode_exit_status(int native_status) {
   if (WIFEXITED(native_status)) return {WEXITSTATUS(native_status), std::nullopt};
   if (WIFSIGNALED(native_status)) return {std::nullopt, WTERMSIG(native_status)};
   return {native_status, std::nullopt};
-}
-
-bool signal_stage(std::int64_t group, StopStep step) {
-  if (group <= 1) return false;  // never signal init or "every process we may signal"
-  int sig = step == StopStep::kTerminate ? SIGTERM : SIGKILL;
-  return ::kill(-static_cast<pid_t>(group), sig) == 0;
-}
-
-bool stage_alive(std::int64_t group) {
-  if (group <= 1) return false;
-  return ::kill(-static_cast<pid_t>(group), 0) == 0 || errno == EPERM;
-}
-
-std::int64_t stage_group(const bp::process& p) {
-  return p.id();
 }
 
 bool become_child_subreaper() {
@@ -212,36 +187,106 @@ void reap(const std::vector<pid_t>& pids) {
   }
 }
 
-}  // namespace
+// The leaders of the stages running now: their main processes are Boost's to wait for, so
+// they are never reaped here nor taken for escapees.
+std::mutex g_leaders_mutex;
+std::vector<pid_t> g_leaders;
 
-void reap_adopted_children() {
-  reap(adopted_children());
+std::vector<pid_t> running_leaders() {
+  std::lock_guard<std::mutex> lock(g_leaders_mutex);
+  return g_leaders;
 }
 
-std::size_t sweep_adopted_children(std::chrono::milliseconds grace) {
-  std::size_t found = 0;
-  // A descendant may fork again while we kill it: repeat until nothing is left (bounded).
-  for (int round = 0; round < 50; ++round) {
-    auto children = adopted_children();
-    if (children.empty()) break;  // the common case: one read of our children list
-    reap(children);               // those that already exited are zombies: reaping is all they need
-    children = adopted_children();
-    if (children.empty()) break;
-    found += children.size();
-    for (pid_t pid : children) ::kill(pid, SIGTERM);
-    auto deadline = std::chrono::steady_clock::now() + grace;
-    while (!children.empty() && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      reap(children);
-      children = adopted_children();
+// True when every NAME=VALUE of marks is in the process's environment.
+bool has_marks(pid_t pid, const std::vector<std::string>& marks) {
+  if (marks.empty()) return false;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
+  std::string env((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return std::all_of(marks.begin(), marks.end(), [&](const std::string& mark) {
+    for (std::size_t start = 0; start < env.size();) {
+      std::size_t end = env.find('\0', start);
+      if (end == std::string::npos) end = env.size();
+      if (env.compare(start, end - start, mark) == 0) return true;
+      start = end + 1;
     }
-    for (pid_t pid : children) ::kill(pid, SIGKILL);
-    for (pid_t pid : children) {
-      int status = 0;
-      ::waitpid(pid, &status, 0);
+    return false;
+  });
+}
+
+int native_signal(StopStep step) {
+  return step == StopStep::kTerminate ? SIGTERM : SIGKILL;
+}
+
+}  // namespace
+
+bp::process StageProcesses::start(boost::asio::io_context& ctx, const std::filesystem::path& exe,
+                                  const std::vector<std::string>& args,
+                                  boost::asio::readable_pipe& out, boost::asio::readable_pipe& err,
+                                  const std::filesystem::path& cwd,
+                                  const std::map<std::string, std::string>& env) {
+  StageLaunch launch(env);
+  bp::process p(ctx.get_executor(), bp::filesystem::path(exe.string()), args,
+                bp::process_stdio{nullptr, out, err}, bp::process_start_dir(cwd.string()), launch);
+  group_ = p.id();  // the leader of its own session and group
+  for (const char* name : {"PIPELINE_RUN_ID", "PIPELINE_STAGE", "PIPELINE_ATTEMPT"}) {
+    if (auto it = env.find(name); it != env.end()) marks_.push_back(it->first + "=" + it->second);
+  }
+  std::lock_guard<std::mutex> lock(g_leaders_mutex);
+  g_leaders.push_back(static_cast<pid_t>(group_));
+  return p;
+}
+
+std::vector<std::int64_t> StageProcesses::escapees() {
+  const auto leaders = running_leaders();
+  const bool only_stage = leaders.size() == 1 && leaders[0] == group_;
+  std::vector<std::int64_t> out;
+  for (pid_t pid : adopted_children()) {
+    if (std::find(leaders.begin(), leaders.end(), pid) != leaders.end()) continue;
+    auto st = proc_stat(pid);
+    if (!st) continue;
+    if (st->state == 'Z') {  // exited: reaping is all it needs
+      reap({pid});
+      continue;
+    }
+    const std::pair<std::int64_t, unsigned long long> who{pid, st->start_ticks};
+    if (std::find(claimed_.begin(), claimed_.end(), who) != claimed_.end()) {
+      out.push_back(pid);
+    } else if (only_stage || st->session == group_ || st->pgrp == group_ ||
+               has_marks(pid, marks_)) {
+      claimed_.push_back(who);
+      out.push_back(pid);
     }
   }
-  return found;
+  return out;
+}
+
+bool StageProcesses::signal(StopStep step, Reach reach) {
+  if (group_ <= 1) return false;  // never signal init or "every process we may signal"
+  const int sig = native_signal(step);
+  bool received = ::kill(-static_cast<pid_t>(group_), sig) == 0;
+  if (reach == Reach::kGroup) return received;
+  for (auto pid : escapees()) received = ::kill(static_cast<pid_t>(pid), sig) == 0 || received;
+  return received;
+}
+
+bool StageProcesses::alive() {
+  if (group_ <= 1) return false;
+  if (!escapees().empty()) return true;  // reaps the escapees that exited on the way
+  return ::kill(-static_cast<pid_t>(group_), 0) == 0 || errno == EPERM;
+}
+
+std::string StageProcesses::identity() const {
+  return stage_identity(group_);
+}
+
+void StageProcesses::close() {
+  if (group_ == 0) return;
+  std::lock_guard<std::mutex> lock(g_leaders_mutex);
+  g_leaders.erase(std::remove(g_leaders.begin(), g_leaders.end(), static_cast<pid_t>(group_)),
+                  g_leaders.end());
+  group_ = 0;
+  marks_.clear();
+  claimed_.clear();
 }
 
 std::string stage_identity(std::int64_t group) {

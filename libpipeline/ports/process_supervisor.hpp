@@ -16,6 +16,15 @@ namespace pipeline {
 
 namespace fs = std::filesystem;
 
+/// The rungs of the stop ladder: ask the stage to end (SIGTERM; CTRL_BREAK on Windows), then
+/// end it (SIGKILL; TerminateJobObject).
+enum class StopStep { kTerminate, kKill };
+
+/// "terminate" or "kill": the event name of a step.
+inline const char* stop_step_name(StopStep step) {
+  return step == StopStep::kTerminate ? "terminate" : "kill";
+}
+
 /// What to run and how to watch it.
 struct ProcessSpec {
   std::vector<std::string> argv;  ///< argv[0] is a path or a name looked up in env's PATH
@@ -32,6 +41,9 @@ struct ProcessSpec {
   /// (on Linux its session and start time): opaque text for the run's records (the lock
   /// file), by which a later run finds what a dead runner left. Never for the core to parse.
   std::function<void(const std::string& identity)> on_started;
+  /// Called as each step of the stop ladder is sent to the stage's processes, with why
+  /// ("timed out", "no output", "stop requested", ...): the records show every step.
+  std::function<void(StopStep step, const std::string& reason)> on_stop_step;
   /// Called once per distinct progress item, in order of first sight.
   std::function<void(const std::string& item, std::size_t items_done)> on_progress;
 };

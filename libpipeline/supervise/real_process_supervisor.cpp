@@ -5,20 +5,21 @@
 #include <boost/asio/readable_pipe.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/process/v2/process.hpp>
-#include <thread>
 
 #include "platform/process_platform.hpp"
 #include "supervise/output_watcher.hpp"
+#include "supervise/stop_ladder.hpp"
 
 namespace pipeline {
 namespace {
 
 namespace asio = boost::asio;
 namespace bp = boost::process::v2;
-using Steady = std::chrono::steady_clock;
 
 constexpr Millis kStopPoll{50};
 constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr const char* kHeldPipes = "its output was still held open after it exited and the grace";
+constexpr const char* kLeftBehind = "processes of the stage outlived its main process";
 
 /// One supervised process from launch to its last byte: the state of the termination ladder
 /// and every deadline, driven by a single-threaded io_context.
@@ -32,7 +33,8 @@ class Supervision {
         err_(spec.stderr_log, patterns_),
         out_pipe_(ctx_),
         err_pipe_(ctx_),
-        timer_(ctx_) {}
+        timer_(ctx_),
+        ladder_(StopLadder::terminate_then_kill(spec.grace)) {}
 
   ProcessResult run(const std::function<void()>& before_spawn) {
     started_at_ = Steady::now();
@@ -45,7 +47,7 @@ class Supervision {
     std::vector<std::string> args(spec_.argv.begin() + 1, spec_.argv.end());
     try {
       process_.emplace(
-          platform::launch_stage(ctx_, *exe, args, out_pipe_, err_pipe_, spec_.cwd, spec_.env));
+          processes_.start(ctx_, *exe, args, out_pipe_, err_pipe_, spec_.cwd, spec_.env));
     } catch (const boost::system::system_error& e) {  // what Boost.Process throws
       result_.start_error = "cannot start " + exe->string() + ": " + e.code().message();
       return finish();
@@ -54,8 +56,7 @@ class Supervision {
       return finish();
     }
     result_.started = true;
-    group_ = platform::stage_group(*process_);
-    if (spec_.on_started) spec_.on_started(platform::stage_identity(group_));
+    if (spec_.on_started) spec_.on_started(processes_.identity());
     last_output_ = Steady::now();
     read(out_pipe_, out_buf_, out_, out_open_);
     read(err_pipe_, err_buf_, err_, err_open_);
@@ -74,7 +75,8 @@ class Supervision {
       // Whatever went wrong in here, the stage does not outlive it: its whole group goes.
       result_.error = std::string("the supervision of the stage failed: ") + e.what();
       result_.terminated = true;
-      platform::signal_stage(group_, platform::StopStep::kKill);
+      report(StopStep::kKill, "the supervision failed");
+      processes_.signal(StopStep::kKill);
       bp::error_code ignored;
       process_->wait(ignored);
     }
@@ -120,8 +122,8 @@ class Supervision {
       if (out_open_ || err_open_) consider(*exited_at_ + spec_.grace);
       return next;
     }
-    if (terminate_sent_at_) {
-      if (!kill_sent_) consider(*terminate_sent_at_ + spec_.grace);
+    if (ladder_.started()) {
+      if (auto due = ladder_.next_due()) consider(*due);
     } else {
       if (spec_.timeout.count() > 0) consider(started_at_ + spec_.timeout);
       if (spec_.hang_timeout.count() > 0 && !completed_at_) {
@@ -151,10 +153,7 @@ class Supervision {
       if ((out_open_ || err_open_) && now >= *exited_at_ + spec_.grace) {
         // A descendant still holds the pipes: stop draining, take the rest of the stage down.
         result_.output_cut = true;
-        bool group_left = platform::signal_stage(group_, platform::StopStep::kKill);
-        // Escapees (setsid, double fork) were re-parented to us: they go now too.
-        bool escapees = platform::sweep_adopted_children(Millis(0)) > 0;
-        if (group_left || escapees) {
+        if (StopLadder::kill_now(spec_.grace).climb_until_gone(processes_, reporter(kHeldPipes))) {
           result_.left_processes = true;
           result_.terminated = true;
         }
@@ -163,53 +162,59 @@ class Supervision {
         err_pipe_.close(ignored);
         return;
       }
-    } else if (terminate_sent_at_) {
-      if (!kill_sent_ && now >= *terminate_sent_at_ + spec_.grace) {
-        platform::signal_stage(group_, platform::StopStep::kKill);
-        kill_sent_ = true;
-      }
+    } else if (ladder_.started()) {
+      if (auto due = ladder_.next_due(); due && now >= *due) climb(now);
     } else {
       if (stop_ && *stop_) {
         result_.aborted = true;
-        begin_termination(now);
+        begin_termination(now, "stop requested");
       } else if (spec_.timeout.count() > 0 && now >= started_at_ + spec_.timeout) {
         result_.timed_out = true;
-        begin_termination(now);
+        begin_termination(now, "timed out");
       } else if (completed_at_ && now >= *completed_at_ + spec_.grace) {
-        begin_termination(now);
+        begin_termination(now, "completion pattern seen, still running after grace");
       } else if (spec_.hang_timeout.count() > 0 && !completed_at_ &&
                  now >= last_output_ + spec_.hang_timeout) {
         result_.hung = true;
-        begin_termination(now);
+        begin_termination(now, "no output");
       }
     }
     arm();
   }
 
-  void begin_termination(Steady::time_point now) {
+  void begin_termination(Steady::time_point now, std::string reason) {
     result_.terminated = true;
-    terminate_sent_at_ = now;
-    platform::signal_stage(group_, platform::StopStep::kTerminate);
+    stop_reason_ = std::move(reason);
+    climb(now);
   }
 
-  // After the main process has gone: whatever is left of its group, and every escapee that
-  // was re-parented to us, gets the same ladder (SIGTERM, grace, SIGKILL).
+  // The next rung of the ladder the loop drives while the main process runs (no waiting
+  // here: the timer does that). It reaches the main process's group; what escaped the group
+  // is swept once the main process is gone.
+  void climb(Steady::time_point now) {
+    ladder_.climb(now, [this](StopStep step) {
+      report(step, stop_reason_);
+      return processes_.signal(step, platform::StageProcesses::Reach::kGroup);
+    });
+  }
+
+  void report(StopStep step, const std::string& reason) const {
+    if (spec_.on_stop_step) spec_.on_stop_step(step, reason);
+  }
+
+  std::function<void(StopStep)> reporter(const char* reason) const {
+    return [this, reason](StopStep step) { report(step, reason); };
+  }
+
+  // After the main process has gone: whatever is left of the stage (its group, and what
+  // escaped it and was re-parented to us) gets the same ladder.
   void sweep_leftovers() {
-    if (platform::stage_alive(group_)) {
-      result_.left_processes = true;
-      result_.terminated = true;
-      platform::signal_stage(group_, platform::StopStep::kTerminate);
-      auto deadline = Steady::now() + spec_.grace;
-      while (platform::stage_alive(group_) && Steady::now() < deadline) {
-        platform::reap_adopted_children();  // members re-parented to us linger as zombies
-        std::this_thread::sleep_for(Millis(5));
-      }
-      platform::signal_stage(group_, platform::StopStep::kKill);
-    }
-    if (platform::sweep_adopted_children(spec_.grace) > 0) {
+    if (StopLadder::terminate_then_kill(spec_.grace)
+            .climb_until_gone(processes_, reporter(kLeftBehind))) {
       result_.left_processes = true;
       result_.terminated = true;
     }
+    processes_.close();
   }
 
   ProcessResult finish() {
@@ -237,8 +242,8 @@ class Supervision {
   asio::readable_pipe out_pipe_;
   asio::readable_pipe err_pipe_;
   asio::steady_timer timer_;
+  platform::StageProcesses processes_;
   std::optional<bp::process> process_;
-  std::int64_t group_ = 0;
   std::array<char, kReadChunk> out_buf_{};
   std::array<char, kReadChunk> err_buf_{};
   bool out_open_ = true;
@@ -247,8 +252,8 @@ class Supervision {
   Steady::time_point last_output_;
   std::optional<Steady::time_point> exited_at_;
   std::optional<Steady::time_point> completed_at_;
-  std::optional<Steady::time_point> terminate_sent_at_;
-  bool kill_sent_ = false;
+  StopLadder ladder_;
+  std::string stop_reason_;
 };
 
 }  // namespace

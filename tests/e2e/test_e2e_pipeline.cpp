@@ -124,6 +124,24 @@ TEST_CASE("e2e: a hung stage is reported as hung and killed", "[e2e]") {
   CHECK(hang_event);
 }
 
+TEST_CASE("e2e: each step of the stop ladder is an event with its reason", "[e2e]") {
+  Project p;
+  p.config("stages:\n  - name: stuck\n    hang_timeout: 300ms\n    grace: 300ms\n    command: " +
+           misbehave("\"--ignore-term\", \"--print\", \"one\", \"--sleep\", \"60000\"") + "\n");
+  CHECK(p.run("--run-once -q").exit_code == 2);
+  json report = p.latest_report();
+  std::vector<std::string> names;
+  for (const auto& e : p.events_of(report["run_id"])) {
+    const std::string name = e["event"];
+    if (name == "stuck.terminate" || name == "stuck.kill")
+      CHECK(e["data"]["reason"] == "no output");
+    if (name.rfind("stuck.", 0) == 0) names.push_back(name);
+  }
+  // In the order they happened: the ladder's two steps, then the verdict.
+  CHECK(names == std::vector<std::string>{"stuck.decision", "stuck.start", "stuck.terminate",
+                                          "stuck.kill", "stuck.hang", "stuck.metric"});
+}
+
 TEST_CASE("e2e: a bad config exits 4 with its position and changes nothing", "[e2e]") {
   Project p;
   p.config("stages:\n  - name: a\n    command: [x]\n    timeout: 30\n");

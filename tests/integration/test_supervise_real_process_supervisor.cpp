@@ -4,11 +4,13 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <boost/asio/read_until.hpp>
 #include <catch2/catch.hpp>
 #include <set>
 
 #include "platform/process_platform.hpp"
 #include "supervise/real_process_supervisor.hpp"
+#include "supervise/stop_ladder.hpp"
 #include "support/process_probe.hpp"
 #include "support/temp_dir.hpp"
 
@@ -353,4 +355,131 @@ TEST_CASE("a stage identity finds its session's processes - never a recycled num
 
   for (pid_t p : {child, leader}) ::kill(p, SIGKILL);
   ::waitpid(leader, nullptr, 0);
+}
+
+namespace {
+
+struct Steps {
+  std::vector<std::pair<StopStep, std::string>> seen;
+  void watch(ProcessSpec& spec) {
+    spec.on_stop_step = [this](StopStep step, const std::string& reason) {
+      seen.emplace_back(step, reason);
+    };
+  }
+  std::vector<StopStep> steps() const {
+    std::vector<StopStep> out;
+    for (const auto& s : seen) out.push_back(s.first);
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the stop ladder reports each step it takes - with the reason", "[supervisor][ladder]") {
+  SECTION("a stage that goes on SIGTERM: one step") {
+    Run r({"--sleep", "60000"});
+    r.spec.timeout = Millis(300);
+    Steps s;
+    s.watch(r.spec);
+    auto res = r.go();
+    CHECK(res.signal == SIGTERM);
+    CHECK(s.steps() == std::vector<StopStep>{StopStep::kTerminate});
+    CHECK(s.seen.at(0).second == "timed out");
+  }
+  SECTION("a stage that ignores SIGTERM: terminate - then kill - for the same reason") {
+    Run r({"--ignore-term", "--print", "ready", "--sleep", "60000"});
+    r.spec.hang_timeout = Millis(300);
+    Steps s;
+    s.watch(r.spec);
+    auto res = r.go();
+    CHECK(res.hung);
+    CHECK(res.signal == SIGKILL);
+    CHECK(s.steps() == std::vector<StopStep>{StopStep::kTerminate, StopStep::kKill});
+    CHECK(s.seen.at(0).second == "no output");
+    CHECK(s.seen.at(1).second == "no output");
+  }
+  SECTION("a stop request") {
+    Run r({"--sleep", "60000"});
+    volatile int stop = 15;
+    Steps s;
+    s.watch(r.spec);
+    auto res = r.go(&stop);
+    CHECK(res.aborted);
+    CHECK(s.seen == decltype(s.seen){{StopStep::kTerminate, "stop requested"}});
+  }
+  SECTION("a process left behind by a stage that exited 0") {
+    REQUIRE(platform::become_child_subreaper());
+    Run r({"--pidfile", "pids", "--daemonize", "60000", "--print", "started daemon"});
+    Steps s;
+    s.watch(r.spec);
+    auto res = r.go();
+    CHECK(res.left_processes);
+    REQUIRE_FALSE(s.seen.empty());
+    CHECK(s.seen.at(0).first == StopStep::kTerminate);
+    CHECK_THAT(s.seen.at(0).second, Catch::Contains("outlived its main process"));
+  }
+  SECTION("output held open after the exit and the drain: straight to kill") {
+    REQUIRE(platform::become_child_subreaper());
+    Run r({"--pidfile", "pids", "--print", "done", "--setsid-grandchild", "60000", "--exit", "0"});
+    Steps s;
+    s.watch(r.spec);
+    auto res = r.go();
+    CHECK(res.output_cut);
+    REQUIRE_FALSE(s.seen.empty());
+    CHECK(s.seen.at(0).first == StopStep::kKill);
+    CHECK_THAT(s.seen.at(0).second, Catch::Contains("still held open"));
+  }
+}
+
+// Two stages in flight at once (as parallel stages will have): each one's escapee, re-parented
+// to the runner, belongs to the stage whose PIPELINE_* marks it carries; stopping one stage
+// never touches the other's.
+TEST_CASE("escapees are told apart per stage while two stages run", "[supervisor][escapee]") {
+  REQUIRE(platform::become_child_subreaper());
+  TempDir dir;
+  boost::asio::io_context ctx;
+  auto env_of = [](const std::string& stage) {
+    return std::map<std::string, std::string>{{"PATH", "/usr/bin:/bin"},
+                                              {"PIPELINE_RUN_ID", "run-1"},
+                                              {"PIPELINE_STAGE", stage},
+                                              {"PIPELINE_ATTEMPT", "1"}};
+  };
+  boost::asio::readable_pipe a_out(ctx), a_err(ctx), b_out(ctx), b_err(ctx);
+  platform::StageProcesses a, b;
+  auto a_main = a.start(ctx, MISBEHAVE_PATH,
+                        {"--pidfile", (dir / "a").string(), "--setsid-grandchild", "60000"}, a_out,
+                        a_err, dir.path(), env_of("a"));
+  auto b_main = b.start(ctx, MISBEHAVE_PATH,
+                        {"--pidfile", (dir / "b").string(), "--setsid-grandchild", "60000",
+                         "--print", "ready", "--sleep", "60000"},
+                        b_out, b_err, dir.path(), env_of("b"));
+  a_main.wait();  // a's main is gone; its grandchild lives on, re-parented to us
+  auto a_pids = read_pids((dir / "a").string());
+  REQUIRE(a_pids.size() == 2);
+  const long a_escapee = a_pids[1];
+  REQUIRE_FALSE(process_gone(a_escapee));
+
+  // b has forked its grandchild once it says so.
+  std::string line;
+  boost::asio::read_until(b_out, boost::asio::dynamic_buffer(line), '\n');
+  REQUIRE(line == "ready\n");
+  auto b_pids = read_pids((dir / "b").string());
+  REQUIRE(b_pids.size() == 2);
+
+  // Stopping b as the supervisor does: its main process's group, then (the main process
+  // gone) its grandchild, which escaped to us on b's death and is b's by its marks. a's
+  // escapee is left alone.
+  CHECK(b.signal(StopStep::kKill, platform::StageProcesses::Reach::kGroup));
+  b_main.wait();
+  CHECK(StopLadder::kill_now(Millis(2000)).climb_until_gone(b, [](StopStep) {}));
+  for (long pid : b_pids) CHECK(process_gone(pid));
+  CHECK_FALSE(b.alive());
+  CHECK_FALSE(process_gone(a_escapee));
+  b.close();
+
+  // a still owns its escapee, and its ladder ends it.
+  CHECK(a.alive());
+  CHECK(StopLadder::terminate_then_kill(Millis(2000)).climb_until_gone(a, [](StopStep) {}));
+  CHECK(process_gone(a_escapee));
+  CHECK_FALSE(a.alive());
 }

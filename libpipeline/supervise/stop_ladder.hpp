@@ -1,0 +1,63 @@
+#pragma once
+/// How a stage is stopped, as data: rungs of {step, grace} (as reproc does), climbed in one
+/// place whether the supervisor's loop drives them (a timeout, a hang, a stop request: no
+/// blocking) or a sweep waits on them (what is left once the main process is gone). Every
+/// rung sent is reported with its reason, so the records show each step.
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ports/process_supervisor.hpp"
+
+namespace pipeline {
+
+namespace platform {
+class StageProcesses;
+}
+
+using Steady = std::chrono::steady_clock;
+
+struct StopRung {
+  StopStep step;
+  Millis grace;  ///< how long the stage has to go after this step, before the next one
+};
+
+class StopLadder {
+ public:
+  /// Called with each step as it is sent; true when something of the stage received it.
+  using Send = std::function<bool(StopStep)>;
+
+  /// Terminate, `grace`, kill, `grace`: SPEC 4's ladder.
+  static StopLadder terminate_then_kill(Millis grace);
+  /// Straight to kill, then `grace` for it to take effect: for a stage whose grace was
+  /// already spent (its pipes still held after the drain).
+  static StopLadder kill_now(Millis grace);
+
+  bool started() const { return sent_ > 0; }
+  bool done() const { return sent_ == rungs_.size(); }
+
+  /// When the next rung is due; none before the first (nothing asked for a stop) and after
+  /// the last.
+  std::optional<Steady::time_point> next_due() const;
+
+  /// Sends the next rung through send; returns it.
+  StopStep climb(Steady::time_point now, const Send& send);
+
+  /// Climbs the rungs against the stage's processes, reporting each, and waits up to each
+  /// rung's grace for them to be gone; the last step is sent again (unreported) while new
+  /// processes appear (a stage forking as it dies), a bounded number of times. True when
+  /// anything was there.
+  bool climb_until_gone(platform::StageProcesses& processes,
+                        const std::function<void(StopStep)>& report);
+
+ private:
+  explicit StopLadder(std::vector<StopRung> rungs) : rungs_(std::move(rungs)) {}
+  std::vector<StopRung> rungs_;
+  std::size_t sent_ = 0;
+  Steady::time_point sent_at_{};
+};
+
+}  // namespace pipeline
