@@ -11,6 +11,7 @@
 #include "batches/batch_hotfolder.hpp"
 #include "config/config.hpp"
 #include "records/audit_store.hpp"
+#include "records/record_layout.hpp"
 #include "records/report_json.hpp"
 #include "records/run_records.hpp"
 #include "util/error.hpp"
@@ -83,7 +84,7 @@ void setup_console_log(const Options& o) {
 
 int audit_show(const Options& o, Platform& p) {
   Config cfg = load(o, p);
-  AuditStore store(p.files, cfg.logs / "reports");
+  AuditStore store(p.files, RecordLayout(cfg).reports_dir());
   fs::path path = find_report(cfg, p.files, o.run_ref);
   auto report = store.load({"", path});
   std::string text;
@@ -193,10 +194,11 @@ int history_rebuild(const Options& o, Platform& p) {
   Config cfg = load(o, p);
   // Under the run lock: a run finishing meanwhile would record into the file being replaced.
   p.files.create_directories(cfg.state);
-  auto lock = p.make_lock(cfg.state / "runner.lock");
+  const RecordLayout layout(cfg);
+  auto lock = p.make_lock(layout.lock_file());
   nlohmann::json owner = {{"pid", p.pid}, {"host", p.host}, {"command", "history rebuild"}};
   if (!lock->acquire(cfg.lock_wait, p.clock, dump_json(owner))) {
-    p.err << "pipeline_runner: a run holds " << (cfg.state / "runner.lock").string()
+    p.err << "pipeline_runner: a run holds " << layout.lock_file().string()
           << "; try again when it has finished\n";
     return exit_code::kLocked;
   }
@@ -212,9 +214,9 @@ int history_rebuild(const Options& o, Platform& p) {
                                         [](const std::string& m) { spdlog::warn("{}", m); });
   } catch (const std::exception& e) {
     throw Error(exit_code::kInternal,
-                "cannot rebuild " + history_path(cfg).string() + ": " + e.what());
+                "cannot rebuild " + layout.history_db().string() + ": " + e.what());
   }
-  p.out << "rebuilt " << history_path(cfg).string() << " from " << (cfg.logs / "reports").string()
+  p.out << "rebuilt " << layout.history_db().string() << " from " << layout.reports_dir().string()
         << ": " << runs << (runs == 1 ? " run" : " runs") << "\n";
   return exit_code::kSuccess;
 }

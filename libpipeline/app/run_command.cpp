@@ -13,6 +13,7 @@
 #include "records/audit_store.hpp"
 #include "records/event_logger.hpp"
 #include "records/file_mover.hpp"
+#include "records/record_layout.hpp"
 #include "records/report_json.hpp"
 #include "records/retention.hpp"
 #include "records/run_records.hpp"
@@ -23,10 +24,6 @@ namespace pipeline {
 namespace {
 
 using nlohmann::json;
-
-fs::path events_path(const Config& c, const std::string& run_id) {
-  return c.logs / "events" / ("pipeline_" + run_id + ".jsonl");
-}
 
 // Adds the run's human log file to the default logger; a log that cannot be opened is a
 // warning, never a reason not to run.
@@ -89,7 +86,7 @@ class LockRecordingSupervisor final : public ProcessSupervisor {
 std::optional<RecoveryRecord> recover_dead_run_of(Platform& platform, const Config& config,
                                                   const RunLock& lock) {
   if (lock.previous_owner().empty() || !platform.run_processes.find) return std::nullopt;
-  AuditStore reports(platform.files, config.logs / "reports");
+  AuditStore reports(platform.files, RecordLayout(config).reports_dir());
   return recover_dead_run(lock.previous_owner(), platform.host, reports, platform.run_processes);
 }
 
@@ -97,7 +94,7 @@ std::vector<std::string> sweep_temp_files(Platform& platform, const Config& conf
   // Another process may be writing one right now (`batch submit` takes no lock): only
   // leftovers older than this go.
   constexpr auto kStale = std::chrono::hours(1);
-  std::vector<fs::path> folders = {config.logs / "reports", config.state};
+  std::vector<fs::path> folders = {RecordLayout(config).reports_dir(), config.state};
   if (config.batches) folders.push_back(config.batches->hotfolder);
   std::int64_t cutoff = std::chrono::duration_cast<std::chrono::nanoseconds>(
                             (platform.clock.now() - kStale).time_since_epoch())
@@ -235,6 +232,7 @@ int run_pipeline(Platform& platform, const Config& config, const RunRequest& req
   check_stage_selection(config, request.stages);
   if (request.dry_run) return print_plan(platform, config, request.stages, false);
 
+  const RecordLayout layout(config);
   RunReport report;
   report.started_at = platform.clock.now();
   report.run_id = make_run_id(report.started_at);
@@ -250,7 +248,7 @@ int run_pipeline(Platform& platform, const Config& config, const RunRequest& req
   json owner;
   try {
     platform.files.create_directories(config.state);
-    lock = platform.make_lock(config.state / "runner.lock");
+    lock = platform.make_lock(layout.lock_file());
     owner = {{"pid", platform.pid},
              {"host", platform.host},
              {"run_id", report.run_id},
@@ -260,10 +258,9 @@ int run_pipeline(Platform& platform, const Config& config, const RunRequest& req
       if (auto stopped = platform.stop_requested()) return *stopped;  // stopped while waiting
       json holder = json::parse(lock->holder(), nullptr, false);
       if (holder.is_discarded()) holder = nullptr;
-      platform.err << "pipeline_runner: skipped: another run holds "
-                   << (config.state / "runner.lock").string() << " (" << describe_holder(holder)
-                   << ")\n";
-      EventLogger events(platform.files, platform.clock, events_path(config, report.run_id),
+      platform.err << "pipeline_runner: skipped: another run holds " << layout.lock_file().string()
+                   << " (" << describe_holder(holder) << ")\n";
+      EventLogger events(platform.files, platform.clock, layout.event_log(report.run_id),
                          report.run_id, {});
       events.emit("pipeline", "skipped", "another run holds the lock", {{"holder", holder}});
       return exit_code::kLocked;
@@ -281,13 +278,12 @@ int run_pipeline(Platform& platform, const Config& config, const RunRequest& req
       warn(report.errors.back());
     }
   }
-  open_run_log(config.logs /
-               ("pipeline_" + file_stamp(report.started_at) + "_" + report.run_id + ".log"));
+  open_run_log(layout.run_log(report.run_id, report.started_at));
   spdlog::info("run {} of {} started (config {})", report.run_id, config.pipeline,
                config.file.string());
 
-  EventLogger events(platform.files, platform.clock, events_path(config, report.run_id),
-                     report.run_id, warn);
+  EventLogger events(platform.files, platform.clock, layout.event_log(report.run_id), report.run_id,
+                     warn);
   events.emit("pipeline", "start", "run started",
               {{"pipeline", config.pipeline},
                {"config", config.file.string()},
@@ -314,7 +310,7 @@ int run_pipeline(Platform& platform, const Config& config, const RunRequest& req
   }
   // Before any file is touched: moves a dead run left half done are finished or rolled back,
   // and the temporary files of writes it never finished go.
-  FileMover mover(platform.files, config.state / "moves");
+  FileMover mover(platform.files, layout.moves_dir());
   for (const auto& line : mover.recover()) {
     events.emit("pipeline", "move_recovered", line, {{"what", line}});
     spdlog::warn("{}", line);
@@ -324,7 +320,7 @@ int run_pipeline(Platform& platform, const Config& config, const RunRequest& req
     spdlog::info("{}", line);
   }
 
-  AuditReporter reporter(platform.files, config.logs / "reports");
+  AuditReporter reporter(platform.files, layout);
   // Writes the report as it stands; false when it cannot be written. Before lifecycle
   // deletes anything, and at the end.
   std::string report_path;
@@ -380,7 +376,7 @@ int run_pipeline(Platform& platform, const Config& config, const RunRequest& req
   if (!report_path.empty()) {
     if (auto rebuilt = record_run(config, platform.files, report_to_json(report), report_path,
                                   pruned.pruned, warn)) {
-      events.emit("history", "rebuilt", *rebuilt, {{"db", history_path(config).string()}});
+      events.emit("history", "rebuilt", *rebuilt, {{"db", layout.history_db().string()}});
       spdlog::warn("{}", *rebuilt);
     }
   }

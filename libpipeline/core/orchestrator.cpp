@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "records/record_layout.hpp"
 #include "records/report_json.hpp"
 #include "util/error.hpp"
 
@@ -137,14 +138,14 @@ fs::path Orchestrator::write_inputs_file(const StageConfig& stage, const fs::pat
                                          const std::vector<std::string>& inputs) const {
   std::string listing;
   for (const auto& f : inputs) listing.append(f).push_back('\n');
-  fs::path in_logs = stage_logs / (stage.name + ".inputs");
+  fs::path in_logs = RecordLayout::inputs_file(stage_logs, stage.name);
   try {
     s_.files.write_file(in_logs, listing);
     return in_logs;
   } catch (const FileError& e) {
     // The list is the stage's input, not a record: where the logs cannot take it (a full or
     // read-only logs folder) it goes under state, beside the lock.
-    fs::path in_state = s_.config.state / "inputs" / run_id / (stage.name + ".inputs");
+    fs::path in_state = RecordLayout(s_.config).inputs_fallback(run_id, stage.name);
     spdlog::warn("{}: {}; its inputs file is {} instead", stage.name, e.what(), in_state.string());
     s_.files.create_directories(in_state.parent_path());
     s_.files.write_file(in_state, listing);
@@ -235,8 +236,7 @@ std::map<std::string, StageStatus> Orchestrator::run_pass(const RunOptions& opti
                                                           RunReport& report,
                                                           std::optional<int>& aborted) {
   const Config& cfg = s_.config;
-  fs::path stage_logs = cfg.logs / "stages" / report.run_id;
-  if (!batch.empty()) stage_logs /= batch;
+  const fs::path stage_logs = RecordLayout(cfg).stage_logs(report.run_id, batch);
   std::map<std::string, StageStatus> outcomes;
   std::map<std::string, InputSnapshot> snapshots;
 
@@ -440,7 +440,7 @@ StageRecord Orchestrator::run_stage(const StageConfig& stage, const InputSnapsho
   const std::string& run_id = run_values.scalars.at("run_id");
   PlaceholderValues values = run_values;
   values.scalars["stage"] = stage.name;
-  values.scalars["inputs_file"] = (stage_logs / (stage.name + ".inputs")).string();
+  values.scalars["inputs_file"] = RecordLayout::inputs_file(stage_logs, stage.name).string();
   values.scalars["inputs_count"] = std::to_string(inputs.files.size());
   values.inputs = &input_strings;
 
@@ -485,9 +485,8 @@ StageRecord Orchestrator::run_stage(const StageConfig& stage, const InputSnapsho
 
   const int max_attempts = 1 + stage.retries;
   for (int attempt = 1; attempt <= max_attempts; ++attempt) {
-    std::string suffix = attempt == 1 ? "" : ".attempt" + std::to_string(attempt);
-    spec.stdout_log = stage_logs / (stage.name + suffix + ".stdout.log");
-    spec.stderr_log = stage_logs / (stage.name + suffix + ".stderr.log");
+    spec.stdout_log = RecordLayout::stage_output(stage_logs, stage.name, attempt, "stdout");
+    spec.stderr_log = RecordLayout::stage_output(stage_logs, stage.name, attempt, "stderr");
     spec.env["PIPELINE_ATTEMPT"] = std::to_string(attempt);
 
     AttemptRecord a;

@@ -5,12 +5,11 @@
 namespace pipeline {
 
 fs::path AuditReporter::path_for(const RunReport& report) const {
-  return dir_ /
-         ("pipeline_report_" + file_stamp(report.started_at) + "_" + report.run_id + ".json");
+  return layout_.report(report.run_id, report.started_at);
 }
 
 fs::path AuditReporter::write(const RunReport& report) {
-  files_.create_directories(dir_);
+  files_.create_directories(layout_.reports_dir());
   fs::path p = path_for(report);
   files_.write_atomic(p, dump_json(report_to_json(report), 2) + "\n");
   return p;

@@ -2,14 +2,15 @@
 /// Writes a run's audit report (SPEC 6) atomically into logs/reports.
 
 #include "ports/file_system.hpp"
+#include "records/record_layout.hpp"
 #include "records/run_report.hpp"
 
 namespace pipeline {
 
 class AuditReporter {
  public:
-  AuditReporter(FileSystem& files, fs::path reports_dir)
-      : files_(files), dir_(std::move(reports_dir)) {}
+  AuditReporter(FileSystem& files, RecordLayout layout)
+      : files_(files), layout_(std::move(layout)) {}
 
   /// The file a run's report goes to: pipeline_report_<YYYYMMDD_HHMMSS>_<run_id>.json.
   fs::path path_for(const RunReport& report) const;
@@ -19,7 +20,7 @@ class AuditReporter {
 
  private:
   FileSystem& files_;
-  fs::path dir_;
+  RecordLayout layout_;
 };
 
 }  // namespace pipeline

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "records/record_layout.hpp"
 #include "util/error.hpp"
 #include "util/json_read.hpp"
 #include "util/run_id.hpp"
@@ -11,21 +12,6 @@ namespace pipeline {
 namespace {
 
 using nlohmann::json;
-
-constexpr std::string_view kPrefix = "pipeline_report_";
-constexpr std::string_view kSuffix = ".json";
-
-// pipeline_report_<YYYYMMDD_HHMMSS>_<run_id>.json -> run_id
-std::optional<std::string> run_id_of(const std::string& name) {
-  if (name.size() != kPrefix.size() + 16 + 36 + kSuffix.size()) return std::nullopt;
-  if (name.compare(0, kPrefix.size(), kPrefix) != 0) return std::nullopt;
-  if (name.compare(name.size() - kSuffix.size(), kSuffix.size(), kSuffix) != 0) {
-    return std::nullopt;
-  }
-  std::string id = name.substr(kPrefix.size() + 16, 36);
-  if (!is_run_id(id)) return std::nullopt;
-  return id;
-}
 
 std::string str(const json& j, const char* key) {
   auto it = j.find(key);
@@ -80,7 +66,7 @@ std::vector<ReportFile> AuditStore::list() const {
   std::vector<ReportFile> out;
   for (const auto& e : files_.list_dir(dir_)) {
     if (!e.is_file()) continue;
-    if (auto id = run_id_of(e.name)) out.push_back({*id, dir_ / e.name});
+    if (auto id = RecordLayout::run_id_of_report(e.name)) out.push_back({*id, dir_ / e.name});
   }
   std::sort(out.begin(), out.end(), [](const ReportFile& a, const ReportFile& b) {
     return a.run_id != b.run_id ? a.run_id > b.run_id : a.path > b.path;

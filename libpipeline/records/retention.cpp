@@ -4,25 +4,13 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "records/record_layout.hpp"
 #include "util/error.hpp"
 #include "util/paths.hpp"
 #include "util/run_id.hpp"
 
 namespace pipeline {
 namespace {
-
-constexpr std::size_t kRunIdLength = 36;
-
-// The run id in "<prefix>_<run_id><ext>", the shape of every record file we write.
-std::optional<std::string> id_in_name(const std::string& name, std::string_view ext) {
-  if (name.size() < kRunIdLength + ext.size() + 1) return std::nullopt;
-  if (name.compare(name.size() - ext.size(), ext.size(), ext) != 0) return std::nullopt;
-  std::string id = name.substr(name.size() - ext.size() - kRunIdLength, kRunIdLength);
-  if (name[name.size() - ext.size() - kRunIdLength - 1] != '_' || !is_run_id(id)) {
-    return std::nullopt;
-  }
-  return id;
-}
 
 struct RunRecords {
   std::vector<fs::path> files;
@@ -64,31 +52,32 @@ RetentionResult prune_runs(const Config& config, FileSystem& files, TimePoint no
   if (!config.retention_keep_days && !config.retention_keep_runs) return result;
 
   std::map<std::string, RunRecords, std::greater<>> runs;  // newest first
-  for (const auto& e : files.list_dir(config.logs / "reports")) {
-    if (auto id = id_in_name(e.name, ".json"); id && !e.is_directory()) {
-      runs[*id].files.push_back(config.logs / "reports" / e.name);
-      runs[*id].report = config.logs / "reports" / e.name;
+  const RecordLayout layout(config);
+  for (const auto& e : files.list_dir(layout.reports_dir())) {
+    if (auto id = RecordLayout::run_id_in_name(e.name, ".json"); id && !e.is_directory()) {
+      runs[*id].files.push_back(layout.reports_dir() / e.name);
+      runs[*id].report = layout.reports_dir() / e.name;
     }
   }
-  for (const auto& e : files.list_dir(config.logs / "events")) {
-    if (auto id = id_in_name(e.name, ".jsonl"); id && !e.is_directory()) {
-      runs[*id].files.push_back(config.logs / "events" / e.name);
+  for (const auto& e : files.list_dir(layout.events_dir())) {
+    if (auto id = RecordLayout::run_id_in_name(e.name, ".jsonl"); id && !e.is_directory()) {
+      runs[*id].files.push_back(layout.events_dir() / e.name);
     }
   }
   for (const auto& e : files.list_dir(config.logs)) {
-    if (auto id = id_in_name(e.name, ".log"); id && !e.is_directory()) {
+    if (auto id = RecordLayout::run_id_in_name(e.name, ".log"); id && !e.is_directory()) {
       runs[*id].files.push_back(config.logs / e.name);
     }
   }
-  for (const auto& e : files.list_dir(config.logs / "stages")) {
+  for (const auto& e : files.list_dir(layout.stage_logs_root())) {
     if (e.is_directory() && is_run_id(e.name)) {
-      runs[e.name].trees.push_back(config.logs / "stages" / e.name);
+      runs[e.name].trees.push_back(layout.stage_logs_root() / e.name);
     }
   }
   // ${inputs_file} lists a run wrote under state when its logs could not take them.
-  for (const auto& e : files.list_dir(config.state / "inputs")) {
+  for (const auto& e : files.list_dir(layout.inputs_fallback_root())) {
     if (e.is_directory() && is_run_id(e.name)) {
-      runs[e.name].trees.push_back(config.state / "inputs" / e.name);
+      runs[e.name].trees.push_back(layout.inputs_fallback_root() / e.name);
     }
   }
 

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "records/audit_store.hpp"
+#include "records/record_layout.hpp"
 #include "util/error.hpp"
 #include "util/json_read.hpp"
 #include "util/run_id.hpp"
@@ -42,7 +43,7 @@ json summary(const json& r, const std::string& path) {
 // (a runner killed in between, a full state disk) is added by the next run that records.
 // One listing of the reports; the rows are read only when the counts differ.
 void add_missing_runs(const Config& config, const FileSystem& files, RunHistory& history) {
-  AuditStore store(files, config.logs / "reports");
+  AuditStore store(files, RecordLayout(config).reports_dir());
   auto reports = store.list();
   if (reports.size() == history.count()) return;
   std::set<std::string> recorded;
@@ -63,13 +64,9 @@ void add_missing_runs(const Config& config, const FileSystem& files, RunHistory&
 
 }  // namespace
 
-fs::path history_path(const Config& config) {
-  return config.state / "pipeline.db";
-}
-
 std::vector<std::pair<json, std::string>> load_reports(const Config& config,
                                                        const FileSystem& files, const Warn& warn) {
-  AuditStore store(files, config.logs / "reports");
+  AuditStore store(files, RecordLayout(config).reports_dir());
   std::vector<std::pair<json, std::string>> out;
   auto all = store.list();
   std::reverse(all.begin(), all.end());
@@ -86,13 +83,13 @@ std::vector<std::pair<json, std::string>> load_reports(const Config& config,
 std::size_t rebuild_history_from_reports(const Config& config, const FileSystem& files,
                                          const Warn& warn) {
   auto reports = load_reports(config, files, warn);
-  return rebuild_history(history_path(config), reports)->count();
+  return rebuild_history(RecordLayout(config).history_db(), reports)->count();
 }
 
 std::optional<std::string> record_run(const Config& config, const FileSystem& files,
                                       const json& report, const std::string& path,
                                       const std::vector<std::string>& pruned, const Warn& warn) {
-  fs::path db = history_path(config);
+  fs::path db = RecordLayout(config).history_db();
   try {
     try {
       auto history = open_history(db, false);
@@ -119,14 +116,14 @@ std::optional<std::string> record_run(const Config& config, const FileSystem& fi
 std::vector<json> query_runs(const Config& config, const FileSystem& files,
                              const HistoryQuery& query, const Warn& warn) {
   try {
-    return open_history(history_path(config), false)->list(query);
+    return open_history(RecordLayout(config).history_db(), false)->list(query);
   } catch (const std::exception& e) {
     if (warn) {
       warn(std::string(e.what()) +
            "; reading the reports instead (`pipeline_runner history rebuild` restores it)");
     }
   }
-  AuditStore store(files, config.logs / "reports");
+  AuditStore store(files, RecordLayout(config).reports_dir());
   std::vector<json> out;
   for (const auto& f : store.list()) {
     if (out.size() >= query.limit) break;
@@ -157,10 +154,11 @@ std::vector<json> query_runs(const Config& config, const FileSystem& files,
 }
 
 fs::path find_report(const Config& config, const FileSystem& files, const std::string& ref) {
-  AuditStore store(files, config.logs / "reports");
+  AuditStore store(files, RecordLayout(config).reports_dir());
   if (ref == "latest" || is_run_id_prefix(ref)) {
     try {
-      auto hits = open_history(history_path(config), false)->find(ref == "latest" ? "" : ref, 2);
+      auto hits = open_history(RecordLayout(config).history_db(), false)
+                      ->find(ref == "latest" ? "" : ref, 2);
       bool unique = hits.size() == 1 || (ref == "latest" && !hits.empty());
       if (unique && files.exists(hits.front().second)) return hits.front().second;
     } catch (const std::exception&) {

@@ -18,9 +18,6 @@ namespace pipeline {
 
 using Warn = std::function<void(const std::string&)>;
 
-/// state/pipeline.db of a config.
-fs::path history_path(const Config& config);
-
 /// Every report in logs/reports, parsed, with its path, oldest first; an unreadable one is
 /// named through warn and left out.
 std::vector<std::pair<nlohmann::json, std::string>> load_reports(const Config& config,

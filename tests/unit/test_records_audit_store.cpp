@@ -39,7 +39,7 @@ const std::string kNew = "018bcfe5-7000-7000-8000-000000000002";
 
 TEST_CASE("reports are written atomically under a stamped name and found again", "[audit]") {
   FakeFileSystem files;
-  AuditReporter reporter(files, "/l/reports");
+  AuditReporter reporter(files, RecordLayout("/l", "/s"));
   auto p = reporter.write(make_report(kOld, RunStatus::kSuccess));
   CHECK(p.filename().string().rfind("pipeline_report_", 0) == 0);
   CHECK(p.filename().string().find("_" + kOld + ".json") != std::string::npos);
@@ -64,7 +64,7 @@ TEST_CASE("bad run references are clear errors", "[audit]") {
   FakeFileSystem files;
   AuditStore empty(files, "/l/reports");
   CHECK_THROWS_WITH(empty.resolve("latest"), Catch::Contains("no runs on record"));
-  AuditReporter reporter(files, "/l/reports");
+  AuditReporter reporter(files, RecordLayout("/l", "/s"));
   reporter.write(make_report(kOld, RunStatus::kSuccess));
   reporter.write(make_report(kNew, RunStatus::kSuccess));
   AuditStore store(files, "/l/reports");

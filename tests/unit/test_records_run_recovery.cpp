@@ -79,7 +79,7 @@ TEST_CASE("a dead run that did write its report is not reported missing", "[reco
   FakeFileSystem files;
   RunReport dead;
   dead.run_id = kDead;
-  AuditReporter(files, "/l/reports").write(dead);
+  AuditReporter(files, RecordLayout("/l", "/s")).write(dead);
   FakeTable table;
   AuditStore reports(files, "/l/reports");
   auto rec = recover_dead_run(kOwner, "box", reports, table.processes());
