@@ -76,7 +76,10 @@ json report_to_json(const RunReport& r) {
                        {"error", b.error.empty() ? json(nullptr) : json(b.error)},
                        {"reclaimed", b.reclaimed}});
   }
-  auto duration = std::chrono::duration_cast<Millis>(r.finished_at - r.started_at).count();
+  // From the times as written (to the millisecond), so that finished_at - started_at in the
+  // file is duration_ms exactly, and a report read back writes the same duration.
+  auto ms = [](TimePoint t) { return std::chrono::duration_cast<Millis>(t.time_since_epoch()); };
+  auto duration = (ms(r.finished_at) - ms(r.started_at)).count();
   return {
       {"schema", kReportSchema},
       {"run_id", r.run_id},
@@ -102,6 +105,179 @@ json report_to_json(const RunReport& r) {
                                        {"report_missing", r.recovered->report_missing}}
                                 : json(nullptr)},
   };
+}
+
+namespace {
+
+/// One JSON object of a report, read field by field; errors name the path to the field.
+class Fields {
+ public:
+  Fields(const json& j, std::string where) : j_(j), where_(std::move(where)) {
+    if (!j_.is_object()) fail("", "expected an object");
+  }
+
+  const json& at(const char* key) const {
+    auto it = j_.find(key);
+    if (it == j_.end()) fail(key, "missing");
+    return *it;
+  }
+  std::string text(const char* key) const { return typed<std::string>(key, "a string"); }
+  /// A string, or null for "none".
+  std::string text_or_empty(const char* key) const {
+    return at(key).is_null() ? std::string() : text(key);
+  }
+  bool flag(const char* key) const { return typed<bool>(key, "true or false"); }
+  template <typename Int>
+  Int number(const char* key) const {
+    const json& v = at(key);
+    if (!v.is_number_integer()) fail(key, "expected a whole number");
+    return v.get<Int>();
+  }
+  template <typename Int>
+  std::optional<Int> number_or_null(const char* key) const {
+    if (at(key).is_null()) return std::nullopt;
+    return number<Int>(key);
+  }
+  TimePoint time(const char* key) const {
+    auto t = parse_rfc3339(text(key));
+    if (!t) fail(key, "not an RFC 3339 time");
+    return *t;
+  }
+  std::vector<std::string> texts(const char* key) const {
+    std::vector<std::string> out;
+    for (const auto& v : array(key)) {
+      if (!v.is_string()) fail(key, "expected a list of strings");
+      out.push_back(v.get<std::string>());
+    }
+    return out;
+  }
+  bool at_has(const char* key) const { return j_.contains(key); }
+  const json& array(const char* key) const {
+    const json& v = at(key);
+    if (!v.is_array()) fail(key, "expected a list");
+    return v;
+  }
+  Fields object(const char* key) const { return Fields(at(key), path(key)); }
+  Fields item(const char* key, std::size_t i) const {
+    return Fields(array(key)[i], path(key) + "[" + std::to_string(i) + "]");
+  }
+
+  [[noreturn]] void fail(const std::string& key, const std::string& what) const {
+    std::string at_path = path(key);
+    throw ReportError((at_path.empty() ? std::string("the report") : at_path) + ": " + what);
+  }
+
+ private:
+  std::string path(const std::string& key) const {
+    if (key.empty()) return where_;
+    return where_.empty() ? key : where_ + "." + key;
+  }
+  template <typename T>
+  T typed(const char* key, const char* expected) const {
+    const json& v = at(key);
+    bool ok = std::is_same_v<T, bool> ? v.is_boolean() : v.is_string();
+    if (!ok) fail(key, std::string("expected ") + expected);
+    return v.get<T>();
+  }
+
+  const json& j_;
+  std::string where_;
+};
+
+AttemptRecord attempt_from(const Fields& f) {
+  AttemptRecord a;
+  a.attempt = f.number<int>("attempt");
+  a.started_at = f.time("started_at");
+  a.finished_at = f.time("finished_at");
+  a.duration = Millis(f.number<std::int64_t>("duration_ms"));
+  a.exit_code = f.number_or_null<int>("exit_code");
+  a.signal = f.number_or_null<int>("signal");
+  a.timed_out = f.flag("timed_out");
+  a.hung = f.flag("hung");
+  a.completed_by = f.text_or_empty("completed_by");
+  a.terminated = f.flag("terminated");
+  a.left_processes = f.flag("left_processes");
+  a.start_error = f.text_or_empty("start_error");
+  a.error = f.text_or_empty("error");
+  a.stdout_tail = f.texts("stdout_tail");
+  a.stderr_tail = f.texts("stderr_tail");
+  a.stdout_log = f.text("stdout_log");
+  a.stderr_log = f.text("stderr_log");
+  return a;
+}
+
+StageRecord stage_from(const Fields& f) {
+  StageRecord s;
+  s.name = f.text("name");
+  s.batch = f.text_or_empty("batch");
+  Fields d = f.object("decision");
+  s.decision.run = d.flag("run");
+  s.decision.reason = d.text("reason");
+  if (d.at_has("warnings")) s.decision.warnings = d.texts("warnings");
+  auto status = stage_status_from_string(f.text("status"));
+  if (!status) f.fail("status", "not a stage status");
+  s.status = *status;
+  s.inputs_count = f.number<std::size_t>("inputs_count");
+  s.inputs = f.texts("inputs");
+  Fields m = f.object("metrics");
+  s.items_done = m.number<std::size_t>("items_done");
+  s.items = m.number_or_null<std::size_t>("items");
+  s.stdout_bytes = m.number<std::uint64_t>("stdout_bytes");
+  s.stderr_bytes = m.number<std::uint64_t>("stderr_bytes");
+  for (std::size_t i = 0; i < f.array("attempts").size(); ++i) {
+    s.attempts.push_back(attempt_from(f.item("attempts", i)));
+  }
+  return s;
+}
+
+}  // namespace
+
+RunReport report_from_json(const json& j) {
+  Fields f(j, "");
+  if (f.text("schema") != kReportSchema) f.fail("schema", "not " + std::string(kReportSchema));
+  RunReport r;
+  r.run_id = f.text("run_id");
+  r.pipeline = f.text("pipeline");
+  auto status = run_status_from_string(f.text("status"));
+  if (!status) f.fail("status", "not a run status");
+  r.status = *status;
+  r.exit_code = f.number<int>("exit_code");
+  r.started_at = f.time("started_at");
+  r.finished_at = f.time("finished_at");
+  r.host = f.text("host");
+  r.pid = f.number<std::int64_t>("pid");
+  Fields config = f.object("config");
+  r.config_path = config.text("path");
+  r.config_sha256 = config.text("sha256");
+  for (std::size_t i = 0; i < f.array("stages").size(); ++i) {
+    r.stages.push_back(stage_from(f.item("stages", i)));
+  }
+  for (std::size_t i = 0; i < f.array("lifecycle").size(); ++i) {
+    Fields l = f.item("lifecycle", i);
+    r.lifecycle.push_back({l.text("action"), l.text("path"), l.text_or_empty("to"),
+                           l.text("result"), l.text_or_empty("error")});
+  }
+  for (std::size_t i = 0; i < f.array("batches").size(); ++i) {
+    Fields b = f.item("batches", i);
+    r.batches.push_back({b.text("id"), b.text("status"), b.text_or_empty("moved_to"),
+                         b.text("manifest"), b.text_or_empty("error"), b.flag("reclaimed")});
+  }
+  r.errors = f.texts("errors");
+  if (!f.at("recovered").is_null()) {
+    Fields rec = f.object("recovered");
+    RecoveryRecord dead;
+    dead.run_id = rec.text("run_id");
+    dead.pid = rec.number<std::int64_t>("pid");
+    dead.host = rec.text("host");
+    dead.started_at = rec.text("started_at");
+    for (const auto& pid : rec.array("killed")) {
+      if (!pid.is_number_integer()) rec.fail("killed", "expected a list of whole numbers");
+      dead.killed.push_back(pid.get<std::int64_t>());
+    }
+    dead.report_missing = rec.flag("report_missing");
+    r.recovered = std::move(dead);
+  }
+  return r;
 }
 
 std::string dump_json(const json& j, int indent) {

@@ -2,6 +2,7 @@
 /// The audit report's JSON form (schema pipeline_runner.report/1), written and read back.
 
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
 
 #include "records/run_report.hpp"
@@ -12,6 +13,16 @@ inline constexpr const char* kReportSchema = "pipeline_runner.report/1";
 inline constexpr const char* kRunnerVersion = "0.1.0";
 
 nlohmann::json report_to_json(const RunReport& report);
+
+/// Reads back what report_to_json wrote: the one reader of schema /1. Throws ReportError,
+/// naming the field ("stages[1].attempts[0].exit_code: expected a number"), for anything
+/// else: another schema, a missing or mistyped field, a time or status it does not know.
+RunReport report_from_json(const nlohmann::json& j);
+
+class ReportError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 /// A stage's decision: {run, reason} and its warnings when there are any.
 nlohmann::json decision_to_json(const StageDecision& decision);

@@ -40,6 +40,14 @@ std::string_view to_string(RunStatus s) {
   return "unknown";
 }
 
+std::optional<StageStatus> stage_status_from_string(std::string_view s) {
+  for (StageStatus st : {StageStatus::kSucceeded, StageStatus::kFailed, StageStatus::kTimedOut,
+                         StageStatus::kHung, StageStatus::kSkipped, StageStatus::kNotStarted}) {
+    if (to_string(st) == s) return st;
+  }
+  return std::nullopt;
+}
+
 std::optional<RunStatus> run_status_from_string(std::string_view s) {
   for (RunStatus r : {RunStatus::kSuccess, RunStatus::kPartial, RunStatus::kFailure,
                       RunStatus::kIdle, RunStatus::kAborted, RunStatus::kError}) {

@@ -19,6 +19,7 @@ enum class RunStatus { kSuccess, kPartial, kFailure, kIdle, kAborted, kError };
 
 std::string_view to_string(StageStatus s);
 std::string_view to_string(RunStatus s);
+std::optional<StageStatus> stage_status_from_string(std::string_view s);
 std::optional<RunStatus> run_status_from_string(std::string_view s);
 
 /// Whether a stage runs now, and why, in words a person can read.

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "records/report_json.hpp"
 #include "support/process_probe.hpp"
 #include "support/temp_dir.hpp"
 #include "util/time_format.hpp"
@@ -111,7 +112,10 @@ struct Project {
   json latest_report() const {
     auto reports = files_in("logs/reports");
     REQUIRE_FALSE(reports.empty());
-    return json::parse(slurp(reports.back()));
+    json report = json::parse(slurp(reports.back()));
+    // Every report the binary writes is one the typed reader takes back, unchanged.
+    CHECK(report_to_json(report_from_json(report)) == report);
+    return report;
   }
 
   std::vector<json> events_of(const std::string& run_id) const {
