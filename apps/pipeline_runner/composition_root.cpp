@@ -24,7 +24,7 @@ int run(int argc, char** argv) {
   RealFileSystem files;
   SystemClock clock(stop_flag());
   RealProcessSupervisor supervisor(stop_flag(), [] { spdlog::default_logger()->flush(); });
-  Platform platform{
+  Machine machine{
       files,
       clock,
       supervisor,
@@ -37,7 +37,7 @@ int run(int argc, char** argv) {
       std::cout,
       std::cerr,
   };
-  return cli_main(argc, argv, platform);
+  return cli_main(argc, argv, machine);
 }
 
 }  // namespace pipeline_app

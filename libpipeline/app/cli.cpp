@@ -44,7 +44,7 @@ struct Options {
   std::vector<std::string> batch_raw;
 };
 
-fs::path discover_config(const Options& o, const Platform& p) {
+fs::path discover_config(const Options& o, const Machine& p) {
   if (!o.config.empty()) return o.config;
   if (auto it = p.environment.find("PIPELINE_RUNNER_CONFIG");
       it != p.environment.end() && !it->second.empty()) {
@@ -53,7 +53,7 @@ fs::path discover_config(const Options& o, const Platform& p) {
   return "config/pipeline.yaml";
 }
 
-Config load(const Options& o, const Platform& p) {
+Config load(const Options& o, const Machine& p) {
   const auto& env = p.environment;
   return load_config(discover_config(o, p), [&env](const std::string& n) {
     auto it = env.find(n);
@@ -82,7 +82,7 @@ void setup_console_log(const Options& o) {
   });
 }
 
-int audit_show(const Options& o, Platform& p) {
+int audit_show(const Options& o, Machine& p) {
   Config cfg = load(o, p);
   AuditStore store(p.files, RecordLayout(cfg).reports_dir());
   fs::path path = find_report(cfg, p.files, o.run_ref);
@@ -108,7 +108,7 @@ TimePoint parse_since(const std::string& text, TimePoint now) {
                    "RFC 3339 time");
 }
 
-int audit_list(const Options& o, Platform& p) {
+int audit_list(const Options& o, Machine& p) {
   Config cfg = load(o, p);
   if (!o.status.empty() && !run_status_from_string(o.status)) {
     throw UsageError("--status " + o.status +
@@ -139,7 +139,7 @@ const Config& require_batches(const Config& cfg) {
   return cfg;
 }
 
-int batch_submit(const Options& o, Platform& p) {
+int batch_submit(const Options& o, Machine& p) {
   Config cfg = load(o, p);
   require_batches(cfg);
   if (!valid_batch_id(o.batch_id)) {
@@ -167,7 +167,7 @@ int batch_submit(const Options& o, Platform& p) {
   return exit_code::kSuccess;
 }
 
-int batch_list(const Options& o, Platform& p) {
+int batch_list(const Options& o, Machine& p) {
   Config cfg = load(o, p);
   require_batches(cfg);
   auto batches = list_batches(cfg, p.files);
@@ -190,7 +190,7 @@ int batch_list(const Options& o, Platform& p) {
   return exit_code::kSuccess;
 }
 
-int history_rebuild(const Options& o, Platform& p) {
+int history_rebuild(const Options& o, Machine& p) {
   Config cfg = load(o, p);
   // Under the run lock: a run finishing meanwhile would record into the file being replaced.
   p.files.create_directories(cfg.state);
@@ -221,7 +221,7 @@ int history_rebuild(const Options& o, Platform& p) {
   return exit_code::kSuccess;
 }
 
-int config_check(const Options& o, Platform& p) {
+int config_check(const Options& o, Machine& p) {
   Config cfg = load(o, p);
   p.out << cfg.file.string() << ": ok: pipeline " << cfg.pipeline << ", " << cfg.stages.size()
         << (cfg.stages.size() == 1 ? " stage" : " stages") << ", root " << cfg.root.string()
@@ -231,7 +231,7 @@ int config_check(const Options& o, Platform& p) {
 
 }  // namespace
 
-int cli_main(int argc, const char* const* argv, Platform& platform) {
+int cli_main(int argc, const char* const* argv, Machine& machine) {
   Options o;
   CLI::App app{"pipeline_runner: runs a data pipeline's stages when the files call for it",
                "pipeline_runner"};
@@ -291,33 +291,33 @@ int cli_main(int argc, const char* const* argv, Platform& platform) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
-    return app.exit(e, platform.out, platform.err);
+    return app.exit(e, machine.out, machine.err);
   } catch (const CLI::ParseError& e) {
-    platform.err << "pipeline_runner: " << shorten(e.what()) << " (see --help)\n";
+    machine.err << "pipeline_runner: " << shorten(e.what()) << " (see --help)\n";
     return exit_code::kUsage;
   }
   setup_console_log(o);
   try {
     if (run_once || run->parsed()) {
-      return run_pipeline(platform, load(o, platform), {o.stages, o.dry_run});
+      return run_pipeline(machine, load(o, machine), {o.stages, o.dry_run});
     }
     if (o.dry_run || !o.stages.empty()) {
       throw UsageError("--dry-run and --stage go with --run-once or run");
     }
-    if (plan->parsed()) return print_plan(platform, load(o, platform), {}, o.json);
-    if (show->parsed()) return audit_show(o, platform);
-    if (list->parsed()) return audit_list(o, platform);
-    if (check->parsed()) return config_check(o, platform);
-    if (submit->parsed()) return batch_submit(o, platform);
-    if (rebuild->parsed()) return history_rebuild(o, platform);
-    if (blist->parsed()) return batch_list(o, platform);
-    platform.err << app.help();
+    if (plan->parsed()) return print_plan(machine, load(o, machine), {}, o.json);
+    if (show->parsed()) return audit_show(o, machine);
+    if (list->parsed()) return audit_list(o, machine);
+    if (check->parsed()) return config_check(o, machine);
+    if (submit->parsed()) return batch_submit(o, machine);
+    if (rebuild->parsed()) return history_rebuild(o, machine);
+    if (blist->parsed()) return batch_list(o, machine);
+    machine.err << app.help();
     return exit_code::kUsage;
   } catch (const Error& e) {
-    platform.err << "pipeline_runner: " << shorten(e.what()) << "\n";
+    machine.err << "pipeline_runner: " << shorten(e.what()) << "\n";
     return e.code();
   } catch (const std::exception& e) {
-    platform.err << "pipeline_runner: internal error: " << shorten(e.what()) << "\n";
+    machine.err << "pipeline_runner: internal error: " << shorten(e.what()) << "\n";
     return exit_code::kInternal;
   }
 }

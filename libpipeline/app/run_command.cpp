@@ -83,36 +83,36 @@ class LockRecordingSupervisor final : public ProcessSupervisor {
 
 }  // namespace
 
-std::optional<RecoveryRecord> recover_dead_run_of(Platform& platform, const Config& config,
+std::optional<RecoveryRecord> recover_dead_run_of(Machine& machine, const Config& config,
                                                   const RunLock& lock) {
-  if (lock.previous_owner().empty() || !platform.run_processes.find) return std::nullopt;
-  AuditStore reports(platform.files, RecordLayout(config).reports_dir());
-  return recover_dead_run(lock.previous_owner(), platform.host, reports, platform.run_processes);
+  if (lock.previous_owner().empty() || !machine.run_processes.find) return std::nullopt;
+  AuditStore reports(machine.files, RecordLayout(config).reports_dir());
+  return recover_dead_run(lock.previous_owner(), machine.host, reports, machine.run_processes);
 }
 
-std::vector<std::string> sweep_temp_files(Platform& platform, const Config& config) {
+std::vector<std::string> sweep_temp_files(Machine& machine, const Config& config) {
   // Another process may be writing one right now (`batch submit` takes no lock): only
   // leftovers older than this go.
   constexpr auto kStale = std::chrono::hours(1);
   std::vector<fs::path> folders = {RecordLayout(config).reports_dir(), config.state};
   if (config.batches) folders.push_back(config.batches->hotfolder);
   std::int64_t cutoff = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                            (platform.clock.now() - kStale).time_since_epoch())
+                            (machine.clock.now() - kStale).time_since_epoch())
                             .count();
   std::vector<std::string> removed;
   for (const auto& dir : folders) {
     std::vector<DirEntry> entries;
     try {
-      entries = platform.files.list_dir(dir);
+      entries = machine.files.list_dir(dir);
     } catch (const FileError&) {
       continue;
     }
     for (const auto& e : entries) {
       if (!e.is_file() || !is_temp_name(e.name)) continue;
-      auto st = platform.files.stat(dir / e.name);
+      auto st = machine.files.stat(dir / e.name);
       if (!st || st->mtime_ns > cutoff) continue;
       try {
-        platform.files.remove(dir / e.name);
+        machine.files.remove(dir / e.name);
         removed.push_back("removed " + (dir / e.name).string() +
                           ", the unfinished write of a run that died");
       } catch (const FileError&) {
@@ -157,16 +157,16 @@ std::string batch_fate(const BatchPreview& b) {
 
 }  // namespace
 
-int print_plan(Platform& platform, const Config& config, const std::vector<std::string>& stages,
+int print_plan(Machine& machine, const Config& config, const std::vector<std::string>& stages,
                bool as_json) {
   check_stage_selection(config, stages);
-  TimePoint now = platform.clock.now();
+  TimePoint now = machine.clock.now();
   // The plan's services are never asked to run or record anything.
-  EventLogger no_events(platform.files, platform.clock, fs::path(), "", {});
-  FileMover no_mover(platform.files, fs::path());
-  DataLifecycle no_lifecycle(config, platform.files, no_mover, no_events);
-  Orchestrator orchestrator({config, platform.files, platform.clock, platform.supervisor, no_events,
-                             no_lifecycle, platform.environment, platform.stop_requested, nullptr,
+  EventLogger no_events(machine.files, machine.clock, fs::path(), "", {});
+  FileMover no_mover(machine.files, fs::path());
+  DataLifecycle no_lifecycle(config, machine.files, no_mover, no_events);
+  Orchestrator orchestrator({config, machine.files, machine.clock, machine.supervisor, no_events,
+                             no_lifecycle, machine.environment, machine.stop_requested, nullptr,
                              nullptr});
   const std::string run_id = make_run_id(now);
   json out = {{"pipeline", config.pipeline},
@@ -184,7 +184,7 @@ int print_plan(Platform& platform, const Config& config, const std::vector<std::
     // Batch mode: the stages run once per batch, so they are decided per batch, with its
     // ${batch.*} values, for the batches the next run would claim. Nothing is claimed.
     const fs::path& hot = config.batches->hotfolder;
-    auto preview = preview_batches(config, platform.files,
+    auto preview = preview_batches(config, machine.files,
                                    static_cast<std::size_t>(config.batches->max_per_run));
     out["batches"] = json::array();
     for (const auto& b : preview.batches) {
@@ -219,26 +219,26 @@ int print_plan(Platform& platform, const Config& config, const std::vector<std::
     for (const auto& w : preview.warnings) text << "  warning: " << w << "\n";
   }
   if (as_json) {
-    platform.out << dump_json(out, 2) << "\n";
+    machine.out << dump_json(out, 2) << "\n";
     return exit_code::kSuccess;
   }
-  platform.out << text.str()
-               << "Each stage is decided again just before it starts, so it sees what earlier "
-                  "stages produce.\n";
+  machine.out << text.str()
+              << "Each stage is decided again just before it starts, so it sees what earlier "
+                 "stages produce.\n";
   return exit_code::kSuccess;
 }
 
-int run_pipeline(Platform& platform, const Config& config, const RunRequest& request) {
+int run_pipeline(Machine& machine, const Config& config, const RunRequest& request) {
   check_stage_selection(config, request.stages);
-  if (request.dry_run) return print_plan(platform, config, request.stages, false);
+  if (request.dry_run) return print_plan(machine, config, request.stages, false);
 
   const RecordLayout layout(config);
   RunReport report;
-  report.started_at = platform.clock.now();
+  report.started_at = machine.clock.now();
   report.run_id = make_run_id(report.started_at);
   report.pipeline = config.pipeline;
-  report.host = platform.host;
-  report.pid = platform.pid;
+  report.host = machine.host;
+  report.pid = machine.pid;
   report.config_path = config.file.string();
   report.config_sha256 = config.sha256;
   auto warn = [](const std::string& message) { spdlog::warn("{}", message); };
@@ -247,20 +247,20 @@ int run_pipeline(Platform& platform, const Config& config, const RunRequest& req
   std::unique_ptr<RunLock> lock;
   json owner;
   try {
-    platform.files.create_directories(config.state);
-    lock = platform.make_lock(layout.lock_file());
-    owner = {{"pid", platform.pid},
-             {"host", platform.host},
+    machine.files.create_directories(config.state);
+    lock = machine.make_lock(layout.lock_file());
+    owner = {{"pid", machine.pid},
+             {"host", machine.host},
              {"run_id", report.run_id},
              {"started_at", format_rfc3339(report.started_at)},
              {"stage_processes", json::array()}};
-    if (!lock->acquire(config.lock_wait, platform.clock, dump_json(owner))) {
-      if (auto stopped = platform.stop_requested()) return *stopped;  // stopped while waiting
+    if (!lock->acquire(config.lock_wait, machine.clock, dump_json(owner))) {
+      if (auto stopped = machine.stop_requested()) return *stopped;  // stopped while waiting
       json holder = json::parse(lock->holder(), nullptr, false);
       if (holder.is_discarded()) holder = nullptr;
-      platform.err << "pipeline_runner: skipped: another run holds " << layout.lock_file().string()
-                   << " (" << describe_holder(holder) << ")\n";
-      EventLogger events(platform.files, platform.clock, layout.event_log(report.run_id),
+      machine.err << "pipeline_runner: skipped: another run holds " << layout.lock_file().string()
+                  << " (" << describe_holder(holder) << ")\n";
+      EventLogger events(machine.files, machine.clock, layout.event_log(report.run_id),
                          report.run_id, {});
       events.emit("pipeline", "skipped", "another run holds the lock", {{"holder", holder}});
       return exit_code::kLocked;
@@ -272,7 +272,7 @@ int run_pipeline(Platform& platform, const Config& config, const RunRequest& req
   // The events, report and stage logs create their own folders and warn once if they cannot.
   for (const auto& [name, dir] : config.paths) {
     try {
-      platform.files.create_directories(dir);
+      machine.files.create_directories(dir);
     } catch (const FileError& e) {
       report.errors.push_back(std::string("paths.") + name + ": " + e.what());
       warn(report.errors.back());
@@ -282,18 +282,18 @@ int run_pipeline(Platform& platform, const Config& config, const RunRequest& req
   spdlog::info("run {} of {} started (config {})", report.run_id, config.pipeline,
                config.file.string());
 
-  EventLogger events(platform.files, platform.clock, layout.event_log(report.run_id), report.run_id,
+  EventLogger events(machine.files, machine.clock, layout.event_log(report.run_id), report.run_id,
                      warn);
   events.emit("pipeline", "start", "run started",
               {{"pipeline", config.pipeline},
                {"config", config.file.string()},
                {"config_sha256", config.sha256},
                {"root", config.root.string()},
-               {"host", platform.host},
-               {"pid", platform.pid},
+               {"host", machine.host},
+               {"pid", machine.pid},
                {"stages", config.stages.size()},
                {"only_stages", request.stages}});
-  report.recovered = recover_dead_run_of(platform, config, *lock);
+  report.recovered = recover_dead_run_of(machine, config, *lock);
   if (report.recovered) {
     const RecoveryRecord& r = *report.recovered;
     std::string msg = "run " + r.run_id + " died holding the lock; " +
@@ -310,17 +310,17 @@ int run_pipeline(Platform& platform, const Config& config, const RunRequest& req
   }
   // Before any file is touched: moves a dead run left half done are finished or rolled back,
   // and the temporary files of writes it never finished go.
-  FileMover mover(platform.files, layout.moves_dir());
+  FileMover mover(machine.files, layout.moves_dir());
   for (const auto& line : mover.recover()) {
     events.emit("pipeline", "move_recovered", line, {{"what", line}});
     spdlog::warn("{}", line);
   }
-  for (const auto& line : sweep_temp_files(platform, config)) {
+  for (const auto& line : sweep_temp_files(machine, config)) {
     events.emit("pipeline", "temp_removed", line, {{"what", line}});
     spdlog::info("{}", line);
   }
 
-  AuditReporter reporter(platform.files, layout);
+  AuditReporter reporter(machine.files, layout);
   // Writes the report as it stands; false when it cannot be written. Before lifecycle
   // deletes anything, and at the end.
   std::string report_path;
@@ -333,14 +333,14 @@ int run_pipeline(Platform& platform, const Config& config, const RunRequest& req
       return false;
     }
   };
-  LockRecordingSupervisor supervisor(platform.supervisor, *lock, owner);
-  DataLifecycle lifecycle(config, platform.files, mover, events);
+  LockRecordingSupervisor supervisor(machine.supervisor, *lock, owner);
+  DataLifecycle lifecycle(config, machine.files, mover, events);
   std::optional<BatchHotfolder> hotfolder;
   if (config.batches) {
-    hotfolder.emplace(config, platform.files, mover, platform.clock, platform.make_lock);
+    hotfolder.emplace(config, machine.files, mover, machine.clock, machine.make_lock);
   }
-  Orchestrator orchestrator({config, platform.files, platform.clock, supervisor, events, lifecycle,
-                             platform.environment, platform.stop_requested,
+  Orchestrator orchestrator({config, machine.files, machine.clock, supervisor, events, lifecycle,
+                             machine.environment, machine.stop_requested,
                              hotfolder ? &*hotfolder : nullptr, write_report});
   try {
     orchestrator.run({request.stages}, report);
@@ -350,11 +350,11 @@ int run_pipeline(Platform& platform, const Config& config, const RunRequest& req
     report.errors.push_back(std::string("internal error: ") + e.what());
     spdlog::error("{}", report.errors.back());
   }
-  report.finished_at = platform.clock.now();
+  report.finished_at = machine.clock.now();
   report_path.clear();
   write_report(report);
   // Retention, then the history in step with the reports that are left.
-  RetentionResult pruned = prune_runs(config, platform.files, platform.clock.now(), report.run_id);
+  RetentionResult pruned = prune_runs(config, machine.files, machine.clock.now(), report.run_id);
   for (const auto& e : pruned.errors) warn("retention: " + e);
   if (!pruned.age_skipped.empty()) {
     warn("retention: " + pruned.age_skipped);
@@ -374,18 +374,18 @@ int run_pipeline(Platform& platform, const Config& config, const RunRequest& req
     spdlog::info("{}", msg);
   }
   if (!report_path.empty()) {
-    if (auto rebuilt = record_run(config, platform.files, report_to_json(report), report_path,
+    if (auto rebuilt = record_run(config, machine.files, report_to_json(report), report_path,
                                   pruned.pruned, warn)) {
       events.emit("history", "rebuilt", *rebuilt, {{"db", layout.history_db().string()}});
       spdlog::warn("{}", *rebuilt);
     }
   }
   // A stop that came while the records were written still ends the run as aborted.
-  if (auto stopped = platform.stop_requested(); stopped && report.status != RunStatus::kAborted) {
+  if (auto stopped = machine.stop_requested(); stopped && report.status != RunStatus::kAborted) {
     report.status = RunStatus::kAborted;
     report.exit_code = *stopped;
     if (!report_path.empty() && write_report(report)) {
-      record_run(config, platform.files, report_to_json(report), report_path, {}, warn);
+      record_run(config, machine.files, report_to_json(report), report_path, {}, warn);
     }
   }
   auto duration = std::chrono::duration_cast<Millis>(report.finished_at - report.started_at);

@@ -1,6 +1,6 @@
 #pragma once
 /// `pipeline_runner run` / `--run-once`: one whole run (SPEC section 1) from the lock to the
-/// exit code, assembling the run's services around the injected platform.
+/// exit code, assembling the run's services around the injected machine.
 
 #include <string>
 #include <vector>
@@ -17,18 +17,18 @@ struct RunRequest {
 
 /// After taking the run lock: when its file still names a run that died holding it, ends
 /// that run's stage processes and says what was found (nothing when the last run ended well).
-std::optional<RecoveryRecord> recover_dead_run_of(Platform& platform, const Config& config,
+std::optional<RecoveryRecord> recover_dead_run_of(Machine& machine, const Config& config,
                                                   const RunLock& lock);
 
 /// Removes the temporary files of atomic writes that a dead run never finished (older than an
 /// hour, in the report, state and hot folders); one line per file removed.
-std::vector<std::string> sweep_temp_files(Platform& platform, const Config& config);
+std::vector<std::string> sweep_temp_files(Machine& machine, const Config& config);
 
 /// Runs the pipeline once; returns the exit code of SPEC section 2.
-int run_pipeline(Platform& platform, const Config& config, const RunRequest& request);
+int run_pipeline(Machine& machine, const Config& config, const RunRequest& request);
 
 /// `plan` and `--dry-run`: what would run now and why, as text or JSON; no side effects.
-int print_plan(Platform& platform, const Config& config, const std::vector<std::string>& stages,
+int print_plan(Machine& machine, const Config& config, const std::vector<std::string>& stages,
                bool json);
 
 }  // namespace pipeline

@@ -6,11 +6,11 @@
 #include <string>
 
 #include "records/run_report.hpp"
+#include "util/version.hpp"
 
 namespace pipeline {
 
 inline constexpr const char* kReportSchema = "pipeline_runner.report/1";
-inline constexpr const char* kRunnerVersion = "0.1.0";
 
 nlohmann::json report_to_json(const RunReport& report);
 

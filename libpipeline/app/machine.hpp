@@ -1,0 +1,37 @@
+#pragma once
+/// The machine as the commands see it: every real service, built once by the composition
+/// root in apps/ (tests build one from fakes). Named Machine, not Platform, so that it does
+/// not read as the platform/ layer, which it is built from.
+
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "ports/clock.hpp"
+#include "ports/file_system.hpp"
+#include "ports/process_supervisor.hpp"
+#include "ports/run_lock.hpp"
+#include "records/run_recovery.hpp"
+
+namespace pipeline {
+
+/// Everything the commands need from the machine, built once in the composition root.
+struct Machine {
+  FileSystem& files;
+  Clock& clock;
+  ProcessSupervisor& supervisor;
+  std::function<std::unique_ptr<RunLock>(const fs::path&)> make_lock;
+  std::map<std::string, std::string> environment;
+  std::function<std::optional<int>()> stop_requested;
+  RunProcesses run_processes;  ///< for cleaning up after a run that died
+  std::string host;
+  std::int64_t pid = 0;
+  std::ostream& out;
+  std::ostream& err;
+};
+
+}  // namespace pipeline

@@ -1,0 +1,110 @@
+// cli_main and run_pipeline in process, on a fake machine: the commands wired to the fakes
+// that the composition root replaces with real services. No process is started and the
+// records go to the fake file system; only the config is read from a real file (load_config
+// reads the disk) and the history database, which needs one, is left unusable.
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "app/cli.hpp"
+#include "app/run_command.hpp"
+#include "config/config.hpp"
+#include "fakes/fake_clock.hpp"
+#include "fakes/fake_file_system.hpp"
+#include "fakes/fake_lock.hpp"
+#include "fakes/fake_supervisor.hpp"
+#include "records/report_json.hpp"
+#include "support/temp_dir.hpp"
+#include "util/error.hpp"
+#include "util/json_read.hpp"
+
+using namespace pipeline;
+using namespace pipeline::testing;
+
+namespace {
+
+struct FakeMachine {
+  TempDir dir;
+  FakeFileSystem files;
+  FakeClock clock;
+  FakeSupervisor supervisor{&clock};
+  FakeLocks locks;
+  std::ostringstream out, err;
+  Machine machine{files,
+                  clock,
+                  supervisor,
+                  locks.factory(),
+                  {{"PATH", "/usr/bin:/bin"}},
+                  [] { return std::optional<int>(); },
+                  RunProcesses{},
+                  "fake-host",
+                  4242,
+                  out,
+                  err};
+
+  FakeMachine() {
+    std::ofstream(dir / "pipeline.yaml") << "version: 1\npipeline: fake\n"
+                                            "stages:\n"
+                                            "  - name: extract\n"
+                                            "    command: [extract, --all]\n"
+                                            "  - name: load\n"
+                                            "    command: [load]\n";
+  }
+  int cli(std::vector<std::string> args) {
+    args.insert(args.begin(), "pipeline_runner");
+    args.push_back("-c");
+    args.push_back((dir / "pipeline.yaml").string());
+    std::vector<const char*> argv;
+    for (const auto& a : args) argv.push_back(a.c_str());
+    return cli_main(static_cast<int>(argv.size()), argv.data(), machine);
+  }
+  RunReport only_report() const {
+    auto reports = files.list_dir(dir / "logs" / "reports");
+    REQUIRE(reports.size() == 1);
+    return report_from_json(
+        parse_untrusted_json(files.read_file(dir / "logs" / "reports" / reports[0].name)));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("cli_main runs the pipeline on the fake machine and writes its report", "[app]") {
+  FakeMachine m;
+  CHECK(m.cli({"--run-once", "-q"}) == 0);
+  REQUIRE(m.supervisor.specs.size() == 2);
+  CHECK(m.supervisor.specs[0].argv == std::vector<std::string>{"extract", "--all"});
+  CHECK(m.supervisor.specs[0].env.at("PIPELINE_STAGE") == "extract");
+  RunReport r = m.only_report();
+  CHECK(r.status == RunStatus::kSuccess);
+  CHECK(r.host == "fake-host");
+  CHECK(r.pid == 4242);
+  CHECK(m.locks.held.empty());  // released
+  const std::string events =
+      m.files.appended[(m.dir / "logs" / "events" / ("pipeline_" + r.run_id + ".jsonl"))
+                           .lexically_normal()];
+  CHECK_THAT(events, Catch::Contains("\"event\":\"pipeline.success\""));
+}
+
+TEST_CASE("cli_main: a failing stage is exit 1 (partial), a bad flag exit 4, nothing thrown",
+          "[app]") {
+  FakeMachine m;
+  m.supervisor.script("load", {FakeSupervisor::exited(3)});
+  CHECK(m.cli({"--run-once", "-q"}) == 1);  // one of two stages failed: partial
+  CHECK(m.only_report().status == RunStatus::kPartial);
+
+  FakeMachine bad;
+  CHECK(bad.cli({"--no-such-flag"}) == 4);
+  CHECK_FALSE(bad.err.str().empty());
+  CHECK(bad.supervisor.specs.empty());
+}
+
+TEST_CASE("run_pipeline: another run holding the lock changes nothing", "[app]") {
+  FakeMachine m;
+  Config config = load_config(m.dir / "pipeline.yaml",
+                              [](const std::string&) { return std::optional<std::string>(); });
+  auto holder = m.locks.factory()(config.state / "runner.lock");
+  REQUIRE(holder->acquire(Millis(0), m.clock, "{\"pid\": 1}"));
+  CHECK(run_pipeline(m.machine, config, RunRequest{}) == exit_code::kLocked);
+  CHECK(m.supervisor.specs.empty());
+  CHECK_FALSE(m.files.exists(m.dir / "logs" / "reports"));
+}
