@@ -10,6 +10,8 @@ python3 tools/check_layers_test.py
 python3 tools/check_layers.py
 cmake -S . -B build-test -G Ninja -DCMAKE_BUILD_TYPE=Release -DPIPELINE_WERROR=ON >/dev/null
 cmake --build build-test
+echo "== clang-tidy (.clang-tidy: bugprone, performance, function size)"
+tools/tidy.sh build-test
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPIPELINE_SANITIZE=ON \
   -DPIPELINE_WERROR=ON >/dev/null
 cmake --build build-asan

@@ -228,6 +228,9 @@ int print_plan(Machine& machine, const Config& config, const std::vector<std::st
   return exit_code::kSuccess;
 }
 
+// Lock -> recover -> run -> report -> retain -> record in one place; its split into
+// RunContext phases is what is left of issue 13.
+// NOLINTNEXTLINE(readability-function-size)
 int run_pipeline(Machine& machine, const Config& config, const RunRequest& request) {
   check_stage_selection(config, request.stages);
   if (request.dry_run) return print_plan(machine, config, request.stages, false);

@@ -92,7 +92,7 @@ std::vector<std::string> FileMover::recover() {
     if (!e.is_file() || !std::string_view(e.name).ends_with(kJournalSuffix)) continue;
     fs::path entry = journal_ / e.name;
     try {
-      json j = parse_untrusted_json(files_.read_file(entry, 64 * 1024));
+      json j = parse_untrusted_json(files_.read_file(entry, std::size_t{64} * 1024));
       if (j.is_object() && j.value("from", json()).is_string() &&
           j.value("to", json()).is_string() && j.value("copy", json()).is_string()) {
         out.push_back(settle(j["from"].get<std::string>(), j["to"].get<std::string>(),

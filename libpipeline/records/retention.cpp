@@ -118,8 +118,9 @@ RetentionResult prune_runs(const Config& config, FileSystem& files, TimePoint no
         continue;
       }
       // The report goes last: while it exists the run is on record and will be pruned again.
+      const std::optional<fs::path>& report = records.report;
       std::stable_partition(records.files.begin(), records.files.end(),
-                            [&](const fs::path& p) { return p != records.report; });
+                            [&report](const fs::path& p) { return p != report; });
       for (const auto& t : records.trees) remove_tree(files, t, result.files_removed);
       for (const auto& f : records.files) {
         files.remove(f);

@@ -39,7 +39,7 @@ class LinePatterns {
 class OutputWatcher {
  public:
   static constexpr std::size_t kTailLines = 50;
-  static constexpr std::size_t kLineCap = 8 * 1024;
+  static constexpr std::size_t kLineCap = std::size_t{8} * 1024;
 
   /// log: where the exact bytes go; a log that cannot be opened is a warning, not a failure.
   OutputWatcher(const fs::path& log, LinePatterns& patterns);

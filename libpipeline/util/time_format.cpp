@@ -10,7 +10,7 @@ namespace {
 
 std::string strftime_tm(const std::tm& tm, std::string_view fmt) {
   std::string f(fmt);
-  for (std::size_t size = 64; size <= 64 * 1024; size *= 4) {
+  for (std::size_t size = 64; size <= std::size_t{64} * 1024; size *= 4) {
     std::string buf(size, '\0');
     std::size_t n = std::strftime(buf.data(), buf.size(), f.c_str(), &tm);
     if (n > 0 || f.empty()) {
