@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/retry_policy.hpp"
 #include "records/record_layout.hpp"
 #include "records/report_json.hpp"
 #include "util/error.hpp"
@@ -13,61 +14,6 @@ namespace pipeline {
 namespace {
 
 constexpr std::size_t kReportedInputs = 1000;
-
-StageStatus outcome_of(const ProcessResult& r) {
-  if (!r.started || !r.error.empty()) return StageStatus::kFailed;
-  if (r.completed_by_pattern) return StageStatus::kSucceeded;
-  if (r.timed_out) return StageStatus::kTimedOut;
-  if (r.hung) return StageStatus::kHung;
-  if (r.aborted) return StageStatus::kFailed;
-  if (r.exit_code && *r.exit_code == 0) return StageStatus::kSucceeded;
-  return StageStatus::kFailed;
-}
-
-bool should_retry(const StageConfig& stage, const ProcessResult& r) {
-  if (stage.retry_on.empty()) return true;
-  using K = RetryCondition::Kind;
-  for (const auto& c : stage.retry_on) {
-    switch (c.kind) {
-      case K::kTimeout:
-        if (r.timed_out) return true;
-        break;
-      case K::kHang:
-        if (r.hung) return true;
-        break;
-      case K::kExitCode:
-        if (r.exit_code && *r.exit_code == c.code && !r.timed_out && !r.hung) return true;
-        break;
-      case K::kAnyExit:
-        if (r.exit_code && *r.exit_code != 0 && !r.timed_out && !r.hung) return true;
-        break;
-      case K::kSignal:
-        if (r.signal && !r.timed_out && !r.hung) return true;
-        break;
-      case K::kStart:
-        if (!r.started) return true;
-        break;
-    }
-  }
-  return false;
-}
-
-Millis backoff_delay(const Backoff& b, int retry_number) {
-  double ms = static_cast<double>(b.initial.count()) * std::pow(b.factor, retry_number - 1);
-  double cap = static_cast<double>(b.max.count());
-  return Millis(static_cast<std::int64_t>(std::min(ms, cap)));
-}
-
-std::string describe(const ProcessResult& r, const StageConfig& stage) {
-  if (!r.started) return r.start_error;
-  if (!r.error.empty()) return r.error;
-  if (r.completed_by_pattern) return "completion pattern seen";
-  if (r.timed_out) return "timed out after " + format_duration(stage.timeout);
-  if (r.hung) return "no output for " + format_duration(stage.hang_timeout);
-  if (r.aborted) return "stopped: the runner was asked to stop";
-  if (r.signal) return "killed by signal " + std::to_string(*r.signal);
-  return "exit code " + std::to_string(r.exit_code.value_or(-1));
-}
 
 std::string event_for(StageStatus s) {
   switch (s) {
@@ -423,32 +369,20 @@ void Orchestrator::run_batches(const RunOptions& options, const PlaceholderValue
   report.status = status_from_batches(report.batches);
 }
 
-// Spec, attempts and retries of one stage; the StageRunner / RetryPolicy split is what is
-// left of issue 13.
-// NOLINTNEXTLINE(readability-function-size)
-StageRecord Orchestrator::run_stage(const StageConfig& stage, const InputSnapshot& inputs,
-                                    const PlaceholderValues& run_values, const fs::path& stage_logs,
-                                    std::optional<int>& aborted) {
+// What a stage's processes are started with, from its config and this run's values: argv,
+// cwd, environment, limits, and the callbacks that turn ladder steps and progress into
+// events. A setup that fails (a placeholder, an unwritable inputs file) leaves setup_error.
+ProcessSpec Orchestrator::stage_spec(const StageConfig& stage, const StageInputs& in,
+                                     const fs::path& stage_logs, std::string& setup_error) {
   const Config& cfg = s_.config;
-  StageRecord rec;
-  rec.name = stage.name;
-  rec.inputs_count = inputs.files.size();
-  std::vector<std::string> input_strings;
-  input_strings.reserve(inputs.files.size());
-  for (const auto& f : inputs.files) input_strings.push_back(f.string());
-  for (std::size_t i = 0; i < inputs.files.size() && i < kReportedInputs; ++i) {
-    rec.inputs.push_back(display_path(inputs.files[i], cfg.root));
-  }
-
-  const std::string& run_id = run_values.scalars.at("run_id");
-  PlaceholderValues values = run_values;
+  const std::string& run_id = in.values.scalars.at("run_id");
+  PlaceholderValues values = in.values;
   values.scalars["stage"] = stage.name;
   values.scalars["inputs_file"] = RecordLayout::inputs_file(stage_logs, stage.name).string();
-  values.scalars["inputs_count"] = std::to_string(inputs.files.size());
-  values.inputs = &input_strings;
+  values.scalars["inputs_count"] = std::to_string(in.paths.size());
+  values.inputs = &in.paths;
 
   ProcessSpec spec;
-  std::string setup_error;
   try {
     try {
       s_.files.create_directories(stage_logs);
@@ -458,7 +392,7 @@ StageRecord Orchestrator::run_stage(const StageConfig& stage, const InputSnapsho
     }
     if (uses_inputs_file(stage)) {
       values.scalars["inputs_file"] =
-          write_inputs_file(stage, stage_logs, run_id, input_strings).string();
+          write_inputs_file(stage, stage_logs, run_id, in.paths).string();
     }
     for (const auto& t : stage.command) expand_into_argv(t, values, spec.argv);
     spec.cwd = stage.cwd ? resolve_path(cfg.root, expand(*stage.cwd, values)) : cfg.root;
@@ -475,82 +409,110 @@ StageRecord Orchestrator::run_stage(const StageConfig& stage, const InputSnapsho
   spec.grace = stage.grace;
   spec.completion = stage.completion;
   spec.progress = stage.progress;
-  spec.on_stop_step = [&](StopStep step, const std::string& reason) {
+  spec.on_stop_step = [this, name = stage.name](StopStep step, const std::string& reason) {
     s_.events.emit(
-        stage.name, stop_step_name(step),
+        name, stop_step_name(step),
         std::string(step == StopStep::kTerminate ? "asked to end: " : "killed: ") + reason,
         {{"reason", reason}});
   };
-  spec.on_progress = [&](const std::string& item, std::size_t done) {
-    s_.events.emit(stage.name, "progress", item + " done (" + std::to_string(done) + " so far)",
+  spec.on_progress = [this, name = stage.name](const std::string& item, std::size_t done) {
+    s_.events.emit(name, "progress", item + " done (" + std::to_string(done) + " so far)",
                    {{"item", item}, {"items_done", done}, {"items", nullptr}});
   };
+  return spec;
+}
+
+// One attempt: started (or not, after a failed setup), recorded, announced.
+AttemptRecord Orchestrator::run_attempt(const StageConfig& stage, ProcessSpec& spec,
+                                        const fs::path& stage_logs, int attempt,
+                                        const std::string& setup_error, StageRecord& rec,
+                                        ProcessResult& r) {
+  const int max_attempts = 1 + stage.retries;
+  spec.stdout_log = RecordLayout::stage_output(stage_logs, stage.name, attempt, "stdout");
+  spec.stderr_log = RecordLayout::stage_output(stage_logs, stage.name, attempt, "stderr");
+  spec.env["PIPELINE_ATTEMPT"] = std::to_string(attempt);
+
+  AttemptRecord a;
+  a.attempt = attempt;
+  a.started_at = s_.clock.now();
+  a.stdout_log = display_path(spec.stdout_log, s_.config.root);
+  a.stderr_log = display_path(spec.stderr_log, s_.config.root);
+  s_.events.emit(stage.name, "start",
+                 "attempt " + std::to_string(attempt) + " of " + std::to_string(max_attempts),
+                 {{"attempt", attempt},
+                  {"argv", shown_argv(spec.argv)},
+                  {"argc", spec.argv.size()},
+                  {"cwd", spec.cwd.string()},
+                  {"inputs_count", rec.inputs_count}});
+  if (!setup_error.empty()) {
+    r.start_error = setup_error;
+  } else {
+    r = s_.supervisor.run(spec);
+  }
+  a.finished_at = s_.clock.now();
+  a.duration =
+      r.started ? r.duration : std::chrono::duration_cast<Millis>(a.finished_at - a.started_at);
+  a.exit_code = r.exit_code;
+  a.signal = r.signal;
+  a.timed_out = r.timed_out;
+  a.hung = r.hung;
+  a.terminated = r.terminated;
+  a.left_processes = r.left_processes;
+  a.start_error = r.start_error;
+  a.error = r.error;
+  a.stdout_tail = std::move(r.stdout_tail);
+  a.stderr_tail = std::move(r.stderr_tail);
+  const StageStatus status = outcome_of(r);
+  if (status == StageStatus::kSucceeded)
+    a.completed_by = r.completed_by_pattern ? "pattern" : "exit";
+  rec.items_done = r.items_done;
+  rec.stdout_bytes += r.stdout_bytes;
+  rec.stderr_bytes += r.stderr_bytes;
+  rec.status = status;
+  for (const auto& w : r.warnings) spdlog::warn("{}: {}", stage.name, w);
+
+  const std::string what = describe(r, stage);
+  s_.events.emit(stage.name, event_for(status), what,
+                 {{"attempt", attempt},
+                  {"status", to_string(status)},
+                  {"exit_code", optional_json(r.exit_code)},
+                  {"signal", optional_json(r.signal)},
+                  {"duration_ms", a.duration.count()},
+                  {"terminated", r.terminated},
+                  {"left_processes", r.left_processes}});
+  spdlog::log(status == StageStatus::kSucceeded ? spdlog::level::info : spdlog::level::err,
+              "{}: {} (attempt {}, {} ms)", stage.name, what, attempt, a.duration.count());
+  return a;
+}
+
+// One stage: its spec, then attempts until one succeeds, the retries are spent, retry_on
+// says no, or a stop is requested (also while waiting out the backoff).
+StageRecord Orchestrator::run_stage(const StageConfig& stage, const InputSnapshot& inputs,
+                                    const PlaceholderValues& run_values, const fs::path& stage_logs,
+                                    std::optional<int>& aborted) {
+  StageRecord rec;
+  rec.name = stage.name;
+  rec.inputs_count = inputs.files.size();
+  StageInputs in{run_values, {}};
+  in.paths.reserve(inputs.files.size());
+  for (const auto& f : inputs.files) in.paths.push_back(f.string());
+  for (std::size_t i = 0; i < inputs.files.size() && i < kReportedInputs; ++i) {
+    rec.inputs.push_back(display_path(inputs.files[i], s_.config.root));
+  }
+  std::string setup_error;
+  ProcessSpec spec = stage_spec(stage, in, stage_logs, setup_error);
 
   const int max_attempts = 1 + stage.retries;
   for (int attempt = 1; attempt <= max_attempts; ++attempt) {
-    spec.stdout_log = RecordLayout::stage_output(stage_logs, stage.name, attempt, "stdout");
-    spec.stderr_log = RecordLayout::stage_output(stage_logs, stage.name, attempt, "stderr");
-    spec.env["PIPELINE_ATTEMPT"] = std::to_string(attempt);
-
-    AttemptRecord a;
-    a.attempt = attempt;
-    a.started_at = s_.clock.now();
-    a.stdout_log = display_path(spec.stdout_log, cfg.root);
-    a.stderr_log = display_path(spec.stderr_log, cfg.root);
-    s_.events.emit(stage.name, "start",
-                   "attempt " + std::to_string(attempt) + " of " + std::to_string(max_attempts),
-                   {{"attempt", attempt},
-                    {"argv", shown_argv(spec.argv)},
-                    {"argc", spec.argv.size()},
-                    {"cwd", spec.cwd.string()},
-                    {"inputs_count", inputs.files.size()}});
     ProcessResult r;
-    if (!setup_error.empty()) {
-      r.start_error = setup_error;
-    } else {
-      r = s_.supervisor.run(spec);
-    }
-    a.finished_at = s_.clock.now();
-    a.duration =
-        r.started ? r.duration : std::chrono::duration_cast<Millis>(a.finished_at - a.started_at);
-    a.exit_code = r.exit_code;
-    a.signal = r.signal;
-    a.timed_out = r.timed_out;
-    a.hung = r.hung;
-    a.terminated = r.terminated;
-    a.left_processes = r.left_processes;
-    a.start_error = r.start_error;
-    a.error = r.error;
-    a.stdout_tail = std::move(r.stdout_tail);
-    a.stderr_tail = std::move(r.stderr_tail);
-    StageStatus status = outcome_of(r);
-    if (status == StageStatus::kSucceeded)
-      a.completed_by = r.completed_by_pattern ? "pattern" : "exit";
-    rec.items_done = r.items_done;
-    rec.stdout_bytes += r.stdout_bytes;
-    rec.stderr_bytes += r.stderr_bytes;
-    rec.status = status;
-    for (const auto& w : r.warnings) spdlog::warn("{}: {}", stage.name, w);
+    rec.attempts.push_back(run_attempt(stage, spec, stage_logs, attempt, setup_error, rec, r));
     if (r.aborted) aborted = s_.stop_requested().value_or(130);
-
-    std::string what = describe(r, stage);
-    s_.events.emit(stage.name, event_for(status), what,
-                   {{"attempt", attempt},
-                    {"status", to_string(status)},
-                    {"exit_code", optional_json(r.exit_code)},
-                    {"signal", optional_json(r.signal)},
-                    {"duration_ms", a.duration.count()},
-                    {"terminated", r.terminated},
-                    {"left_processes", r.left_processes}});
-    spdlog::log(status == StageStatus::kSucceeded ? spdlog::level::info : spdlog::level::err,
-                "{}: {} (attempt {}, {} ms)", stage.name, what, attempt, a.duration.count());
-    rec.attempts.push_back(std::move(a));
-
-    if (status == StageStatus::kSucceeded || aborted || attempt == max_attempts ||
+    if (rec.status == StageStatus::kSucceeded || aborted || attempt == max_attempts ||
         !should_retry(stage, r)) {
       break;
     }
-    Millis delay = backoff_delay(stage.backoff, attempt);
+    const Millis delay = backoff_delay(stage.backoff, attempt);
+    const std::string what = describe(r, stage);
     s_.events.emit(stage.name, "retry", "retrying in " + format_duration(delay) + " after: " + what,
                    {{"attempt", attempt},
                     {"next_attempt", attempt + 1},

@@ -67,9 +67,19 @@ class Orchestrator {
   /// Batch mode: claims manifests one at a time and runs a pass for each (SPEC 8).
   void run_batches(const RunOptions& options, const PlaceholderValues& values, RunReport& report,
                    std::optional<int>& aborted);
+  /// This run's values and a stage's inputs as the placeholders see them.
+  struct StageInputs {
+    const PlaceholderValues& values;
+    std::vector<std::string> paths;
+  };
   StageRecord run_stage(const StageConfig& stage, const InputSnapshot& inputs,
                         const PlaceholderValues& run_values, const fs::path& stage_logs,
                         std::optional<int>& aborted);
+  ProcessSpec stage_spec(const StageConfig& stage, const StageInputs& in,
+                         const fs::path& stage_logs, std::string& setup_error);
+  AttemptRecord run_attempt(const StageConfig& stage, ProcessSpec& spec, const fs::path& stage_logs,
+                            int attempt, const std::string& setup_error, StageRecord& rec,
+                            ProcessResult& r);
   bool selected(const RunOptions& options, const std::string& name) const;
   /// Writes a stage's ${inputs_file} into its logs folder, else (logs not writable) under
   /// state; returns where. Throws FileError when neither takes it.
