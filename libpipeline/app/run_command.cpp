@@ -265,7 +265,8 @@ int run_pipeline(Machine& machine, const Config& config, const RunRequest& reque
                   << " (" << describe_holder(holder) << ")\n";
       EventLogger events(machine.files, machine.clock, layout.event_log(report.run_id),
                          report.run_id, {});
-      events.emit("pipeline", "skipped", "another run holds the lock", {{"holder", holder}});
+      events.emit(event_source::kPipeline, event::kSkipped, "another run holds the lock",
+                  {{"holder", holder}});
       return exit_code::kLocked;
     }
   } catch (const FileError& e) {
@@ -287,7 +288,7 @@ int run_pipeline(Machine& machine, const Config& config, const RunRequest& reque
 
   EventLogger events(machine.files, machine.clock, layout.event_log(report.run_id), report.run_id,
                      warn);
-  events.emit("pipeline", "start", "run started",
+  events.emit(event_source::kPipeline, event::kStart, "run started",
               {{"pipeline", config.pipeline},
                {"config", config.file.string()},
                {"config_sha256", config.sha256},
@@ -302,7 +303,7 @@ int run_pipeline(Machine& machine, const Config& config, const RunRequest& reque
     std::string msg = "run " + r.run_id + " died holding the lock; " +
                       std::to_string(r.killed.size()) + " of its stage processes killed" +
                       (r.report_missing ? "; it wrote no report" : "");
-    events.emit("pipeline", "recovered", msg,
+    events.emit(event_source::kPipeline, event::kRecovered, msg,
                 {{"dead_run_id", r.run_id},
                  {"dead_pid", r.pid},
                  {"host", r.host},
@@ -315,11 +316,11 @@ int run_pipeline(Machine& machine, const Config& config, const RunRequest& reque
   // and the temporary files of writes it never finished go.
   FileMover mover(machine.files, layout.moves_dir());
   for (const auto& line : mover.recover()) {
-    events.emit("pipeline", "move_recovered", line, {{"what", line}});
+    events.emit(event_source::kPipeline, event::kMoveRecovered, line, {{"what", line}});
     spdlog::warn("{}", line);
   }
   for (const auto& line : sweep_temp_files(machine, config)) {
-    events.emit("pipeline", "temp_removed", line, {{"what", line}});
+    events.emit(event_source::kPipeline, event::kTempRemoved, line, {{"what", line}});
     spdlog::info("{}", line);
   }
 
@@ -361,7 +362,8 @@ int run_pipeline(Machine& machine, const Config& config, const RunRequest& reque
   for (const auto& e : pruned.errors) warn("retention: " + e);
   if (!pruned.age_skipped.empty()) {
     warn("retention: " + pruned.age_skipped);
-    events.emit("retention", "skipped", pruned.age_skipped, {{"reason", pruned.age_skipped}});
+    events.emit(event_source::kRetention, event::kSkipped, pruned.age_skipped,
+                {{"reason", pruned.age_skipped}});
   }
   if (!pruned.pruned.empty() || !pruned.kept_for_batches.empty()) {
     std::string msg = "pruned the records of " + std::to_string(pruned.pruned.size()) +
@@ -370,7 +372,7 @@ int run_pipeline(Machine& machine, const Config& config, const RunRequest& reque
       msg += "; kept " + std::to_string(pruned.kept_for_batches.size()) +
              " whose batches are still in the error folder";
     }
-    events.emit("retention", "pruned", msg,
+    events.emit(event_source::kRetention, event::kPruned, msg,
                 {{"runs", pruned.pruned},
                  {"files_removed", pruned.files_removed},
                  {"kept_for_batches", pruned.kept_for_batches}});
@@ -379,7 +381,8 @@ int run_pipeline(Machine& machine, const Config& config, const RunRequest& reque
   if (!report_path.empty()) {
     if (auto rebuilt = record_run(config, machine.files, report_to_json(report), report_path,
                                   pruned.pruned, warn)) {
-      events.emit("history", "rebuilt", *rebuilt, {{"db", layout.history_db().string()}});
+      events.emit(event_source::kHistory, event::kRebuilt, *rebuilt,
+                  {{"db", layout.history_db().string()}});
       spdlog::warn("{}", *rebuilt);
     }
   }
@@ -392,7 +395,7 @@ int run_pipeline(Machine& machine, const Config& config, const RunRequest& reque
     }
   }
   auto duration = std::chrono::duration_cast<Millis>(report.finished_at - report.started_at);
-  events.emit("pipeline", std::string(to_string(report.status)),
+  events.emit(event_source::kPipeline, std::string(to_string(report.status)),
               "run " + std::string(to_string(report.status)),
               {{"exit_code", report.exit_code},
                {"duration_ms", duration.count()},

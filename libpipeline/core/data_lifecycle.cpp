@@ -33,7 +33,7 @@ std::vector<LifecycleRecord> DataLifecycle::apply(
       nlohmann::json data = {{"action", rec.action}, {"path", rec.path}, {"result", rec.result}};
       if (!rec.to.empty()) data["to"] = rec.to;
       if (!rec.error.empty()) data["error"] = rec.error;
-      events_.emit("lifecycle", "action",
+      events_.emit(event_source::kLifecycle, event::kAction,
                    rec.action + " " + rec.path + ": " + rec.result +
                        (rec.error.empty() ? "" : " (" + rec.error + ")"),
                    std::move(data));

@@ -22,7 +22,7 @@ namespace pipeline {
 
 class DataLifecycle {
  public:
-  DataLifecycle(const Config& config, FileSystem& files, FileMover& mover, EventLogger& events)
+  DataLifecycle(const Config& config, FileSystem& files, FileMover& mover, EventSink& events)
       : config_(config), files_(files), mover_(mover), events_(events) {}
 
   /// What apply needs to know of the run as it goes.
@@ -46,7 +46,7 @@ class DataLifecycle {
   const Config& config_;
   FileSystem& files_;
   FileMover& mover_;
-  EventLogger& events_;
+  EventSink& events_;
 };
 
 }  // namespace pipeline

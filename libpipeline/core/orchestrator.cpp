@@ -15,16 +15,16 @@ namespace {
 
 constexpr std::size_t kReportedInputs = 1000;
 
-std::string event_for(StageStatus s) {
+const char* event_for(StageStatus s) {
   switch (s) {
     case StageStatus::kSucceeded:
-      return "success";
+      return event::kSuccess;
     case StageStatus::kTimedOut:
-      return "timeout";
+      return event::kTimeout;
     case StageStatus::kHung:
-      return "hang";
+      return event::kHang;
     default:
-      return "failure";
+      return event::kFailure;
   }
 }
 
@@ -210,7 +210,7 @@ std::map<std::string, StageStatus> Orchestrator::run_pass(const RunOptions& opti
       DecisionResult d = decide_stage(stage, in);
       nlohmann::json data = decision_to_json(d.decision);
       data["inputs_count"] = d.inputs.files.size();
-      s_.events.emit(stage.name, "decision", d.decision.reason, std::move(data));
+      s_.events.emit(stage.name, event::kDecision, d.decision.reason, std::move(data));
       spdlog::info("{}{}: {} ({})", batch.empty() ? "" : "batch " + batch + ": ", stage.name,
                    d.decision.run ? "runs" : "skipped", d.decision.reason);
       for (const auto& w : d.decision.warnings) spdlog::warn("{}: {}", stage.name, w);
@@ -221,7 +221,8 @@ std::map<std::string, StageStatus> Orchestrator::run_pass(const RunOptions& opti
       } else {
         rec.decision = d.decision;
         rec.status = StageStatus::kSkipped;
-        s_.events.emit(stage.name, "skipped", d.decision.reason, {{"reason", d.decision.reason}});
+        s_.events.emit(stage.name, event::kSkipped, d.decision.reason,
+                       {{"reason", d.decision.reason}});
       }
     }
     rec.batch = batch;
@@ -286,14 +287,14 @@ void Orchestrator::run_batches(const RunOptions& options, const PlaceholderValue
     std::optional<BatchHotfolder::Claim> claim = hotfolder.next(report.run_id, s_.clock.now());
     if (claimed == 0) {
       for (const auto& w : hotfolder.warnings()) {
-        s_.events.emit("batch", "warning", w, {{"warning", w}});
+        s_.events.emit(event_source::kBatch, event::kWarning, w, {{"warning", w}});
         spdlog::warn("{}", w);
       }
     }
     if (!claim) break;
     if (!claim->batch) {
       const BatchRecord& r = claim->rejected;
-      s_.events.emit("batch", "error", "batch " + r.id + " rejected: " + r.error,
+      s_.events.emit(event_source::kBatch, event::kError, "batch " + r.id + " rejected: " + r.error,
                      {{"id", r.id},
                       {"manifest", r.manifest},
                       {"status", r.status},
@@ -306,7 +307,7 @@ void Orchestrator::run_batches(const RunOptions& options, const PlaceholderValue
     ++claimed;
     ClaimedBatch& batch = *claim->batch;
     const ManifestContent& m = batch.content;
-    s_.events.emit("batch", "claimed",
+    s_.events.emit(event_source::kBatch, event::kClaimed,
                    "batch " + m.id + (batch.reclaimed ? " claimed again after a run died" : ""),
                    {{"id", m.id},
                     {"manifest", display_path(batch.manifest, s_.config.root)},
@@ -332,7 +333,7 @@ void Orchestrator::run_batches(const RunOptions& options, const PlaceholderValue
                       batch.manifest.filename().string(),
                       "the run was stopped; the next run claims it again",
                       batch.reclaimed};
-        s_.events.emit("batch", "interrupted", "batch " + m.id + ": " + r.error,
+        s_.events.emit(event_source::kBatch, event::kInterrupted, "batch " + m.id + ": " + r.error,
                        {{"id", m.id}, {"manifest", display_path(batch.manifest, s_.config.root)}});
         report.batches.push_back(std::move(r));
         break;
@@ -355,7 +356,7 @@ void Orchestrator::run_batches(const RunOptions& options, const PlaceholderValue
     }
     bool archived = r.status == "COMPLETED" && !r.moved_to.empty();
     s_.events.emit(
-        "batch", archived ? "archived" : "error",
+        event_source::kBatch, archived ? event::kArchived : event::kError,
         "batch " + m.id + (archived ? " archived in " + r.moved_to : " failed: " + r.error),
         {{"id", r.id},
          {"status", r.status},
@@ -411,12 +412,12 @@ ProcessSpec Orchestrator::stage_spec(const StageConfig& stage, const StageInputs
   spec.progress = stage.progress;
   spec.on_stop_step = [this, name = stage.name](StopStep step, const std::string& reason) {
     s_.events.emit(
-        name, stop_step_name(step),
+        name, step == StopStep::kTerminate ? event::kTerminate : event::kKill,
         std::string(step == StopStep::kTerminate ? "asked to end: " : "killed: ") + reason,
         {{"reason", reason}});
   };
   spec.on_progress = [this, name = stage.name](const std::string& item, std::size_t done) {
-    s_.events.emit(name, "progress", item + " done (" + std::to_string(done) + " so far)",
+    s_.events.emit(name, event::kProgress, item + " done (" + std::to_string(done) + " so far)",
                    {{"item", item}, {"items_done", done}, {"items", nullptr}});
   };
   return spec;
@@ -437,7 +438,7 @@ AttemptRecord Orchestrator::run_attempt(const StageConfig& stage, ProcessSpec& s
   a.started_at = s_.clock.now();
   a.stdout_log = display_path(spec.stdout_log, s_.config.root);
   a.stderr_log = display_path(spec.stderr_log, s_.config.root);
-  s_.events.emit(stage.name, "start",
+  s_.events.emit(stage.name, event::kStart,
                  "attempt " + std::to_string(attempt) + " of " + std::to_string(max_attempts),
                  {{"attempt", attempt},
                   {"argv", shown_argv(spec.argv)},
@@ -513,7 +514,8 @@ StageRecord Orchestrator::run_stage(const StageConfig& stage, const InputSnapsho
     }
     const Millis delay = backoff_delay(stage.backoff, attempt);
     const std::string what = describe(r, stage);
-    s_.events.emit(stage.name, "retry", "retrying in " + format_duration(delay) + " after: " + what,
+    s_.events.emit(stage.name, event::kRetry,
+                   "retrying in " + format_duration(delay) + " after: " + what,
                    {{"attempt", attempt},
                     {"next_attempt", attempt + 1},
                     {"delay_ms", delay.count()},
@@ -525,7 +527,7 @@ StageRecord Orchestrator::run_stage(const StageConfig& stage, const InputSnapsho
       break;
     }
   }
-  s_.events.emit(stage.name, "metric", "stage metrics",
+  s_.events.emit(stage.name, event::kMetric, "stage metrics",
                  {{"items_done", rec.items_done},
                   {"items", rec.items ? nlohmann::json(*rec.items) : nlohmann::json(nullptr)},
                   {"stdout_bytes", rec.stdout_bytes},

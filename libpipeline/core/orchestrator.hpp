@@ -31,7 +31,7 @@ struct OrchestratorServices {
   FileSystem& files;
   Clock& clock;
   ProcessSupervisor& supervisor;
-  EventLogger& events;
+  EventSink& events;
   DataLifecycle& lifecycle;
   const std::map<std::string, std::string>& environment;  ///< the runner's own environment
   /// The exit code to end with (128+N) once the runner has been asked to stop, else nullopt.

@@ -20,11 +20,6 @@ namespace fs = std::filesystem;
 /// end it (SIGKILL; TerminateJobObject).
 enum class StopStep { kTerminate, kKill };
 
-/// "terminate" or "kill": the event name of a step.
-inline const char* stop_step_name(StopStep step) {
-  return step == StopStep::kTerminate ? "terminate" : "kill";
-}
-
 /// What to run and how to watch it.
 struct ProcessSpec {
   std::vector<std::string> argv;  ///< argv[0] is a path or a name looked up in env's PATH

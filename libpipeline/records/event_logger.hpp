@@ -9,11 +9,12 @@
 #include <string>
 
 #include "ports/clock.hpp"
+#include "ports/event_sink.hpp"
 #include "ports/file_system.hpp"
 
 namespace pipeline {
 
-class EventLogger {
+class EventLogger final : public EventSink {
  public:
   using Warn = std::function<void(const std::string&)>;
 
@@ -24,10 +25,10 @@ class EventLogger {
   /// Appends {run_id, seq, timestamp, stage, event, msg, data}; event is "<stage>.<name>"
   /// for stages and "pipeline.<name>" for run-level events.
   void emit(const std::string& stage, const std::string& name, const std::string& msg,
-            nlohmann::json data = nlohmann::json::object());
+            nlohmann::json data = nlohmann::json::object()) override;
 
   /// In batch mode, the batch the following events belong to (a "batch" field); "" for none.
-  void set_batch(std::string id) { batch_ = std::move(id); }
+  void set_batch(std::string id) override { batch_ = std::move(id); }
 
   bool healthy() const { return file_ != nullptr && !failed_; }
 

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "ports/event_sink.hpp"
 #include "records/report_json.hpp"
 #include "support/process_probe.hpp"
 #include "support/temp_dir.hpp"
@@ -122,6 +123,15 @@ struct Project {
     std::vector<json> out;
     std::istringstream lines(slurp(dir / "logs" / "events" / ("pipeline_" + run_id + ".jsonl")));
     for (std::string line; std::getline(lines, line);) out.push_back(json::parse(line));
+    // Every event the binary writes is named in the catalogue (or is the run's status).
+    for (const auto& e : out) {
+      const std::string name = e["event"];
+      const std::string tail = name.substr(name.find('.') + 1);
+      bool known = run_status_from_string(tail).has_value();
+      for (const char* n : event::kAll) known = known || tail == n;
+      INFO("event " << name);
+      CHECK(known);
+    }
     return out;
   }
 };

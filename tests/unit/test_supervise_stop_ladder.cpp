@@ -40,8 +40,3 @@ TEST_CASE("kill_now: one step", "[ladder]") {
   CHECK(ladder.done());
   CHECK(sent == std::vector<StopStep>{StopStep::kKill});
 }
-
-TEST_CASE("step names are the event names", "[ladder]") {
-  CHECK(std::string(stop_step_name(StopStep::kTerminate)) == "terminate");
-  CHECK(std::string(stop_step_name(StopStep::kKill)) == "kill");
-}

@@ -1,0 +1,69 @@
+#pragma once
+/// The stream of what a run does (SPEC 5): the core says each thing once, through an
+/// EventSink, by a name from the catalogue below. The JSONL event log (records/event_logger)
+/// is one subscriber; the human run log, notifications and metrics subscribe the same way.
+
+#include <array>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace pipeline {
+
+/// Every event name a run emits: the part after "<stage>." or "pipeline.". A name not in
+/// here is not an event.
+namespace event {
+// <stage>.* (the stage's name before the dot)
+inline constexpr const char* kDecision = "decision";
+inline constexpr const char* kStart = "start";
+inline constexpr const char* kProgress = "progress";
+inline constexpr const char* kTerminate = "terminate";  ///< a step of the stop ladder
+inline constexpr const char* kKill = "kill";            ///< a step of the stop ladder
+inline constexpr const char* kSuccess = "success";
+inline constexpr const char* kFailure = "failure";
+inline constexpr const char* kTimeout = "timeout";
+inline constexpr const char* kHang = "hang";
+inline constexpr const char* kRetry = "retry";
+inline constexpr const char* kMetric = "metric";
+inline constexpr const char* kSkipped = "skipped";
+// pipeline.* (besides start and skipped): the run's status is the last event's name
+inline constexpr const char* kRecovered = "recovered";
+inline constexpr const char* kMoveRecovered = "move_recovered";
+inline constexpr const char* kTempRemoved = "temp_removed";
+// lifecycle.*, batch.*, retention.*, history.*
+inline constexpr const char* kAction = "action";
+inline constexpr const char* kClaimed = "claimed";
+inline constexpr const char* kArchived = "archived";
+inline constexpr const char* kError = "error";
+inline constexpr const char* kWarning = "warning";
+inline constexpr const char* kInterrupted = "interrupted";
+inline constexpr const char* kPruned = "pruned";
+inline constexpr const char* kRebuilt = "rebuilt";
+
+/// The whole catalogue (the run statuses, which end every event log, are apart).
+inline constexpr std::array kAll = {
+    kDecision,  kStart,         kProgress,    kTerminate, kKill,    kSuccess,
+    kFailure,   kTimeout,       kHang,        kRetry,     kMetric,  kSkipped,
+    kRecovered, kMoveRecovered, kTempRemoved, kAction,    kClaimed, kArchived,
+    kError,     kWarning,       kInterrupted, kPruned,    kRebuilt};
+}  // namespace event
+
+/// Where the events that are not a stage's come from (the part before the dot).
+namespace event_source {
+inline constexpr const char* kPipeline = "pipeline";
+inline constexpr const char* kLifecycle = "lifecycle";
+inline constexpr const char* kBatch = "batch";
+inline constexpr const char* kRetention = "retention";
+inline constexpr const char* kHistory = "history";
+}  // namespace event_source
+
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  /// One event: `source` is a stage's name or an event_source, `name` one of event::.
+  virtual void emit(const std::string& source, const std::string& name, const std::string& msg,
+                    nlohmann::json data = nlohmann::json::object()) = 0;
+  /// In batch mode, the batch the following events belong to; "" for none.
+  virtual void set_batch(std::string id) = 0;
+};
+
+}  // namespace pipeline
