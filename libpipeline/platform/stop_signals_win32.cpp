@@ -5,15 +5,13 @@
 #include <csignal>
 
 #include "platform/stop_signals.hpp"
+#include "platform/stop_signals_native.hpp"
 
 namespace pipeline {
 namespace {
 
-volatile LONG g_stop = 0;
-static_assert(sizeof(LONG) == sizeof(int), "the flag is read as an int");
-
 BOOL WINAPI on_console_event(DWORD type) {
-  InterlockedCompareExchange(&g_stop, type == CTRL_C_EVENT ? SIGINT : SIGTERM, 0);
+  record_stop_request(type == CTRL_C_EVENT ? SIGINT : SIGTERM);
   return TRUE;
 }
 
@@ -24,16 +22,6 @@ void install_stop_handlers() {
   if (installed) return;
   installed = true;
   SetConsoleCtrlHandler(on_console_event, TRUE);
-}
-
-const volatile int* stop_flag() {
-  return reinterpret_cast<const volatile int*>(&g_stop);
-}
-
-std::optional<int> stop_exit_code() {
-  int sig = g_stop;
-  if (sig == 0) return std::nullopt;
-  return 128 + sig;
 }
 
 }  // namespace pipeline
