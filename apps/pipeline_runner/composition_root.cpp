@@ -22,15 +22,15 @@ int run(int argc, char** argv) {
   // the supervisor can still find and end them.
   platform::become_child_subreaper();
   RealFileSystem files;
-  SystemClock clock(stop_flag());
-  RealProcessSupervisor supervisor(stop_flag(), [] { spdlog::default_logger()->flush(); });
+  SystemClock clock(stop_token());
+  RealProcessSupervisor supervisor(stop_token(), [] { spdlog::default_logger()->flush(); });
   Machine machine{
       files,
       clock,
       supervisor,
       [](const fs::path& p) { return std::make_unique<FileRunLock>(p); },
       current_environment(),
-      &stop_exit_code,
+      stop_token(),
       RunProcesses{&platform::processes_of_run, &platform::kill_process},
       host_name(),
       current_pid(),

@@ -15,6 +15,7 @@
 #include "ports/file_system.hpp"
 #include "ports/process_supervisor.hpp"
 #include "ports/run_lock.hpp"
+#include "ports/stop_token.hpp"
 #include "records/run_recovery.hpp"
 
 namespace pipeline {
@@ -26,7 +27,7 @@ struct Machine {
   ProcessSupervisor& supervisor;
   std::function<std::unique_ptr<RunLock>(const fs::path&)> make_lock;
   std::map<std::string, std::string> environment;
-  std::function<std::optional<int>()> stop_requested;
+  StopToken stop;              ///< the runner was asked to stop (SIGTERM, Ctrl-C, ...)
   RunProcesses run_processes;  ///< for cleaning up after a run that died
   std::string host;
   std::int64_t pid = 0;

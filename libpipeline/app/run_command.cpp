@@ -166,8 +166,7 @@ int print_plan(Machine& machine, const Config& config, const std::vector<std::st
   FileMover no_mover(machine.files, fs::path());
   DataLifecycle no_lifecycle(config, machine.files, no_mover, no_events);
   Orchestrator orchestrator({config, machine.files, machine.clock, machine.supervisor, no_events,
-                             no_lifecycle, machine.environment, machine.stop_requested, nullptr,
-                             nullptr});
+                             no_lifecycle, machine.environment, machine.stop, nullptr, nullptr});
   const std::string run_id = make_run_id(now);
   json out = {{"pipeline", config.pipeline},
               {"config", config.file.string()},
@@ -258,7 +257,7 @@ int run_pipeline(Machine& machine, const Config& config, const RunRequest& reque
              {"started_at", format_rfc3339(report.started_at)},
              {"stage_processes", json::array()}};
     if (!lock->acquire(config.lock_wait, machine.clock, dump_json(owner))) {
-      if (auto stopped = machine.stop_requested()) return *stopped;  // stopped while waiting
+      if (auto stopped = machine.stop.exit_code()) return *stopped;  // stopped while waiting
       json holder = json::parse(lock->holder(), nullptr, false);
       if (holder.is_discarded()) holder = nullptr;
       machine.err << "pipeline_runner: skipped: another run holds " << layout.lock_file().string()
@@ -344,8 +343,8 @@ int run_pipeline(Machine& machine, const Config& config, const RunRequest& reque
     hotfolder.emplace(config, machine.files, mover, machine.clock, machine.make_lock);
   }
   Orchestrator orchestrator({config, machine.files, machine.clock, supervisor, events, lifecycle,
-                             machine.environment, machine.stop_requested,
-                             hotfolder ? &*hotfolder : nullptr, write_report});
+                             machine.environment, machine.stop, hotfolder ? &*hotfolder : nullptr,
+                             write_report});
   try {
     orchestrator.run({request.stages}, report);
   } catch (const std::exception& e) {
@@ -387,7 +386,7 @@ int run_pipeline(Machine& machine, const Config& config, const RunRequest& reque
     }
   }
   // A stop that came while the records were written still ends the run as aborted.
-  if (auto stopped = machine.stop_requested(); stopped && report.status != RunStatus::kAborted) {
+  if (auto stopped = machine.stop.exit_code(); stopped && report.status != RunStatus::kAborted) {
     report.status = RunStatus::kAborted;
     report.exit_code = *stopped;
     if (!report_path.empty() && write_report(report)) {

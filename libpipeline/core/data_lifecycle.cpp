@@ -26,7 +26,7 @@ std::vector<LifecycleRecord> DataLifecycle::apply(
     }
     const InputSnapshot& inputs = snap->second;
     for (std::size_t i = 0; i < inputs.files.size(); ++i) {
-      if (guards.stop_requested && guards.stop_requested()) return records;
+      if (guards.stop.requested()) return records;
       // Without the snapshot's stats nothing proves the file is unchanged: leave it.
       const FileStat* taken = i < inputs.stats.size() ? &inputs.stats[i] : nullptr;
       LifecycleRecord rec = act(rule, inputs.files[i], taken, to_dir, may_delete.value_or(true));

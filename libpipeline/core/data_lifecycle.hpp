@@ -14,6 +14,7 @@
 #include "config/config.hpp"
 #include "core/stage_decision.hpp"
 #include "ports/file_system.hpp"
+#include "ports/stop_token.hpp"
 #include "records/event_logger.hpp"
 #include "records/file_mover.hpp"
 #include "records/run_report.hpp"
@@ -31,7 +32,7 @@ class DataLifecycle {
     /// before the first delete: a run that cannot record it deletes nothing (result "kept").
     std::function<bool()> can_record;
     /// 128+N once the runner has been asked to stop: no further file is touched.
-    std::function<std::optional<int>()> stop_requested;
+    StopToken stop;
   };
 
   /// Applies every rule; outcomes: stage name -> status, snapshots: stage name -> inputs.

@@ -163,7 +163,7 @@ std::vector<StageRecord> Orchestrator::plan(const RunOptions& options, const std
 
 void Orchestrator::run(const RunOptions& options, RunReport& report) {
   PlaceholderValues values = run_values(report.run_id, report.started_at);
-  std::optional<int> aborted = s_.stop_requested();
+  std::optional<int> aborted = s_.stop.exit_code();
   if (s_.config.batches && s_.batches) {
     run_batches(options, values, report, aborted);
   } else {
@@ -171,7 +171,7 @@ void Orchestrator::run(const RunOptions& options, RunReport& report) {
     report.status = status_from_stages(report.stages);
   }
   // A stop that came during the lifecycle or the batch moves ends the run as aborted too.
-  if (!aborted) aborted = s_.stop_requested();
+  if (!aborted) aborted = s_.stop.exit_code();
   if (aborted) report.status = RunStatus::kAborted;
   report.exit_code = exit_code_for(report.status, aborted.value_or(130));
 }
@@ -189,7 +189,7 @@ std::map<std::string, StageStatus> Orchestrator::run_pass(const RunOptions& opti
   for (const auto& stage : cfg.stages) {
     StageRecord rec;
     rec.name = stage.name;
-    if (!aborted) aborted = s_.stop_requested();
+    if (!aborted) aborted = s_.stop.exit_code();
     if (aborted) {
       rec.decision = {false, "the run was stopped before this stage", {}};
       rec.status = StageStatus::kNotStarted;
@@ -230,7 +230,7 @@ std::map<std::string, StageStatus> Orchestrator::run_pass(const RunOptions& opti
     report.stages.push_back(std::move(rec));
   }
   DataLifecycle::Guards guards;
-  guards.stop_requested = s_.stop_requested;
+  guards.stop = s_.stop;
   if (s_.checkpoint) {
     guards.can_record = [&] {
       // The record as it stands, so a run that dies from here on leaves the truth so far.
@@ -282,7 +282,7 @@ void Orchestrator::run_batches(const RunOptions& options, const PlaceholderValue
   const BatchConfig& cfg = *s_.config.batches;
   int claimed = 0;
   while (claimed < cfg.max_per_run) {
-    if (!aborted) aborted = s_.stop_requested();
+    if (!aborted) aborted = s_.stop.exit_code();
     if (aborted) break;
     std::optional<BatchHotfolder::Claim> claim = hotfolder.next(report.run_id, s_.clock.now());
     if (claimed == 0) {
@@ -507,7 +507,7 @@ StageRecord Orchestrator::run_stage(const StageConfig& stage, const InputSnapsho
   for (int attempt = 1; attempt <= max_attempts; ++attempt) {
     ProcessResult r;
     rec.attempts.push_back(run_attempt(stage, spec, stage_logs, attempt, setup_error, rec, r));
-    if (r.aborted) aborted = s_.stop_requested().value_or(130);
+    if (r.aborted) aborted = s_.stop.exit_code().value_or(130);
     if (rec.status == StageStatus::kSucceeded || aborted || attempt == max_attempts ||
         !should_retry(stage, r)) {
       break;
@@ -523,7 +523,7 @@ StageRecord Orchestrator::run_stage(const StageConfig& stage, const InputSnapsho
     spdlog::warn("{}: retrying in {} (attempt {} of {})", stage.name, format_duration(delay),
                  attempt + 1, max_attempts);
     if (!s_.clock.sleep_for(delay)) {
-      aborted = s_.stop_requested().value_or(130);
+      aborted = s_.stop.exit_code().value_or(130);
       break;
     }
   }

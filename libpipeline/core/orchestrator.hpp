@@ -16,6 +16,7 @@
 #include "ports/clock.hpp"
 #include "ports/file_system.hpp"
 #include "ports/process_supervisor.hpp"
+#include "ports/stop_token.hpp"
 #include "records/event_logger.hpp"
 #include "records/run_report.hpp"
 
@@ -34,8 +35,8 @@ struct OrchestratorServices {
   EventSink& events;
   DataLifecycle& lifecycle;
   const std::map<std::string, std::string>& environment;  ///< the runner's own environment
-  /// The exit code to end with (128+N) once the runner has been asked to stop, else nullopt.
-  std::function<std::optional<int>()> stop_requested;
+  /// The runner's stop request: no stage starts after it (exit code 128+N).
+  StopToken stop;
   /// The manifest hot folder, when the config has `batches`: the stages run once per batch.
   BatchHotfolder* batches = nullptr;
   /// Writes the report as it stands (before lifecycle deletes anything); false when it cannot

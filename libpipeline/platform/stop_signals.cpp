@@ -16,14 +16,8 @@ void record_stop_request(int sig) {
   if (g_stop == 0) g_stop = sig;  // the first request names the exit code
 }
 
-const volatile int* stop_flag() {
-  return reinterpret_cast<const volatile int*>(&g_stop);
-}
-
-std::optional<int> stop_exit_code() {
-  int sig = g_stop;
-  if (sig == 0) return std::nullopt;
-  return 128 + sig;
+StopToken stop_token() {
+  return StopToken(reinterpret_cast<const volatile int*>(&g_stop));
 }
 
 }  // namespace pipeline

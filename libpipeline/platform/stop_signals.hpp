@@ -3,17 +3,14 @@
 /// Windows), handled in one place and turned into a flag that the supervisor and the clock
 /// poll. Nothing but the flag is touched in a handler.
 
-#include <optional>
+#include "ports/stop_token.hpp"
 
 namespace pipeline {
 
 /// Installs the handlers once; later calls do nothing.
 void install_stop_handlers();
 
-/// The flag the handlers set: 0, or the number of the signal that asked us to stop.
-const volatile int* stop_flag();
-
-/// 128+N once a stop signal N arrived, else nullopt (the exit code of an aborted run).
-std::optional<int> stop_exit_code();
+/// The stop request the handlers set, for the clock, the supervisor and the run.
+StopToken stop_token();
 
 }  // namespace pipeline

@@ -2,6 +2,7 @@
 /// The real Clock: the system wall clock, and sleeps that a stop request cuts short.
 
 #include "ports/clock.hpp"
+#include "ports/stop_token.hpp"
 
 namespace pipeline {
 
@@ -9,12 +10,12 @@ namespace pipeline {
 class SystemClock final : public Clock {
  public:
   /// stop: polled while sleeping; may be null.
-  explicit SystemClock(const volatile int* stop = nullptr) : stop_(stop) {}
+  explicit SystemClock(StopToken stop = {}) : stop_(stop) {}
   TimePoint now() const override { return std::chrono::system_clock::now(); }
   bool sleep_for(Millis d) override;
 
  private:
-  const volatile int* stop_;
+  StopToken stop_;
 };
 
 }  // namespace pipeline

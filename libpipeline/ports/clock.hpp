@@ -13,7 +13,7 @@ class Clock {
  public:
   virtual ~Clock() = default;
   virtual TimePoint now() const = 0;
-  /// Waits d; returns early (false) when stop_requested() becomes true.
+  /// Waits d; returns early (false) when the runner is asked to stop.
   virtual bool sleep_for(Millis d) = 0;
 };
 

@@ -25,7 +25,7 @@ constexpr const char* kLeftBehind = "processes of the stage outlived its main pr
 /// and every deadline, driven by a single-threaded io_context.
 class Supervision {
  public:
-  Supervision(const ProcessSpec& spec, const volatile int* stop)
+  Supervision(const ProcessSpec& spec, StopToken stop)
       : spec_(spec),
         stop_(stop),
         patterns_(spec.completion, spec.progress, spec.on_progress),
@@ -131,7 +131,7 @@ class Supervision {
       }
       if (completed_at_) consider(*completed_at_ + spec_.grace);
     }
-    if (stop_ && !result_.aborted) consider(Steady::now() + kStopPoll);
+    if (stop_.can_stop() && !result_.aborted) consider(Steady::now() + kStopPoll);
     return next;
   }
 
@@ -165,7 +165,7 @@ class Supervision {
     } else if (ladder_.started()) {
       if (auto due = ladder_.next_due(); due && now >= *due) climb(now);
     } else {
-      if (stop_ && *stop_) {
+      if (stop_.requested()) {
         result_.aborted = true;
         begin_termination(now, "stop requested");
       } else if (spec_.timeout.count() > 0 && now >= started_at_ + spec_.timeout) {
@@ -233,7 +233,7 @@ class Supervision {
   }
 
   const ProcessSpec& spec_;
-  const volatile int* stop_;
+  StopToken stop_;
   ProcessResult result_;
   LinePatterns patterns_;
   OutputWatcher out_;

@@ -5,21 +5,21 @@
 #include <functional>
 
 #include "ports/process_supervisor.hpp"
+#include "ports/stop_token.hpp"
 
 namespace pipeline {
 
 class RealProcessSupervisor final : public ProcessSupervisor {
  public:
-  /// stop: set (non-zero) when the runner must stop; may be null.
+  /// stop: the runner's stop request, which terminates the running process.
   /// before_spawn: flushes buffered logs (a child whose exec fails runs exit()).
-  explicit RealProcessSupervisor(const volatile int* stop = nullptr,
-                                 std::function<void()> before_spawn = {})
+  explicit RealProcessSupervisor(StopToken stop = {}, std::function<void()> before_spawn = {})
       : stop_(stop), before_spawn_(std::move(before_spawn)) {}
 
   ProcessResult run(const ProcessSpec& spec) override;
 
  private:
-  const volatile int* stop_;
+  StopToken stop_;
   std::function<void()> before_spawn_;
 };
 

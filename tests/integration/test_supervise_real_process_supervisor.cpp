@@ -34,7 +34,7 @@ struct Run {
     spec.grace = Millis(300);
   }
   ProcessResult go(const volatile int* stop = nullptr) {
-    RealProcessSupervisor supervisor(stop);
+    RealProcessSupervisor supervisor(StopToken{stop});
     return supervisor.run(spec);
   }
   std::string out() const { return slurp(dir / "out.log"); }

@@ -2,6 +2,7 @@
 /// Runs the orchestrator against the fakes: a config given as YAML text rooted at /r, an
 /// in-memory file system, a clock that sleeps instantly and a supervisor that runs nothing.
 
+#include <csignal>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -30,7 +31,7 @@ struct PipelineHarness {
     std::optional<BatchHotfolder> hotfolder;
     if (config.batches) hotfolder.emplace(config, files, mover, clock, locks.factory());
     Orchestrator orchestrator({config, files, clock, supervisor, events, lifecycle, environment,
-                               [this] { return stop; }, hotfolder ? &*hotfolder : nullptr,
+                               StopToken(&stop_signal), hotfolder ? &*hotfolder : nullptr,
                                checkpoint});
     orchestrator.run(options, report);
     return report;
@@ -62,7 +63,7 @@ struct PipelineHarness {
   /// The report writer the run checks before lifecycle deletes anything; unset: none.
   std::function<bool(const RunReport&)> checkpoint;
   std::map<std::string, std::string> environment{{"PATH", "/usr/bin"}, {"PYTHONUNBUFFERED", "0"}};
-  std::optional<int> stop;
+  volatile int stop_signal = 0;  ///< the signal that asks the run to stop (0: none)
 };
 
 }  // namespace pipeline::testing

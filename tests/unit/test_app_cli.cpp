@@ -35,7 +35,7 @@ struct FakeMachine {
                   supervisor,
                   locks.factory(),
                   {{"PATH", "/usr/bin:/bin"}},
-                  [] { return std::optional<int>(); },
+                  StopToken{},
                   RunProcesses{},
                   "fake-host",
                   4242,

@@ -345,7 +345,7 @@ TEST_CASE("max_per_run bounds the batches of one run", "[batch]") {
 TEST_CASE("a stop in the middle of a batch leaves it for the next run", "[batch]") {
   PipelineHarness h(kYaml);
   drop(h, "s_MANIFEST.json", manifest("s1", {"in/a.csv"}));
-  h.supervisor.on_run = [&](const ProcessSpec&) { h.stop = 143; };
+  h.supervisor.on_run = [&](const ProcessSpec&) { h.stop_signal = SIGTERM; };  // exit 143
   ProcessResult stopped = FakeSupervisor::killed(15);
   stopped.aborted = true;
   h.supervisor.script("load", {stopped});
@@ -359,7 +359,7 @@ TEST_CASE("a stop in the middle of a batch leaves it for the next run", "[batch]
   CHECK(h.locks.held.empty());
 
   // The next run finishes the job.
-  h.stop.reset();
+  h.stop_signal = 0;
   h.supervisor.on_run = nullptr;
   h.supervisor.script("load", {FakeSupervisor::exited(0)});
   auto next = h.run();

@@ -145,7 +145,7 @@ TEST_CASE("a stop during the lifecycle touches no further file and ends the run 
   h.files.add_file("/r/raw/a.csv");
   h.files.add_file("/r/raw/b.csv");
   h.checkpoint = [&](const RunReport&) {
-    h.stop = 143;  // SIGTERM arrives as the lifecycle starts
+    h.stop_signal = SIGTERM;  // arrives as the lifecycle starts: exit 143
     return true;
   };
   auto report = h.run();

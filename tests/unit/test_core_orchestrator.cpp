@@ -212,7 +212,7 @@ TEST_CASE("retry_on limits which failures are retried", "[orchestrator]") {
 TEST_CASE("a stop request before a stage: the rest is not started - run aborted",
           "[orchestrator]") {
   PipelineHarness h("stages:\n  - name: a\n    command: [a]\n  - name: b\n    command: [b]\n");
-  h.supervisor.on_run = [&](const ProcessSpec&) { h.stop = 143; };
+  h.supervisor.on_run = [&](const ProcessSpec&) { h.stop_signal = SIGTERM; };  // exit 143
   auto report = h.run();
   CHECK(h.supervisor.specs.size() == 1);
   CHECK(report.stages[1].status == StageStatus::kNotStarted);
@@ -224,8 +224,8 @@ TEST_CASE("a stop request during backoff ends the retries", "[orchestrator]") {
   PipelineHarness h("stages:\n  - name: a\n    command: [a]\n    retries: 5\n");
   h.supervisor.script("a", {FakeSupervisor::exited(1)});
   h.clock.stop_during_sleep = true;
-  h.stop = std::nullopt;
-  h.supervisor.on_run = [&](const ProcessSpec&) { h.stop = 130; };
+  h.stop_signal = 0;
+  h.supervisor.on_run = [&](const ProcessSpec&) { h.stop_signal = SIGINT; };  // exit 130
   auto report = h.run();
   CHECK(report.stages[0].attempts.size() == 1);
   CHECK(report.status == RunStatus::kAborted);
@@ -278,7 +278,7 @@ TEST_CASE("plan decides without running or changing anything", "[orchestrator]")
   FileMover mover(h.files, "/r/state/moves");
   DataLifecycle lifecycle(h.config, h.files, mover, events);
   Orchestrator o({h.config, h.files, h.clock, h.supervisor, events, lifecycle, h.environment,
-                  [] { return std::nullopt; }, nullptr, nullptr});
+                  StopToken{}, nullptr, nullptr});
   auto plan = o.plan({}, "id", h.clock.now());
   REQUIRE(plan.size() == 3);
   CHECK(plan[0].decision.run);
