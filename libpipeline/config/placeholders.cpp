@@ -17,7 +17,8 @@ bool starts_with(std::string_view s, std::string_view prefix) {
 
 }  // namespace
 
-Template::Template(std::string text, SourceMark mark) : source_(std::move(text)), mark_(std::move(mark)) {
+Template::Template(std::string text, SourceMark mark)
+    : source_(std::move(text)), mark_(std::move(mark)) {
   std::string literal;
   std::size_t i = 0;
   const std::string& s = source_;
