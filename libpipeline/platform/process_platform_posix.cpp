@@ -197,7 +197,7 @@ std::vector<pid_t> running_leaders() {
   return g_leaders;
 }
 
-// True when every NAME=VALUE of marks is in the process's environment.
+// True when every NAME=VALUE of marks is in the process's environment (false for none).
 bool has_marks(pid_t pid, const std::vector<std::string>& marks) {
   if (marks.empty()) return false;
   std::ifstream in("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
@@ -327,17 +327,7 @@ std::vector<std::int64_t> processes_of_run(const std::string& run_id,
         }
       }
     }
-    std::ifstream in("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
-    std::string env((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    for (std::size_t start = 0; start < env.size();) {
-      std::size_t end = env.find('\0', start);
-      if (end == std::string::npos) end = env.size();
-      if (env.compare(start, end - start, needle) == 0) {
-        out.push_back(pid);
-        break;
-      }
-      start = end + 1;
-    }
+    if (has_marks(pid, {needle})) out.push_back(pid);
   });
   return out;
 }

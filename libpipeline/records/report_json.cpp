@@ -151,7 +151,7 @@ class Fields {
     }
     return out;
   }
-  bool at_has(const char* key) const { return j_.contains(key); }
+  bool has(const char* key) const { return j_.contains(key); }
   const json& array(const char* key) const {
     const json& v = at(key);
     if (!v.is_array()) fail(key, "expected a list");
@@ -213,7 +213,7 @@ StageRecord stage_from(const Fields& f) {
   Fields d = f.object("decision");
   s.decision.run = d.flag("run");
   s.decision.reason = d.text("reason");
-  if (d.at_has("warnings")) s.decision.warnings = d.texts("warnings");
+  if (d.has("warnings")) s.decision.warnings = d.texts("warnings");
   auto status = stage_status_from_string(f.text("status"));
   if (!status) f.fail("status", "not a stage status");
   s.status = *status;
