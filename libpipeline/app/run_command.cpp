@@ -11,11 +11,13 @@
 #include "core/orchestrator.hpp"
 #include "records/audit_reporter.hpp"
 #include "records/audit_store.hpp"
+#include "records/event_fanout.hpp"
 #include "records/event_logger.hpp"
 #include "records/file_mover.hpp"
 #include "records/record_layout.hpp"
 #include "records/report_json.hpp"
 #include "records/retention.hpp"
+#include "records/run_log.hpp"
 #include "records/run_records.hpp"
 #include "util/error.hpp"
 #include "util/run_id.hpp"
@@ -37,6 +39,13 @@ void open_run_log(const fs::path& path) {
   } catch (const spdlog::spdlog_ex& e) {
     spdlog::warn("the run log is not written: {}", e.what());
   }
+}
+
+// The human run log's lines go to the default logger: stderr, and the run's log file.
+void write_log_line(LogLevel level, const std::string& text) {
+  constexpr spdlog::level::level_enum kLevels[] = {spdlog::level::debug, spdlog::level::info,
+                                                   spdlog::level::warn, spdlog::level::err};
+  spdlog::log(kLevels[static_cast<int>(level)], "{}", text);
 }
 
 void close_run_log() {
@@ -282,11 +291,10 @@ int run_pipeline(Machine& machine, const Config& config, const RunRequest& reque
     }
   }
   open_run_log(layout.run_log(report.run_id, report.started_at));
-  spdlog::info("run {} of {} started (config {})", report.run_id, config.pipeline,
-               config.file.string());
-
-  EventLogger events(machine.files, machine.clock, layout.event_log(report.run_id), report.run_id,
-                     warn);
+  EventLogger event_log(machine.files, machine.clock, layout.event_log(report.run_id),
+                        report.run_id, warn);
+  RunLog run_log(report.run_id, write_log_line);
+  EventFanout events({&event_log, &run_log});
   events.emit(event_source::kPipeline, event::kStart, "run started",
               {{"pipeline", config.pipeline},
                {"config", config.file.string()},
@@ -308,7 +316,6 @@ int run_pipeline(Machine& machine, const Config& config, const RunRequest& reque
                  {"host", r.host},
                  {"killed", r.killed},
                  {"report_missing", r.report_missing}});
-    spdlog::warn("{}", msg);
     if (r.report_missing) report.errors.push_back("run " + r.run_id + " left no report");
   }
   // Before any file is touched: moves a dead run left half done are finished or rolled back,
@@ -316,11 +323,9 @@ int run_pipeline(Machine& machine, const Config& config, const RunRequest& reque
   FileMover mover(machine.files, layout.moves_dir());
   for (const auto& line : mover.recover()) {
     events.emit(event_source::kPipeline, event::kMoveRecovered, line, {{"what", line}});
-    spdlog::warn("{}", line);
   }
   for (const auto& line : sweep_temp_files(machine, config)) {
     events.emit(event_source::kPipeline, event::kTempRemoved, line, {{"what", line}});
-    spdlog::info("{}", line);
   }
 
   AuditReporter reporter(machine.files, layout);
@@ -360,7 +365,6 @@ int run_pipeline(Machine& machine, const Config& config, const RunRequest& reque
   RetentionResult pruned = prune_runs(config, machine.files, machine.clock.now(), report.run_id);
   for (const auto& e : pruned.errors) warn("retention: " + e);
   if (!pruned.age_skipped.empty()) {
-    warn("retention: " + pruned.age_skipped);
     events.emit(event_source::kRetention, event::kSkipped, pruned.age_skipped,
                 {{"reason", pruned.age_skipped}});
   }
@@ -375,14 +379,12 @@ int run_pipeline(Machine& machine, const Config& config, const RunRequest& reque
                 {{"runs", pruned.pruned},
                  {"files_removed", pruned.files_removed},
                  {"kept_for_batches", pruned.kept_for_batches}});
-    spdlog::info("{}", msg);
   }
   if (!report_path.empty()) {
     if (auto rebuilt = record_run(config, machine.files, report_to_json(report), report_path,
                                   pruned.pruned, warn)) {
       events.emit(event_source::kHistory, event::kRebuilt, *rebuilt,
                   {{"db", layout.history_db().string()}});
-      spdlog::warn("{}", *rebuilt);
     }
   }
   // A stop that came while the records were written still ends the run as aborted.
@@ -399,9 +401,6 @@ int run_pipeline(Machine& machine, const Config& config, const RunRequest& reque
               {{"exit_code", report.exit_code},
                {"duration_ms", duration.count()},
                {"report", report_path.empty() ? json(nullptr) : json(report_path)}});
-  spdlog::info("run {} finished: {} (exit {}, {} ms){}", report.run_id, to_string(report.status),
-               report.exit_code, duration.count(),
-               report_path.empty() ? "" : "; report " + report_path);
   spdlog::default_logger()->flush();
   close_run_log();
   lock->release();

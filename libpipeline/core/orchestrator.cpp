@@ -1,7 +1,5 @@
 #include "core/orchestrator.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <cmath>
 
@@ -92,7 +90,9 @@ fs::path Orchestrator::write_inputs_file(const StageConfig& stage, const fs::pat
     // The list is the stage's input, not a record: where the logs cannot take it (a full or
     // read-only logs folder) it goes under state, beside the lock.
     fs::path in_state = RecordLayout(s_.config).inputs_fallback(run_id, stage.name);
-    spdlog::warn("{}: {}; its inputs file is {} instead", stage.name, e.what(), in_state.string());
+    const std::string why =
+        std::string(e.what()) + "; its inputs file is " + in_state.string() + " instead";
+    s_.events.emit(stage.name, event::kWarning, why, {{"warning", why}});
     s_.files.create_directories(in_state.parent_path());
     s_.files.write_file(in_state, listing);
     return in_state;
@@ -211,9 +211,6 @@ std::map<std::string, StageStatus> Orchestrator::run_pass(const RunOptions& opti
       nlohmann::json data = decision_to_json(d.decision);
       data["inputs_count"] = d.inputs.files.size();
       s_.events.emit(stage.name, event::kDecision, d.decision.reason, std::move(data));
-      spdlog::info("{}{}: {} ({})", batch.empty() ? "" : "batch " + batch + ": ", stage.name,
-                   d.decision.run ? "runs" : "skipped", d.decision.reason);
-      for (const auto& w : d.decision.warnings) spdlog::warn("{}: {}", stage.name, w);
       if (d.decision.run) {
         rec = run_stage(stage, d.inputs, values, stage_logs, aborted);
         rec.decision = d.decision;
@@ -288,7 +285,6 @@ void Orchestrator::run_batches(const RunOptions& options, const PlaceholderValue
     if (claimed == 0) {
       for (const auto& w : hotfolder.warnings()) {
         s_.events.emit(event_source::kBatch, event::kWarning, w, {{"warning", w}});
-        spdlog::warn("{}", w);
       }
     }
     if (!claim) break;
@@ -300,21 +296,20 @@ void Orchestrator::run_batches(const RunOptions& options, const PlaceholderValue
                       {"status", r.status},
                       {"moved_to", r.moved_to},
                       {"error", r.error}});
-      spdlog::error("batch {} rejected: {}", r.id, r.error);
       report.batches.push_back(r);
       continue;
     }
     ++claimed;
     ClaimedBatch& batch = *claim->batch;
     const ManifestContent& m = batch.content;
-    s_.events.emit(event_source::kBatch, event::kClaimed,
-                   "batch " + m.id + (batch.reclaimed ? " claimed again after a run died" : ""),
-                   {{"id", m.id},
-                    {"manifest", display_path(batch.manifest, s_.config.root)},
-                    {"reclaimed", batch.reclaimed},
-                    {"files", m.all_files().size()},
-                    {"finishing_only", batch.decided.has_value()}});
-    spdlog::info("batch {}: claimed{}", m.id, batch.reclaimed ? " again (a run died with it)" : "");
+    s_.events.emit(
+        event_source::kBatch, event::kClaimed,
+        "batch " + m.id + (batch.reclaimed ? " claimed again after a run died" : " claimed"),
+        {{"id", m.id},
+         {"manifest", display_path(batch.manifest, s_.config.root)},
+         {"reclaimed", batch.reclaimed},
+         {"files", m.all_files().size()},
+         {"finishing_only", batch.decided.has_value()}});
 
     std::string error;
     bool succeeded = false;
@@ -363,8 +358,6 @@ void Orchestrator::run_batches(const RunOptions& options, const PlaceholderValue
          {"moved_to", r.moved_to},
          {"error", r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error)},
          {"reclaimed", r.reclaimed}});
-    spdlog::log(archived ? spdlog::level::info : spdlog::level::err, "batch {}: {} -> {}{}", m.id,
-                r.status, r.moved_to, r.error.empty() ? "" : " (" + r.error + ")");
     report.batches.push_back(std::move(r));
   }
   report.status = status_from_batches(report.batches);
@@ -389,7 +382,8 @@ ProcessSpec Orchestrator::stage_spec(const StageConfig& stage, const StageInputs
       s_.files.create_directories(stage_logs);
     } catch (const FileError& e) {
       // Its logs are records: the stage runs without them (the supervisor keeps the tails).
-      spdlog::warn("{}: {}; the stage runs without its log files", stage.name, e.what());
+      const std::string why = std::string(e.what()) + "; the stage runs without its log files";
+      s_.events.emit(stage.name, event::kWarning, why, {{"warning", why}});
     }
     if (uses_inputs_file(stage)) {
       values.scalars["inputs_file"] =
@@ -470,7 +464,7 @@ AttemptRecord Orchestrator::run_attempt(const StageConfig& stage, ProcessSpec& s
   rec.stdout_bytes += r.stdout_bytes;
   rec.stderr_bytes += r.stderr_bytes;
   rec.status = status;
-  for (const auto& w : r.warnings) spdlog::warn("{}: {}", stage.name, w);
+  for (const auto& w : r.warnings) s_.events.emit(stage.name, event::kWarning, w, {{"warning", w}});
 
   const std::string what = describe(r, stage);
   s_.events.emit(stage.name, event_for(status), what,
@@ -481,8 +475,6 @@ AttemptRecord Orchestrator::run_attempt(const StageConfig& stage, ProcessSpec& s
                   {"duration_ms", a.duration.count()},
                   {"terminated", r.terminated},
                   {"left_processes", r.left_processes}});
-  spdlog::log(status == StageStatus::kSucceeded ? spdlog::level::info : spdlog::level::err,
-              "{}: {} (attempt {}, {} ms)", stage.name, what, attempt, a.duration.count());
   return a;
 }
 
@@ -515,13 +507,13 @@ StageRecord Orchestrator::run_stage(const StageConfig& stage, const InputSnapsho
     const Millis delay = backoff_delay(stage.backoff, attempt);
     const std::string what = describe(r, stage);
     s_.events.emit(stage.name, event::kRetry,
-                   "retrying in " + format_duration(delay) + " after: " + what,
+                   "retrying in " + format_duration(delay) + " (attempt " +
+                       std::to_string(attempt + 1) + " of " + std::to_string(max_attempts) +
+                       ") after: " + what,
                    {{"attempt", attempt},
                     {"next_attempt", attempt + 1},
                     {"delay_ms", delay.count()},
                     {"reason", what}});
-    spdlog::warn("{}: retrying in {} (attempt {} of {})", stage.name, format_duration(delay),
-                 attempt + 1, max_attempts);
     if (!s_.clock.sleep_for(delay)) {
       aborted = s_.stop.exit_code().value_or(130);
       break;

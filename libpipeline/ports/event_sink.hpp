@@ -1,7 +1,8 @@
 #pragma once
 /// The stream of what a run does (SPEC 5): the core says each thing once, through an
 /// EventSink, by a name from the catalogue below. The JSONL event log (records/event_logger)
-/// is one subscriber; the human run log, notifications and metrics subscribe the same way.
+/// is one subscriber, the human run log (records/run_log) another, through an EventFanout;
+/// notifications and metrics subscribe the same way.
 
 #include <array>
 #include <nlohmann/json.hpp>
@@ -34,7 +35,7 @@ inline constexpr const char* kAction = "action";
 inline constexpr const char* kClaimed = "claimed";
 inline constexpr const char* kArchived = "archived";
 inline constexpr const char* kError = "error";
-inline constexpr const char* kWarning = "warning";
+inline constexpr const char* kWarning = "warning";  ///< batch.warning, and <stage>.warning
 inline constexpr const char* kInterrupted = "interrupted";
 inline constexpr const char* kPruned = "pruned";
 inline constexpr const char* kRebuilt = "rebuilt";

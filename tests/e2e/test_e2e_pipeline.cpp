@@ -56,6 +56,19 @@ TEST_CASE("e2e: the default pipeline on the sample data - then an idle run", "[e
   CHECK(events.front()["event"] == "pipeline.start");
   CHECK(events.back()["event"] == "pipeline.success");
   for (std::size_t i = 0; i < events.size(); ++i) CHECK(events[i]["seq"] == i + 1);
+  // The human log (SPEC 6) is made from the same events; -q quietens stderr, not the file.
+  const std::string id = report["run_id"];
+  std::string log_text;
+  for (const auto& f : fs::directory_iterator(p.dir / "logs")) {
+    if (f.path().extension() == ".log" &&
+        f.path().filename().string().find(id) != std::string::npos)
+      log_text = slurp(f.path());
+  }
+  CHECK_THAT(log_text, Catch::Contains("info  run " + id + " of "));
+  CHECK_THAT(log_text, Catch::Contains("translator: runs (") &&
+                           Catch::Contains("lifecycle: delete data/raw/") &&
+                           Catch::Contains("finished: success (exit 0, "));
+  CHECK(first.err.empty());
 
   auto second = p.run("--run-once -q");
   CHECK(second.exit_code == 0);

@@ -13,7 +13,9 @@
 #include "fakes/fake_file_system.hpp"
 #include "fakes/fake_lock.hpp"
 #include "fakes/fake_supervisor.hpp"
+#include "records/event_fanout.hpp"
 #include "records/event_logger.hpp"
+#include "records/run_log.hpp"
 
 namespace pipeline::testing {
 
@@ -26,7 +28,11 @@ struct PipelineHarness {
     RunReport report;
     report.run_id = "018bcfe5-6800-7000-8000-000000000001";
     report.started_at = clock.now();
-    EventLogger events(files, clock, events_path(), report.run_id, {});
+    EventLogger event_log(files, clock, events_path(), report.run_id, {});
+    RunLog run_log(report.run_id, [this](LogLevel level, const std::string& line) {
+      log_lines.emplace_back(level, line);
+    });
+    EventFanout events({&event_log, &run_log});
     DataLifecycle lifecycle(config, files, mover, events);
     std::optional<BatchHotfolder> hotfolder;
     if (config.batches) hotfolder.emplace(config, files, mover, clock, locks.factory());
@@ -54,7 +60,17 @@ struct PipelineHarness {
     return out;
   }
 
+  /// The human run log's lines, as the app would write them.
+  std::string log_text(LogLevel at_least = LogLevel::kDebug) const {
+    std::string out;
+    for (const auto& [level, line] : log_lines) {
+      if (level >= at_least) out += line + "\n";
+    }
+    return out;
+  }
+
   Config config;
+  std::vector<std::pair<LogLevel, std::string>> log_lines;
   FakeFileSystem files;
   FakeClock clock;
   FakeSupervisor supervisor{&clock};

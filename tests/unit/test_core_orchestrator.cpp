@@ -271,6 +271,50 @@ TEST_CASE("an event log on a full device changes nothing in the run", "[orchestr
   CHECK(h.events().empty());
 }
 
+TEST_CASE("the human run log is made from the events: decisions - retries - failures",
+          "[orchestrator]") {
+  PipelineHarness h(R"(stages:
+  - name: load
+    command: [load]
+    when: {files: "in/*.csv"}
+  - name: check
+    command: [check]
+    retries: 1
+    backoff: {initial: 1s}
+  - name: report
+    command: [report]
+    when: {after: [check]}
+)");
+  h.files.add_file("/r/in/a.csv");
+  h.supervisor.script("check", {FakeSupervisor::exited(3), FakeSupervisor::exited(3)});
+  h.run();
+  // Each decision once, then what became of the stage; -q (warnings and up) keeps the bad news.
+  CHECK(h.log_text(LogLevel::kInfo) ==
+        "load: runs (1 file matches in/*.csv)\n"
+        "load: exit code 0 (attempt 1, 10 ms)\n"
+        "check: runs (no conditions: runs every time)\n"
+        "check: exit code 3 (attempt 1, 10 ms)\n"
+        "check: retrying in 1s (attempt 2 of 2) after: exit code 3\n"
+        "check: exit code 3 (attempt 2, 10 ms)\n"
+        "report: skipped (check did not succeed)\n");
+  CHECK(h.log_text(LogLevel::kWarn) ==
+        "check: exit code 3 (attempt 1, 10 ms)\n"
+        "check: retrying in 1s (attempt 2 of 2) after: exit code 3\n"
+        "check: exit code 3 (attempt 2, 10 ms)\n");
+}
+
+TEST_CASE("a supervisor's warning is a stage warning event and a warning line", "[orchestrator]") {
+  PipelineHarness h("stages:\n  - name: s\n    command: [s]\n");
+  h.supervisor.on_run = [&](const ProcessSpec&) {};
+  ProcessResult warned = FakeSupervisor::exited(0);
+  warned.warnings = {"stdout log not written: disk full"};
+  h.supervisor.script("s", {warned});
+  h.run();
+  auto names = h.event_names();
+  CHECK(std::count(names.begin(), names.end(), "s.warning") == 1);
+  CHECK(h.log_text(LogLevel::kWarn) == "s: stdout log not written: disk full\n");
+}
+
 TEST_CASE("plan decides without running or changing anything", "[orchestrator]") {
   PipelineHarness h(kThreeStages);
   h.files.add_file("/r/raw/a.csv");

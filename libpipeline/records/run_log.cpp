@@ -1,0 +1,94 @@
+#include "records/run_log.hpp"
+
+namespace pipeline {
+namespace {
+
+using nlohmann::json;
+
+std::string text_of(const json& data, const char* key, const char* otherwise = "?") {
+  auto it = data.find(key);
+  if (it == data.end() || it->is_null()) return otherwise;
+  return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+bool is(const std::string& name, const char* event_name) {
+  return name == event_name;
+}
+
+bool is_source(const std::string& source) {
+  for (const char* s : {event_source::kPipeline, event_source::kLifecycle, event_source::kBatch,
+                        event_source::kRetention, event_source::kHistory}) {
+    if (source == s) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void RunLog::emit(const std::string& source, const std::string& name, const std::string& msg,
+                  nlohmann::json data) {
+  if (source == event_source::kPipeline) return pipeline_line(name, msg, data);
+  if (!is_source(source)) return stage_line(source, name, msg, data);
+  if (source == event_source::kLifecycle) {
+    bool done = text_of(data, "error", "").empty();
+    return write(done ? LogLevel::kInfo : LogLevel::kWarn, "lifecycle: " + msg);
+  }
+  if (source == event_source::kBatch) {
+    LogLevel level = LogLevel::kInfo;
+    if (is(name, event::kError)) level = LogLevel::kError;
+    if (is(name, event::kWarning) || is(name, event::kInterrupted)) level = LogLevel::kWarn;
+    return write(level, msg);
+  }
+  if (source == event_source::kRetention) {
+    return write(is(name, event::kPruned) ? LogLevel::kInfo : LogLevel::kWarn, "retention: " + msg);
+  }
+  write(LogLevel::kWarn, msg);  // history: rebuilt
+}
+
+void RunLog::stage_line(const std::string& stage, const std::string& name, const std::string& msg,
+                        const nlohmann::json& data) {
+  const std::string who = (batch_.empty() ? "" : "batch " + batch_ + ": ") + stage + ": ";
+  if (is(name, event::kDecision)) {
+    bool runs = data.value("run", false);
+    write(LogLevel::kInfo, who + (runs ? "runs (" : "skipped (") + msg + ")");
+    if (auto w = data.find("warnings"); w != data.end() && w->is_array()) {
+      for (const auto& warning : *w) {
+        write(LogLevel::kWarn,
+              who + (warning.is_string() ? warning.get<std::string>() : warning.dump()));
+      }
+    }
+  } else if (is(name, event::kSuccess) || is(name, event::kFailure) || is(name, event::kTimeout) ||
+             is(name, event::kHang)) {
+    write(is(name, event::kSuccess) ? LogLevel::kInfo : LogLevel::kError,
+          who + msg + " (attempt " + text_of(data, "attempt") + ", " +
+              text_of(data, "duration_ms") + " ms)");
+  } else if (is(name, event::kRetry) || is(name, event::kWarning)) {
+    write(LogLevel::kWarn, who + msg);
+  } else if (is(name, event::kTerminate) || is(name, event::kKill)) {
+    write(LogLevel::kInfo, who + msg);
+  } else if (is(name, event::kStart)) {
+    write(LogLevel::kDebug, who + msg);
+  }
+  // progress (one an item), metric and skipped (the decision said it) stay in the event log.
+}
+
+void RunLog::pipeline_line(const std::string& name, const std::string& msg,
+                           const nlohmann::json& data) {
+  if (is(name, event::kStart)) {
+    write(LogLevel::kInfo, "run " + run_id_ + " of " + text_of(data, "pipeline") +
+                               " started (config " + text_of(data, "config") + ")");
+  } else if (is(name, event::kRecovered) || is(name, event::kMoveRecovered)) {
+    write(LogLevel::kWarn, msg);
+  } else if (is(name, event::kTempRemoved)) {
+    write(LogLevel::kInfo, msg);
+  } else if (data.contains("exit_code")) {  // the run's status, its last event
+    std::string report = text_of(data, "report", "");
+    write(LogLevel::kInfo, "run " + run_id_ + " finished: " + name + " (exit " +
+                               text_of(data, "exit_code") + ", " + text_of(data, "duration_ms") +
+                               " ms)" + (report.empty() ? "" : "; report " + report));
+  } else {
+    write(LogLevel::kInfo, msg);
+  }
+}
+
+}  // namespace pipeline
