@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 #include <ctime>
 
+#include "core/conditions.hpp"
 #include "core/stage_decision.hpp"
 #include "fakes/fake_file_system.hpp"
 
@@ -138,4 +139,27 @@ TEST_CASE("a file name with a newline is left out of the inputs with a warning",
   REQUIRE(d.decision.warnings.size() == 2);
   CHECK_THAT(d.decision.warnings[0], Catch::Contains("fifo.csv"));
   CHECK_THAT(d.decision.warnings[1], Catch::Contains("has a newline in its name"));
+}
+
+TEST_CASE("each when clause is one condition - checked on its own - in the order reported",
+          "[decision]") {
+  DecisionFixture f(
+      "    when: {files: \"${paths.raw}/*.csv\", missing: \"ref/done\", after: [a, a]}\n");
+  f.files.add_file("/r/raw/x.csv");
+  f.files.add_file("/r/ref/done");
+  const auto conditions = conditions_of(*f.config.stages.at(1).when);
+  REQUIRE(conditions.size() == 4);  // files, missing, and one for each name in after
+  DecisionInputs in{f.files, f.values, "/r", f.now,
+                    [](const std::string&) { return EarlierStage::kSucceeded; }};
+  DecisionResult gathered;
+  Finding files = conditions[0](in, gathered);
+  CHECK(files.held);
+  CHECK(files.why == "1 file matches raw/*.csv");
+  CHECK(gathered.inputs.files == std::vector<fs::path>{"/r/raw/x.csv"});
+  DecisionResult untouched;
+  Finding missing = conditions[1](in, untouched);
+  CHECK_FALSE(missing.held);
+  CHECK(missing.why == "ref/done already exists");
+  CHECK(untouched.inputs.files.empty());  // only files gathers inputs
+  CHECK(conditions[3](in, untouched).why == "a succeeded");
 }

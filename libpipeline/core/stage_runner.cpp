@@ -1,0 +1,241 @@
+#include "core/stage_runner.hpp"
+
+#include "core/retry_policy.hpp"
+#include "util/error.hpp"
+#include "util/paths.hpp"
+
+namespace pipeline {
+namespace {
+
+const char* event_for(StageStatus s) {
+  switch (s) {
+    case StageStatus::kSucceeded:
+      return event::kSuccess;
+    case StageStatus::kTimedOut:
+      return event::kTimeout;
+    case StageStatus::kHung:
+      return event::kHang;
+    default:
+      return event::kFailure;
+  }
+}
+
+// The start event shows the command, but not 100,000 input paths: those are in .inputs.
+std::vector<std::string> shown_argv(const std::vector<std::string>& argv) {
+  constexpr std::size_t kShown = 64;
+  if (argv.size() <= kShown) return argv;
+  std::vector<std::string> out(argv.begin(), argv.begin() + kShown);
+  out.push_back("... (" + std::to_string(argv.size() - kShown) + " more)");
+  return out;
+}
+
+nlohmann::json optional_json(const std::optional<int>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+// Only a stage that names ${inputs_file} gets the file: the others would pay for nothing.
+bool uses_inputs_file(const StageConfig& stage) {
+  for (const auto& t : stage.command) {
+    if (t.mentions("inputs_file")) return true;
+  }
+  if (stage.cwd && stage.cwd->mentions("inputs_file")) return true;
+  for (const auto& [key, value] : stage.env) {
+    if (value.mentions("inputs_file")) return true;
+  }
+  return false;
+}
+
+// What the supervisor said about an attempt, into its record.
+void take_result(AttemptRecord& a, ProcessResult& r) {
+  a.duration =
+      r.started ? r.duration : std::chrono::duration_cast<Millis>(a.finished_at - a.started_at);
+  a.exit_code = r.exit_code;
+  a.signal = r.signal;
+  a.timed_out = r.timed_out;
+  a.hung = r.hung;
+  a.terminated = r.terminated;
+  a.left_processes = r.left_processes;
+  a.start_error = r.start_error;
+  a.error = r.error;
+  a.stdout_tail = std::move(r.stdout_tail);
+  a.stderr_tail = std::move(r.stderr_tail);
+  if (outcome_of(r) == StageStatus::kSucceeded)
+    a.completed_by = r.completed_by_pattern ? "pattern" : "exit";
+}
+
+}  // namespace
+
+void StageRunner::warn(const std::string& stage, const std::string& what) {
+  s_.events.emit(stage, event::kWarning, what, {{"warning", what}});
+}
+
+fs::path StageRunner::write_inputs_file(const StageConfig& stage, const fs::path& stage_logs,
+                                        const std::vector<std::string>& inputs) {
+  std::string listing;
+  for (const auto& f : inputs) listing.append(f).push_back('\n');
+  fs::path in_logs = RecordLayout::inputs_file(stage_logs, stage.name);
+  try {
+    s_.files.write_file(in_logs, listing);
+    return in_logs;
+  } catch (const FileError& e) {
+    // The list is the stage's input, not a record: where the logs cannot take it (a full or
+    // read-only logs folder) it goes under state, beside the lock.
+    fs::path in_state = run_.layout.inputs_fallback(run_.report.run_id, stage.name);
+    warn(stage.name,
+         std::string(e.what()) + "; its inputs file is " + in_state.string() + " instead");
+    s_.files.create_directories(in_state.parent_path());
+    s_.files.write_file(in_state, listing);
+    return in_state;
+  }
+}
+
+// What a stage's processes are started with, from its config and this run's values: argv,
+// cwd, environment, limits, and the callbacks that turn ladder steps and progress into
+// events. A setup that fails (a placeholder, an unwritable inputs file) leaves setup_error.
+ProcessSpec StageRunner::spec_for(const StageConfig& stage, const StageInputs& in,
+                                  const fs::path& stage_logs, std::string& setup_error) {
+  const Config& cfg = s_.config;
+  PlaceholderValues values = in.values;
+  values.scalars["stage"] = stage.name;
+  values.scalars["inputs_file"] = RecordLayout::inputs_file(stage_logs, stage.name).string();
+  values.scalars["inputs_count"] = std::to_string(in.paths.size());
+  values.inputs = &in.paths;
+
+  ProcessSpec spec;
+  try {
+    try {
+      s_.files.create_directories(stage_logs);
+    } catch (const FileError& e) {
+      // Its logs are records: the stage runs without them (the supervisor keeps the tails).
+      warn(stage.name, std::string(e.what()) + "; the stage runs without its log files");
+    }
+    if (uses_inputs_file(stage)) {
+      values.scalars["inputs_file"] = write_inputs_file(stage, stage_logs, in.paths).string();
+    }
+    for (const auto& t : stage.command) expand_into_argv(t, values, spec.argv);
+    spec.cwd = stage.cwd ? resolve_path(cfg.root, expand(*stage.cwd, values)) : cfg.root;
+    spec.env = s_.environment;
+    for (const auto& [key, value] : stage.env) spec.env[key] = expand(value, values);
+  } catch (const std::exception& e) {
+    setup_error = e.what();
+  }
+  spec.env["PIPELINE_RUN_ID"] = run_.report.run_id;
+  spec.env["PIPELINE_STAGE"] = stage.name;
+  spec.env["PIPELINE_ROOT"] = cfg.root.string();
+  spec.timeout = stage.timeout;
+  spec.hang_timeout = stage.hang_timeout;
+  spec.grace = stage.grace;
+  spec.completion = stage.completion;
+  spec.progress = stage.progress;
+  spec.on_stop_step = [&events = s_.events, name = stage.name](StopStep step,
+                                                               const std::string& reason) {
+    const bool terminate = step == StopStep::kTerminate;
+    events.emit(name, terminate ? event::kTerminate : event::kKill,
+                std::string(terminate ? "asked to end: " : "killed: ") + reason,
+                {{"reason", reason}});
+  };
+  spec.on_progress = [&events = s_.events, name = stage.name](const std::string& item,
+                                                              std::size_t done) {
+    events.emit(name, event::kProgress, item + " done (" + std::to_string(done) + " so far)",
+                {{"item", item}, {"items_done", done}, {"items", nullptr}});
+  };
+  return spec;
+}
+
+// One attempt: started (or not, after a failed setup), recorded, announced.
+AttemptRecord StageRunner::attempt(const StageConfig& stage, ProcessSpec& spec,
+                                   const fs::path& stage_logs, int number,
+                                   const std::string& setup_error, StageRecord& rec,
+                                   ProcessResult& r) {
+  spec.stdout_log = RecordLayout::stage_output(stage_logs, stage.name, number, "stdout");
+  spec.stderr_log = RecordLayout::stage_output(stage_logs, stage.name, number, "stderr");
+  spec.env["PIPELINE_ATTEMPT"] = std::to_string(number);
+
+  AttemptRecord a;
+  a.attempt = number;
+  a.started_at = s_.clock.now();
+  a.stdout_log = display_path(spec.stdout_log, s_.config.root);
+  a.stderr_log = display_path(spec.stderr_log, s_.config.root);
+  s_.events.emit(stage.name, event::kStart,
+                 "attempt " + std::to_string(number) + " of " + std::to_string(1 + stage.retries),
+                 {{"attempt", number},
+                  {"argv", shown_argv(spec.argv)},
+                  {"argc", spec.argv.size()},
+                  {"cwd", spec.cwd.string()},
+                  {"inputs_count", rec.inputs_count}});
+  if (!setup_error.empty()) {
+    r.start_error = setup_error;
+  } else {
+    r = s_.supervisor.run(spec);
+  }
+  a.finished_at = s_.clock.now();
+  take_result(a, r);
+  rec.items_done = r.items_done;
+  rec.stdout_bytes += r.stdout_bytes;
+  rec.stderr_bytes += r.stderr_bytes;
+  rec.status = outcome_of(r);
+  for (const auto& w : r.warnings) warn(stage.name, w);
+
+  s_.events.emit(stage.name, event_for(rec.status), describe(r, stage),
+                 {{"attempt", number},
+                  {"status", to_string(rec.status)},
+                  {"exit_code", optional_json(r.exit_code)},
+                  {"signal", optional_json(r.signal)},
+                  {"duration_ms", a.duration.count()},
+                  {"terminated", r.terminated},
+                  {"left_processes", r.left_processes}});
+  return a;
+}
+
+bool StageRunner::back_off(const StageConfig& stage, int attempt, const ProcessResult& r) {
+  const Millis delay = backoff_delay(stage.backoff, attempt);
+  const std::string what = describe(r, stage);
+  s_.events.emit(stage.name, event::kRetry,
+                 "retrying in " + format_duration(delay) + " (attempt " +
+                     std::to_string(attempt + 1) + " of " + std::to_string(1 + stage.retries) +
+                     ") after: " + what,
+                 {{"attempt", attempt},
+                  {"next_attempt", attempt + 1},
+                  {"delay_ms", delay.count()},
+                  {"reason", what}});
+  return s_.clock.sleep_for(delay);
+}
+
+StageRecord StageRunner::run(const StageConfig& stage, const InputSnapshot& inputs,
+                             const PlaceholderValues& run_values, const fs::path& stage_logs) {
+  StageRecord rec;
+  rec.name = stage.name;
+  rec.inputs_count = inputs.files.size();
+  StageInputs in{run_values, {}};
+  in.paths.reserve(inputs.files.size());
+  for (const auto& f : inputs.files) in.paths.push_back(f.string());
+  for (std::size_t i = 0; i < inputs.files.size() && i < kReportedInputs; ++i) {
+    rec.inputs.push_back(display_path(inputs.files[i], s_.config.root));
+  }
+  std::string setup_error;
+  ProcessSpec spec = spec_for(stage, in, stage_logs, setup_error);
+
+  const int max_attempts = 1 + stage.retries;
+  for (int number = 1; number <= max_attempts; ++number) {
+    ProcessResult r;
+    rec.attempts.push_back(attempt(stage, spec, stage_logs, number, setup_error, rec, r));
+    if (r.aborted) run_.abort();
+    if (rec.status == StageStatus::kSucceeded || run_.aborted || number == max_attempts ||
+        !should_retry(stage, r)) {
+      break;
+    }
+    if (!back_off(stage, number, r)) {
+      run_.abort();
+      break;
+    }
+  }
+  s_.events.emit(stage.name, event::kMetric, "stage metrics",
+                 {{"items_done", rec.items_done},
+                  {"items", rec.items ? nlohmann::json(*rec.items) : nlohmann::json(nullptr)},
+                  {"stdout_bytes", rec.stdout_bytes},
+                  {"stderr_bytes", rec.stderr_bytes},
+                  {"attempts", rec.attempts.size()}});
+  return rec;
+}
+
+}  // namespace pipeline

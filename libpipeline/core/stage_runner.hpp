@@ -1,0 +1,48 @@
+#pragma once
+/// One stage of a run: the process spec from its config and this run's values, then attempts
+/// through the ProcessSupervisor until one succeeds, the retries are spent, retry_on says no,
+/// or a stop is requested (also while waiting out the backoff). Each step is an event.
+
+#include <string>
+#include <vector>
+
+#include "core/run_context.hpp"
+#include "core/stage_decision.hpp"
+
+namespace pipeline {
+
+/// A report lists at most this many of a stage's inputs (inputs_count has them all).
+inline constexpr std::size_t kReportedInputs = 1000;
+
+class StageRunner {
+ public:
+  explicit StageRunner(RunContext& run) : run_(run), s_(run.s) {}
+
+  /// Runs the stage on the inputs it was decided with; a stop it meets is left in the context.
+  StageRecord run(const StageConfig& stage, const InputSnapshot& inputs,
+                  const PlaceholderValues& run_values, const fs::path& stage_logs);
+
+ private:
+  /// This run's values and a stage's inputs as the placeholders see them.
+  struct StageInputs {
+    const PlaceholderValues& values;
+    std::vector<std::string> paths;
+  };
+  ProcessSpec spec_for(const StageConfig& stage, const StageInputs& in, const fs::path& stage_logs,
+                       std::string& setup_error);
+  AttemptRecord attempt(const StageConfig& stage, ProcessSpec& spec, const fs::path& stage_logs,
+                        int number, const std::string& setup_error, StageRecord& rec,
+                        ProcessResult& r);
+  /// Waits out the backoff after a failed attempt; false when a stop came first.
+  bool back_off(const StageConfig& stage, int attempt, const ProcessResult& r);
+  /// Writes a stage's ${inputs_file} into its logs folder, else (logs not writable) under
+  /// state; returns where. Throws FileError when neither takes it.
+  fs::path write_inputs_file(const StageConfig& stage, const fs::path& stage_logs,
+                             const std::vector<std::string>& inputs);
+  void warn(const std::string& stage, const std::string& what);
+
+  RunContext& run_;
+  const OrchestratorServices& s_;
+};
+
+}  // namespace pipeline
