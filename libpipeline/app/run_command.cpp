@@ -236,175 +236,210 @@ int print_plan(Machine& machine, const Config& config, const std::vector<std::st
   return exit_code::kSuccess;
 }
 
-// Lock -> recover -> run -> report -> retain -> record in one place; its split into
-// RunContext phases is what is left of issue 13.
-// NOLINTNEXTLINE(readability-function-size)
-int run_pipeline(Machine& machine, const Config& config, const RunRequest& request) {
-  check_stage_selection(config, request.stages);
-  if (request.dry_run) return print_plan(machine, config, request.stages, false);
+namespace {
 
-  const RecordLayout layout(config);
-  RunReport report;
-  report.started_at = machine.clock.now();
-  report.run_id = make_run_id(report.started_at);
-  report.pipeline = config.pipeline;
-  report.host = machine.host;
-  report.pid = machine.pid;
-  report.config_path = config.file.string();
-  report.config_sha256 = config.sha256;
-  auto warn = [](const std::string& message) { spdlog::warn("{}", message); };
+// One run, phase by phase: lock -> recover -> run -> report -> retain -> record -> end.
+class RunSession {
+ public:
+  RunSession(Machine& machine, const Config& config)
+      : m_(machine), config_(config), layout_(config) {
+    report_.started_at = m_.clock.now();
+    report_.run_id = make_run_id(report_.started_at);
+    report_.pipeline = config.pipeline;
+    report_.host = m_.host;
+    report_.pid = m_.pid;
+    report_.config_path = config.file.string();
+    report_.config_sha256 = config.sha256;
+  }
+
+  int run(const RunRequest& request) {
+    if (auto skipped = take_lock()) return *skipped;
+    make_path_folders();
+    open_run_log(layout_.run_log(report_.run_id, report_.started_at));
+    EventLogger event_log(m_.files, m_.clock, layout_.event_log(report_.run_id), report_.run_id,
+                          warn);
+    RunLog run_log(report_.run_id, write_log_line);
+    EventFanout events({&event_log, &run_log});
+    events.emit(event_source::kPipeline, event::kStart, "run started",
+                {{"pipeline", config_.pipeline},
+                 {"config", config_.file.string()},
+                 {"config_sha256", config_.sha256},
+                 {"root", config_.root.string()},
+                 {"host", m_.host},
+                 {"pid", m_.pid},
+                 {"stages", config_.stages.size()},
+                 {"only_stages", request.stages}});
+    FileMover mover(m_.files, layout_.moves_dir());
+    recover(events, mover);
+    orchestrate(events, mover, request);
+    report_.finished_at = m_.clock.now();
+    report_path_.clear();
+    write_report(report_);
+    keep_records(events);
+    return end(events);
+  }
+
+ private:
+  static void warn(const std::string& message) { spdlog::warn("{}", message); }
 
   // The lock comes first: a run that does not hold it changes nothing but its own event.
-  std::unique_ptr<RunLock> lock;
-  json owner;
-  try {
-    machine.files.create_directories(config.state);
-    lock = machine.make_lock(layout.lock_file());
-    owner = {{"pid", machine.pid},
-             {"host", machine.host},
-             {"run_id", report.run_id},
-             {"started_at", format_rfc3339(report.started_at)},
-             {"stage_processes", json::array()}};
-    if (!lock->acquire(config.lock_wait, machine.clock, dump_json(owner))) {
-      if (auto stopped = machine.stop.exit_code()) return *stopped;  // stopped while waiting
-      json holder = json::parse(lock->holder(), nullptr, false);
-      if (holder.is_discarded()) holder = nullptr;
-      machine.err << "pipeline_runner: skipped: another run holds " << layout.lock_file().string()
-                  << " (" << describe_holder(holder) << ")\n";
-      EventLogger events(machine.files, machine.clock, layout.event_log(report.run_id),
-                         report.run_id, {});
-      events.emit(event_source::kPipeline, event::kSkipped, "another run holds the lock",
-                  {{"holder", holder}});
-      return exit_code::kLocked;
+  // Returns the exit code when this run does not go ahead.
+  std::optional<int> take_lock() {
+    try {
+      m_.files.create_directories(config_.state);
+      lock_ = m_.make_lock(layout_.lock_file());
+      owner_ = {{"pid", m_.pid},
+                {"host", m_.host},
+                {"run_id", report_.run_id},
+                {"started_at", format_rfc3339(report_.started_at)},
+                {"stage_processes", json::array()}};
+      if (lock_->acquire(config_.lock_wait, m_.clock, dump_json(owner_))) return std::nullopt;
+    } catch (const FileError& e) {
+      throw Error(exit_code::kInternal, std::string("cannot take the run lock: ") + e.what());
     }
-  } catch (const FileError& e) {
-    throw Error(exit_code::kInternal, std::string("cannot take the run lock: ") + e.what());
+    if (auto stopped = m_.stop.exit_code()) return *stopped;  // stopped while waiting
+    json holder = json::parse(lock_->holder(), nullptr, false);
+    if (holder.is_discarded()) holder = nullptr;
+    m_.err << "pipeline_runner: skipped: another run holds " << layout_.lock_file().string() << " ("
+           << describe_holder(holder) << ")\n";
+    EventLogger events(m_.files, m_.clock, layout_.event_log(report_.run_id), report_.run_id, {});
+    events.emit(event_source::kPipeline, event::kSkipped, "another run holds the lock",
+                {{"holder", holder}});
+    return exit_code::kLocked;
   }
 
   // The events, report and stage logs create their own folders and warn once if they cannot.
-  for (const auto& [name, dir] : config.paths) {
-    try {
-      machine.files.create_directories(dir);
-    } catch (const FileError& e) {
-      report.errors.push_back(std::string("paths.") + name + ": " + e.what());
-      warn(report.errors.back());
+  void make_path_folders() {
+    for (const auto& [name, dir] : config_.paths) {
+      try {
+        m_.files.create_directories(dir);
+      } catch (const FileError& e) {
+        report_.errors.push_back(std::string("paths.") + name + ": " + e.what());
+        warn(report_.errors.back());
+      }
     }
   }
-  open_run_log(layout.run_log(report.run_id, report.started_at));
-  EventLogger event_log(machine.files, machine.clock, layout.event_log(report.run_id),
-                        report.run_id, warn);
-  RunLog run_log(report.run_id, write_log_line);
-  EventFanout events({&event_log, &run_log});
-  events.emit(event_source::kPipeline, event::kStart, "run started",
-              {{"pipeline", config.pipeline},
-               {"config", config.file.string()},
-               {"config_sha256", config.sha256},
-               {"root", config.root.string()},
-               {"host", machine.host},
-               {"pid", machine.pid},
-               {"stages", config.stages.size()},
-               {"only_stages", request.stages}});
-  report.recovered = recover_dead_run_of(machine, config, *lock);
-  if (report.recovered) {
-    const RecoveryRecord& r = *report.recovered;
-    std::string msg = "run " + r.run_id + " died holding the lock; " +
-                      std::to_string(r.killed.size()) + " of its stage processes killed" +
-                      (r.report_missing ? "; it wrote no report" : "");
-    events.emit(event_source::kPipeline, event::kRecovered, msg,
-                {{"dead_run_id", r.run_id},
-                 {"dead_pid", r.pid},
-                 {"host", r.host},
-                 {"killed", r.killed},
-                 {"report_missing", r.report_missing}});
-    if (r.report_missing) report.errors.push_back("run " + r.run_id + " left no report");
-  }
-  // Before any file is touched: moves a dead run left half done are finished or rolled back,
-  // and the temporary files of writes it never finished go.
-  FileMover mover(machine.files, layout.moves_dir());
-  for (const auto& line : mover.recover()) {
-    events.emit(event_source::kPipeline, event::kMoveRecovered, line, {{"what", line}});
-  }
-  for (const auto& line : sweep_temp_files(machine, config)) {
-    events.emit(event_source::kPipeline, event::kTempRemoved, line, {{"what", line}});
+
+  // Before any file is touched: the processes of a run that died holding the lock go, moves
+  // it left half done are finished or rolled back, and the temporary files of writes it
+  // never finished go.
+  void recover(EventSink& events, FileMover& mover) {
+    report_.recovered = recover_dead_run_of(m_, config_, *lock_);
+    if (report_.recovered) {
+      const RecoveryRecord& r = *report_.recovered;
+      std::string msg = "run " + r.run_id + " died holding the lock; " +
+                        std::to_string(r.killed.size()) + " of its stage processes killed" +
+                        (r.report_missing ? "; it wrote no report" : "");
+      events.emit(event_source::kPipeline, event::kRecovered, msg,
+                  {{"dead_run_id", r.run_id},
+                   {"dead_pid", r.pid},
+                   {"host", r.host},
+                   {"killed", r.killed},
+                   {"report_missing", r.report_missing}});
+      if (r.report_missing) report_.errors.push_back("run " + r.run_id + " left no report");
+    }
+    for (const auto& line : mover.recover()) {
+      events.emit(event_source::kPipeline, event::kMoveRecovered, line, {{"what", line}});
+    }
+    for (const auto& line : sweep_temp_files(m_, config_)) {
+      events.emit(event_source::kPipeline, event::kTempRemoved, line, {{"what", line}});
+    }
   }
 
-  AuditReporter reporter(machine.files, layout);
   // Writes the report as it stands; false when it cannot be written. Before lifecycle
   // deletes anything, and at the end.
-  std::string report_path;
-  auto write_report = [&](const RunReport& r) {
+  bool write_report(const RunReport& r) {
     try {
-      report_path = reporter.write(r).string();
+      report_path_ = AuditReporter(m_.files, layout_).write(r).string();
       return true;
     } catch (const FileError& e) {
       warn(std::string("the audit report is not written: ") + e.what());
       return false;
     }
-  };
-  LockRecordingSupervisor supervisor(machine.supervisor, *lock, owner);
-  DataLifecycle lifecycle(config, machine.files, mover, events);
-  std::optional<BatchHotfolder> hotfolder;
-  if (config.batches) {
-    hotfolder.emplace(config, machine.files, mover, machine.clock, machine.make_lock);
   }
-  Orchestrator orchestrator({config, machine.files, machine.clock, supervisor, events, lifecycle,
-                             machine.environment, machine.stop, hotfolder ? &*hotfolder : nullptr,
-                             write_report});
-  try {
-    orchestrator.run({request.stages}, report);
-  } catch (const std::exception& e) {
-    report.status = RunStatus::kError;
-    report.exit_code = exit_code::kInternal;
-    report.errors.push_back(std::string("internal error: ") + e.what());
-    spdlog::error("{}", report.errors.back());
-  }
-  report.finished_at = machine.clock.now();
-  report_path.clear();
-  write_report(report);
-  // Retention, then the history in step with the reports that are left.
-  RetentionResult pruned = prune_runs(config, machine.files, machine.clock.now(), report.run_id);
-  for (const auto& e : pruned.errors) warn("retention: " + e);
-  if (!pruned.age_skipped.empty()) {
-    events.emit(event_source::kRetention, event::kSkipped, pruned.age_skipped,
-                {{"reason", pruned.age_skipped}});
-  }
-  if (!pruned.pruned.empty() || !pruned.kept_for_batches.empty()) {
-    std::string msg = "pruned the records of " + std::to_string(pruned.pruned.size()) +
-                      " old runs (" + std::to_string(pruned.files_removed) + " files)";
-    if (!pruned.kept_for_batches.empty()) {
-      msg += "; kept " + std::to_string(pruned.kept_for_batches.size()) +
-             " whose batches are still in the error folder";
+
+  void orchestrate(EventSink& events, FileMover& mover, const RunRequest& request) {
+    LockRecordingSupervisor supervisor(m_.supervisor, *lock_, owner_);
+    DataLifecycle lifecycle(config_, m_.files, mover, events);
+    std::optional<BatchHotfolder> hotfolder;
+    if (config_.batches) hotfolder.emplace(config_, m_.files, mover, m_.clock, m_.make_lock);
+    Orchestrator orchestrator({config_, m_.files, m_.clock, supervisor, events, lifecycle,
+                               m_.environment, m_.stop, hotfolder ? &*hotfolder : nullptr,
+                               [this](const RunReport& r) { return write_report(r); }});
+    try {
+      orchestrator.run({request.stages}, report_);
+    } catch (const std::exception& e) {
+      report_.status = RunStatus::kError;
+      report_.exit_code = exit_code::kInternal;
+      report_.errors.push_back(std::string("internal error: ") + e.what());
+      spdlog::error("{}", report_.errors.back());
     }
-    events.emit(event_source::kRetention, event::kPruned, msg,
-                {{"runs", pruned.pruned},
-                 {"files_removed", pruned.files_removed},
-                 {"kept_for_batches", pruned.kept_for_batches}});
   }
-  if (!report_path.empty()) {
-    if (auto rebuilt = record_run(config, machine.files, report_to_json(report), report_path,
+
+  // Retention, then the history in step with the reports that are left.
+  void keep_records(EventSink& events) {
+    RetentionResult pruned = prune_runs(config_, m_.files, m_.clock.now(), report_.run_id);
+    for (const auto& e : pruned.errors) warn("retention: " + e);
+    if (!pruned.age_skipped.empty()) {
+      events.emit(event_source::kRetention, event::kSkipped, pruned.age_skipped,
+                  {{"reason", pruned.age_skipped}});
+    }
+    if (!pruned.pruned.empty() || !pruned.kept_for_batches.empty()) {
+      std::string msg = "pruned the records of " + std::to_string(pruned.pruned.size()) +
+                        " old runs (" + std::to_string(pruned.files_removed) + " files)";
+      if (!pruned.kept_for_batches.empty()) {
+        msg += "; kept " + std::to_string(pruned.kept_for_batches.size()) +
+               " whose batches are still in the error folder";
+      }
+      events.emit(event_source::kRetention, event::kPruned, msg,
+                  {{"runs", pruned.pruned},
+                   {"files_removed", pruned.files_removed},
+                   {"kept_for_batches", pruned.kept_for_batches}});
+    }
+    if (report_path_.empty()) return;
+    if (auto rebuilt = record_run(config_, m_.files, report_to_json(report_), report_path_,
                                   pruned.pruned, warn)) {
       events.emit(event_source::kHistory, event::kRebuilt, *rebuilt,
-                  {{"db", layout.history_db().string()}});
+                  {{"db", layout_.history_db().string()}});
     }
   }
-  // A stop that came while the records were written still ends the run as aborted.
-  if (auto stopped = machine.stop.exit_code(); stopped && report.status != RunStatus::kAborted) {
-    report.status = RunStatus::kAborted;
-    report.exit_code = *stopped;
-    if (!report_path.empty() && write_report(report)) {
-      record_run(config, machine.files, report_to_json(report), report_path, {}, warn);
+
+  int end(EventSink& events) {
+    // A stop that came while the records were written still ends the run as aborted.
+    if (auto stopped = m_.stop.exit_code(); stopped && report_.status != RunStatus::kAborted) {
+      report_.status = RunStatus::kAborted;
+      report_.exit_code = *stopped;
+      if (!report_path_.empty() && write_report(report_)) {
+        record_run(config_, m_.files, report_to_json(report_), report_path_, {}, warn);
+      }
     }
+    auto duration = std::chrono::duration_cast<Millis>(report_.finished_at - report_.started_at);
+    events.emit(event_source::kPipeline, std::string(to_string(report_.status)),
+                "run " + std::string(to_string(report_.status)),
+                {{"exit_code", report_.exit_code},
+                 {"duration_ms", duration.count()},
+                 {"report", report_path_.empty() ? json(nullptr) : json(report_path_)}});
+    spdlog::default_logger()->flush();
+    close_run_log();
+    lock_->release();
+    return report_.exit_code;
   }
-  auto duration = std::chrono::duration_cast<Millis>(report.finished_at - report.started_at);
-  events.emit(event_source::kPipeline, std::string(to_string(report.status)),
-              "run " + std::string(to_string(report.status)),
-              {{"exit_code", report.exit_code},
-               {"duration_ms", duration.count()},
-               {"report", report_path.empty() ? json(nullptr) : json(report_path)}});
-  spdlog::default_logger()->flush();
-  close_run_log();
-  lock->release();
-  return report.exit_code;
+
+  Machine& m_;
+  const Config& config_;
+  const RecordLayout layout_;
+  RunReport report_;
+  std::unique_ptr<RunLock> lock_;
+  json owner_;
+  std::string report_path_;  ///< where the report was last written; "" when it was not
+};
+
+}  // namespace
+
+int run_pipeline(Machine& machine, const Config& config, const RunRequest& request) {
+  check_stage_selection(config, request.stages);
+  if (request.dry_run) return print_plan(machine, config, request.stages, false);
+  return RunSession(machine, config).run(request);
 }
 
 }  // namespace pipeline

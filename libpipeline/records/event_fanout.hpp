@@ -17,14 +17,12 @@ class EventFanout final : public EventSink {
 
   void emit(const std::string& source, const std::string& name, const std::string& msg,
             nlohmann::json data = nlohmann::json::object()) override {
-    for (std::size_t i = 0; i < subscribers_.size(); ++i) {
-      // The last one takes the data; the others get a copy.
-      if (i + 1 == subscribers_.size()) {
-        subscribers_[i]->emit(source, name, msg, std::move(data));
-      } else {
-        subscribers_[i]->emit(source, name, msg, data);
-      }
+    if (subscribers_.empty()) return;
+    // Each but the last gets a copy; the last takes the data.
+    for (std::size_t i = 0; i + 1 < subscribers_.size(); ++i) {
+      subscribers_[i]->emit(source, name, msg, data);
     }
+    subscribers_.back()->emit(source, name, msg, std::move(data));
   }
 
   void set_batch(std::string id) override {

@@ -79,15 +79,13 @@ void RunLog::pipeline_line(const std::string& name, const std::string& msg,
                                " started (config " + text_of(data, "config") + ")");
   } else if (is(name, event::kRecovered) || is(name, event::kMoveRecovered)) {
     write(LogLevel::kWarn, msg);
-  } else if (is(name, event::kTempRemoved)) {
-    write(LogLevel::kInfo, msg);
   } else if (data.contains("exit_code")) {  // the run's status, its last event
     std::string report = text_of(data, "report", "");
     write(LogLevel::kInfo, "run " + run_id_ + " finished: " + name + " (exit " +
                                text_of(data, "exit_code") + ", " + text_of(data, "duration_ms") +
                                " ms)" + (report.empty() ? "" : "; report " + report));
   } else {
-    write(LogLevel::kInfo, msg);
+    write(LogLevel::kInfo, msg);  // temp_removed
   }
 }
 
