@@ -397,10 +397,9 @@ class RunSession {
                    {"kept_for_batches", pruned.kept_for_batches}});
     }
     if (report_path_.empty()) return;
-    if (auto rebuilt = record_run(config_, m_.files, report_to_json(report_), report_path_,
-                                  pruned.pruned, warn)) {
+    if (auto rebuilt = record_run(config_, m_.files, report_, report_path_, pruned.pruned, warn)) {
       events.emit(event_source::kHistory, event::kRebuilt, *rebuilt,
-                  {{"db", layout_.history_db().string()}});
+                  {{"db", history_location(config_)}});
     }
   }
 
@@ -410,7 +409,7 @@ class RunSession {
       report_.status = RunStatus::kAborted;
       report_.exit_code = *stopped;
       if (!report_path_.empty() && write_report(report_)) {
-        record_run(config_, m_.files, report_to_json(report_), report_path_, {}, warn);
+        record_run(config_, m_.files, report_, report_path_, {}, warn);
       }
     }
     auto duration = std::chrono::duration_cast<Millis>(report_.finished_at - report_.started_at);

@@ -4,33 +4,34 @@
 #include <sstream>
 
 #include "records/record_layout.hpp"
+#include "records/report_json.hpp"
 #include "util/error.hpp"
 #include "util/json_read.hpp"
 #include "util/run_id.hpp"
+#include "util/utf8.hpp"
 
 namespace pipeline {
 namespace {
 
-using nlohmann::json;
-
-std::string str(const json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return "-";
-  return it->is_string() ? it->get<std::string>() : it->dump();
+std::string or_dash(const std::string& s) {
+  return s.empty() ? "-" : s;
 }
 
-std::string seconds(const json& ms) {
-  if (!ms.is_number()) return "-";
+template <typename Int>
+std::string or_dash(const std::optional<Int>& v) {
+  return v ? std::to_string(*v) : "-";
+}
+
+std::string seconds(std::int64_t ms) {
   std::ostringstream out;
   out.setf(std::ios::fixed);
   out.precision(3);
-  out << ms.get<double>() / 1000.0 << "s";
+  out << static_cast<double>(ms) / 1000.0 << "s";
   return out.str();
 }
 
-std::string bytes(const json& n) {
-  if (!n.is_number()) return "-";
-  double v = n.get<double>();
+std::string bytes(std::uint64_t n) {
+  auto v = static_cast<double>(n);
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   int u = 0;
   while (v >= 1024 && u < 4) {
@@ -44,20 +45,55 @@ std::string bytes(const json& n) {
   return out.str();
 }
 
-std::string how_it_ended(const json& a) {
+std::int64_t millis_between(TimePoint from, TimePoint to) {
+  auto ms = [](TimePoint t) { return std::chrono::duration_cast<Millis>(t.time_since_epoch()); };
+  return (ms(to) - ms(from)).count();
+}
+
+std::string how_it_ended(const AttemptRecord& a) {
+  if (!a.start_error.empty()) return "could not start: " + a.start_error;
   std::string s;
-  if (!a.value("start_error", json()).is_null()) return "could not start: " + str(a, "start_error");
-  if (a.value("timed_out", false)) s = "timed out, ";
-  if (a.value("hung", false)) s = "hung, ";
-  if (a.contains("signal") && !a["signal"].is_null()) {
-    s += "killed by signal " + a["signal"].dump();
+  if (a.timed_out) s = "timed out, ";
+  if (a.hung) s = "hung, ";
+  if (a.signal) {
+    s += "killed by signal " + std::to_string(*a.signal);
   } else {
-    s += "exit " + str(a, "exit_code");
+    s += "exit " + or_dash(a.exit_code);
   }
-  if (!a.value("completed_by", json()).is_null()) s += ", completed by " + str(a, "completed_by");
-  if (a.value("terminated", false)) s += ", terminated";
-  if (a.value("left_processes", false)) s += ", left processes (killed)";
+  if (!a.completed_by.empty()) s += ", completed by " + a.completed_by;
+  if (a.terminated) s += ", terminated";
+  if (a.left_processes) s += ", left processes (killed)";
   return s;
+}
+
+void render_attempts(std::ostream& out, const StageRecord& s) {
+  const bool failing = s.status != StageStatus::kSucceeded;
+  for (const auto& a : s.attempts) {
+    out << "    attempt " << a.attempt << ": " << how_it_ended(a) << ", "
+        << seconds(a.duration.count()) << "\n"
+        << "      logs: " << or_dash(a.stdout_log) << ", " << or_dash(a.stderr_log) << "\n";
+    if (!failing) continue;
+    for (const auto* tail : {&a.stderr_tail, &a.stdout_tail}) {
+      if (tail->empty()) continue;
+      out << "      " << (tail == &a.stderr_tail ? "stderr" : "stdout") << " (last " << tail->size()
+          << " lines):\n";
+      for (const auto& line : *tail) out << "        | " << line << "\n";
+    }
+  }
+}
+
+void render_stages(std::ostream& out, const std::vector<StageRecord>& stages) {
+  out << "\nstages:\n";
+  for (const auto& s : stages) {
+    out << "  " << s.name << ": " << to_string(s.status) << " — " << or_dash(s.decision.reason)
+        << "\n";
+    if (!s.attempts.empty()) {
+      out << "    inputs " << s.inputs_count << ", items " << s.items_done;
+      if (s.items) out << "/" << *s.items;
+      out << ", stdout " << bytes(s.stdout_bytes) << ", stderr " << bytes(s.stderr_bytes) << "\n";
+    }
+    render_attempts(out, s);
+  }
 }
 
 }  // namespace
@@ -97,7 +133,7 @@ ReportFile AuditStore::resolve(const std::string& ref) const {
   return hits.front();
 }
 
-json AuditStore::load(const ReportFile& report) const {
+nlohmann::json AuditStore::read_json(const ReportFile& report) const {
   std::string text;
   try {
     text = files_.read_file(report.path, kMaxReportBytes);
@@ -105,91 +141,65 @@ json AuditStore::load(const ReportFile& report) const {
     throw Error(exit_code::kInternal, e.what());
   }
   std::string why;
-  json j = parse_untrusted_json(text, &why);
-  if (j.is_discarded() || !j.is_object()) {
-    throw Error(exit_code::kInternal, "report " + report.path.string() + " is damaged: " +
-                                          (why.empty() ? "not a JSON object" : why));
+  nlohmann::json j = parse_untrusted_json(text, &why);
+  if (j.is_discarded()) {
+    throw Error(exit_code::kInternal, "report " + report.path.string() + " is damaged: " + why);
   }
   return j;
 }
 
-std::string render_report(const json& r) {
+RunReport AuditStore::load(const ReportFile& report) const {
+  try {
+    return report_from_json(read_json(report));
+  } catch (const ReportError& e) {
+    throw Error(exit_code::kInternal,
+                "report " + report.path.string() + " is damaged: " + sanitize_utf8(e.what()));
+  }
+}
+
+std::string render_report(const RunReport& r) {
   std::ostringstream out;
-  out << "run " << str(r, "run_id") << "  pipeline " << str(r, "pipeline") << "\n"
-      << "status: " << str(r, "status") << " (exit " << str(r, "exit_code") << ")\n"
-      << "started " << str(r, "started_at") << ", finished " << str(r, "finished_at") << ", took "
-      << seconds(r.value("duration_ms", json())) << "\n"
-      << "host " << str(r, "host") << ", pid " << str(r, "pid") << ", runner "
-      << str(r, "runner_version") << "\n";
-  if (r.contains("config")) {
-    out << "config " << str(r["config"], "path") << " (sha256 "
-        << str(r["config"], "sha256").substr(0, 12) << ")\n";
-  }
-  out << "\nstages:\n";
-  for (const auto& s : r.value("stages", json::array())) {
-    const json decision = s.value("decision", json::object());
-    out << "  " << str(s, "name") << ": " << str(s, "status") << " — " << str(decision, "reason")
-        << "\n";
-    const json m = s.value("metrics", json::object());
-    if (!s.value("attempts", json::array()).empty()) {
-      out << "    inputs " << str(s, "inputs_count") << ", items " << str(m, "items_done");
-      if (m.contains("items") && !m["items"].is_null()) out << "/" << m["items"].dump();
-      out << ", stdout " << bytes(m.value("stdout_bytes", json())) << ", stderr "
-          << bytes(m.value("stderr_bytes", json())) << "\n";
-    }
-    bool failing = str(s, "status") != "succeeded";
-    for (const auto& a : s.value("attempts", json::array())) {
-      out << "    attempt " << str(a, "attempt") << ": " << how_it_ended(a) << ", "
-          << seconds(a.value("duration_ms", json())) << "\n"
-          << "      logs: " << str(a, "stdout_log") << ", " << str(a, "stderr_log") << "\n";
-      if (!failing) continue;
-      for (const char* stream : {"stderr_tail", "stdout_tail"}) {
-        const json tail = a.value(stream, json::array());
-        if (tail.empty()) continue;
-        out << "      " << std::string(stream).substr(0, 6) << " (last " << tail.size()
-            << " lines):\n";
-        for (const auto& line : tail) out << "        | " << line.get<std::string>() << "\n";
-      }
-    }
-  }
-  const json lifecycle = r.value("lifecycle", json::array());
-  if (!lifecycle.empty()) {
+  out << "run " << r.run_id << "  pipeline " << r.pipeline << "\n"
+      << "status: " << to_string(r.status) << " (exit " << r.exit_code << ")\n"
+      << "started " << format_rfc3339(r.started_at) << ", finished "
+      << format_rfc3339(r.finished_at) << ", took "
+      << seconds(millis_between(r.started_at, r.finished_at)) << "\n"
+      << "host " << or_dash(r.host) << ", pid " << r.pid << ", runner " << or_dash(r.runner_version)
+      << "\n"
+      << "config " << or_dash(r.config_path) << " (sha256 "
+      << or_dash(r.config_sha256.substr(0, 12)) << ")\n";
+  render_stages(out, r.stages);
+  if (!r.lifecycle.empty()) {
     out << "\nlifecycle:\n";
-    for (const auto& l : lifecycle) {
-      out << "  " << str(l, "action") << " " << str(l, "path");
-      if (!l.value("to", json()).is_null()) out << " -> " << str(l, "to");
-      out << ": " << str(l, "result");
-      if (!l.value("error", json()).is_null()) out << " (" << str(l, "error") << ")";
+    for (const auto& l : r.lifecycle) {
+      out << "  " << l.action << " " << l.path;
+      if (!l.to.empty()) out << " -> " << l.to;
+      out << ": " << l.result;
+      if (!l.error.empty()) out << " (" << l.error << ")";
       out << "\n";
     }
   }
-  const json errors = r.value("errors", json::array());
-  if (!errors.empty()) {
+  if (!r.errors.empty()) {
     out << "\nerrors:\n";
-    for (const auto& e : errors) out << "  " << e.get<std::string>() << "\n";
+    for (const auto& e : r.errors) out << "  " << e << "\n";
   }
   return out.str();
 }
 
-std::string render_run_list(const std::vector<json>& reports) {
+std::string render_run_list(const std::vector<RunSummary>& runs) {
   std::ostringstream out;
   out << "RUN ID                                STARTED                        STATUS    "
          "DURATION  STAGES\n";
-  for (const auto& r : reports) {
+  for (const auto& r : runs) {
     std::string stages;
-    for (const auto& s : r.value("stages", json::array())) {
-      std::string st = str(s, "status");
-      if (st == "skipped") continue;
+    for (const auto& s : r.stages) {
       if (!stages.empty()) stages += ' ';
-      stages.append(str(s, "name")).append("=").append(st);
+      stages.append(s.name).append("=").append(s.status);
     }
-    std::string status = str(r, "status");
-    std::string started = str(r, "started_at");
-    out << str(r, "run_id") << "  " << started
-        << std::string(started.size() < 29 ? 29 - started.size() : 0, ' ') << "  " << status
-        << std::string(status.size() < 8 ? 8 - status.size() : 0, ' ') << "  "
-        << seconds(r.value("duration_ms", json())) << "    " << (stages.empty() ? "-" : stages)
-        << "\n";
+    out << r.run_id << "  " << r.started_at
+        << std::string(r.started_at.size() < 29 ? 29 - r.started_at.size() : 0, ' ') << "  "
+        << r.status << std::string(r.status.size() < 8 ? 8 - r.status.size() : 0, ' ') << "  "
+        << seconds(r.duration_ms) << "    " << (stages.empty() ? "-" : stages) << "\n";
   }
   return out.str();
 }

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "ports/file_system.hpp"
+#include "records/run_history.hpp"
+#include "records/run_report.hpp"
 
 namespace pipeline {
 
@@ -31,8 +33,13 @@ class AuditStore {
   /// run id, matches nothing, or matches more than one run.
   ReportFile resolve(const std::string& ref) const;
 
-  /// The parsed report; throws Error when it cannot be read or parsed.
-  nlohmann::json load(const ReportFile& report) const;
+  /// The report as written; throws Error (naming the file, and the field when it is one)
+  /// when it cannot be read or is not a report of our schema.
+  RunReport load(const ReportFile& report) const;
+
+  /// The file's JSON as it is, whatever its fields (`audit show --json`); throws Error when it
+  /// cannot be read or is not JSON.
+  nlohmann::json read_json(const ReportFile& report) const;
 
  private:
   const FileSystem& files_;
@@ -41,9 +48,9 @@ class AuditStore {
 
 /// `audit show`: status, duration, each stage's decision, outcome, attempts, exit codes, tails
 /// of failing stages and log paths.
-std::string render_report(const nlohmann::json& report);
+std::string render_report(const RunReport& report);
 
 /// `audit list`: one line per run.
-std::string render_run_list(const std::vector<nlohmann::json>& reports);
+std::string render_run_list(const std::vector<RunSummary>& runs);
 
 }  // namespace pipeline

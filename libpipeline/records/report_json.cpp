@@ -91,7 +91,7 @@ json report_to_json(const RunReport& r) {
       {"duration_ms", duration},
       {"host", r.host},
       {"pid", r.pid},
-      {"runner_version", kRunnerVersion},
+      {"runner_version", r.runner_version.empty() ? kRunnerVersion : r.runner_version},
       {"config", {{"path", r.config_path}, {"sha256", r.config_sha256}}},
       {"stages", stages},
       {"lifecycle", lifecycle},
@@ -122,11 +122,18 @@ class Fields {
     return *it;
   }
   std::string text(const char* key) const { return typed<std::string>(key, "a string"); }
-  /// A string, or null for "none".
+  /// A string; null or absent for "none".
   std::string text_or_empty(const char* key) const {
-    return at(key).is_null() ? std::string() : text(key);
+    return !has(key) || at(key).is_null() ? std::string() : text(key);
   }
   bool flag(const char* key) const { return typed<bool>(key, "true or false"); }
+  /// A flag that an older report of the same schema may not have: absent is false.
+  bool flag_or_false(const char* key) const { return has(key) && flag(key); }
+  /// A list that an older report of the same schema may not have: absent is empty.
+  const json& array_or_empty(const char* key) const {
+    static const json kEmpty = json::array();
+    return has(key) ? array(key) : kEmpty;
+  }
   template <typename Int>
   Int number(const char* key) const {
     const json& v = at(key);
@@ -192,15 +199,15 @@ AttemptRecord attempt_from(const Fields& f) {
   a.duration = Millis(f.number<std::int64_t>("duration_ms"));
   a.exit_code = f.number_or_null<int>("exit_code");
   a.signal = f.number_or_null<int>("signal");
-  a.timed_out = f.flag("timed_out");
-  a.hung = f.flag("hung");
+  a.timed_out = f.flag_or_false("timed_out");
+  a.hung = f.flag_or_false("hung");
   a.completed_by = f.text_or_empty("completed_by");
-  a.terminated = f.flag("terminated");
-  a.left_processes = f.flag("left_processes");
+  a.terminated = f.flag_or_false("terminated");
+  a.left_processes = f.flag_or_false("left_processes");
   a.start_error = f.text_or_empty("start_error");
   a.error = f.text_or_empty("error");
-  a.stdout_tail = f.texts("stdout_tail");
-  a.stderr_tail = f.texts("stderr_tail");
+  if (f.has("stdout_tail")) a.stdout_tail = f.texts("stdout_tail");
+  if (f.has("stderr_tail")) a.stderr_tail = f.texts("stderr_tail");
   a.stdout_log = f.text("stdout_log");
   a.stderr_log = f.text("stderr_log");
   return a;
@@ -246,24 +253,26 @@ RunReport report_from_json(const json& j) {
   r.finished_at = f.time("finished_at");
   r.host = f.text("host");
   r.pid = f.number<std::int64_t>("pid");
+  r.runner_version = f.text_or_empty("runner_version");
   Fields config = f.object("config");
   r.config_path = config.text("path");
   r.config_sha256 = config.text("sha256");
   for (std::size_t i = 0; i < f.array("stages").size(); ++i) {
     r.stages.push_back(stage_from(f.item("stages", i)));
   }
-  for (std::size_t i = 0; i < f.array("lifecycle").size(); ++i) {
+  for (std::size_t i = 0; i < f.array_or_empty("lifecycle").size(); ++i) {
     Fields l = f.item("lifecycle", i);
     r.lifecycle.push_back({l.text("action"), l.text("path"), l.text_or_empty("to"),
                            l.text("result"), l.text_or_empty("error")});
   }
-  for (std::size_t i = 0; i < f.array("batches").size(); ++i) {
+  for (std::size_t i = 0; i < f.array_or_empty("batches").size(); ++i) {
     Fields b = f.item("batches", i);
     r.batches.push_back({b.text("id"), b.text("status"), b.text_or_empty("moved_to"),
-                         b.text("manifest"), b.text_or_empty("error"), b.flag("reclaimed")});
+                         b.text_or_empty("manifest"), b.text_or_empty("error"),
+                         b.flag_or_false("reclaimed")});
   }
-  r.errors = f.texts("errors");
-  if (!f.at("recovered").is_null()) {
+  if (f.has("errors")) r.errors = f.texts("errors");
+  if (f.has("recovered") && !f.at("recovered").is_null()) {
     Fields rec = f.object("recovered");
     RecoveryRecord dead;
     dead.run_id = rec.text("run_id");
@@ -274,7 +283,7 @@ RunReport report_from_json(const json& j) {
       if (!pid.is_number_integer()) rec.fail("killed", "expected a list of whole numbers");
       dead.killed.push_back(pid.get<std::int64_t>());
     }
-    dead.report_missing = rec.flag("report_missing");
+    dead.report_missing = rec.flag_or_false("report_missing");
     r.recovered = std::move(dead);
   }
   return r;

@@ -17,6 +17,9 @@ nlohmann::json report_to_json(const RunReport& report);
 /// Reads back what report_to_json wrote: the one reader of schema /1. Throws ReportError,
 /// naming the field ("stages[1].attempts[0].exit_code: expected a number"), for anything
 /// else: another schema, a missing or mistyped field, a time or status it does not know.
+/// A field that says only "nothing happened" (a false flag, no error, an empty list) may be
+/// absent, as in a report an older runner of the same schema wrote; when present it is
+/// checked like any other.
 RunReport report_from_json(const nlohmann::json& j);
 
 class ReportError : public std::runtime_error {

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <map>
-#include <nlohmann/json.hpp>
 
+#include "records/audit_store.hpp"
 #include "records/record_layout.hpp"
 #include "util/error.hpp"
 #include "util/paths.hpp"
@@ -31,17 +31,21 @@ void remove_tree(FileSystem& files, const fs::path& dir, std::size_t& removed) {
   files.remove(dir);
 }
 
-// A batch this run handled is still in the error folder: its records stay with it.
+// A batch this run handled is still in the error folder: its records stay with it. A report
+// that cannot be read holds nothing back.
 bool has_batch_in_error(const Config& config, const FileSystem& files, const fs::path& report) {
   if (!config.batches) return false;
-  nlohmann::json r = nlohmann::json::parse(files.read_file(report), nullptr, false);
-  if (!r.is_object() || !r.contains("batches") || !r["batches"].is_array()) return false;
-  for (const auto& b : r["batches"]) {
-    if (!b.is_object() || !b.contains("moved_to") || !b["moved_to"].is_string()) continue;
-    fs::path where = resolve_path(config.root, b["moved_to"].get<std::string>());
-    if (is_within(where, config.batches->error) && files.exists(where)) return true;
+  RunReport r;
+  try {
+    r = AuditStore(files, report.parent_path()).load({"", report});
+  } catch (const Error&) {
+    return false;
   }
-  return false;
+  return std::any_of(r.batches.begin(), r.batches.end(), [&](const BatchRecord& b) {
+    if (b.moved_to.empty()) return false;
+    fs::path where = resolve_path(config.root, b.moved_to);
+    return is_within(where, config.batches->error) && files.exists(where);
+  });
 }
 
 }  // namespace

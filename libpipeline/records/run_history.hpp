@@ -1,15 +1,19 @@
 #pragma once
-/// The searchable run history: `state/pipeline.db` (SQLite, WAL) with runs, stage attempts
-/// and batches, one transaction per run. The JSON reports stay the source of truth: the
-/// database is an index of them, rebuilt from them whenever it is missing or damaged.
+/// The searchable run history: runs, their stages and attempts, and batches, one transaction
+/// per run. The JSON reports stay the source of truth: the history is an index of them,
+/// rebuilt from them whenever it is missing or damaged. open_history(config) is the one place
+/// a store is chosen (today SQLite, `state/pipeline.db`; records/sqlite_history).
 
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "config/config.hpp"
+#include "records/run_report.hpp"
 #include "util/time_format.hpp"
 
 namespace pipeline {
@@ -24,7 +28,28 @@ struct HistoryQuery {
   std::string stage;               ///< only runs in which this stage ran; empty: any
 };
 
-/// The database cannot be used: missing, not ours, or damaged. The reports can rebuild it.
+/// One run as `audit list` shows it.
+struct RunSummary {
+  struct Stage {
+    std::string name;
+    std::string status;
+    std::string batch;  ///< "" outside batch mode
+  };
+  std::string run_id;
+  std::string status;
+  std::optional<int> exit_code;
+  std::string started_at;  ///< RFC 3339, as the report has it
+  std::int64_t duration_ms = 0;
+  std::string report;         ///< the report's path
+  std::vector<Stage> stages;  ///< the stages that ran (not skipped, not left unstarted)
+};
+
+/// A run's summary from its report.
+RunSummary summary_of(const RunReport& report, const std::string& report_path);
+/// {run_id, status, exit_code, started_at, duration_ms, report, stages: [{name, status, batch}]}
+nlohmann::json summary_to_json(const RunSummary& summary);
+
+/// The history cannot be used: missing, not ours, or damaged. The reports can rebuild it.
 class HistoryUnusable : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -34,10 +59,9 @@ class RunHistory {
  public:
   virtual ~RunHistory() = default;
   /// Records one run from its report, in one transaction (a run recorded before is replaced).
-  virtual void record(const nlohmann::json& report, const std::string& report_path) = 0;
-  /// Matching runs, newest first: {run_id, status, exit_code, started_at, duration_ms,
-  /// report, stages: [{name, status, batch}]} (stages that ran).
-  virtual std::vector<nlohmann::json> list(const HistoryQuery& query) = 0;
+  virtual void record(const RunReport& report, const std::string& report_path) = 0;
+  /// Matching runs, newest first.
+  virtual std::vector<RunSummary> list(const HistoryQuery& query) = 0;
   /// {run_id, report path} of runs whose id starts with prefix (at most max), newest first;
   /// an empty prefix gives the newest.
   virtual std::vector<std::pair<std::string, std::string>> find(const std::string& prefix,
@@ -54,13 +78,21 @@ class RunHistory {
   virtual std::size_t count() = 0;
 };
 
-/// Opens an existing history; throws HistoryUnusable when it is missing, not a history of this
-/// schema, or (with check) fails SQLite's quick_check.
-std::unique_ptr<RunHistory> open_history(const fs::path& db, bool check);
+/// A run's report with the path it was read from.
+using ReportOnRecord = std::pair<RunReport, std::string>;
 
-/// Builds a new history from reports ({parsed report, its path}) in a temporary file, then
-/// puts it in place of db in one rename. The db it replaces is kept as db.previous.
-std::unique_ptr<RunHistory> rebuild_history(
-    const fs::path& db, const std::vector<std::pair<nlohmann::json, std::string>>& reports);
+/// Opens the config's history; throws HistoryUnusable when it is missing, not a history of
+/// this schema, or (with check) fails its integrity check.
+std::unique_ptr<RunHistory> open_history(const Config& config, bool check);
+
+/// Builds a new history of the config from reports, then puts it in place of the old one in
+/// one step (the old one is kept aside for a post-mortem).
+std::unique_ptr<RunHistory> rebuild_history(const Config& config,
+                                            const std::vector<ReportOnRecord>& reports);
+
+/// Where the config's history lives, for messages.
+std::string history_location(const Config& config);
+/// False before the first run has recorded (nothing to rebuild then).
+bool history_exists(const Config& config);
 
 }  // namespace pipeline

@@ -3,7 +3,6 @@
 /// database (recorded, queried, rebuilt from the reports) and retention's pruning of both.
 
 #include <functional>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
@@ -18,11 +17,10 @@ namespace pipeline {
 
 using Warn = std::function<void(const std::string&)>;
 
-/// Every report in logs/reports, parsed, with its path, oldest first; an unreadable one is
-/// named through warn and left out.
-std::vector<std::pair<nlohmann::json, std::string>> load_reports(const Config& config,
-                                                                 const FileSystem& files,
-                                                                 const Warn& warn);
+/// Every report in logs/reports, read, with its path, oldest first; an unreadable or damaged
+/// one is named through warn and left out.
+std::vector<ReportOnRecord> load_reports(const Config& config, const FileSystem& files,
+                                         const Warn& warn);
 
 /// Rebuilds the history from the reports; returns how many runs it holds.
 std::size_t rebuild_history_from_reports(const Config& config, const FileSystem& files,
@@ -32,13 +30,13 @@ std::size_t rebuild_history_from_reports(const Config& config, const FileSystem&
 /// missing or damaged database is rebuilt from the reports, which include this run; the
 /// returned text says so. Never throws: the reports stay the truth whatever happens here.
 std::optional<std::string> record_run(const Config& config, const FileSystem& files,
-                                      const nlohmann::json& report, const std::string& path,
+                                      const RunReport& report, const std::string& path,
                                       const std::vector<std::string>& pruned, const Warn& warn);
 
 /// `audit list`: from the database; when it cannot be used, from the reports themselves
 /// (slower, same answer) after saying so through warn.
-std::vector<nlohmann::json> query_runs(const Config& config, const FileSystem& files,
-                                       const HistoryQuery& query, const Warn& warn);
+std::vector<RunSummary> query_runs(const Config& config, const FileSystem& files,
+                                   const HistoryQuery& query, const Warn& warn);
 
 /// `audit show`: the report file of a run id, unique prefix or "latest", found through the
 /// database when it can be used, else by listing the reports. Throws UsageError.

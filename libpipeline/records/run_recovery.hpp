@@ -14,18 +14,9 @@
 #include <vector>
 
 #include "records/audit_store.hpp"
+#include "records/run_report.hpp"
 
 namespace pipeline {
-
-/// What a new run found of a dead one.
-struct RecoveryRecord {
-  std::string run_id;
-  std::int64_t pid = 0;
-  std::string host;
-  std::string started_at;
-  std::vector<std::int64_t> killed;  ///< stage processes of the dead run that were still alive
-  bool report_missing = false;       ///< the dead run never wrote its report
-};
 
 /// The process table as recovery needs it, injected so that recovery is testable.
 struct RunProcesses {

@@ -8,7 +8,6 @@
 #include <string_view>
 #include <vector>
 
-#include "records/run_recovery.hpp"
 #include "util/duration.hpp"
 #include "util/time_format.hpp"
 
@@ -83,6 +82,16 @@ struct BatchRecord {
   bool reclaimed = false;  ///< claimed again after a run died with it
 };
 
+/// What a new run found of a dead one.
+struct RecoveryRecord {
+  std::string run_id;
+  std::int64_t pid = 0;
+  std::string host;
+  std::string started_at;
+  std::vector<std::int64_t> killed;  ///< stage processes of the dead run that were still alive
+  bool report_missing = false;       ///< the dead run never wrote its report
+};
+
 struct RunReport {
   std::string run_id;
   std::string pipeline;
@@ -94,6 +103,8 @@ struct RunReport {
   std::int64_t pid = 0;
   std::string config_path;
   std::string config_sha256;
+  /// The runner that wrote the report, when it was read back; "" for this one.
+  std::string runner_version;
   std::vector<StageRecord> stages;
   std::vector<LifecycleRecord> lifecycle;
   std::vector<BatchRecord> batches;

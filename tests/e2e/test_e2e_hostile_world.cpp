@@ -348,6 +348,9 @@ TEST_CASE("hostile 21: damaged reports, leftovers and huge arguments are handled
   CHECK(show.exit_code == 3);
   CHECK_THAT(show.err, Catch::Contains("is damaged"));
   CHECK_THAT(show.err, !Catch::Contains("json.exception"));
+  auto as_is = p.run("audit show --json " + damaged_id);  // what is there, for a post-mortem
+  CHECK(as_is.exit_code == 0);
+  CHECK(json::parse(as_is.out)["stages"] == 5);
   // With the history gone, `audit list` reads the reports: the damaged one is left out.
   fs::remove(p.dir / "state" / "pipeline.db");
   auto list = p.run("audit list --json");

@@ -2,37 +2,39 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 
-#include "records/run_history.hpp"
+#include "records/sqlite_history.hpp"
 #include "support/temp_dir.hpp"
 #include "util/run_id.hpp"
 
 using namespace pipeline;
-using nlohmann::json;
 using pipeline::testing::TempDir;
 
 namespace {
 
-json report(const std::string& id, const std::string& status, int minutes_ago,
-            const std::string& stage_status = "succeeded") {
-  TimePoint start = std::chrono::system_clock::now() - std::chrono::minutes(minutes_ago);
-  return {{"run_id", id},
-          {"pipeline", "p"},
-          {"status", status},
-          {"exit_code", status == "success" ? 0 : 2},
-          {"started_at", format_rfc3339(start)},
-          {"duration_ms", 12},
-          {"stages",
-           {{{"name", "translator"}, {"status", "succeeded"}, {"attempts", json::array()}},
-            {{"name", "merger"},
-             {"status", stage_status},
-             {"batch", "b1"},
-             {"attempts", {{{"attempt", 1}, {"exit_code", 2}, {"signal", nullptr}}}}}}},
-          {"batches", {{{"id", "b1"}, {"status", "FAILED"}, {"moved_to", "error/b1"}}}}};
+RunReport report(const std::string& id, RunStatus status, int minutes_ago,
+                 StageStatus merger = StageStatus::kSucceeded) {
+  RunReport r;
+  r.run_id = id;
+  r.pipeline = "p";
+  r.status = status;
+  r.exit_code = exit_code_for(status);
+  r.started_at = std::chrono::system_clock::now() - std::chrono::minutes(minutes_ago);
+  r.finished_at = r.started_at + std::chrono::milliseconds(12);
+  r.stages.resize(2);
+  r.stages[0].name = "translator";
+  r.stages[0].status = StageStatus::kSucceeded;
+  r.stages[1].name = "merger";
+  r.stages[1].status = merger;
+  r.stages[1].batch = "b1";
+  r.stages[1].attempts.resize(1);
+  r.stages[1].attempts[0].exit_code = 2;
+  r.batches.push_back({"b1", "FAILED", "error/b1", "b1_MANIFEST.json", "", false});
+  return r;
 }
 
-std::vector<std::string> ids(const std::vector<json>& rows) {
+std::vector<std::string> ids(const std::vector<RunSummary>& rows) {
   std::vector<std::string> out;
-  for (const auto& r : rows) out.push_back(r["run_id"]);
+  for (const auto& r : rows) out.push_back(r.run_id);
   return out;
 }
 
@@ -41,12 +43,14 @@ std::vector<std::string> ids(const std::vector<json>& rows) {
 TEST_CASE("history records runs and answers audit list queries", "[history]") {
   TempDir dir;
   fs::path db = dir / "pipeline.db";
-  CHECK_THROWS_AS(open_history(db, false), HistoryUnusable);
-  auto h = rebuild_history(db, {});
-  h->record(report("r1", "success", 60 * 24 * 10), "/reports/r1.json");
-  h->record(report("r2", "failure", 60, "failed"), "/reports/r2.json");
-  h->record(report("r3", "failure", 30, "skipped"), "/reports/r3.json");
-  h->record(report("r3", "failure", 30, "skipped"), "/reports/r3.json");  // recorded twice
+  CHECK_THROWS_AS(open_sqlite_history(db, false), HistoryUnusable);
+  auto h = rebuild_sqlite_history(db, {});
+  h->record(report("r1", RunStatus::kSuccess, 60 * 24 * 10), "/reports/r1.json");
+  const RunReport r2 = report("r2", RunStatus::kFailure, 60, StageStatus::kFailed);
+  h->record(r2, "/reports/r2.json");
+  h->record(report("r3", RunStatus::kFailure, 30, StageStatus::kSkipped), "/reports/r3.json");
+  h->record(report("r3", RunStatus::kFailure, 30, StageStatus::kSkipped),
+            "/reports/r3.json");  // recorded twice
   CHECK(h->count() == 3);
 
   CHECK(ids(h->list({})) == std::vector<std::string>{"r3", "r2", "r1"});
@@ -56,11 +60,15 @@ TEST_CASE("history records runs and answers audit list queries", "[history]") {
   CHECK(ids(h->list({20, "", week, ""})) == std::vector<std::string>{"r3", "r2"});
   // --stage merger: runs in which merger ran (in r3 it was skipped)
   CHECK(ids(h->list({20, "failure", week, "merger"})) == std::vector<std::string>{"r2"});
-  json row = h->list({20, "failure", week, "merger"}).at(0);
-  CHECK(row["report"] == "/reports/r2.json");
-  CHECK(row["exit_code"] == 2);
-  CHECK(row["stages"].size() == 2);
-  CHECK(row["stages"][1]["batch"] == "b1");
+  RunSummary row = h->list({20, "failure", week, "merger"}).at(0);
+  CHECK(row.report == "/reports/r2.json");
+  CHECK(row.exit_code == 2);
+  CHECK(row.duration_ms == 12);
+  REQUIRE(row.stages.size() == 2);
+  CHECK(row.stages[1].batch == "b1");
+  CHECK(row.stages[1].status == "failed");
+  // The same answer as the summary made from the report itself (audit list without the db).
+  CHECK(summary_to_json(row) == summary_to_json(summary_of(r2, "/reports/r2.json")));
 
   CHECK(h->find("r", 5).size() == 3);
   CHECK(h->find("r2", 5) ==
@@ -74,13 +82,13 @@ TEST_CASE("a damaged history is refused and a rebuild replaces it from the repor
   TempDir dir;
   fs::path db = dir / "pipeline.db";
   { std::ofstream(db) << "not a database at all, just text that is long enough to be a header"; }
-  CHECK_THROWS_AS(open_history(db, false), HistoryUnusable);
-  auto h = rebuild_history(db, {{report("a", "success", 5), "/a.json"},
-                                {json{{"no_run_id", true}}, "/bad.json"},
-                                {report("b", "partial", 1), "/b.json"}});
+  CHECK_THROWS_AS(open_sqlite_history(db, false), HistoryUnusable);
+  auto h = rebuild_sqlite_history(db, {{report("a", RunStatus::kSuccess, 5), "/a.json"},
+                                       {RunReport{}, "/bad.json"},
+                                       {report("b", RunStatus::kPartial, 1), "/b.json"}});
   CHECK(h->count() == 2);
   CHECK(fs::exists(dir / "pipeline.db.previous"));
   h.reset();
-  auto reopened = open_history(db, true);
+  auto reopened = open_sqlite_history(db, true);
   CHECK(ids(reopened->list({})) == std::vector<std::string>{"b", "a"});
 }

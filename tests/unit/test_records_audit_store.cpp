@@ -53,11 +53,13 @@ TEST_CASE("reports are written atomically under a stamped name and found again",
   CHECK(store.resolve("latest").run_id == kNew);
   CHECK(store.resolve(kOld).run_id == kOld);
   CHECK(store.resolve("018bcfe5-68").run_id == kOld);
-  auto j = store.load(store.resolve(kNew));
+  auto j = store.read_json(store.resolve(kNew));
   CHECK(j["schema"] == kReportSchema);
-  CHECK(j["status"] == "failure");
   CHECK(j["duration_ms"] == 1500);
-  CHECK(j["stages"][0]["attempts"][0]["exit_code"] == 2);
+  RunReport r = store.load(store.resolve(kNew));  // the same file, typed
+  CHECK(r.status == RunStatus::kFailure);
+  CHECK(r.runner_version == kRunnerVersion);
+  CHECK(r.stages[0].attempts[0].exit_code == 2);
 }
 
 TEST_CASE("bad run references are clear errors", "[audit]") {
@@ -75,13 +77,29 @@ TEST_CASE("bad run references are clear errors", "[audit]") {
 }
 
 TEST_CASE("audit show names status - decisions - attempts and failing tails", "[audit]") {
-  auto text = render_report(report_to_json(make_report(kNew, RunStatus::kFailure)));
+  auto text = render_report(make_report(kNew, RunStatus::kFailure));
   CHECK_THAT(text, Catch::Contains("status: failure (exit 2)"));
   CHECK_THAT(text, Catch::Contains("translator: failed — 1 file matches raw/*.csv"));
   CHECK_THAT(text, Catch::Contains("attempt 1: exit 2"));
   CHECK_THAT(text, Catch::Contains("| raw/a.csv:3: price 'x' is not a number"));
   CHECK_THAT(text, Catch::Contains("logs/stages/x/translator.stdout.log"));
   CHECK_THAT(text, Catch::Contains("took 1.500s"));
-  auto ok = render_report(report_to_json(make_report(kOld, RunStatus::kSuccess)));
+  auto ok = render_report(make_report(kOld, RunStatus::kSuccess));
   CHECK_THAT(ok, !Catch::Contains("| raw/a.csv"));  // tails only for failing stages
+}
+
+TEST_CASE("a report that is JSON but not a report is named damaged - field and file", "[audit]") {
+  FakeFileSystem files;
+  AuditReporter reporter(files, RecordLayout("/l", "/s"));
+  auto path = reporter.write(make_report(kNew, RunStatus::kFailure));
+  AuditStore store(files, "/l/reports");
+  auto j = store.read_json(store.resolve(kNew));
+  j["stages"][0]["attempts"][0]["exit_code"] = "2";
+  files.add_file(path, j.dump());
+  CHECK_THROWS_WITH(store.load(store.resolve(kNew)),
+                    Catch::Contains(path.string() + " is damaged") &&
+                        Catch::Contains("stages[0].attempts[0].exit_code"));
+  CHECK(store.read_json(store.resolve(kNew)) == j);  // still shown as it is with --json
+  files.add_file(path, "{\"run_id\": ");
+  CHECK_THROWS_WITH(store.read_json(store.resolve(kNew)), Catch::Contains("is damaged"));
 }

@@ -134,3 +134,34 @@ TEST_CASE("a report that is not one is refused, naming the field", "[report]") {
         "recovered.killed: expected a list of whole numbers");
   CHECK(refused([](json& j) { j = json::array(); }) == "the report: expected an object");
 }
+
+TEST_CASE("fields that say only 'nothing happened' may be absent - present they are checked",
+          "[report]") {
+  json older = report_to_json(full_report());
+  for (const char* key : {"lifecycle", "errors", "recovered", "runner_version"}) older.erase(key);
+  older["batches"][0].erase("reclaimed");
+  json& attempt = older["stages"][0]["attempts"][0];
+  for (const char* key : {"terminated", "left_processes", "error", "stdout_tail"}) {
+    attempt.erase(key);
+  }
+  RunReport read = report_from_json(older);
+  CHECK(read.lifecycle.empty());
+  CHECK(read.errors.empty());
+  CHECK_FALSE(read.recovered.has_value());
+  CHECK(read.runner_version.empty());
+  CHECK_FALSE(read.batches[0].reclaimed);
+  CHECK_FALSE(read.stages[0].attempts[0].terminated);
+  CHECK(read.stages[0].attempts[0].stdout_tail.empty());
+  CHECK(read.stages[0].attempts[1].terminated ==
+        full_report().stages[0].attempts[1].terminated);  // the others as written
+
+  older["batches"][0]["reclaimed"] = "no";
+  CHECK_THROWS_WITH(report_from_json(older), "batches[0].reclaimed: expected true or false");
+}
+
+TEST_CASE("a report read back keeps the runner that wrote it", "[report]") {
+  json written = report_to_json(full_report());
+  CHECK(written["runner_version"] == kRunnerVersion);  // this runner, when it writes its own
+  written["runner_version"] = "0.9.0";
+  CHECK(report_to_json(report_from_json(written))["runner_version"] == "0.9.0");
+}

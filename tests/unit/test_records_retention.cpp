@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "fakes/fake_file_system.hpp"
+#include "records/report_json.hpp"
 #include "records/retention.hpp"
 #include "util/run_id.hpp"
 
@@ -31,6 +32,15 @@ std::string add_run(FakeFileSystem& files, int days_ago, const std::string& repo
   files.add_file("/r/logs/stages/" + id + "/batch1/a.stderr.log", "err");
   files.add_file("/r/state/inputs/" + id + "/a.inputs", "/r/in/x.csv\n");
   return id;
+}
+
+// A report as the runner writes it, of a run that handled one batch.
+std::string report_with_batch(const std::string& id, const std::string& moved_to) {
+  RunReport r;
+  r.run_id = id;
+  r.status = RunStatus::kFailure;
+  r.batches.push_back({id, "FAILED", moved_to, id + "_MANIFEST.json", "load failed", false});
+  return report_to_json(r).dump();
 }
 
 bool has_any_record(const FakeFileSystem& files, const std::string& id) {
@@ -69,14 +79,15 @@ TEST_CASE("keep_runs keeps the newest runs - the current run is never pruned", "
 
 TEST_CASE("a run whose batch is still in error is kept", "[retention]") {
   FakeFileSystem files;
-  std::string report = R"({"batches": [{"id": "b1", "status": "FAILED", "moved_to": "error/b1"}]})";
-  std::string failed = add_run(files, 90, report);
-  std::string fixed = add_run(files, 80, R"({"batches": [{"moved_to": "error/b2"}]})");
+  std::string failed = add_run(files, 90, report_with_batch("b1", "error/b1"));
+  std::string fixed = add_run(files, 80, report_with_batch("b2", "error/b2"));
+  std::string damaged = add_run(files, 70, R"({"batches": [{"moved_to": "error/b1"}]})");
   files.add_file("/r/error/b1/b1_MANIFEST.json", "{}");  // b2 was dealt with and removed
   add_run(files, 1);  // the runner ran yesterday: the clock did not jump
   auto result = prune_runs(config_with(30, std::nullopt, true), files, kNow, "");
   CHECK(result.kept_for_batches == std::vector<std::string>{failed});
-  CHECK(result.pruned == std::vector<std::string>{fixed});
+  // A report that is not one holds nothing back.
+  CHECK(result.pruned == std::vector<std::string>{damaged, fixed});
   CHECK(has_any_record(files, failed));
 }
 

@@ -1,0 +1,316 @@
+#include "records/sqlite_history.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
+
+#include <chrono>
+#include <filesystem>
+#include <system_error>
+
+namespace pipeline {
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE runs (
+  run_id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, status TEXT NOT NULL, exit_code INTEGER,
+  started_at TEXT, started_ms INTEGER NOT NULL, finished_at TEXT, duration_ms INTEGER,
+  host TEXT, pid INTEGER, report TEXT NOT NULL);
+CREATE INDEX runs_by_start ON runs(started_ms);
+CREATE INDEX runs_by_status ON runs(status, started_ms);
+CREATE TABLE stages (
+  run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE, seq INTEGER NOT NULL,
+  stage TEXT NOT NULL, batch TEXT, status TEXT NOT NULL, reason TEXT, inputs_count INTEGER,
+  PRIMARY KEY (run_id, seq));
+CREATE INDEX stages_by_name ON stages(stage, status);
+CREATE TABLE attempts (
+  run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE, seq INTEGER NOT NULL,
+  attempt INTEGER NOT NULL, started_at TEXT, duration_ms INTEGER, exit_code INTEGER,
+  signal INTEGER, timed_out INTEGER, hung INTEGER, completed_by TEXT,
+  PRIMARY KEY (run_id, seq, attempt));
+CREATE TABLE batches (
+  run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE, batch_id TEXT NOT NULL,
+  status TEXT NOT NULL, moved_to TEXT, error TEXT);
+CREATE INDEX batches_by_id ON batches(batch_id);
+)sql";
+
+std::int64_t to_ms(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+// Binds a value, or NULL for none: a missing exit code is not a zero.
+void bind_opt(SQLite::Statement& st, int index, const std::optional<int>& v) {
+  if (v) {
+    st.bind(index, *v);
+  } else {
+    st.bind(index);
+  }
+}
+void bind_text_or_null(SQLite::Statement& st, int index, const std::string& v) {
+  if (v.empty()) {
+    st.bind(index);
+  } else {
+    st.bind(index, v);
+  }
+}
+
+class SqliteHistory final : public RunHistory {
+ public:
+  explicit SqliteHistory(const fs::path& path)
+      : db_(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE) {
+    db_.setBusyTimeout(5000);
+    db_.exec("PRAGMA foreign_keys = ON");
+  }
+
+  void create_schema() {
+    db_.exec("PRAGMA journal_mode = WAL");
+    SQLite::Transaction tx(db_);
+    db_.exec(kSchema);
+    db_.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
+    tx.commit();
+  }
+
+  void check(bool integrity) {
+    int version = db_.execAndGet("PRAGMA user_version").getInt();
+    if (version != kSchemaVersion) {
+      throw HistoryUnusable("it is not a history of schema " + std::to_string(kSchemaVersion) +
+                            " (user_version " + std::to_string(version) + ")");
+    }
+    if (integrity) {
+      std::string result = db_.execAndGet("PRAGMA quick_check").getString();
+      if (result != "ok") throw HistoryUnusable("quick_check says: " + result);
+    }
+    db_.exec("PRAGMA journal_mode = WAL");
+    db_.exec("PRAGMA synchronous = FULL");
+  }
+
+  void record(const RunReport& r, const std::string& report_path) override {
+    try {
+      SQLite::Transaction tx(db_);
+      insert(r, report_path);
+      tx.commit();
+    } catch (const SQLite::Exception& e) {
+      // A damaged file shows itself when a write reaches the bad pages.
+      int code = e.getErrorCode() & 0xff;
+      if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) throw HistoryUnusable(e.what());
+      throw;
+    }
+  }
+
+  // Many runs in one transaction (a rebuild); a report without a run id is left out.
+  std::size_t record_all(const std::vector<ReportOnRecord>& reports) {
+    SQLite::Transaction tx(db_);
+    std::size_t n = 0;
+    for (const auto& [r, path] : reports) {
+      if (r.run_id.empty()) continue;
+      insert(r, path);
+      ++n;
+    }
+    tx.commit();
+    return n;
+  }
+
+  std::vector<RunSummary> list(const HistoryQuery& q) override {
+    std::string sql =
+        "SELECT run_id, status, exit_code, started_at, duration_ms, report FROM runs r WHERE 1";
+    if (!q.status.empty()) sql += " AND status = :status";
+    if (q.since) sql += " AND started_ms >= :since";
+    if (!q.stage.empty()) {
+      sql +=
+          " AND EXISTS (SELECT 1 FROM stages s WHERE s.run_id = r.run_id AND s.stage = :stage"
+          " AND s.status NOT IN ('skipped', 'not_started'))";
+    }
+    sql += " ORDER BY started_ms DESC, run_id DESC LIMIT :limit";
+    SQLite::Statement st(db_, sql);
+    if (!q.status.empty()) st.bind(":status", q.status);
+    if (q.since) st.bind(":since", to_ms(*q.since));
+    if (!q.stage.empty()) st.bind(":stage", q.stage);
+    st.bind(":limit", static_cast<std::int64_t>(q.limit));
+    std::vector<RunSummary> out;
+    while (st.executeStep()) {
+      RunSummary row;
+      row.run_id = st.getColumn(0).getString();
+      row.status = st.getColumn(1).getString();
+      if (!st.getColumn(2).isNull()) row.exit_code = st.getColumn(2).getInt();
+      row.started_at = st.getColumn(3).getString();
+      row.duration_ms = st.getColumn(4).getInt64();
+      row.report = st.getColumn(5).getString();
+      out.push_back(std::move(row));
+    }
+    SQLite::Statement stages(db_,
+                             "SELECT stage, status, batch FROM stages WHERE run_id = ? AND status "
+                             "NOT IN ('skipped', 'not_started') ORDER BY seq");
+    for (auto& row : out) {
+      stages.reset();
+      stages.bind(1, row.run_id);
+      while (stages.executeStep()) {
+        row.stages.push_back(
+            {stages.getColumn(0).getString(), stages.getColumn(1).getString(),
+             stages.getColumn(2).isNull() ? std::string() : stages.getColumn(2).getString()});
+      }
+    }
+    return out;
+  }
+
+  std::vector<std::pair<std::string, std::string>> find(const std::string& prefix,
+                                                        std::size_t max) override {
+    // Run ids are lower-case hex and '-': a range scan on the primary key finds the prefix.
+    SQLite::Statement st(db_,
+                         "SELECT run_id, report FROM runs WHERE run_id >= ?1 AND run_id < ?1 || "
+                         "'~' ORDER BY started_ms DESC, run_id DESC LIMIT ?2");
+    st.bind(1, prefix);
+    st.bind(2, static_cast<std::int64_t>(max));
+    std::vector<std::pair<std::string, std::string>> out;
+    while (st.executeStep())
+      out.emplace_back(st.getColumn(0).getString(), st.getColumn(1).getString());
+    return out;
+  }
+
+  std::vector<Entry> entries() override {
+    SQLite::Statement st(
+        db_, "SELECT run_id, started_ms, report FROM runs ORDER BY started_ms DESC, run_id DESC");
+    std::vector<Entry> out;
+    while (st.executeStep()) {
+      out.push_back(
+          {st.getColumn(0).getString(), st.getColumn(1).getInt64(), st.getColumn(2).getString()});
+    }
+    return out;
+  }
+
+  void forget(const std::vector<std::string>& run_ids) override {
+    SQLite::Transaction tx(db_);
+    SQLite::Statement st(db_, "DELETE FROM runs WHERE run_id = ?");
+    for (const auto& id : run_ids) {
+      st.reset();
+      st.bind(1, id);
+      st.exec();
+    }
+    tx.commit();
+  }
+
+  std::size_t count() override {
+    return static_cast<std::size_t>(db_.execAndGet("SELECT count(*) FROM runs").getInt64());
+  }
+
+ private:
+  void insert(const RunReport& r, const std::string& report_path) {
+    if (r.run_id.empty()) throw HistoryUnusable("a report without run_id: " + report_path);
+    SQLite::Statement del(db_, "DELETE FROM runs WHERE run_id = ?");
+    del.bind(1, r.run_id);
+    del.exec();
+    const RunSummary summary = summary_of(r, report_path);
+    SQLite::Statement run(db_, "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    run.bind(1, r.run_id);
+    run.bind(2, r.pipeline);
+    run.bind(3, summary.status);
+    run.bind(4, r.exit_code);
+    run.bind(5, summary.started_at);
+    run.bind(6, to_ms(r.started_at));
+    run.bind(7, format_rfc3339(r.finished_at));
+    run.bind(8, summary.duration_ms);
+    run.bind(9, r.host);
+    run.bind(10, r.pid);
+    run.bind(11, report_path);
+    run.exec();
+
+    SQLite::Statement stage(db_, "INSERT INTO stages VALUES (?, ?, ?, ?, ?, ?, ?)");
+    int seq = 0;
+    for (const auto& s : r.stages) {
+      ++seq;
+      stage.reset();
+      stage.bind(1, r.run_id);
+      stage.bind(2, seq);
+      stage.bind(3, s.name);
+      bind_text_or_null(stage, 4, s.batch);
+      stage.bind(5, std::string(to_string(s.status)));
+      stage.bind(6, s.decision.reason);
+      stage.bind(7, static_cast<std::int64_t>(s.inputs_count));
+      stage.exec();
+      insert_attempts(r.run_id, seq, s.attempts);
+    }
+    SQLite::Statement batch(db_, "INSERT INTO batches VALUES (?, ?, ?, ?, ?)");
+    for (const auto& b : r.batches) {
+      batch.reset();
+      batch.bind(1, r.run_id);
+      batch.bind(2, b.id);
+      batch.bind(3, b.status);
+      bind_text_or_null(batch, 4, b.moved_to);
+      bind_text_or_null(batch, 5, b.error);
+      batch.exec();
+    }
+  }
+
+  void insert_attempts(const std::string& run_id, int seq, const std::vector<AttemptRecord>& all) {
+    SQLite::Statement attempt(db_, "INSERT INTO attempts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    for (const auto& a : all) {
+      attempt.reset();
+      attempt.bind(1, run_id);
+      attempt.bind(2, seq);
+      attempt.bind(3, a.attempt);
+      attempt.bind(4, format_rfc3339(a.started_at));
+      attempt.bind(5, static_cast<std::int64_t>(a.duration.count()));
+      bind_opt(attempt, 6, a.exit_code);
+      bind_opt(attempt, 7, a.signal);
+      attempt.bind(8, a.timed_out ? 1 : 0);
+      attempt.bind(9, a.hung ? 1 : 0);
+      bind_text_or_null(attempt, 10, a.completed_by);
+      attempt.exec();
+    }
+  }
+
+  SQLite::Database db_;
+};
+
+void remove_db_files(const fs::path& db) {
+  std::error_code ignored;
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    fs::remove(fs::path(db.string() + suffix), ignored);
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<RunHistory> open_sqlite_history(const fs::path& db, bool check) {
+  std::error_code ec;
+  if (!fs::exists(db, ec)) throw HistoryUnusable(db.string() + " does not exist");
+  try {
+    auto h = std::make_unique<SqliteHistory>(db);
+    h->check(check);
+    return h;
+  } catch (const SQLite::Exception& e) {
+    throw HistoryUnusable(db.string() + ": " + e.what());
+  } catch (const HistoryUnusable& e) {
+    throw HistoryUnusable(db.string() + ": " + e.what());
+  }
+}
+
+std::unique_ptr<RunHistory> rebuild_sqlite_history(const fs::path& db,
+                                                   const std::vector<ReportOnRecord>& reports) {
+  fs::path tmp = db.string() + ".rebuild";
+  remove_db_files(tmp);
+  {
+    SqliteHistory fresh(tmp);
+    fresh.create_schema();
+    fresh.record_all(reports);
+    fresh.check(false);
+  }  // closed: the WAL is checkpointed into the file, which is now complete
+  std::error_code ec;
+  if (fs::exists(db, ec)) {
+    // Whatever was there is kept (until the next rebuild) for a post-mortem: a second name
+    // for the file, so the history never stops existing under its own name (a reader at
+    // this moment finds the old one, never none). Its WAL goes aside with it: left in place
+    // it would be replayed into the new file.
+    fs::path aside = db.string() + ".previous";
+    remove_db_files(aside);
+    fs::create_hard_link(db, aside, ec);
+    if (ec) fs::copy_file(db, aside, fs::copy_options::overwrite_existing, ec);
+    for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+      fs::rename(db.string() + suffix, aside.string() + suffix, ec);
+    }
+  }
+  fs::rename(tmp, db);  // replaces the old name in one step
+  return open_sqlite_history(db, false);
+}
+
+}  // namespace pipeline
