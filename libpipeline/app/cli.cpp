@@ -9,6 +9,8 @@
 
 #include "app/run_command.hpp"
 #include "batches/batch_hotfolder.hpp"
+#include "batches/batch_listing.hpp"
+#include "batches/batch_submit.hpp"
 #include "config/config.hpp"
 #include "records/audit_store.hpp"
 #include "records/record_layout.hpp"

@@ -1,7 +1,6 @@
 #include "batches/batch_hotfolder.hpp"
 
 #include <algorithm>
-#include <set>
 
 #include "records/report_json.hpp"
 #include "util/error.hpp"
@@ -10,202 +9,8 @@
 #include "util/time_format.hpp"
 
 namespace pipeline {
-namespace {
 
 using nlohmann::json;
-
-constexpr std::string_view kReady = "READY_FOR_PROCESSING";
-
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
-// What a hot-folder name is: a ready manifest, a claimed one, or neither (nullopt).
-enum class Kind { kManifest, kProcessing };
-std::optional<Kind> kind_of(std::string_view name) {
-  if (name.empty() || name[0] == '.') return std::nullopt;
-  if (ends_with(name, kProcessingSuffix)) return Kind::kProcessing;
-  if (ends_with(name, kManifestSuffix)) return Kind::kManifest;
-  return std::nullopt;
-}
-
-// A manifest is a regular file: a FIFO, socket, folder or dangling link of that name is not.
-std::optional<Kind> kind_of(const DirEntry& e) {
-  return e.is_file() ? kind_of(e.name) : std::nullopt;
-}
-
-[[noreturn]] void invalid(const std::string& why) {
-  throw UsageError(why);
-}
-
-// The name a manifest's claim goes by before its content is trusted: its batch id when that
-// is valid, else the part of the file name before the suffix, made safe.
-std::string claim_key(const json& doc, const std::string& file_name, std::string_view suffix) {
-  if (doc.is_object()) {
-    auto it = doc.find("batch_id");
-    if (it != doc.end() && it->is_string() && valid_batch_id(it->get<std::string>())) {
-      return it->get<std::string>();
-    }
-  }
-  std::string stem = file_name.substr(0, file_name.size() - suffix.size());
-  for (char& c : stem) {
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '.' || c == '-';
-    if (!ok) c = '_';
-  }
-  if (stem.empty() || stem[0] == '.' || stem[0] == '-') stem = "manifest" + stem;
-  return stem.substr(0, 64);
-}
-
-// A string field, or "" when it is missing, null or not a string (a manifest is outside
-// input, and the runner itself writes "error": null).
-std::string string_field(const json& doc, const char* key, std::string fallback = "") {
-  if (!doc.is_object()) return fallback;
-  auto it = doc.find(key);
-  return it != doc.end() && it->is_string() ? it->get<std::string>() : fallback;
-}
-
-// A manifest as read from disk, bounded in size and depth: its document (null when it could
-// not be read or is not JSON), and why.
-struct LoadedManifest {
-  json doc;
-  std::string read_error, parse_error;
-  /// Not there (any more): another runner took it meanwhile.
-  bool gone(const FileSystem& files, const fs::path& p) const {
-    return !read_error.empty() && !files.exists(p);
-  }
-};
-LoadedManifest load_manifest(const FileSystem& files, const fs::path& p) {
-  LoadedManifest m;
-  try {
-    m.doc = parse_untrusted_json(files.read_file(p, kMaxManifestBytes), &m.parse_error);
-    if (m.doc.is_discarded()) m.doc = nullptr;
-  } catch (const FileError& e) {
-    m.read_error = e.what();
-  }
-  return m;
-}
-
-// The folders and files that belong to the runner, never to a batch: a manifest naming one
-// would have the runner archive its own lock, history or config.
-struct RunnerFiles {
-  std::vector<std::pair<fs::path, std::string>> folders;  ///< real path, what it is
-  std::optional<fs::path> config;
-
-  RunnerFiles(const Config& c, const FileSystem& files) {
-    auto add = [&](const fs::path& p, const std::string& what) {
-      folders.emplace_back(files.real_path(p).value_or(p), what);
-    };
-    add(c.logs, "the runner's logs");
-    add(c.state, "the runner's state");
-    add(c.batches->hotfolder / ".claims", "the hot folder's claims");
-    add(c.batches->archive, "the archive of finished batches");
-    add(c.batches->error, "the error folder of failed batches");
-    config = files.real_path(c.file).value_or(c.file);
-  }
-
-  // Why real (a resolved path) is not data, or "" when it may be.
-  std::string refuse(const fs::path& real) const {
-    if (config && real == *config) return "is the pipeline's config";
-    std::string name = real.filename().string();
-    if (kind_of(name)) return "is a manifest, not data";
-    for (const auto& [dir, what] : folders) {
-      if (real == dir || is_within(real, dir)) return "is inside " + what;
-    }
-    return {};
-  }
-};
-
-}  // namespace
-
-bool valid_batch_id(std::string_view id) {
-  if (id.empty() || id.size() > 64 || id[0] == '.' || id[0] == '-') return false;
-  return std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '.' || c == '-';
-  });
-}
-
-std::vector<fs::path> ManifestContent::all_files() const {
-  std::vector<fs::path> out;
-  for (const auto& [name, path] : files) out.push_back(path);
-  out.insert(out.end(), raw_data.begin(), raw_data.end());
-  return out;
-}
-
-ManifestContent validate_manifest(const json& doc, const FileSystem& files, const Config& config) {
-  const fs::path& root = config.root;
-  if (!doc.is_object()) invalid("the manifest is not a JSON object");
-  ManifestContent m;
-  auto id = doc.find("batch_id");
-  if (id == doc.end() || !id->is_string()) invalid("\"batch_id\" (a string) is missing");
-  m.id = id->get<std::string>();
-  if (!valid_batch_id(m.id)) {
-    invalid("batch_id \"" + m.id +
-            "\" must be 1-64 of A-Z, a-z, 0-9, '_', '.' and '-', not starting with '.' or '-'");
-  }
-  auto status = doc.find("status");
-  if (status == doc.end() || !status->is_string()) invalid("\"status\" (a string) is missing");
-  if (*status != kReady) {
-    invalid("status is \"" + status->get<std::string>() + "\", not \"" + std::string(kReady) +
-            "\"");
-  }
-  if (auto ts = doc.find("creation_timestamp"); ts != doc.end() && !ts->is_string()) {
-    invalid("\"creation_timestamp\" must be a string");
-  }
-  auto file_map = doc.find("files");
-  if (file_map == doc.end() || !file_map->is_object()) {
-    invalid("\"files\" (an object of name: path) is missing");
-  }
-  auto raw = doc.find("raw_data");
-  if (raw == doc.end() || !raw->is_array()) invalid("\"raw_data\" (a list of paths) is missing");
-
-  std::optional<fs::path> real_root = files.real_path(root);
-  if (!real_root) invalid("the pipeline root " + root.string() + " does not exist");
-  RunnerFiles runner(config, files);
-  std::set<fs::path> seen_real;
-  std::set<std::string> seen_names;
-  auto check_path = [&](const json& value, const std::string& where) {
-    if (!value.is_string() || value.get<std::string>().empty()) {
-      invalid(where + " must be a non-empty path string");
-    }
-    std::string text = value.get<std::string>();
-    fs::path path = resolve_path(root, text);
-    // Resolving symlinks and `..` first: a link inside root that leads out of it is outside.
-    std::optional<fs::path> real = files.real_path(path);
-    if (!real) {
-      if (!is_within(path, root)) invalid(where + " \"" + text + "\" is outside the root");
-      invalid(where + " \"" + text + "\" does not exist");
-    }
-    if (!is_within(*real, *real_root)) {
-      invalid(where + " \"" + text + "\" resolves to " + real->string() + ", outside the root " +
-              real_root->string());
-    }
-    auto st = files.stat(*real);
-    if (!st || !st->is_file()) {
-      invalid(where + " \"" + text +
-              "\" is not a regular file (a folder, FIFO, socket or device is never data)");
-    }
-    if (std::string why = runner.refuse(*real); !why.empty()) {
-      invalid(where + " \"" + text + "\" " + why + ": a manifest lists data files only");
-    }
-    if (!seen_real.insert(*real).second) invalid(where + " \"" + text + "\" is listed twice");
-    if (!seen_names.insert(path.filename().string()).second) {
-      invalid(where + " \"" + text + "\": another listed file has the name " +
-              path.filename().string() + " (they would collide in the archive)");
-    }
-    return path;
-  };
-  for (const auto& [name, value] : file_map->items()) {
-    if (name.empty()) invalid("\"files\" has an empty name");
-    m.files.emplace_back(name, check_path(value, "files." + name));
-  }
-  for (std::size_t i = 0; i < raw->size(); ++i) {
-    m.raw_data.push_back(check_path((*raw)[i], "raw_data[" + std::to_string(i) + "]"));
-  }
-  if (m.files.empty() && m.raw_data.empty()) invalid("the manifest lists no files");
-  return m;
-}
 
 namespace {
 
@@ -219,16 +24,16 @@ struct ManifestVerdict {
 };
 ManifestVerdict judge_manifest(LoadedManifest& m, bool processing, const std::string& key,
                                const Config& config, const FileSystem& files) {
-  if (!m.read_error.empty()) invalid("the manifest cannot be read: " + m.read_error);
-  if (!m.parse_error.empty()) invalid("the manifest is not valid JSON: " + m.parse_error);
+  if (!m.read_error.empty()) throw UsageError("the manifest cannot be read: " + m.read_error);
+  if (!m.parse_error.empty()) throw UsageError("the manifest is not valid JSON: " + m.parse_error);
   json& doc = m.doc;
-  if (!doc.is_object()) invalid("the manifest is not a JSON object");
+  if (!doc.is_object()) throw UsageError("the manifest is not a JSON object");
   ManifestVerdict v;
   std::string status = string_field(doc, "status");
   if (processing && (status == "COMPLETED" || status == "FAILED")) {
     // The dead run had finished the stages and decided; only the moves are left.
     if (string_field(doc["runner"], "destination").empty()) {
-      invalid("it says " + status + " but not where its files went");
+      throw UsageError("it says " + status + " but not where its files went");
     }
     v.decided = status;
     v.content.id = key;
@@ -240,13 +45,13 @@ ManifestVerdict judge_manifest(LoadedManifest& m, bool processing, const std::st
     }
     return v;
   }
-  if (processing && status == "PROCESSING") doc["status"] = kReady;  // as submitted
+  if (processing && status == "PROCESSING") doc["status"] = kReadyStatus;  // as submitted
   v.content = validate_manifest(doc, files, config);
   const fs::path done = config.batches->archive / v.content.id;
   if (!processing && files.exists(done)) {
-    invalid("batch " + v.content.id + " was already archived in " +
-            display_path(done, config.root) +
-            "; a batch id is processed once (submit it under a new id)");
+    throw UsageError("batch " + v.content.id + " was already archived in " +
+                     display_path(done, config.root) +
+                     "; a batch id is processed once (submit it under a new id)");
   }
   return v;
 }
@@ -264,7 +69,7 @@ std::vector<ManifestCandidate> pending_manifests(const Config& config, const Fil
     warnings->push_back(std::string(e.what()) + "; no batch is claimed this run");
   }
   for (const auto& e : entries) {
-    if (!e.is_file() && kind_of(e.name)) {
+    if (!e.is_file() && manifest_kind(e.name)) {
       warnings->push_back("skipped " + display_path(hot / e.name, config.root) +
                           ": not a regular file (" +
                           (e.kind == FileKind::kBroken ? "a dangling symlink or a loop"
@@ -272,9 +77,9 @@ std::vector<ManifestCandidate> pending_manifests(const Config& config, const Fil
                           "), so not a manifest");
       continue;
     }
-    auto kind = kind_of(e);
+    auto kind = manifest_kind(e);
     if (!kind) continue;
-    bool processing = *kind == Kind::kProcessing;
+    bool processing = *kind == ManifestKind::kProcessing;
     fs::path p = hot / e.name;
     auto st = files.stat(p);
     if (!st || !st->is_file()) continue;
@@ -342,7 +147,7 @@ void BatchHotfolder::sweep_claims() {
     return;
   }
   for (const auto& e : entries) {
-    if (!e.is_file() || !ends_with(e.name, ".lock")) continue;
+    if (!e.is_file() || !e.name.ends_with(".lock")) continue;
     std::unique_ptr<RunLock> lock = make_lock_(claims / e.name);
     try {
       if (lock->acquire(Millis(0), clock_, "{}")) let_go(lock, claims / e.name);
@@ -539,98 +344,6 @@ void BatchHotfolder::let_go(std::unique_ptr<RunLock>& lock, const fs::path& lock
   }
   lock->release();
   lock.reset();
-}
-
-std::vector<BatchListing> list_batches(const Config& config, const FileSystem& files) {
-  const BatchConfig& b = *config.batches;
-  std::vector<BatchListing> out;
-  for (const auto& e : files.list_dir(b.hotfolder)) {
-    auto kind = kind_of(e);
-    if (!kind) continue;
-    bool processing = *kind == Kind::kProcessing;
-    fs::path p = b.hotfolder / e.name;
-    BatchListing l;
-    l.state = processing ? "processing" : "ready";
-    l.path = display_path(p, config.root);
-    if (auto st = files.stat(p)) l.mtime_ns = st->mtime_ns;
-    json doc = load_manifest(files, p).doc;
-    l.id = claim_key(doc, e.name, processing ? kProcessingSuffix : kManifestSuffix);
-    if (!doc.is_object()) {
-      l.detail = "not valid JSON: it will be rejected";
-    } else if (processing) {
-      l.detail = "claimed by run " + string_field(doc.value("runner", json()), "claimed_by", "?");
-    }
-    out.push_back(std::move(l));
-  }
-  auto folders = [&](const fs::path& dir, const std::string& state) {
-    for (const auto& e : files.list_dir(dir)) {
-      if (!e.is_directory()) continue;
-      BatchListing l;
-      l.state = state;
-      l.id = e.name;
-      l.path = display_path(dir / e.name, config.root);
-      if (auto st = files.stat(dir / e.name)) l.mtime_ns = st->mtime_ns;
-      for (const auto& f : files.list_dir(dir / e.name)) {
-        if (!f.is_file()) continue;
-        try {
-          if (ends_with(f.name, ".error.txt")) {
-            std::string text = files.read_file(dir / e.name / f.name, kMaxManifestBytes);
-            std::size_t nl = text.find('\n');
-            l.detail = "rejected: " + text.substr(nl == std::string::npos ? 0 : nl + 1,
-                                                  text.find('\n', nl + 1) - nl - 1);
-          } else if (ends_with(f.name, kManifestSuffix) && l.detail.empty()) {
-            json doc = load_manifest(files, dir / e.name / f.name).doc;
-            if (!doc.is_object()) continue;
-            l.id = string_field(doc, "batch_id", l.id);
-            l.detail = "run " + string_field(doc, "run_id", "?") + " at " +
-                       string_field(doc, "finished_at", "?");
-            if (doc.contains("error") && doc["error"].is_string()) {
-              l.detail += ": " + doc["error"].get<std::string>();
-            }
-          }
-        } catch (const FileError&) {
-        }
-      }
-      out.push_back(std::move(l));
-    }
-  };
-  folders(b.archive, "archived");
-  folders(b.error, "failed");
-  std::stable_sort(out.begin(), out.end(), [](const BatchListing& x, const BatchListing& y) {
-    return x.mtime_ns < y.mtime_ns;
-  });
-  return out;
-}
-
-fs::path submit_batch(const Config& config, FileSystem& files, const std::string& id,
-                      const std::vector<std::pair<std::string, fs::path>>& named_files,
-                      const std::vector<fs::path>& raw_data, TimePoint now) {
-  const BatchConfig& b = *config.batches;
-  auto relative = [&](const fs::path& p) {
-    return display_path(p.lexically_normal(), config.root);
-  };
-  json doc = {{"batch_id", id},
-              {"creation_timestamp", format_rfc3339(now)},
-              {"status", kReady},
-              {"files", json::object()},
-              {"raw_data", json::array()}};
-  for (const auto& [name, path] : named_files) {
-    if (doc["files"].contains(name)) throw UsageError("--file " + name + " is given twice");
-    doc["files"][name] = relative(path);
-  }
-  for (const auto& p : raw_data) doc["raw_data"].push_back(relative(p));
-  validate_manifest(doc, files, config);  // a run would reject it: say so now
-  if (files.exists(b.archive / id)) {
-    throw UsageError("batch " + id + " was already archived in " +
-                     display_path(b.archive / id, config.root) + "; use a new batch id");
-  }
-  fs::path target = b.hotfolder / (id + std::string(kManifestSuffix));
-  if (files.exists(target) || files.exists(b.hotfolder / (id + std::string(kProcessingSuffix)))) {
-    throw UsageError("batch " + id + " is already in the hot folder " + b.hotfolder.string());
-  }
-  files.create_directories(b.hotfolder);
-  files.write_atomic(target, dump_json(doc, 2) + "\n");
-  return target;
 }
 
 }  // namespace pipeline

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "batches/manifest.hpp"
 #include "config/config.hpp"
 #include "ports/clock.hpp"
 #include "ports/file_system.hpp"
@@ -28,30 +29,6 @@
 namespace pipeline {
 
 using LockFactory = std::function<std::unique_ptr<RunLock>(const fs::path&)>;
-
-inline constexpr std::string_view kManifestSuffix = "_MANIFEST.json";
-inline constexpr std::string_view kProcessingSuffix = "_PROCESSING.json";
-/// A manifest lists a few dozen paths: one larger than this is refused unread.
-inline constexpr std::size_t kMaxManifestBytes = 1 << 20;
-
-/// True for a batch id we accept: 1-64 of A-Z a-z 0-9 _ . -, not starting with '.' or '-'.
-bool valid_batch_id(std::string_view id);
-
-/// A manifest's content once validated: every path resolved, inside root, and a file.
-struct ManifestContent {
-  std::string id;
-  std::vector<std::pair<std::string, fs::path>> files;  ///< "files": name -> path, as listed
-  std::vector<fs::path> raw_data;
-  /// Every listed file once, in manifest order (files first, then raw_data).
-  std::vector<fs::path> all_files() const;
-};
-
-/// Checks a parsed manifest against SPEC 8 and 14; throws UsageError saying what is wrong.
-/// Relative paths are taken from root; every path must resolve (symlinks and `..` followed)
-/// to an existing regular file inside root that is data: never the runner's own files (the
-/// config, logs, state, the hot folder's claims, finished batches) and never a manifest.
-ManifestContent validate_manifest(const nlohmann::json& doc, const FileSystem& files,
-                                  const Config& config);
 
 /// A manifest in the hot folder a run would try to claim, a regular file.
 struct ManifestCandidate {
@@ -158,24 +135,5 @@ class BatchHotfolder {
   std::size_t cursor_ = 0;
   bool swept_ = false;
 };
-
-/// One line of `batch list`.
-struct BatchListing {
-  std::string state;  ///< "ready", "processing", "archived", "failed"
-  std::string id;
-  std::string path;    ///< the manifest or folder, relative to root
-  std::string detail;  ///< run id, error, or what is wrong with it
-  std::int64_t mtime_ns = 0;
-};
-
-/// Every batch the folders know of: ready and processing in the hot folder, archived, failed.
-std::vector<BatchListing> list_batches(const Config& config, const FileSystem& files);
-
-/// `batch submit`: writes `<hotfolder>/<id>_MANIFEST.json` atomically (a temp name a run never
-/// picks up, then a rename), after validating it exactly as a run would. Paths are absolute
-/// (or relative to root); they are recorded relative to root. Returns the manifest's path.
-fs::path submit_batch(const Config& config, FileSystem& files, const std::string& id,
-                      const std::vector<std::pair<std::string, fs::path>>& named_files,
-                      const std::vector<fs::path>& raw_data, TimePoint now);
 
 }  // namespace pipeline

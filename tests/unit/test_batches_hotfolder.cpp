@@ -2,6 +2,8 @@
 #include <catch2/catch.hpp>
 
 #include "batches/batch_hotfolder.hpp"
+#include "batches/batch_listing.hpp"
+#include "batches/batch_submit.hpp"
 #include "support/pipeline_harness.hpp"
 #include "util/error.hpp"
 

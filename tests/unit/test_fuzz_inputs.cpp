@@ -8,6 +8,8 @@
 #include <sstream>
 
 #include "batches/batch_hotfolder.hpp"
+#include "batches/batch_listing.hpp"
+#include "batches/batch_submit.hpp"
 #include "config/config.hpp"
 #include "fakes/fake_file_system.hpp"
 #include "util/error.hpp"
