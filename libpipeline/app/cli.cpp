@@ -13,6 +13,7 @@
 #include "batches/batch_submit.hpp"
 #include "config/config.hpp"
 #include "records/audit_store.hpp"
+#include "records/lock_record.hpp"
 #include "records/record_layout.hpp"
 #include "records/report_json.hpp"
 #include "records/run_records.hpp"
@@ -201,8 +202,11 @@ int history_rebuild(const Options& o, Machine& p) {
   p.files.create_directories(cfg.state);
   const RecordLayout layout(cfg);
   auto lock = p.make_lock(layout.lock_file());
-  nlohmann::json owner = {{"pid", p.pid}, {"host", p.host}, {"command", "history rebuild"}};
-  if (!lock->acquire(cfg.lock_wait, p.clock, dump_json(owner))) {
+  LockOwner owner;
+  owner.pid = p.pid;
+  owner.host = p.host;
+  owner.command = "history rebuild";
+  if (!lock->acquire(cfg.lock_wait, p.clock, lock_owner_to_text(owner))) {
     p.err << "pipeline_runner: a run holds " << layout.lock_file().string()
           << "; try again when it has finished\n";
     return exit_code::kLocked;

@@ -14,6 +14,7 @@
 #include "records/event_fanout.hpp"
 #include "records/event_logger.hpp"
 #include "records/file_mover.hpp"
+#include "records/lock_record.hpp"
 #include "records/record_layout.hpp"
 #include "records/report_json.hpp"
 #include "records/retention.hpp"
@@ -53,19 +54,11 @@ void close_run_log() {
   if (sinks.size() > 1) sinks.resize(1);
 }
 
-// A one-line summary of who holds the lock, from the owner record in the lock file.
-std::string describe_holder(const json& owner) {
-  if (!owner.is_object()) return "owner unknown";
-  return "run " + owner.value("run_id", std::string("?")) + ", pid " +
-         std::to_string(owner.value("pid", 0)) + " on " + owner.value("host", std::string("?")) +
-         ", since " + owner.value("started_at", std::string("?"));
-}
-
 /// Keeps the lock file's record of the running stage's processes up to date, so that the
 /// next run can find what a dead runner left behind.
 class LockRecordingSupervisor final : public ProcessSupervisor {
  public:
-  LockRecordingSupervisor(ProcessSupervisor& inner, RunLock& lock, json owner)
+  LockRecordingSupervisor(ProcessSupervisor& inner, RunLock& lock, LockOwner owner)
       : inner_(inner), lock_(lock), owner_(std::move(owner)) {}
 
   ProcessResult run(const ProcessSpec& spec) override {
@@ -81,13 +74,13 @@ class LockRecordingSupervisor final : public ProcessSupervisor {
 
  private:
   void record(const std::vector<std::string>& stages) {
-    owner_["stage_processes"] = stages;
-    lock_.update(dump_json(owner_));
+    owner_.stage_processes = stages;
+    lock_.update(lock_owner_to_text(owner_));
   }
 
   ProcessSupervisor& inner_;
   RunLock& lock_;
-  json owner_;
+  LockOwner owner_;
 };
 
 }  // namespace
@@ -288,23 +281,23 @@ class RunSession {
     try {
       m_.files.create_directories(config_.state);
       lock_ = m_.make_lock(layout_.lock_file());
-      owner_ = {{"pid", m_.pid},
-                {"host", m_.host},
-                {"run_id", report_.run_id},
-                {"started_at", format_rfc3339(report_.started_at)},
-                {"stage_processes", json::array()}};
-      if (lock_->acquire(config_.lock_wait, m_.clock, dump_json(owner_))) return std::nullopt;
+      owner_.pid = m_.pid;
+      owner_.host = m_.host;
+      owner_.run_id = report_.run_id;
+      owner_.started_at = format_rfc3339(report_.started_at);
+      if (lock_->acquire(config_.lock_wait, m_.clock, lock_owner_to_text(owner_))) {
+        return std::nullopt;
+      }
     } catch (const FileError& e) {
       throw Error(exit_code::kInternal, std::string("cannot take the run lock: ") + e.what());
     }
     if (auto stopped = m_.stop.exit_code()) return *stopped;  // stopped while waiting
-    json holder = json::parse(lock_->holder(), nullptr, false);
-    if (holder.is_discarded()) holder = nullptr;
+    std::optional<LockOwner> holder = lock_owner_from_text(lock_->holder());
     m_.err << "pipeline_runner: skipped: another run holds " << layout_.lock_file().string() << " ("
-           << describe_holder(holder) << ")\n";
+           << describe(holder) << ")\n";
     EventLogger events(m_.files, m_.clock, layout_.event_log(report_.run_id), report_.run_id, {});
     events.emit(event_source::kPipeline, event::kSkipped, "another run holds the lock",
-                {{"holder", holder}});
+                {{"holder", holder ? lock_owner_to_json(*holder) : json(nullptr)}});
     return exit_code::kLocked;
   }
 
@@ -429,7 +422,7 @@ class RunSession {
   const RecordLayout layout_;
   RunReport report_;
   std::unique_ptr<RunLock> lock_;
-  json owner_;
+  LockOwner owner_;
   std::string report_path_;  ///< where the report was last written; "" when it was not
 };
 
