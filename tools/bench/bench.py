@@ -194,6 +194,7 @@ def bench_scale(a, rows):
 
 
 def synthetic_report(run_id, started, status, stamp):
+    """A report as the runner writes it (every field of schema /1): the runner refuses less."""
     stages = []
     for name, st in (("translator", "succeeded"), ("analyzer", "succeeded"),
                      ("merger", "failed" if status == "failure" else "succeeded")):
@@ -205,7 +206,11 @@ def synthetic_report(run_id, started, status, stamp):
                                      "duration_ms": 5, "exit_code": 2 if st == "failed" else 0,
                                      "signal": None, "timed_out": False, "hung": False,
                                      "completed_by": "exit" if st == "succeeded" else None,
-                                     "terminated": False, "stdout_tail": [], "stderr_tail": []}]})
+                                     "terminated": False, "left_processes": False,
+                                     "start_error": None, "error": None,
+                                     "stdout_tail": [], "stderr_tail": [],
+                                     "stdout_log": f"logs/stages/{run_id}/{name}.stdout.log",
+                                     "stderr_log": f"logs/stages/{run_id}/{name}.stderr.log"}]})
     return {"schema": "pipeline_runner.report/1", "run_id": run_id, "pipeline": "bench",
             "status": status, "exit_code": 0 if status == "success" else 2,
             "started_at": started, "finished_at": started, "duration_ms": 15, "host": "bench",
