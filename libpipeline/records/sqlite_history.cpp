@@ -156,9 +156,12 @@ class SqliteHistory final : public RunHistory {
   std::vector<std::pair<std::string, std::string>> find(const std::string& prefix,
                                                         std::size_t max) override {
     // Run ids are lower-case hex and '-': a range scan on the primary key finds the prefix.
+    // A run id begins with its start time (make_run_id), so the key's order is the start
+    // order: walked backwards, the newest come first with no sort, and `latest` or a prefix
+    // costs a few index steps whatever the size of the history.
     SQLite::Statement st(db_,
                          "SELECT run_id, report FROM runs WHERE run_id >= ?1 AND run_id < ?1 || "
-                         "'~' ORDER BY started_ms DESC, run_id DESC LIMIT ?2");
+                         "'~' ORDER BY run_id DESC LIMIT ?2");
     st.bind(1, prefix);
     st.bind(2, static_cast<std::int64_t>(max));
     std::vector<std::pair<std::string, std::string>> out;

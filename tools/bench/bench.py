@@ -246,6 +246,7 @@ def bench_history(a, rows):
     out = subprocess.run([a.runner, "audit", "list", "--json", "--status", "failure", "--since",
                           "7d", "--stage", "merger", *cfg], capture_output=True, text=True)
     found = len(json.loads(out.stdout))
+    show = median_ms([a.runner, "audit", "show", "latest", *cfg], a.runs)
     idle_with_history = median_ms(w.run_argv(), a.runs)
     n = f"{a.history_runs:,}"
     rows.append((f"history: `audit list --limit 20` over {n} runs", f"{plain:.1f} ms",
@@ -255,6 +256,9 @@ def bench_history(a, rows):
                  f" ({found} found)", f"{filtered:.1f} ms",
                  f"`pipeline_runner --version` {version:.1f} ms", f"{filtered / version:.1f}x",
                  "< 50 ms", filtered < 50))
+    rows.append((f"history: `audit show latest` over {n} runs", f"{show:.1f} ms",
+                 f"`pipeline_runner --version` {version:.1f} ms", f"{show / version:.1f}x",
+                 "< 50 ms", show < 50))
     rows.append((f"history: `history rebuild` from {n} reports", f"{rebuild_s:.2f} s", "", "",
                  "", None))
     rows.append((f"history: idle run recording into a {n}-run history", f"{idle_with_history:.1f} ms",
