@@ -92,3 +92,23 @@ TEST_CASE("a damaged history is refused and a rebuild replaces it from the repor
   auto reopened = open_sqlite_history(db, true);
   CHECK(ids(reopened->list({})) == std::vector<std::string>{"b", "a"});
 }
+
+TEST_CASE("a history deleted by hand leaves its WAL behind: the rebuild never replays it",
+          "[history]") {
+  TempDir dir;
+  fs::path db = dir / "pipeline.db";
+  rebuild_sqlite_history(db, {}).reset();
+  {
+    auto h = open_sqlite_history(db, false);  // as a run opens it: the WAL stays between runs
+    for (int i = 0; i < 30; ++i) {
+      h->record(report("old" + std::to_string(i), RunStatus::kSuccess, 100 + i), "/old.json");
+    }
+  }
+  REQUIRE(fs::exists(dir / "pipeline.db-wal"));
+  fs::remove(db);  // someone deletes the database, not its WAL
+  auto h = rebuild_sqlite_history(db, {{report("new", RunStatus::kSuccess, 1), "/new.json"}});
+  CHECK(h->count() == 1);
+  h.reset();
+  auto reopened = open_sqlite_history(db, true);  // quick_check
+  CHECK(ids(reopened->list({})) == std::vector<std::string>{"new"});
+}
