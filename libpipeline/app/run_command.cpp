@@ -96,7 +96,8 @@ std::vector<std::string> sweep_temp_files(Machine& machine, const Config& config
   // Another process may be writing one right now (`batch submit` takes no lock): only
   // leftovers older than this go.
   constexpr auto kStale = std::chrono::hours(1);
-  std::vector<fs::path> folders = {RecordLayout(config).reports_dir(), config.state};
+  // (The reports folder is swept when the run records itself: record_run.)
+  std::vector<fs::path> folders = {config.state};
   if (config.batches) folders.push_back(config.batches->hotfolder);
   std::int64_t cutoff = std::chrono::duration_cast<std::chrono::nanoseconds>(
                             (machine.clock.now() - kStale).time_since_epoch())
@@ -247,6 +248,7 @@ class RunSession {
 
   int run(const RunRequest& request) {
     if (auto skipped = take_lock()) return *skipped;
+    reports_at_start_ = reports_mtime(config_, m_.files);
     make_path_folders();
     open_run_log(layout_.run_log(report_.run_id, report_.started_at));
     EventLogger event_log(m_.files, m_.clock, layout_.event_log(report_.run_id), report_.run_id,
@@ -390,8 +392,13 @@ class RunSession {
                    {"kept_for_batches", pruned.kept_for_batches}});
     }
     if (report_path_.empty()) return;
-    if (auto rebuilt = record_run(config_, m_.files, report_, report_path_, pruned.pruned, warn)) {
-      events.emit(event_source::kHistory, event::kRebuilt, *rebuilt,
+    RecordOutcome recorded = record_run(config_, m_.files, report_, report_path_, pruned.pruned,
+                                        reports_at_start_, warn);
+    for (const auto& line : recorded.temp_removed) {
+      events.emit(event_source::kPipeline, event::kTempRemoved, line, {{"what", line}});
+    }
+    if (recorded.rebuilt) {
+      events.emit(event_source::kHistory, event::kRebuilt, *recorded.rebuilt,
                   {{"db", history_location(config_)}});
     }
   }
@@ -402,7 +409,7 @@ class RunSession {
       report_.status = RunStatus::kAborted;
       report_.exit_code = *stopped;
       if (!report_path_.empty() && write_report(report_)) {
-        record_run(config_, m_.files, report_, report_path_, {}, warn);
+        record_run(config_, m_.files, report_, report_path_, {}, std::nullopt, warn);
       }
     }
     auto duration = std::chrono::duration_cast<Millis>(report_.finished_at - report_.started_at);
@@ -424,6 +431,9 @@ class RunSession {
   std::unique_ptr<RunLock> lock_;
   LockOwner owner_;
   std::string report_path_;  ///< where the report was last written; "" when it was not
+  /// The reports folder's mtime when the lock was taken: unchanged since the history last
+  /// matched it, the history is whole without a listing.
+  std::optional<std::int64_t> reports_at_start_;
 };
 
 }  // namespace

@@ -76,6 +76,11 @@ class RunHistory {
   /// Drops runs (their attempts and batches too) in one transaction.
   virtual void forget(const std::vector<std::string>& run_ids) = 0;
   virtual std::size_t count() = 0;
+  /// The reports folder's modification time when the history last held exactly the reports in
+  /// it (nullopt: not known). A run that finds the folder unchanged since then knows the
+  /// history is whole without listing the folder.
+  virtual std::optional<std::int64_t> reports_stamp() = 0;
+  virtual void set_reports_stamp(std::int64_t mtime_ns) = 0;
 };
 
 /// A run's report with the path it was read from.

@@ -39,6 +39,29 @@ void add_missing_runs(const Config& config, const FileSystem& files, RunHistory&
   }
 }
 
+// Report writes that never finished: a run writes its report under the run lock, so with
+// the lock held any temporary file in the folder is a dead run's, whatever its age.
+std::vector<std::string> remove_unfinished_reports(const Config& config, FileSystem& files) {
+  const fs::path dir = RecordLayout(config).reports_dir();
+  std::vector<std::string> removed;
+  std::vector<DirEntry> entries;
+  try {
+    entries = files.list_dir(dir);
+  } catch (const FileError&) {
+    return removed;
+  }
+  for (const auto& e : entries) {
+    if (!e.is_file() || !is_temp_name(e.name)) continue;
+    try {
+      files.remove(dir / e.name);
+      removed.push_back("removed " + (dir / e.name).string() +
+                        ", the unfinished write of a run that died");
+    } catch (const FileError&) {
+    }
+  }
+  return removed;
+}
+
 }  // namespace
 
 std::vector<ReportOnRecord> load_reports(const Config& config, const FileSystem& files,
@@ -63,29 +86,45 @@ std::size_t rebuild_history_from_reports(const Config& config, const FileSystem&
   return rebuild_history(config, reports)->count();
 }
 
-std::optional<std::string> record_run(const Config& config, const FileSystem& files,
-                                      const RunReport& report, const std::string& path,
-                                      const std::vector<std::string>& pruned, const Warn& warn) {
+std::optional<std::int64_t> reports_mtime(const Config& config, const FileSystem& files) {
+  auto st = files.stat(RecordLayout(config).reports_dir());
+  if (!st || !st->is_directory()) return std::nullopt;
+  return st->mtime_ns;
+}
+
+RecordOutcome record_run(const Config& config, FileSystem& files, const RunReport& report,
+                         const std::string& path, const std::vector<std::string>& pruned,
+                         std::optional<std::int64_t> reports_at_start, const Warn& warn) {
+  RecordOutcome out;
   try {
     try {
       auto history = open_history(config, false);
       history->record(report, path);
       if (!pruned.empty()) history->forget(pruned);
-      add_missing_runs(config, files, *history);
-      return std::nullopt;
+      if (!reports_at_start || history->reports_stamp() != reports_at_start) {
+        out.temp_removed = remove_unfinished_reports(config, files);
+        add_missing_runs(config, files, *history);
+      }
+      if (auto now = reports_mtime(config, files)) history->set_reports_stamp(*now);
+      return out;
     } catch (const HistoryUnusable& e) {
+      out.temp_removed = remove_unfinished_reports(config, files);
       bool existed = history_exists(config);
       std::size_t runs = rebuild_history_from_reports(config, files, warn);
-      if (!existed && runs <= 1) return std::nullopt;  // a first run: nothing to rebuild
-      return "the run history could not be used (" + std::string(e.what()) +
-             "); rebuilt it from the reports: " + std::to_string(runs) + " runs";
+      if (auto now = reports_mtime(config, files)) {
+        open_history(config, false)->set_reports_stamp(*now);
+      }
+      if (!existed && runs <= 1) return out;  // a first run: nothing to rebuild
+      out.rebuilt = "the run history could not be used (" + std::string(e.what()) +
+                    "); rebuilt it from the reports: " + std::to_string(runs) + " runs";
+      return out;
     }
   } catch (const std::exception& e) {
     if (warn) {
       warn("the run history " + history_location(config) + " is not updated: " + e.what() +
            " (the reports are complete; `pipeline_runner history rebuild` restores it)");
     }
-    return std::nullopt;
+    return out;
   }
 }
 

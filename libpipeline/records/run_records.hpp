@@ -26,12 +26,25 @@ std::vector<ReportOnRecord> load_reports(const Config& config, const FileSystem&
 std::size_t rebuild_history_from_reports(const Config& config, const FileSystem& files,
                                          const Warn& warn);
 
-/// Records a finished run (its report is already written) and forgets the pruned runs. A
-/// missing or damaged database is rebuilt from the reports, which include this run; the
-/// returned text says so. Never throws: the reports stay the truth whatever happens here.
-std::optional<std::string> record_run(const Config& config, const FileSystem& files,
-                                      const RunReport& report, const std::string& path,
-                                      const std::vector<std::string>& pruned, const Warn& warn);
+/// The reports folder's modification time, when it can be read.
+std::optional<std::int64_t> reports_mtime(const Config& config, const FileSystem& files);
+
+struct RecordOutcome {
+  std::optional<std::string> rebuilt;     ///< the history was rebuilt from the reports: why
+  std::vector<std::string> temp_removed;  ///< unfinished report writes of a run that died
+};
+
+/// Records a finished run (its report is already written) and forgets the pruned runs.
+/// Called under the run lock: the only writer of the reports folder is the run holding it.
+/// When the folder changed since the history last matched it (reports_at_start: its mtime
+/// when this run took the lock), the folder is listed once: report writes a dead run left
+/// unfinished are removed, and runs whose report is there but whose row is not are added.
+/// Unchanged, it is not listed at all. A missing or damaged database is rebuilt from the
+/// reports, which include this run; `rebuilt` says so. Never throws: the reports stay the
+/// truth whatever happens here.
+RecordOutcome record_run(const Config& config, FileSystem& files, const RunReport& report,
+                         const std::string& path, const std::vector<std::string>& pruned,
+                         std::optional<std::int64_t> reports_at_start, const Warn& warn);
 
 /// `audit list`: from the database; when it cannot be used, from the reports themselves
 /// (slower, same answer) after saying so through warn.

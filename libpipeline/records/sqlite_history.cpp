@@ -35,6 +35,9 @@ CREATE TABLE batches (
 CREATE INDEX batches_by_id ON batches(batch_id);
 )sql";
 
+// Facts about the history as a whole (added within schema 1: a history without it gets it).
+constexpr const char* kMeta = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value)";
+
 std::int64_t to_ms(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
@@ -67,6 +70,7 @@ class SqliteHistory final : public RunHistory {
     db_.exec("PRAGMA journal_mode = WAL");
     SQLite::Transaction tx(db_);
     db_.exec(kSchema);
+    db_.exec(kMeta);
     db_.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
     tx.commit();
   }
@@ -92,6 +96,7 @@ class SqliteHistory final : public RunHistory {
   // become 2 (the checkpoint when the history is closed).
   void tune_for_runs() {
     db_.exec("PRAGMA synchronous = NORMAL");
+    db_.exec(kMeta);
     int persist = 1;
     sqlite3_file_control(db_.getHandle(), "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
   }
@@ -201,6 +206,19 @@ class SqliteHistory final : public RunHistory {
       st.exec();
     }
     tx.commit();
+  }
+
+  std::optional<std::int64_t> reports_stamp() override {
+    SQLite::Statement st(db_, "SELECT value FROM meta WHERE key = 'reports_mtime_ns'");
+    if (!st.executeStep() || st.getColumn(0).isNull()) return std::nullopt;
+    return st.getColumn(0).getInt64();
+  }
+
+  void set_reports_stamp(std::int64_t mtime_ns) override {
+    SQLite::Statement st(db_,
+                         "INSERT OR REPLACE INTO meta (key, value) VALUES ('reports_mtime_ns', ?)");
+    st.bind(1, mtime_ns);
+    st.exec();
   }
 
   std::size_t count() override {
