@@ -92,8 +92,8 @@ class SqliteHistory final : public RunHistory {
   // that converges to them (add_missing_runs), so a commit need not reach the disk on its own.
   // With synchronous NORMAL a WAL database stays whole through a crash or a power cut and
   // may only lose its last commits, which the next run adds back. The WAL file stays between
-  // runs, so it is not created, synced into its folder and deleted every run: 5 syncs a run
-  // become 2 (the checkpoint when the history is closed).
+  // runs, so it is not created and deleted every run: 5 syncs a run become 3 (the checkpoint
+  // when the history is closed, and the folder sync SQLite makes for a WAL it opens).
   void tune_for_runs() {
     db_.exec("PRAGMA synchronous = NORMAL");
     db_.exec(kMeta);
