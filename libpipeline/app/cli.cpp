@@ -219,8 +219,9 @@ int history_rebuild(const Options& o, Machine& p) {
   }
   std::size_t runs = 0;  // the lock goes with `lock`, on every path
   try {
-    runs = rebuild_history_from_reports(cfg, p.files,
-                                        [](const std::string& m) { spdlog::warn("{}", m); });
+    runs = rebuild_history_from_reports(cfg, p.files, [](const std::string& m) {
+             spdlog::warn("{}", m);
+           })->count();
   } catch (const std::exception& e) {
     throw Error(exit_code::kInternal, "cannot rebuild " + history_location(cfg) + ": " + e.what());
   }

@@ -104,22 +104,8 @@ std::vector<std::string> sweep_temp_files(Machine& machine, const Config& config
                             .count();
   std::vector<std::string> removed;
   for (const auto& dir : folders) {
-    std::vector<DirEntry> entries;
-    try {
-      entries = machine.files.list_dir(dir);
-    } catch (const FileError&) {
-      continue;
-    }
-    for (const auto& e : entries) {
-      if (!e.is_file() || !is_temp_name(e.name)) continue;
-      auto st = machine.files.stat(dir / e.name);
-      if (!st || st->mtime_ns > cutoff) continue;
-      try {
-        machine.files.remove(dir / e.name);
-        removed.push_back("removed " + (dir / e.name).string() +
-                          ", the unfinished write of a run that died");
-      } catch (const FileError&) {
-      }
+    for (auto& line : remove_unfinished_writes(machine.files, dir, cutoff)) {
+      removed.push_back(std::move(line));
     }
   }
   return removed;

@@ -21,7 +21,8 @@ std::optional<RecoveryRecord> recover_dead_run_of(Machine& machine, const Config
                                                   const RunLock& lock);
 
 /// Removes the temporary files of atomic writes that a dead run never finished (older than an
-/// hour, in the report, state and hot folders); one line per file removed.
+/// hour, in the state and hot folders; the reports folder is record_run's); one line per file
+/// removed.
 std::vector<std::string> sweep_temp_files(Machine& machine, const Config& config);
 
 /// Runs the pipeline once; returns the exit code of SPEC section 2.

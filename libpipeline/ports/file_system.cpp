@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <random>
 
+#include "util/error.hpp"
+
 namespace pipeline {
 
 namespace {
@@ -22,6 +24,31 @@ bool is_temp_name(std::string_view name) {
   std::string_view digits = name.substr(marker + kTempMarker.size());
   return !digits.empty() && digits.size() <= 9 &&
          std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::vector<std::string> remove_unfinished_writes(FileSystem& files, const fs::path& dir,
+                                                  std::optional<std::int64_t> written_before_ns) {
+  std::vector<std::string> removed;
+  std::vector<DirEntry> entries;
+  try {
+    entries = files.list_dir(dir);
+  } catch (const FileError&) {
+    return removed;
+  }
+  for (const auto& e : entries) {
+    if (!e.is_file() || !is_temp_name(e.name)) continue;
+    if (written_before_ns) {
+      auto st = files.stat(dir / e.name);
+      if (!st || st->mtime_ns > *written_before_ns) continue;
+    }
+    try {
+      files.remove(dir / e.name);
+      removed.push_back("removed " + (dir / e.name).string() +
+                        ", the unfinished write of a run that died");
+    } catch (const FileError&) {
+    }
+  }
+  return removed;
 }
 
 }  // namespace pipeline

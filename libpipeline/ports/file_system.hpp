@@ -97,4 +97,11 @@ std::string temp_name_for(const fs::path& p);
 /// True for a name temp_name_for makes: what a sweep of a dead writer's leftovers removes.
 bool is_temp_name(std::string_view name);
 
+/// Removes the temporary files of writes that never finished in dir: all of them, or only
+/// those last modified before written_before_ns (another writer may be at work on a newer
+/// one). One line per file removed; a folder that cannot be listed is left alone.
+std::vector<std::string> remove_unfinished_writes(
+    FileSystem& files, const fs::path& dir,
+    std::optional<std::int64_t> written_before_ns = std::nullopt);
+
 }  // namespace pipeline

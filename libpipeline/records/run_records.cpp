@@ -42,24 +42,7 @@ void add_missing_runs(const Config& config, const FileSystem& files, RunHistory&
 // Report writes that never finished: a run writes its report under the run lock, so with
 // the lock held any temporary file in the folder is a dead run's, whatever its age.
 std::vector<std::string> remove_unfinished_reports(const Config& config, FileSystem& files) {
-  const fs::path dir = RecordLayout(config).reports_dir();
-  std::vector<std::string> removed;
-  std::vector<DirEntry> entries;
-  try {
-    entries = files.list_dir(dir);
-  } catch (const FileError&) {
-    return removed;
-  }
-  for (const auto& e : entries) {
-    if (!e.is_file() || !is_temp_name(e.name)) continue;
-    try {
-      files.remove(dir / e.name);
-      removed.push_back("removed " + (dir / e.name).string() +
-                        ", the unfinished write of a run that died");
-    } catch (const FileError&) {
-    }
-  }
-  return removed;
+  return remove_unfinished_writes(files, RecordLayout(config).reports_dir());
 }
 
 }  // namespace
@@ -80,10 +63,10 @@ std::vector<ReportOnRecord> load_reports(const Config& config, const FileSystem&
   return out;
 }
 
-std::size_t rebuild_history_from_reports(const Config& config, const FileSystem& files,
-                                         const Warn& warn) {
-  auto reports = load_reports(config, files, warn);
-  return rebuild_history(config, reports)->count();
+std::unique_ptr<RunHistory> rebuild_history_from_reports(const Config& config,
+                                                         const FileSystem& files,
+                                                         const Warn& warn) {
+  return rebuild_history(config, load_reports(config, files, warn));
 }
 
 std::optional<std::int64_t> reports_mtime(const Config& config, const FileSystem& files) {
@@ -110,10 +93,9 @@ RecordOutcome record_run(const Config& config, FileSystem& files, const RunRepor
     } catch (const HistoryUnusable& e) {
       out.temp_removed = remove_unfinished_reports(config, files);
       bool existed = history_exists(config);
-      std::size_t runs = rebuild_history_from_reports(config, files, warn);
-      if (auto now = reports_mtime(config, files)) {
-        open_history(config, false)->set_reports_stamp(*now);
-      }
+      auto rebuilt = rebuild_history_from_reports(config, files, warn);
+      const std::size_t runs = rebuilt->count();
+      if (auto now = reports_mtime(config, files)) rebuilt->set_reports_stamp(*now);
       if (!existed && runs <= 1) return out;  // a first run: nothing to rebuild
       out.rebuilt = "the run history could not be used (" + std::string(e.what()) +
                     "); rebuilt it from the reports: " + std::to_string(runs) + " runs";

@@ -22,9 +22,9 @@ using Warn = std::function<void(const std::string&)>;
 std::vector<ReportOnRecord> load_reports(const Config& config, const FileSystem& files,
                                          const Warn& warn);
 
-/// Rebuilds the history from the reports; returns how many runs it holds.
-std::size_t rebuild_history_from_reports(const Config& config, const FileSystem& files,
-                                         const Warn& warn);
+/// Rebuilds the history from the reports; returns it.
+std::unique_ptr<RunHistory> rebuild_history_from_reports(const Config& config,
+                                                         const FileSystem& files, const Warn& warn);
 
 /// The reports folder's modification time, when it can be read.
 std::optional<std::int64_t> reports_mtime(const Config& config, const FileSystem& files);
