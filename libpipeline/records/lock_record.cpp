@@ -1,6 +1,7 @@
 #include "records/lock_record.hpp"
 
 #include "records/report_json.hpp"
+#include "util/json_read.hpp"
 
 namespace pipeline {
 namespace {
@@ -30,7 +31,7 @@ std::string lock_owner_to_text(const LockOwner& owner) {
 }
 
 std::optional<LockOwner> lock_owner_from_text(std::string_view text) {
-  json j = json::parse(text, nullptr, false);
+  json j = parse_untrusted_json(text);
   if (j.is_discarded() || !j.is_object()) return std::nullopt;
   LockOwner o;
   if (auto pid = j.find("pid"); pid != j.end() && pid->is_number_integer()) {
