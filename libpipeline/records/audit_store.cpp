@@ -45,11 +45,6 @@ std::string bytes(std::uint64_t n) {
   return out.str();
 }
 
-std::int64_t millis_between(TimePoint from, TimePoint to) {
-  auto ms = [](TimePoint t) { return std::chrono::duration_cast<Millis>(t.time_since_epoch()); };
-  return (ms(to) - ms(from)).count();
-}
-
 std::string how_it_ended(const AttemptRecord& a) {
   if (!a.start_error.empty()) return "could not start: " + a.start_error;
   std::string s;
@@ -162,8 +157,7 @@ std::string render_report(const RunReport& r) {
   out << "run " << r.run_id << "  pipeline " << r.pipeline << "\n"
       << "status: " << to_string(r.status) << " (exit " << r.exit_code << ")\n"
       << "started " << format_rfc3339(r.started_at) << ", finished "
-      << format_rfc3339(r.finished_at) << ", took "
-      << seconds(millis_between(r.started_at, r.finished_at)) << "\n"
+      << format_rfc3339(r.finished_at) << ", took " << seconds(report_duration_ms(r)) << "\n"
       << "host " << or_dash(r.host) << ", pid " << r.pid << ", runner " << or_dash(r.runner_version)
       << "\n"
       << "config " << or_dash(r.config_path) << " (sha256 "

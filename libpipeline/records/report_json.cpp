@@ -76,10 +76,6 @@ json report_to_json(const RunReport& r) {
                        {"error", b.error.empty() ? json(nullptr) : json(b.error)},
                        {"reclaimed", b.reclaimed}});
   }
-  // From the times as written (to the millisecond), so that finished_at - started_at in the
-  // file is duration_ms exactly, and a report read back writes the same duration.
-  auto ms = [](TimePoint t) { return std::chrono::duration_cast<Millis>(t.time_since_epoch()); };
-  auto duration = (ms(r.finished_at) - ms(r.started_at)).count();
   return {
       {"schema", kReportSchema},
       {"run_id", r.run_id},
@@ -88,7 +84,7 @@ json report_to_json(const RunReport& r) {
       {"exit_code", r.exit_code},
       {"started_at", format_rfc3339(r.started_at)},
       {"finished_at", format_rfc3339(r.finished_at)},
-      {"duration_ms", duration},
+      {"duration_ms", report_duration_ms(r)},
       {"host", r.host},
       {"pid", r.pid},
       {"runner_version", r.runner_version.empty() ? kRunnerVersion : r.runner_version},

@@ -11,8 +11,7 @@ RunSummary summary_of(const RunReport& r, const std::string& report_path) {
   out.status = std::string(to_string(r.status));
   out.exit_code = r.exit_code;
   out.started_at = format_rfc3339(r.started_at);
-  auto ms = [](TimePoint t) { return std::chrono::duration_cast<Millis>(t.time_since_epoch()); };
-  out.duration_ms = (ms(r.finished_at) - ms(r.started_at)).count();
+  out.duration_ms = report_duration_ms(r);
   out.report = report_path;
   for (const auto& s : r.stages) {
     if (s.status == StageStatus::kSkipped || s.status == StageStatus::kNotStarted) continue;

@@ -82,6 +82,11 @@ RunStatus status_from_batches(const std::vector<BatchRecord>& batches) {
   return RunStatus::kPartial;
 }
 
+std::int64_t report_duration_ms(const RunReport& r) {
+  auto ms = [](TimePoint t) { return std::chrono::duration_cast<Millis>(t.time_since_epoch()); };
+  return (ms(r.finished_at) - ms(r.started_at)).count();
+}
+
 int exit_code_for(RunStatus status, int aborted_exit) {
   switch (status) {
     case RunStatus::kSuccess:

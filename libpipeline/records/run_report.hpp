@@ -120,6 +120,11 @@ RunStatus status_from_stages(const std::vector<StageRecord>& stages);
 /// none completed -> failure (a rejected manifest counts as failed); otherwise partial.
 RunStatus status_from_batches(const std::vector<BatchRecord>& batches);
 
+/// The run's duration_ms as the report has it: from the times as written (to the
+/// millisecond), so that finished_at - started_at in the file is duration_ms exactly, and a
+/// report read back gives the same duration.
+std::int64_t report_duration_ms(const RunReport& report);
+
 /// Exit code of a run with that status (SPEC 2); aborted_exit is 128+N for an abort.
 int exit_code_for(RunStatus status, int aborted_exit = 130);
 
