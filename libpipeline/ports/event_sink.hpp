@@ -55,6 +55,7 @@ inline constexpr const char* kLifecycle = "lifecycle";
 inline constexpr const char* kBatch = "batch";
 inline constexpr const char* kRetention = "retention";
 inline constexpr const char* kHistory = "history";
+inline constexpr std::array kAll = {kPipeline, kLifecycle, kBatch, kRetention, kHistory};
 }  // namespace event_source
 
 class EventSink {

@@ -1,5 +1,7 @@
 #include "records/run_log.hpp"
 
+#include <algorithm>
+
 namespace pipeline {
 namespace {
 
@@ -16,11 +18,8 @@ bool is(const std::string& name, const char* event_name) {
 }
 
 bool is_source(const std::string& source) {
-  for (const char* s : {event_source::kPipeline, event_source::kLifecycle, event_source::kBatch,
-                        event_source::kRetention, event_source::kHistory}) {
-    if (source == s) return true;
-  }
-  return false;
+  return std::any_of(event_source::kAll.begin(), event_source::kAll.end(),
+                     [&](const char* s) { return source == s; });
 }
 
 }  // namespace
