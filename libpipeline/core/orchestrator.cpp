@@ -72,9 +72,7 @@ std::vector<StageRecord> Orchestrator::plan(const RunOptions& options, const std
       DecisionResult d = decide_stage(stage, in);
       rec.decision = d.decision;
       rec.inputs_count = d.inputs.files.size();
-      for (std::size_t i = 0; i < d.inputs.files.size() && i < kReportedInputs; ++i) {
-        rec.inputs.push_back(display_path(d.inputs.files[i], s_.config.root));
-      }
+      rec.inputs = reported_inputs(d.inputs, s_.config.root);
     }
     planned[stage.name] = rec.decision.run;
     rec.status = StageStatus::kSkipped;

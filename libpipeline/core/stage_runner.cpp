@@ -65,6 +65,14 @@ void take_result(AttemptRecord& a, ProcessResult& r) {
 
 }  // namespace
 
+std::vector<std::string> reported_inputs(const InputSnapshot& inputs, const fs::path& root) {
+  std::vector<std::string> out;
+  const std::size_t n = std::min(inputs.files.size(), kReportedInputs);
+  out.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) out.push_back(display_path(inputs.files[i], root));
+  return out;
+}
+
 void StageRunner::warn(const std::string& stage, const std::string& what) {
   s_.events.emit(stage, event::kWarning, what, {{"warning", what}});
 }
@@ -209,9 +217,7 @@ StageRecord StageRunner::run(const StageConfig& stage, const InputSnapshot& inpu
   StageInputs in{run_values, {}};
   in.paths.reserve(inputs.files.size());
   for (const auto& f : inputs.files) in.paths.push_back(f.string());
-  for (std::size_t i = 0; i < inputs.files.size() && i < kReportedInputs; ++i) {
-    rec.inputs.push_back(display_path(inputs.files[i], s_.config.root));
-  }
+  rec.inputs = reported_inputs(inputs, s_.config.root);
   std::string setup_error;
   ProcessSpec spec = spec_for(stage, in, stage_logs, setup_error);
 

@@ -14,6 +14,9 @@ namespace pipeline {
 /// A report lists at most this many of a stage's inputs (inputs_count has them all).
 inline constexpr std::size_t kReportedInputs = 1000;
 
+/// The inputs a report lists: the first kReportedInputs, relative to root where under it.
+std::vector<std::string> reported_inputs(const InputSnapshot& inputs, const fs::path& root);
+
 class StageRunner {
  public:
   explicit StageRunner(RunContext& run) : run_(run), s_(run.s) {}
