@@ -1,15 +1,12 @@
 #include <dirent.h>
-#include <linux/close_range.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <boost/process/v2/default_launcher.hpp>
-#include <boost/process/v2/start_dir.hpp>
-#include <boost/process/v2/stdio.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <fstream>
@@ -17,6 +14,8 @@
 #include <mutex>
 #include <optional>
 #include <sstream>
+#include <system_error>
+#include <utility>
 
 #include "platform/process_platform.hpp"
 
@@ -24,44 +23,67 @@ namespace pipeline::platform {
 
 namespace {
 
-/// A Boost.Process initializer: the child's own session, the exact environment of the spec,
-/// default signal handling, and no descriptor of ours but stdin/out/err.
-class StageLaunch {
+/// NAME=VALUE strings and the null-terminated array of pointers to them that exec takes.
+class CStringArray {
  public:
-  explicit StageLaunch(const std::map<std::string, std::string>& env) {
-    entries_.reserve(env.size());
-    for (const auto& [k, v] : env) entries_.push_back(k + "=" + v);
-    for (const auto& e : entries_) pointers_.push_back(e.c_str());
+  explicit CStringArray(std::vector<std::string> strings) : strings_(std::move(strings)) {
+    pointers_.reserve(strings_.size() + 1);
+    for (auto& s : strings_) pointers_.push_back(s.data());
     pointers_.push_back(nullptr);
   }
+  char* const* data() { return pointers_.data(); }
 
-  bp::error_code on_setup(bp::posix::default_launcher& launcher, const bp::filesystem::path&,
-                          const char* const*) {
-    launcher.env = pointers_.data();
-    return {};
-  }
+ private:
+  std::vector<std::string> strings_;
+  std::vector<char*> pointers_;
+};
 
-  // Runs in the child between fork and exec: only async-signal-safe calls.
-  bp::error_code on_exec_setup(bp::posix::default_launcher&, const bp::filesystem::path&,
-                               const char* const*) {
-    // A session of its own (and so a process group of its own, numbered by its pid): the group
-    // is what the stop ladder signals; the session also holds what a job-control shell in the
-    // stage moves to other groups, for recovery after a runner's death.
-    if (::setsid() < 0) return {errno, bp::system_category()};
-    // Boost 1.81 closes the wrong descriptor range; make sure nothing of ours leaks into stages.
-    if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-      return {errno, bp::system_category()};
-    }
-    sigset_t all;
-    ::sigemptyset(&all);
-    ::sigprocmask(SIG_SETMASK, &all, nullptr);
-    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGQUIT, SIGCHLD}) ::signal(sig, SIG_DFL);
-    return {};
+/// A descriptor closed when it goes out of scope, unless released.
+class OwnedFd {
+ public:
+  OwnedFd() = default;
+  explicit OwnedFd(int fd) : fd_(fd) {}
+  OwnedFd(OwnedFd&& other) noexcept : fd_(other.release()) {}
+  OwnedFd(const OwnedFd&) = delete;
+  OwnedFd& operator=(const OwnedFd&) = delete;
+  OwnedFd& operator=(OwnedFd&&) = delete;
+  ~OwnedFd() { reset(); }
+  int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+  void reset() {
+    if (fd_ >= 0) ::close(std::exchange(fd_, -1));
   }
 
  private:
-  std::vector<std::string> entries_;
-  std::vector<const char*> pointers_;
+  int fd_ = -1;
+};
+
+[[noreturn]] void throw_errno(int err, const char* what) {
+  throw std::system_error(err, std::generic_category(), what);
+}
+
+/// A pipe for one output stream of a stage, both ends close-on-exec (posix_spawn's dup2 clears
+/// the flag on the copy the stage gets).
+std::pair<OwnedFd, OwnedFd> output_pipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno(errno, "pipe2");
+  return {OwnedFd(fds[0]), OwnedFd(fds[1])};
+}
+
+/// posix_spawn's two descriptions of the child, destroyed with it.
+struct SpawnSetup {
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  SpawnSetup() {
+    ::posix_spawn_file_actions_init(&actions);
+    ::posix_spawnattr_init(&attr);
+  }
+  SpawnSetup(const SpawnSetup&) = delete;
+  SpawnSetup& operator=(const SpawnSetup&) = delete;
+  ~SpawnSetup() {
+    ::posix_spawn_file_actions_destroy(&actions);
+    ::posix_spawnattr_destroy(&attr);
+  }
 };
 
 }  // namespace
@@ -224,15 +246,55 @@ bp::process StageProcesses::start(boost::asio::io_context& ctx, const std::files
                                   boost::asio::readable_pipe& out, boost::asio::readable_pipe& err,
                                   const std::filesystem::path& cwd,
                                   const std::map<std::string, std::string>& env) {
-  StageLaunch launch(env);
-  bp::process p(ctx.get_executor(), bp::filesystem::path(exe.string()), args,
-                bp::process_stdio{nullptr, out, err}, bp::process_start_dir(cwd.string()), launch);
-  group_ = p.id();  // the leader of its own session and group
+  std::vector<std::string> argv{exe.string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<std::string> entries;
+  entries.reserve(env.size());
+  for (const auto& [k, v] : env) entries.push_back(k + "=" + v);
+  CStringArray argv_c(std::move(argv));
+  CStringArray envp(std::move(entries));
+  auto [out_read, out_write] = output_pipe();
+  auto [err_read, err_write] = output_pipe();
+
+  // posix_spawn (a vfork-style clone in glibc, no copy of our page tables) does in the child,
+  // in this order: stdin from /dev/null, stdout and stderr into the pipes, the stage's
+  // directory, every other descriptor closed (ours are close-on-exec, a library's may not
+  // be); then a session of its own (and so a process group numbered by its pid: the group is
+  // what the stop ladder signals, the session also holds what a job-control shell in the stage
+  // moves to other groups), no blocked signal, every signal at its default. An exec that
+  // fails comes back as the error of posix_spawn itself.
+  SpawnSetup setup;
+  sigset_t none;
+  sigset_t all;
+  ::sigemptyset(&none);
+  ::sigfillset(&all);
+  for (int rc :
+       {::posix_spawn_file_actions_addopen(&setup.actions, 0, "/dev/null", O_RDONLY, 0),
+        ::posix_spawn_file_actions_adddup2(&setup.actions, out_write.get(), 1),
+        ::posix_spawn_file_actions_adddup2(&setup.actions, err_write.get(), 2),
+        ::posix_spawn_file_actions_addchdir_np(&setup.actions, cwd.c_str()),
+        ::posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3),
+        ::posix_spawnattr_setsigmask(&setup.attr, &none),
+        ::posix_spawnattr_setsigdefault(&setup.attr, &all),
+        ::posix_spawnattr_setflags(
+            &setup.attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)}) {
+    if (rc != 0) throw_errno(rc, "posix_spawn setup");
+  }
+  pid_t pid = 0;
+  const int rc =
+      ::posix_spawn(&pid, exe.c_str(), &setup.actions, &setup.attr, argv_c.data(), envp.data());
+  out_write.reset();  // the stage holds the only write ends now: its exit is our end of file
+  err_write.reset();
+  if (rc != 0) throw_errno(rc, "posix_spawn");
+  out.assign(out_read.release());
+  err.assign(err_read.release());
+  bp::process p(ctx.get_executor(), pid);  // waits through a pidfd
+  group_ = pid;                            // the leader of its own session and group
   for (const char* name : {"PIPELINE_RUN_ID", "PIPELINE_STAGE", "PIPELINE_ATTEMPT"}) {
     if (auto it = env.find(name); it != env.end()) marks_.push_back(it->first + "=" + it->second);
   }
   std::lock_guard<std::mutex> lock(g_leaders_mutex);
-  g_leaders.push_back(static_cast<pid_t>(group_));
+  g_leaders.push_back(pid);
   return p;
 }
 

@@ -242,6 +242,26 @@ TEST_CASE("the child gets null stdin - its cwd - exactly its environment - no st
         "stdin: 0 bytes\n" + r.dir.path().string() + "\nONLY=this\nHOME unset\nfds: 0\n");
 }
 
+TEST_CASE("the child leads its own session - with no blocked or ignored signal of ours",
+          "[supervisor]") {
+  // What the runner's own state must not pass on: a blocked SIGUSR1 and ignored SIGUSR2 and
+  // SIGPIPE here (a shell started from nohup ignores SIGHUP the same way).
+  sigset_t block;
+  sigset_t before;
+  ::sigemptyset(&block);
+  ::sigaddset(&block, SIGUSR1);
+  ::sigprocmask(SIG_BLOCK, &block, &before);
+  auto old_usr2 = ::signal(SIGUSR2, SIG_IGN);
+  auto old_pipe = ::signal(SIGPIPE, SIG_IGN);
+  Run r({"--signals"});
+  auto res = r.go();
+  ::signal(SIGPIPE, old_pipe);
+  ::signal(SIGUSR2, old_usr2);
+  ::sigprocmask(SIG_SETMASK, &before, nullptr);
+  CHECK(res.exit_code == 0);
+  CHECK(r.out() == "blocked: 0 ignored: 0 session leader: yes\n");
+}
+
 TEST_CASE("a program that cannot start is a result - not an exception", "[supervisor]") {
   Run missing({});
   missing.spec.argv = {"no-such-program-anywhere"};
@@ -255,6 +275,12 @@ TEST_CASE("a program that cannot start is a result - not an exception", "[superv
   auto n = not_exec.go();
   CHECK_FALSE(n.started);
   CHECK_THAT(n.start_error, Catch::Contains("ermission denied"));
+
+  Run no_dir({});  // the exec would work; the directory to start in is gone
+  no_dir.spec.cwd = no_dir.dir / "not-there";
+  auto d = no_dir.go();
+  CHECK_FALSE(d.started);
+  CHECK_THAT(d.start_error, Catch::Contains("No such file or directory"));
 }
 
 TEST_CASE("a stop request terminates the running process", "[supervisor]") {

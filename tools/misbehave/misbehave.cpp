@@ -21,6 +21,8 @@
 //   --cwd                 print the working directory
 //   --stdin               print "stdin: N bytes" after reading stdin to its end
 //   --fds                 print "fds: N", the open descriptors above 2
+//   --signals             print "blocked: N ignored: N session leader: yes|no", the signals
+//                         blocked and ignored at start and whether it leads its own session
 //   --print-args          print every argument after "--", one per line, then stop parsing
 //   --exit-unless-attempt N CODE   exit CODE unless PIPELINE_ATTEMPT is N
 //   --exit N              exit with N                 --die SIG   kill itself with SIG
@@ -222,6 +224,18 @@ int main(int argc, char** argv) {
         ::closedir(d);
       }
       write_str(1, "fds: " + std::to_string(count) + "\n");
+    } else if (a == "--signals") {
+      sigset_t blocked;
+      ::sigprocmask(SIG_BLOCK, nullptr, &blocked);
+      int nblocked = 0, nignored = 0;
+      for (int sig = 1; sig < NSIG; ++sig) {
+        struct sigaction sa {};
+        if (::sigismember(&blocked, sig) == 1) ++nblocked;
+        if (::sigaction(sig, nullptr, &sa) == 0 && sa.sa_handler == SIG_IGN) ++nignored;
+      }
+      write_str(1, "blocked: " + std::to_string(nblocked) +
+                       " ignored: " + std::to_string(nignored) +
+                       " session leader: " + (::getsid(0) == ::getpid() ? "yes" : "no") + "\n");
     } else if (a == "--print-args") {
       bool after = false;
       for (int k = i + 1; k < argc; ++k) {
