@@ -45,6 +45,7 @@ void OutputWatcher::feed(std::string_view bytes) {
       warnings_.push_back("writing " + log_path_.string() + " failed: " + std::strerror(errno));
     }
   }
+  if (!patterns_.wants_lines()) bytes = tail_part(bytes);
   while (!bytes.empty()) {
     std::size_t nl = bytes.find('\n');
     std::string_view piece = bytes.substr(0, nl);
@@ -56,9 +57,23 @@ void OutputWatcher::feed(std::string_view bytes) {
   }
 }
 
+std::string_view OutputWatcher::tail_part(std::string_view bytes) {
+  // With more than kTailLines newlines in the chunk, every line up to the (kTailLines+1)-th
+  // newline from the end (and the line open before the chunk) would be pushed out of the
+  // tail by the chunk's own last kTailLines lines: they are counted, never copied.
+  std::size_t nl = bytes.size();
+  for (std::size_t found = 0; found <= kTailLines; ++found) {
+    nl = nl == 0 ? std::string_view::npos : bytes.rfind('\n', nl - 1);
+    if (nl == std::string_view::npos) return bytes;
+  }
+  line_.clear();
+  line_open_ = false;
+  return bytes.substr(nl + 1);
+}
+
 void OutputWatcher::end_line() {
   patterns_.feed(line_);
-  ring_[ring_next_].assign(line_);
+  ring_[ring_next_].swap(line_);  // the line's buffer moves into the ring, the ring's is reused
   ring_next_ = (ring_next_ + 1) % kTailLines;
   ring_size_ = std::min(ring_size_ + 1, kTailLines);
   line_.clear();

@@ -25,6 +25,8 @@ class LinePatterns {
                std::function<void(const std::string&, std::size_t)> on_progress);
   /// Looks at one line (already cut at the cap, without its newline).
   void feed(std::string_view line);
+  /// False when no pattern looks at lines: then only the tail needs them.
+  bool wants_lines() const { return completion_.has_value() || progress_.has_value(); }
   bool completed() const { return completed_; }
   std::size_t items_done() const { return items_.size(); }
 
@@ -55,6 +57,8 @@ class OutputWatcher {
 
  private:
   void end_line();
+  /// The end of a chunk that holds every line of it the tail can still show.
+  std::string_view tail_part(std::string_view bytes);
 
   std::ofstream log_;
   fs::path log_path_;

@@ -30,6 +30,47 @@ TEST_CASE("the log gets the exact bytes - the tail the last 50 lines", "[watcher
   CHECK(tail.back() == "no newline");
 }
 
+TEST_CASE("the tail is the same however the stream is cut into reads", "[watcher]") {
+  // A line open before a large read, reads of many lines, and an open line at the end: the
+  // tail-only path skips whole lines of a large read without copying them.
+  std::string stream = "an open line ";
+  for (int i = 0; i < 400; ++i) stream += "line " + std::to_string(i) + "\n";
+  stream += "open at the end";
+  auto tail_with_reads_of = [&](std::size_t size) {
+    TempDir dir;
+    LinePatterns patterns(std::nullopt, std::nullopt, {});
+    OutputWatcher w(dir / "out.log", patterns);
+    for (std::size_t i = 0; i < stream.size(); i += size)
+      w.feed(std::string_view(stream).substr(i, size));
+    w.finish();
+    CHECK(slurp(dir / "out.log") == stream);
+    return w.tail();
+  };
+  const auto byte_by_byte = tail_with_reads_of(1);
+  REQUIRE(byte_by_byte.size() == 50);
+  CHECK(byte_by_byte.front() == "line 351");
+  CHECK(byte_by_byte.back() == "open at the end");
+  for (std::size_t size : {7U, 100U, 1000U, 4096U, 1U << 20}) {
+    INFO("reads of " << size << " bytes");
+    CHECK(tail_with_reads_of(size) == byte_by_byte);
+  }
+}
+
+TEST_CASE("a pattern still sees every line of a large read", "[watcher]") {
+  TempDir dir;
+  std::size_t items = 0;
+  LinePatterns patterns(std::nullopt, "^item (\\d+)$", [&](const std::string&, std::size_t n) {
+    items = n;
+  });
+  OutputWatcher w(dir / "out.log", patterns);
+  std::string read;
+  for (int i = 0; i < 1000; ++i) read += "item " + std::to_string(i) + "\n";
+  w.feed(read);
+  w.finish();
+  CHECK(items == 1000);
+  CHECK(w.tail().front() == "item 950");
+}
+
 TEST_CASE("binary bytes stay exact in the log and valid UTF-8 in the tail", "[watcher]") {
   TempDir dir;
   LinePatterns patterns(std::nullopt, std::nullopt, {});
