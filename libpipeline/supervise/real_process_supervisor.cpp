@@ -17,7 +17,7 @@ namespace asio = boost::asio;
 namespace bp = boost::process::v2;
 
 constexpr Millis kStopPoll{50};
-constexpr std::size_t kReadChunk = std::size_t{64} * 1024;
+constexpr std::size_t kReadChunk = std::size_t{256} * 1024;
 constexpr const char* kHeldPipes = "its output was still held open after it exited and the grace";
 constexpr const char* kLeftBehind = "processes of the stage outlived its main process";
 

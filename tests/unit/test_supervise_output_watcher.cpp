@@ -59,9 +59,8 @@ TEST_CASE("the tail is the same however the stream is cut into reads", "[watcher
 TEST_CASE("a pattern still sees every line of a large read", "[watcher]") {
   TempDir dir;
   std::size_t items = 0;
-  LinePatterns patterns(std::nullopt, "^item (\\d+)$", [&](const std::string&, std::size_t n) {
-    items = n;
-  });
+  LinePatterns patterns(std::nullopt, "^item (\\d+)$",
+                        [&](const std::string&, std::size_t n) { items = n; });
   OutputWatcher w(dir / "out.log", patterns);
   std::string read;
   for (int i = 0; i < 1000; ++i) read += "item " + std::to_string(i) + "\n";
