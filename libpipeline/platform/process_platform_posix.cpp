@@ -152,10 +152,15 @@ pid_t parent_of(pid_t pid) {
   return st ? st->ppid : 0;
 }
 
-std::string boot_id() {
+std::string read_boot_id() {
   std::ifstream in("/proc/sys/kernel/random/boot_id");
   std::string id;
   std::getline(in, id);
+  return id;
+}
+
+const std::string& boot_id() {
+  static const std::string id = read_boot_id();  // the same until the machine restarts
   return id;
 }
 

@@ -1,10 +1,10 @@
 #include "supervise/real_process_supervisor.hpp"
 
-#include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/readable_pipe.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/process/v2/process.hpp>
+#include <memory>
 
 #include "platform/process_platform.hpp"
 #include "supervise/output_watcher.hpp"
@@ -58,8 +58,8 @@ class Supervision {
     result_.started = true;
     if (spec_.on_started) spec_.on_started(processes_.identity());
     last_output_ = Steady::now();
-    read(out_pipe_, out_buf_, out_, out_open_);
-    read(err_pipe_, err_buf_, err_, err_open_);
+    read(out_pipe_, out_buf_.get(), out_, out_open_);
+    read(err_pipe_, err_buf_.get(), err_, err_open_);
     process_->async_wait([this](bp::error_code, int) {
       exited_at_ = Steady::now();
       auto status = platform::decode_exit_status(process_->native_exit_code());
@@ -85,25 +85,25 @@ class Supervision {
   }
 
  private:
-  template <typename Buffer>
-  void read(asio::readable_pipe& pipe, Buffer& buf, OutputWatcher& watcher, bool& open) {
-    pipe.async_read_some(asio::buffer(buf), [&](const bp::error_code& ec, std::size_t n) {
-      if (n > 0) {
-        watcher.feed(std::string_view(buf.data(), n));
-        last_output_ = Steady::now();
-        if (patterns_.completed() && !completed_at_) {
-          completed_at_ = last_output_;
-          result_.completed_by_pattern = true;
-          arm();
-        }
-      }
-      if (ec) {
-        open = false;
-        check_done();
-      } else {
-        read(pipe, buf, watcher, open);
-      }
-    });
+  void read(asio::readable_pipe& pipe, char* buf, OutputWatcher& watcher, bool& open) {
+    pipe.async_read_some(asio::buffer(buf, kReadChunk),
+                         [&, buf](const bp::error_code& ec, std::size_t n) {
+                           if (n > 0) {
+                             watcher.feed(std::string_view(buf, n));
+                             last_output_ = Steady::now();
+                             if (patterns_.completed() && !completed_at_) {
+                               completed_at_ = last_output_;
+                               result_.completed_by_pattern = true;
+                               arm();
+                             }
+                           }
+                           if (ec) {
+                             open = false;
+                             check_done();
+                           } else {
+                             read(pipe, buf, watcher, open);
+                           }
+                         });
   }
 
   bool exited() const { return exited_at_.has_value(); }
@@ -244,8 +244,9 @@ class Supervision {
   asio::steady_timer timer_;
   platform::StageProcesses processes_;
   std::optional<bp::process> process_;
-  std::array<char, kReadChunk> out_buf_{};
-  std::array<char, kReadChunk> err_buf_{};
+  // Not zeroed: a stage that prints little touches a page or two of them, not 512 KiB.
+  std::unique_ptr<char[]> out_buf_ = std::make_unique_for_overwrite<char[]>(kReadChunk);
+  std::unique_ptr<char[]> err_buf_ = std::make_unique_for_overwrite<char[]>(kReadChunk);
   bool out_open_ = true;
   bool err_open_ = true;
   Steady::time_point started_at_;
