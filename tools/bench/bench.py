@@ -1,5 +1,7 @@
-"""pipeline_runner benchmarks. Every figure is set beside a reference measured in the same run
-on the same machine, and reported as a ratio. Run through tools/bench/run.sh."""
+"""pipeline_runner benchmarks. Every figure is measured beside a reference (a common tool doing
+the same job) and a limit (a small C program in tools/bench/ doing only what the job cannot
+skip), in the same run, alternating, at two sizes so that growth shows. Run through
+tools/bench/run.sh, which writes BENCHMARKS.md."""
 
 import argparse
 import json
@@ -12,6 +14,8 @@ import tempfile
 import time
 
 MiB = 1024 * 1024
+HERE = os.path.dirname(os.path.abspath(__file__))
+LIMITS = ("limit_idle", "limit_spawn", "limit_scan", "limit_delete", "limit_splice")
 
 
 def timed(argv, **kw):
@@ -23,8 +27,50 @@ def timed(argv, **kw):
     return time.perf_counter() - start, usage.ru_maxrss, proc.returncode
 
 
+def checked(argv, **kw):
+    t, _, code = timed(argv, **kw)
+    assert code == 0, f"{argv} exited {code}"
+    return t
+
+
 def median_ms(argv, runs, **kw):
     return statistics.median(timed(argv, **kw)[0] for _ in range(runs)) * 1000
+
+
+class Noise:
+    """How much the same command's time varied in this run: the largest interquartile range
+    over median of the references and limits (ours varies for reasons worth showing)."""
+
+    def __init__(self):
+        self.worst = None  # not measured: no side ran 4 times or more
+
+    def add(self, seconds):
+        if len(seconds) >= 4:
+            q = statistics.quantiles(seconds, n=4)
+            self.worst = max(self.worst or 0.0, (q[2] - q[0]) / statistics.median(seconds))
+
+    def __str__(self):
+        return "not measured" if self.worst is None else f"up to {self.worst:.0%}"
+
+
+NOISE = Noise()
+
+
+def paired(sides, runs, setup=None):
+    """Runs each side once per round, rotating the order every round, so that a machine that
+    slows down slows every side alike. sides: {name: fn() -> seconds}; setup() before each
+    timed run (untimed). Returns the median seconds of each side."""
+    names = list(sides)
+    times = {n: [] for n in names}
+    for r in range(runs):
+        for n in names[r % len(names):] + names[:r % len(names)]:
+            if setup:
+                setup()
+            times[n].append(sides[n]())
+    for n in names:
+        if not n.startswith("ours"):
+            NOISE.add(times[n])
+    return {n: statistics.median(v) for n, v in times.items()}
 
 
 class Workspace:
@@ -40,19 +86,62 @@ class Workspace:
                     "paths: {raw: raw, processed: processed}\n" + extra + "stages:\n" + stages_yaml)
         self.cfg = path
 
+    def path(self, *parts):
+        return os.path.join(self.root, *parts)
+
     def run_argv(self, *more):
         return [self.runner, "--run-once", "-q", "-c", self.cfg, *more]
 
     def latest_report(self):
-        d = os.path.join(self.root, "logs", "reports")
+        d = self.path("logs", "reports")
         return json.load(open(os.path.join(d, sorted(os.listdir(d))[-1])))
 
-    def events(self, run_id):
-        p = os.path.join(self.root, "logs", "events", f"pipeline_{run_id}.jsonl")
-        return [json.loads(line) for line in open(p)]
+    def make_files(self, folder, count, name="tick_{:06d}.csv"):
+        d = self.path(folder)
+        os.makedirs(d, exist_ok=True)
+        for i in range(count):
+            os.close(os.open(os.path.join(d, name.format(i)), os.O_CREAT | os.O_WRONLY, 0o644))
+        return d
 
     def close(self):
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+class Figure:
+    """One figure at one size: ours beside a reference and a limit, with its target."""
+
+    def __init__(self, name, size, unit, ours, ref, limit, target, met, note=""):
+        self.name, self.size, self.unit = name, size, unit
+        self.ours, self.ref, self.limit = ours, ref, limit  # (label, value) or None
+        self.target, self.met, self.note = target, met, note
+        self.growth = ""
+
+    @staticmethod
+    def fmt(value, unit):
+        if unit == "s":
+            return f"{value:.2f} s"
+        return f"{value:.2f} ms" if value < 10 else f"{value:.1f} ms"
+
+    def cells(self):
+        def side(s):
+            if s is None or s[1] is None:
+                return "" if s is None else s[0]
+            return f"{s[0]} {self.fmt(s[1], self.unit)}".strip()
+
+        def ratio(s):
+            return "" if s is None or self.ours[1] is None else f"{self.ours[1] / s[1]:.2f}x"
+        met = "-" if self.met is None else ("yes" if self.met else "NO")
+        return [self.name, self.size, side(self.ours) + self.note, side(self.ref),
+                side(self.limit), ratio(self.ref), ratio(self.limit), self.growth,
+                self.target, met]
+
+
+def growth(small, big, factor):
+    """How the larger size's figure compares with the smaller one's, ours and the limit's."""
+    g = f"size x{factor:g}: ours x{big.ours[1] / small.ours[1]:.2f}"
+    if small.limit and big.limit:
+        g += f", limit x{big.limit[1] / small.limit[1]:.2f}"
+    big.growth = g
 
 
 IDLE_STAGES = """  - name: translator
@@ -67,83 +156,181 @@ IDLE_STAGES = """  - name: translator
 """
 
 
-def bench_idle(a, rows):
-    w = Workspace(a.runner, a.misbehave, "idle")
-    w.config(IDLE_STAGES)
-    raw = os.path.join(w.root, "raw")
-    os.makedirs(raw)
-    for i in range(1000):
-        open(os.path.join(raw, f"unrelated_{i}.txt"), "w").close()
-    subprocess.run(w.run_argv(), check=True)  # warm the page cache
-    idle = median_ms(w.run_argv(), a.runs)
-    noop = median_ms(["/bin/true"], a.runs)
-    rows.append(("idle run (3 stages, nothing to do, 1,000 unrelated files), median",
-                 f"{idle:.1f} ms", f"/bin/true start {noop:.2f} ms", f"{idle / noop:.1f}x",
-                 "<= 15 ms", idle <= 15))
+def bench_idle(a, figs):
+    """An idle run: 3 stages, nothing to do, N unrelated files in the watched folder."""
+    out = []
+    for size in (1_000, 10_000):
+        w = Workspace(a.runner, a.misbehave, "idle")
+        w.config(IDLE_STAGES)
+        w.make_files("raw", size, "unrelated_{:06d}.txt")
+        os.makedirs(w.path("limit-state"))
+        checked(w.run_argv())  # warm the page cache and create the records' folders
+        limit = [a.limits["limit_idle"], w.cfg, w.path("limit-state"),
+                 w.path("raw") + ":*.csv", w.path("processed") + ":*.csv"]
+        m = paired({"ours": lambda: checked(w.run_argv()),
+                    "ref": lambda: checked(["/bin/true"]),
+                    "limit": lambda: checked(limit)}, a.runs)
+        ours = m["ours"] * 1000
+        ref = m["ref"] * 1000
+        out.append(Figure("idle run (3 stages, nothing to do)", f"{size:,} unrelated files", "ms",
+                          ("", ours), ("`/bin/true`", ref),
+                          ("`limit_idle`", m["limit"] * 1000), "<= 2.5x `/bin/true`",
+                          ours <= 2.5 * ref))
+        if size == 1_000:
+            snake = snakemake_row(a, w, ours)
+        w.close()
+    growth(out[0], out[1], 10)
+    figs.extend(out + [snake])
+
+
+def snakemake_row(a, w, idle_ms):
     snakemake = shutil.which("snakemake")
-    if snakemake:
-        with open(os.path.join(w.root, "Snakefile"), "w") as f:
-            f.write('rule all:\n    input: "merged/out.csv"\n'
-                    'rule translate:\n    input: "raw/unrelated_0.txt"\n'
-                    '    output: "processed/bars.csv"\n    shell: "cp {input} {output}"\n'
-                    'rule analyze:\n    input: "processed/bars.csv"\n'
-                    '    output: "analysis/res.csv"\n    shell: "cp {input} {output}"\n'
-                    'rule merge:\n    input: "analysis/res.csv"\n'
-                    '    output: "merged/out.csv"\n    shell: "cp {input} {output}"\n')
-        argv = [snakemake, "--cores", "1", "--quiet"]
-        subprocess.run(argv, cwd=w.root, check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)  # builds once; from now on a no-op
-        snake = median_ms(argv, max(3, a.runs // 10), cwd=w.root)
-        rows.append(("Snakemake no-op on the equivalent Snakefile, median", f"{snake:.0f} ms",
-                     f"our idle run {idle:.1f} ms", f"{snake / idle:.0f}x slower",
-                     ">= 40x", snake / idle >= 40))
-    else:
-        rows.append(("Snakemake no-op", "skipped: snakemake not installed", "", "", "", None))
-    w.close()
-    return idle
+    if not snakemake:
+        return Figure("Snakemake no-op", "", "ms", ("skipped: not installed", None), None, None,
+                      "", None)
+    with open(w.path("Snakefile"), "w") as f:
+        f.write('rule all:\n    input: "merged/out.csv"\n'
+                'rule translate:\n    input: "raw/unrelated_000000.txt"\n'
+                '    output: "processed/bars.csv"\n    shell: "cp {input} {output}"\n'
+                'rule analyze:\n    input: "processed/bars.csv"\n'
+                '    output: "analysis/res.csv"\n    shell: "cp {input} {output}"\n'
+                'rule merge:\n    input: "analysis/res.csv"\n'
+                '    output: "merged/out.csv"\n    shell: "cp {input} {output}"\n')
+    argv = [snakemake, "--cores", "1", "--quiet"]
+    subprocess.run(argv, cwd=w.root, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)  # builds once; from now on a no-op
+    snake = median_ms(argv, max(3, a.runs // 10), cwd=w.root)
+    return Figure("Snakemake no-op on the equivalent Snakefile", "1,000 unrelated files", "ms",
+                  ("", snake), ("our idle run", idle_ms), None, "ours >= 40x slower",
+                  snake / idle_ms >= 40)
 
 
-def bench_streaming(a, rows):
-    lines = a.stream_mib * MiB // 100
-    w = Workspace(a.runner, a.misbehave, "stream")
-    w.config(f"  - name: flood\n    command: [\"{a.misbehave}\", \"--lines\", \"{lines}\"]\n")
-    ref_file = os.path.join(w.root, "ref.out")
-    ref_argv = ["sh", "-c", f'"{a.misbehave}" --lines {lines} | cat > "{ref_file}"']
-    ours_s, ref_s, rss = [], [], 0
-    # Alternate the two, three times each, and drop the output in between: each one then
-    # starts with the same page cache state instead of the second paying the first's writeback.
-    for _ in range(3):
-        t, r, code = timed(w.run_argv())
-        assert code == 0, "the streaming run failed"
-        ours_s.append(t)
-        rss = max(rss, r)
-        shutil.rmtree(os.path.join(w.root, "logs"), ignore_errors=True)
-        subprocess.run(["sync"])
-        ref_s.append(timed(ref_argv)[0])
-        os.remove(ref_file)
-        subprocess.run(["sync"])
-    ours, ref = statistics.median(ours_s), statistics.median(ref_s)
-    rows.append((f"streaming {a.stream_mib} MiB of 100-byte lines through a stage",
-                 f"{ours:.2f} s", f"same stage piped to cat > file {ref:.2f} s", f"{ours / ref:.2f}x",
-                 "<= 1.5x", ours / ref <= 1.5))
-    rows.append(("peak RSS while streaming (runner and stage)", f"{rss / 1024:.1f} MiB", "", "",
-                 "< 32 MiB", rss < 32 * 1024))
-    w.close()
+def bench_per_stage(a, figs):
+    """The cost of one stage: (N stages of /bin/true - the same project idle) / N."""
+    base = Workspace(a.runner, a.misbehave, "stages0")
+    base.config('  - name: idle\n    command: [/bin/true]\n'
+                '    when: {files: "${paths.raw}/*.csv"}\n')
+    out = []
+    for size in (10, 100):
+        w = Workspace(a.runner, a.misbehave, "stages")
+        w.config("".join(f"  - name: s{i}\n    command: [/bin/true]\n" for i in range(size)))
+        logs = w.path("limit-logs")
+        os.makedirs(logs)
+        checked(w.run_argv())
+        checked(base.run_argv())
+        spawn = a.limits["limit_spawn"]
+        m = paired({"ours": lambda: checked(w.run_argv()),
+                    "ours-idle": lambda: checked(base.run_argv()),
+                    "limit": lambda: checked([spawn, str(size), logs, "/bin/true"]),
+                    "limit-none": lambda: checked([spawn, "0", logs, "/bin/true"]),
+                    "ref": lambda: checked(["/bin/true"])}, max(8, a.runs // (size // 10)))
+        ours = (m["ours"] - m["ours-idle"]) * 1000 / size
+        limit = (m["limit"] - m["limit-none"]) * 1000 / size
+        out.append(Figure("per-stage overhead, per stage", f"{size} x `/bin/true`", "ms",
+                          ("", ours), ("`/bin/true` start", m["ref"] * 1000),
+                          ("`limit_spawn`", limit), "<= 1.5x limit, flat",
+                          ours <= 1.5 * limit))
+        w.close()
+    base.close()
+    growth(out[0], out[1], 10)
+    out[1].met = out[1].met and out[1].ours[1] <= 1.2 * out[0].ours[1]
+    figs.extend(out)
 
 
-def bench_per_stage(a, rows, idle_ms):
-    w = Workspace(a.runner, a.misbehave, "stages")
-    w.config("".join(f"  - name: s{i}\n    command: [/bin/true]\n" for i in range(100)))
-    hundred = median_ms(w.run_argv(), max(5, a.runs // 5))
-    noop = median_ms(["/bin/true"], a.runs)
-    per_stage = (hundred - idle_ms) / 100
-    rows.append(("per-stage overhead: (100 x /bin/true - idle run) / 100", f"{per_stage:.2f} ms",
-                 f"/bin/true start {noop:.2f} ms", f"{per_stage / noop:.1f}x", "<= 3 ms",
-                 per_stage <= 3))
-    w.close()
+def bench_streaming(a, figs):
+    out = []
+    for mib in (a.stream_mib // 4, a.stream_mib):
+        lines = mib * MiB // 100
+        w = Workspace(a.runner, a.misbehave, "stream")
+        w.config(f"  - name: flood\n    command: [\"{a.misbehave}\", \"--lines\", \"{lines}\"]\n")
+        ref_file = w.path("ref.out")
+        stage = f'"{a.misbehave}" --lines {lines}'
+        rss = [0]
+
+        def ours():
+            t, r, code = timed(w.run_argv())
+            assert code == 0, "the streaming run failed"
+            rss[0] = max(rss[0], r)
+            return t
+
+        def clean():
+            # Each side starts with the same page cache state instead of paying for the
+            # writeback of the one before.
+            shutil.rmtree(w.path("logs"), ignore_errors=True)
+            if os.path.exists(ref_file):
+                os.remove(ref_file)
+            subprocess.run(["sync"])
+        m = paired({"ours": ours,
+                    "ref": lambda: checked(["sh", "-c", f'{stage} | cat > "{ref_file}"']),
+                    "limit": lambda: checked(
+                        ["sh", "-c", f'{stage} | "{a.limits["limit_splice"]}" "{ref_file}"'])},
+                   3, setup=clean)
+        out.append(Figure("streaming 100-byte lines through a stage", f"{mib} MiB", "s",
+                          ("", m["ours"]), ("piped to `cat > file`", m["ref"]),
+                          ("piped to `limit_splice`", m["limit"]), "<= 1.1x `cat > file`",
+                          m["ours"] <= 1.1 * m["ref"],
+                          note=f" (peak RSS {rss[0] / 1024:.1f} MiB with the stage)"))
+        w.close()
+    growth(out[0], out[1], 4)
+    figs.extend(out)
 
 
-def bench_termination(a, rows):
+def bench_decision(a, figs):
+    """Deciding over a folder of N matching files (--dry-run: the decision only)."""
+    out = []
+    for size in (a.scale_files // 10, a.scale_files):
+        w = Workspace(a.runner, a.misbehave, "decide")
+        w.config('  - name: many\n    command: [/bin/true]\n'
+                 '    when: {files: "${paths.raw}/*.csv"}\n')
+        raw = w.make_files("raw", size)
+        checked(w.run_argv("--dry-run"))
+        m = paired({"ours": lambda: checked(w.run_argv("--dry-run")),
+                    "ref": lambda: checked(["sh", "-c", f'find "{raw}" -name "*.csv" | wc -l']),
+                    "limit": lambda: checked([a.limits["limit_scan"], raw, "*.csv"])},
+                   max(5, a.runs // 3))
+        ours, ref = m["ours"] * 1000, m["ref"] * 1000
+        out.append(Figure("decision over matching files (`--dry-run`)", f"{size:,} files", "ms",
+                          ("", ours), ("`find | wc -l`", ref), ("`limit_scan`", m["limit"] * 1000),
+                          "<= 2x `find | wc -l`", ours <= 2 * ref))
+        w.close()
+    growth(out[0], out[1], 10)
+    figs.extend(out)
+
+
+def bench_lifecycle(a, figs):
+    """A run whose stage takes N files and whose lifecycle rule deletes them afterwards."""
+    out = []
+    for size in (a.scale_files // 10, a.scale_files):
+        w = Workspace(a.runner, a.misbehave, "lifecycle")
+        w.config('  - name: many\n    command: [/bin/true]\n'
+                 '    when: {files: "${paths.raw}/*.csv"}\n', "lifecycle:\n  - delete: many.inputs\n")
+        raw = w.path("raw")
+        rss = [0]
+
+        def ours():
+            t, r, code = timed(w.run_argv())
+            assert code == 0, "the lifecycle run failed"
+            rss[0] = max(rss[0], r)
+            return t
+
+        def fill():
+            w.make_files("raw", size)
+        m = paired({"ours": ours,
+                    "ref": lambda: checked(["find", raw, "-name", "*.csv", "-delete"]),
+                    "limit": lambda: checked([a.limits["limit_delete"], raw, "*.csv"])},
+                   max(3, a.runs // 10), setup=fill)
+        assert not os.listdir(raw), "the lifecycle run left inputs behind"
+        out.append(Figure("run whose lifecycle rule deletes every input", f"{size:,} files", "s",
+                          ("", m["ours"]), ("`find -delete`", m["ref"]),
+                          ("`limit_delete`", m["limit"]), "<= 1.5x limit",
+                          m["ours"] <= 1.5 * m["limit"],
+                          note=f" (peak RSS {rss[0] / 1024:.1f} MiB)"))
+        w.close()
+    growth(out[0], out[1], 10)
+    figs.extend(out)
+
+
+def bench_termination(a, figs):
     w = Workspace(a.runner, a.misbehave, "term")
     for label, args, grace_ms, target in (
             ("obeys SIGTERM", "--sleep 60000", 2000, 50),
@@ -157,40 +344,11 @@ def bench_termination(a, rows):
             attempt = w.latest_report()["stages"][0]["attempts"][0]
             late.append(attempt["duration_ms"] - 300)
         m = statistics.median(late)
-        rows.append((f"termination, stage {label}: deadline to group dead, median",
-                     f"{m:.0f} ms", f"grace {grace_ms} ms" if target > 50 else "", "",
-                     f"<= {target} ms", m <= target))
+        figs.append(Figure(f"termination, stage {label}: deadline to group dead", "", "ms",
+                           ("", m), ("grace", grace_ms) if target > 50 else None, None,
+                           f"<= {target} ms", m <= target))
     w.close()
 
-
-def bench_scale(a, rows):
-    for with_rule in (False, True):
-        w = Workspace(a.runner, a.misbehave, "scale")
-        # A lifecycle rule on the inputs makes the decision snapshot each file's size and mtime.
-        rule = "lifecycle:\n  - delete: many.inputs\n" if with_rule else ""
-        w.config('  - name: many\n    command: ["sh", "-c", "wc -l < \\"$$0\\"", "${inputs_file}"]\n'
-                 '    when: {files: "${paths.raw}/*.csv"}\n' + rule)
-        raw = os.path.join(w.root, "raw")
-        os.makedirs(raw)
-        for i in range(a.scale_files):
-            open(os.path.join(raw, f"tick_{i:06d}.csv"), "w").close()
-        subprocess.run(w.run_argv("--dry-run"), stdout=subprocess.DEVNULL)  # warm the cache
-        subprocess.run(w.run_argv(), check=True)
-        report = w.latest_report()
-        events = w.events(report["run_id"])
-
-        def at(name):
-            e = next(e for e in events if e["event"] == name)
-            return time.mktime(time.strptime(e["timestamp"][:19], "%Y-%m-%dT%H:%M:%S")) + \
-                int(e["timestamp"][20:23]) / 1000
-        decide = (at("many.decision") - at("pipeline.start")) * 1000
-        tail = report["stages"][0]["attempts"][0]["stdout_tail"]
-        handed = int(tail[-1]) if tail else -1
-        label = " (inputs snapshotted for a lifecycle rule)" if with_rule else ""
-        rows.append((f"scale: {a.scale_files:,} files match the glob: decision{label}",
-                     f"{decide:.0f} ms", f"stage read {handed:,} paths from ${{inputs_file}}", "",
-                     "<= 300 ms", decide <= 300 and handed == a.scale_files))
-        w.close()
 
 
 def synthetic_report(run_id, started, status, stamp):
@@ -218,15 +376,15 @@ def synthetic_report(run_id, started, status, stamp):
             "stages": stages, "lifecycle": [], "batches": [], "errors": [], "recovered": None}
 
 
-def bench_history(a, rows):
-    """A year of runs every 15 minutes: rebuild the history, then the audit list queries."""
+def history_workspace(a, runs):
+    """A history of `runs` runs every 15 minutes, rebuilt from synthetic reports."""
     w = Workspace(a.runner, a.misbehave, "history")
     w.config(IDLE_STAGES)
-    reports = os.path.join(w.root, "logs", "reports")
+    reports = w.path("logs", "reports")
     os.makedirs(reports)
     now_ms = int(time.time() * 1000)
-    for i in range(a.history_runs):
-        ms = now_ms - (a.history_runs - i) * 15 * 60 * 1000
+    for i in range(runs):
+        ms = now_ms - (runs - i) * 15 * 60 * 1000
         h = f"{ms:012x}"
         r = os.urandom(8).hex()
         run_id = f"{h[:8]}-{h[8:12]}-7{r[:3]}-8{r[3:6]}-{r[6:16]}00"
@@ -236,35 +394,64 @@ def bench_history(a, rows):
         name = f"pipeline_report_{time.strftime('%Y%m%d_%H%M%S', t)}_{run_id}.json"
         with open(os.path.join(reports, name), "w") as f:
             json.dump(synthetic_report(run_id, started, status, name), f)
+    w.rebuild_s = checked([a.runner, "history", "rebuild", "-c", w.cfg])
+    return w
+
+
+def latest_by_sqlite3(w):
+    """The limit for `audit show latest`: one query of the history for the newest run's report,
+    and that report printed."""
+    db = w.path("state", "pipeline.db")
+    query = "select report from runs order by started_ms desc limit 1"
+    return ["sh", "-c", f'cd "{w.root}" && cat "$(sqlite3 "{db}" "{query}")"']
+
+
+def bench_history(a, figs):
+    """audit show latest at two sizes (it must not grow), the rest at the larger one."""
+    out = []
+    for size in (a.history_runs // 10, a.history_runs):
+        w = history_workspace(a, size)
+        cfg = ["-c", w.cfg]
+        sqlite3 = shutil.which("sqlite3")
+        sides = {"ours": lambda: checked([a.runner, "audit", "show", "latest", *cfg]),
+                 "ref": lambda: checked([a.runner, "--version"])}
+        if sqlite3:
+            limit_argv = latest_by_sqlite3(w)
+            sides["limit"] = lambda: checked(limit_argv)
+        m = paired(sides, a.runs)
+        version = m["ref"] * 1000
+        out.append(Figure("history: `audit show latest`", f"{size:,} runs", "ms",
+                          ("", m["ours"] * 1000), ("`pipeline_runner --version`", version),
+                          ("`sqlite3` query + `cat`", m["limit"] * 1000) if sqlite3 else None,
+                          "flat in the history", None))
+        if size == a.history_runs:
+            rest = history_rows(a, w, version)
+        w.close()
+    growth(out[0], out[1], 10)
+    out[1].met = out[1].ours[1] <= 1.25 * out[0].ours[1]
+    figs.extend(out + rest)
+
+
+def history_rows(a, w, version):
     cfg = ["-c", w.cfg]
-    rebuild_s, _, rc = timed([a.runner, "history", "rebuild", *cfg])
-    assert rc == 0, "history rebuild failed"
-    version = median_ms([a.runner, "--version"], a.runs)
+    n = f"{a.history_runs:,} runs"
     plain = median_ms([a.runner, "audit", "list", "--limit", "20", *cfg], a.runs)
     filtered = median_ms([a.runner, "audit", "list", "--status", "failure", "--since", "7d",
                           "--stage", "merger", *cfg], a.runs)
     out = subprocess.run([a.runner, "audit", "list", "--json", "--status", "failure", "--since",
                           "7d", "--stage", "merger", *cfg], capture_output=True, text=True)
     found = len(json.loads(out.stdout))
-    show = median_ms([a.runner, "audit", "show", "latest", *cfg], a.runs)
-    idle_with_history = median_ms(w.run_argv(), a.runs)
-    n = f"{a.history_runs:,}"
-    rows.append((f"history: `audit list --limit 20` over {n} runs", f"{plain:.1f} ms",
-                 f"`pipeline_runner --version` {version:.1f} ms", f"{plain / version:.1f}x",
-                 "< 50 ms", plain < 50))
-    rows.append((f"history: `audit list --status failure --since 7d --stage merger` over {n} runs"
-                 f" ({found} found)", f"{filtered:.1f} ms",
-                 f"`pipeline_runner --version` {version:.1f} ms", f"{filtered / version:.1f}x",
-                 "< 50 ms", filtered < 50))
-    rows.append((f"history: `audit show latest` over {n} runs", f"{show:.1f} ms",
-                 f"`pipeline_runner --version` {version:.1f} ms", f"{show / version:.1f}x",
-                 "< 50 ms", show < 50))
-    rows.append((f"history: `history rebuild` from {n} reports", f"{rebuild_s:.2f} s", "", "",
-                 "", None))
-    rows.append((f"history: idle run recording into a {n}-run history", f"{idle_with_history:.1f} ms",
-                 f"`pipeline_runner --version` {version:.1f} ms",
-                 f"{idle_with_history / version:.1f}x", "<= 15 ms", idle_with_history <= 15))
-    w.close()
+    idle = median_ms(w.run_argv(), a.runs)
+    ref = ("`pipeline_runner --version`", version)
+    return [Figure("history: `audit list --limit 20`", n, "ms", ("", plain), ref, None,
+                   "< 50 ms", plain < 50),
+            Figure(f"history: `audit list --status failure --since 7d --stage merger` "
+                   f"({found} found)", n, "ms", ("", filtered), ref, None, "< 50 ms",
+                   filtered < 50),
+            Figure("history: `history rebuild` from the reports", n, "s", ("", w.rebuild_s),
+                   None, None, "", None),
+            Figure("history: idle run recording into the history", n, "ms", ("", idle), ref,
+                   None, "<= 15 ms", idle <= 15)]
 
 
 def machine():
@@ -277,6 +464,32 @@ def machine():
     return f"{os.cpu_count()} cores, {cpu}, Linux {platform.release()}"
 
 
+def build_limits(a):
+    """The C limit programs, built static (as the runner's release build is) into the build."""
+    out = os.path.join(os.path.abspath(a.build), "bench")
+    os.makedirs(out, exist_ok=True)
+    a.limits = {}
+    for name in LIMITS:
+        exe = os.path.join(out, name)
+        src = os.path.join(HERE, name + ".c")
+        if not os.path.exists(exe) or os.path.getmtime(exe) < os.path.getmtime(src):
+            subprocess.run(["cc", "-O2", "-static", "-o", exe, src], check=True)
+        a.limits[name] = exe
+
+
+GROUPS = {"idle": bench_idle, "stages": bench_per_stage, "streaming": bench_streaming,
+          "termination": bench_termination, "decision": bench_decision,
+          "lifecycle": bench_lifecycle, "history": bench_history}
+
+
+def table(figs):
+    head = ["figure", "size", "ours", "reference", "limit", "ours / reference", "ours / limit",
+            "growth", "target", "met"]
+    lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    lines += ["| " + " | ".join(f.cells()) + " |" for f in figs]
+    return "\n".join(lines) + "\n"
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--build", default="build")
@@ -285,42 +498,53 @@ def main():
     p.add_argument("--stream-mib", type=int, default=1024)
     p.add_argument("--scale-files", type=int, default=100_000)
     p.add_argument("--history-runs", type=int, default=35_000)
-    p.add_argument("--only", choices=["idle", "streaming", "termination", "scale", "history"],
+    p.add_argument("--only", choices=list(GROUPS),
                    help="run one group and print it (BENCHMARKS.md is left as it is)")
+    p.add_argument("--compose", action="store_true",
+                   help="measure nothing: rewrite BENCHMARKS.md from the last run's figures "
+                        "and the current findings.md")
     a = p.parse_args()
+    a.figures = os.path.join(os.path.abspath(a.build), "bench", "figures.md")
+    if a.compose:
+        compose(a)
+        return
     a.runner = os.path.abspath(os.path.join(a.build, "apps/pipeline_runner/pipeline_runner"))
     a.misbehave = os.path.abspath(os.path.join(a.build, "tools/misbehave/misbehave"))
     if not os.path.exists(a.misbehave):
         subprocess.run(["cmake", "--build", a.build, "--target", "misbehave"], check=True)
-    rows = []
+    build_limits(a)
+    figs = []
+    for name in [a.only] if a.only else list(GROUPS):
+        GROUPS[name](a, figs)
+    text = table(figs)
+    print(text)
+    print(f"noise: the references and limits varied by {NOISE} "
+          "(interquartile range over median)")
     if a.only:
-        groups = {"idle": lambda: bench_per_stage(a, rows, bench_idle(a, rows)),
-                  "streaming": lambda: bench_streaming(a, rows),
-                  "termination": lambda: bench_termination(a, rows),
-                  "scale": lambda: bench_scale(a, rows), "history": lambda: bench_history(a, rows)}
-        groups[a.only]()
-        a.out = None
-    else:
-        idle = bench_idle(a, rows)
-        bench_per_stage(a, rows, idle)
-        bench_streaming(a, rows)
-        bench_termination(a, rows)
-        bench_scale(a, rows)
-        bench_history(a, rows)
-    head = "| benchmark | measured | reference (same run) | ratio | target | met |\n" \
-           "| --- | --- | --- | --- | --- | --- |\n"
-    body = "".join(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]} | "
-                   f"{'-' if r[5] is None else ('yes' if r[5] else 'NO')} |\n" for r in rows)
-    text = (f"# Benchmarks\n\nMachine: {machine()}.\n"
-            f"Made by `bash tools/bench/run.sh` (release build; medians of {a.runs} runs where "
-            "it says median).\n\n" + head + body)
-    print(head + body)
-    findings = os.path.join(os.path.dirname(os.path.abspath(__file__)), "findings.md")
+        return
+    doc = (f"# Benchmarks\n\nMachine: {machine()}.\n"
+           f"Made by `bash tools/bench/run.sh` on {time.strftime('%Y-%m-%d')} (release build). "
+           "Each row's sides ran alternately, rotating the order every round, and the figures "
+           f"are their medians ({a.runs} rounds for the small figures, fewer for the large "
+           "ones). The reference is a common tool doing the same job; the limit is a small "
+           "static C program in `tools/bench/` doing only what the job cannot skip. Growth "
+           "compares the larger size with the smaller one. Noise: the references and limits "
+           f"varied by {NOISE} from round to round (interquartile range over median), so "
+           "differences smaller than that mean nothing.\n\n" + text)
+    with open(a.figures, "w") as f:
+        f.write(doc)
+    compose(a)
+
+
+def compose(a):
+    """BENCHMARKS.md: the last run's figures, then what they mean (findings.md, kept beside the
+    script and written by people)."""
+    doc = open(a.figures).read()
+    findings = os.path.join(HERE, "findings.md")
     if os.path.exists(findings):
-        text += open(findings).read()  # what the figures mean, kept beside the script
-    if a.out:
-        with open(a.out, "w") as f:
-            f.write(text)
+        doc += "\n" + open(findings).read()
+    with open(a.out, "w") as f:
+        f.write(doc)
 
 
 if __name__ == "__main__":
