@@ -5,13 +5,21 @@
 
 namespace pipeline {
 
+namespace {
+/// The list is appended in chunks of about this size: one write per chunk, not per file.
+constexpr std::size_t kListChunk = std::size_t{256} * 1024;
+}  // namespace
+
 std::vector<LifecycleRecord> DataLifecycle::apply(
     const std::map<std::string, StageStatus>& outcomes,
     const std::map<std::string, InputSnapshot>& snapshots, const PlaceholderValues& values,
     const Guards& guards) {
   std::vector<LifecycleRecord> records;
+  const std::size_t count_before = summary_.count;
   std::optional<bool> may_delete;  // asked of guards.can_record at the first delete
+  bool stopped = false;
   for (const auto& rule : config_.lifecycle) {
+    if (stopped) break;
     bool all_succeeded = true;
     for (const auto& s : rule.when_succeeded) {
       auto it = outcomes.find(s);
@@ -25,22 +33,72 @@ std::vector<LifecycleRecord> DataLifecycle::apply(
       may_delete = !guards.can_record || guards.can_record();
     }
     const InputSnapshot& inputs = snap->second;
-    for (std::size_t i = 0; i < inputs.files.size(); ++i) {
-      if (guards.stop.requested()) return records;
+    for (std::size_t i = 0; i < inputs.files.size() && !stopped; ++i) {
+      stopped = guards.stop.requested();
+      if (stopped) break;
       // Without the snapshot's stats nothing proves the file is unchanged: leave it.
       const FileStat* taken = i < inputs.stats.size() ? &inputs.stats[i] : nullptr;
-      LifecycleRecord rec = act(rule, inputs.files[i], taken, to_dir, may_delete.value_or(true));
-      nlohmann::json data = {{"action", rec.action}, {"path", rec.path}, {"result", rec.result}};
-      if (!rec.to.empty()) data["to"] = rec.to;
-      if (!rec.error.empty()) data["error"] = rec.error;
-      events_.emit(event_source::kLifecycle, event::kAction,
-                   rec.action + " " + rec.path + ": " + rec.result +
-                       (rec.error.empty() ? "" : " (" + rec.error + ")"),
-                   std::move(data));
-      records.push_back(std::move(rec));
+      record(act(rule, inputs.files[i], taken, to_dir, may_delete.value_or(true)), guards.list,
+             records);
     }
   }
+  finish_pass(guards.list, count_before);
   return records;
+}
+
+void DataLifecycle::record(LifecycleRecord rec, const fs::path& list,
+                           std::vector<LifecycleRecord>& listed) {
+  ++summary_.count;
+  ++summary_.results[rec.result];
+  nlohmann::json data = {{"action", rec.action}, {"path", rec.path}, {"result", rec.result}};
+  if (!rec.to.empty()) data["to"] = rec.to;
+  if (!rec.error.empty()) data["error"] = rec.error;
+  if (list_error_.empty()) {
+    list_buffer_ += data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    list_buffer_ += '\n';
+    if (list_buffer_.size() >= kListChunk) flush_list(list);
+  }
+  if (summary_.count > kListedLifecycle) return;
+  events_.emit(event_source::kLifecycle, event::kAction,
+               rec.action + " " + rec.path + ": " + rec.result +
+                   (rec.error.empty() ? "" : " (" + rec.error + ")"),
+               std::move(data));
+  listed.push_back(std::move(rec));
+}
+
+void DataLifecycle::flush_list(const fs::path& list) {
+  if (list_buffer_.empty() || !list_error_.empty()) return;
+  try {
+    if (!list_file_) {
+      files_.create_directories(list.parent_path());
+      list_file_ = files_.open_append(list);
+    }
+    if (!list_file_->append(list_buffer_)) list_error_ = list.string() + ": " + list_file_->error();
+  } catch (const FileError& e) {
+    list_error_ = e.what();
+  }
+  list_buffer_.clear();
+}
+
+void DataLifecycle::finish_pass(const fs::path& list, std::size_t count_before) {
+  if (summary_.count == count_before) return;
+  flush_list(list);
+  summary_.list = list_error_.empty() ? display_path(list, config_.root) : std::string();
+  if (summary_.count <= kListedLifecycle) return;
+  nlohmann::json data = {
+      {"count", summary_.count},
+      {"listed", kListedLifecycle},
+      {"results", summary_.results},
+      {"list", summary_.list.empty() ? nlohmann::json() : nlohmann::json(summary_.list)}};
+  std::string msg = std::to_string(summary_.count - kListedLifecycle) + " more of " +
+                    std::to_string(summary_.count) + " records not shown one by one";
+  if (list_error_.empty()) {
+    msg += "; every one is in " + summary_.list;
+  } else {
+    data["error"] = "the lifecycle list could not be written: " + list_error_;
+    msg += "; " + data["error"].get<std::string>();
+  }
+  events_.emit(event_source::kLifecycle, event::kSummary, msg, std::move(data));
 }
 
 LifecycleRecord DataLifecycle::act(const LifecycleRule& rule, const fs::path& file,

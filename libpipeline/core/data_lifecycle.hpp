@@ -4,9 +4,14 @@
 /// run. A file that changed or arrived after its snapshot is left alone. Failures are
 /// reported, never fatal. Nothing is deleted by a run that cannot record it, and a stop
 /// request ends the work between two files.
+///
+/// Records scale with the files: every record goes to the run's lifecycle list (one JSON line
+/// each, written in large appends); the first kListedLifecycle are also events and report
+/// entries, and the rest are counted in the summary and one `lifecycle.summary` event.
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,21 +38,40 @@ class DataLifecycle {
     std::function<bool()> can_record;
     /// 128+N once the runner has been asked to stop: no further file is touched.
     StopToken stop;
+    /// The run's lifecycle list (RecordLayout::lifecycle_list).
+    fs::path list;
   };
 
   /// Applies every rule; outcomes: stage name -> status, snapshots: stage name -> inputs.
+  /// Returns the records still to be listed in the report (the run's first
+  /// kListedLifecycle); summary() has all of them, counted.
   std::vector<LifecycleRecord> apply(const std::map<std::string, StageStatus>& outcomes,
                                      const std::map<std::string, InputSnapshot>& snapshots,
                                      const PlaceholderValues& values, const Guards& guards = {});
 
+  /// Every record of the run so far, counted, and where the list of them is.
+  const LifecycleSummary& summary() const { return summary_; }
+
  private:
   LifecycleRecord act(const LifecycleRule& rule, const fs::path& file, const FileStat* snap,
                       const fs::path& to_dir, bool may_delete);
+  /// Counts a record, adds it to the list, and while the run has listed fewer than
+  /// kListedLifecycle, emits its event and hands it back in `listed`.
+  void record(LifecycleRecord rec, const fs::path& list, std::vector<LifecycleRecord>& listed);
+  /// Appends what the list buffer holds to the list file (opened at the first append).
+  void flush_list(const fs::path& list);
+  /// The end of a pass: the list complete so far, and the summary event when records went
+  /// unlisted.
+  void finish_pass(const fs::path& list, std::size_t count_before);
 
   const Config& config_;
   FileSystem& files_;
   FileMover& mover_;
   EventSink& events_;
+  LifecycleSummary summary_;
+  std::unique_ptr<AppendFile> list_file_;
+  std::string list_buffer_;
+  std::string list_error_;  ///< why the list could not be written; then it is not written
 };
 
 }  // namespace pipeline

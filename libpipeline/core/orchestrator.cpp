@@ -4,6 +4,7 @@
 
 #include "core/batch_loop.hpp"
 #include "core/stage_runner.hpp"
+#include "records/record_layout.hpp"
 #include "records/report_json.hpp"
 #include "util/error.hpp"
 #include "util/paths.hpp"
@@ -163,9 +164,11 @@ void Orchestrator::apply_lifecycle(RunContext& run, const Pass& pass) {
       return s_.checkpoint(report);
     };
   }
+  guards.list = RecordLayout(s_.config).lifecycle_list(run.report.run_id);
   for (auto& l : s_.lifecycle.apply(pass.outcomes, pass.snapshots, pass.values, guards)) {
     run.report.lifecycle.push_back(std::move(l));
   }
+  run.report.lifecycle_summary = s_.lifecycle.summary();
 }
 
 }  // namespace pipeline

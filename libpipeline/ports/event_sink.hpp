@@ -39,13 +39,14 @@ inline constexpr const char* kWarning = "warning";  ///< batch.warning, and <sta
 inline constexpr const char* kInterrupted = "interrupted";
 inline constexpr const char* kPruned = "pruned";
 inline constexpr const char* kRebuilt = "rebuilt";
+inline constexpr const char* kSummary = "summary";  ///< lifecycle.summary: beyond the listed
 
 /// The whole catalogue (the run statuses, which end every event log, are apart).
 inline constexpr std::array kAll = {
     kDecision,  kStart,         kProgress,    kTerminate, kKill,    kSuccess,
     kFailure,   kTimeout,       kHang,        kRetry,     kMetric,  kSkipped,
     kRecovered, kMoveRecovered, kTempRemoved, kAction,    kClaimed, kArchived,
-    kError,     kWarning,       kInterrupted, kPruned,    kRebuilt};
+    kError,     kWarning,       kInterrupted, kPruned,    kRebuilt, kSummary};
 }  // namespace event
 
 /// Where the events that are not a stage's come from (the part before the dot).

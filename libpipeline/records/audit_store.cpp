@@ -172,6 +172,13 @@ std::string render_report(const RunReport& r) {
       if (!l.error.empty()) out << " (" << l.error << ")";
       out << "\n";
     }
+    const LifecycleSummary& s = r.lifecycle_summary;
+    if (s.count > r.lifecycle.size()) {
+      out << "  ... " << s.count - r.lifecycle.size() << " more, " << s.count << " in all:";
+      for (const auto& [result, n] : s.results) out << " " << n << " " << result;
+      out << (s.list.empty() ? " (the full list could not be written)" : "; every one in " + s.list)
+          << "\n";
+    }
   }
   if (!r.errors.empty()) {
     out << "\nerrors:\n";

@@ -39,6 +39,10 @@ fs::path RecordLayout::stage_output(const fs::path& stage_logs, const std::strin
   return stage_logs / (stage + suffix + "." + std::string(stream) + ".log");
 }
 
+fs::path RecordLayout::lifecycle_list(const std::string& run_id) const {
+  return stage_logs_root() / run_id / "lifecycle.jsonl";
+}
+
 fs::path RecordLayout::inputs_file(const fs::path& stage_logs, const std::string& stage) {
   return stage_logs / (stage + ".inputs");
 }

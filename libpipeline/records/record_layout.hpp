@@ -6,6 +6,7 @@
 ///   logs/events/pipeline_<run_id>.jsonl                the event log
 ///   logs/reports/pipeline_report_<stamp>_<run_id>.json the audit report
 ///   logs/stages/<run_id>[/<batch>]/<stage>[.attemptN].{stdout,stderr}.log, <stage>.inputs
+///   logs/stages/<run_id>/lifecycle.jsonl                every lifecycle record of the run
 ///   state/runner.lock  state/pipeline.db  state/moves/  state/inputs/<run_id>/<stage>.inputs
 
 #include <filesystem>
@@ -41,6 +42,8 @@ class RecordLayout {
   static fs::path stage_output(const fs::path& stage_logs, const std::string& stage, int attempt,
                                std::string_view stream);
   static fs::path inputs_file(const fs::path& stage_logs, const std::string& stage);
+  /// Every lifecycle record of a run, one JSON object per line (logs/stages/<run_id>/).
+  fs::path lifecycle_list(const std::string& run_id) const;
   /// Where ${inputs_file} goes when the logs cannot take it.
   fs::path inputs_fallback(const std::string& run_id, const std::string& stage) const;
   fs::path inputs_fallback_root() const { return state_ / "inputs"; }

@@ -67,6 +67,11 @@ json report_to_json(const RunReport& r) {
                          {"result", l.result},
                          {"error", l.error.empty() ? json(nullptr) : json(l.error)}});
   }
+  const LifecycleSummary& ls = r.lifecycle_summary;
+  json lifecycle_summary = {{"count", ls.count},
+                            {"listed", r.lifecycle.size()},
+                            {"results", ls.results},
+                            {"list", ls.list.empty() ? json(nullptr) : json(ls.list)}};
   json batches = json::array();
   for (const auto& b : r.batches) {
     batches.push_back({{"id", b.id},
@@ -91,6 +96,7 @@ json report_to_json(const RunReport& r) {
       {"config", {{"path", r.config_path}, {"sha256", r.config_sha256}}},
       {"stages", stages},
       {"lifecycle", lifecycle},
+      {"lifecycle_summary", lifecycle_summary},
       {"batches", batches},
       {"errors", r.errors},
       {"recovered", r.recovered ? json{{"run_id", r.recovered->run_id},
@@ -187,6 +193,27 @@ class Fields {
   std::string where_;
 };
 
+// An older report has no summary: its lifecycle list was the whole of it.
+LifecycleSummary lifecycle_summary_from(const Fields& report,
+                                        const std::vector<LifecycleRecord>& listed) {
+  LifecycleSummary s;
+  if (!report.has("lifecycle_summary")) {
+    s.count = listed.size();
+    for (const auto& l : listed) ++s.results[l.result];
+    return s;
+  }
+  Fields f = report.object("lifecycle_summary");
+  s.count = f.number<std::size_t>("count");
+  s.list = f.text_or_empty("list");
+  const json& results = f.at("results");
+  if (!results.is_object()) f.fail("results", "expected an object");
+  for (const auto& [result, n] : results.items()) {
+    if (!n.is_number_unsigned()) f.fail("results", "expected counts");
+    s.results[result] = n.get<std::size_t>();
+  }
+  return s;
+}
+
 AttemptRecord attempt_from(const Fields& f) {
   AttemptRecord a;
   a.attempt = f.number<int>("attempt");
@@ -261,6 +288,7 @@ RunReport report_from_json(const json& j) {
     r.lifecycle.push_back({l.text("action"), l.text("path"), l.text_or_empty("to"),
                            l.text("result"), l.text_or_empty("error")});
   }
+  r.lifecycle_summary = lifecycle_summary_from(f, r.lifecycle);
   for (std::size_t i = 0; i < f.array_or_empty("batches").size(); ++i) {
     Fields b = f.item("batches", i);
     r.batches.push_back({b.text("id"), b.text("status"), b.text_or_empty("moved_to"),

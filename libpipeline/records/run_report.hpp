@@ -3,6 +3,7 @@
 /// `audit show` reads it back. Status and exit-code rules of SPEC sections 2-3 live here.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -72,6 +73,19 @@ struct LifecycleRecord {
   std::string error;
 };
 
+/// How many lifecycle records a report lists and the event log shows one by one; the rest
+/// are counted, and every record is in the run's lifecycle list.
+inline constexpr std::size_t kListedLifecycle = 1000;
+
+/// The whole of a run's lifecycle, however many files it touched.
+struct LifecycleSummary {
+  std::size_t count = 0;                       ///< every record, listed or not
+  std::map<std::string, std::size_t> results;  ///< result -> how many
+  /// The file with every record, one JSON object per line, relative to root; empty when no
+  /// file was acted on or the list could not be written.
+  std::string list;
+};
+
 /// One manifest a run dealt with (SPEC 8).
 struct BatchRecord {
   std::string id;
@@ -106,7 +120,8 @@ struct RunReport {
   /// The runner that wrote the report, when it was read back; "" for this one.
   std::string runner_version;
   std::vector<StageRecord> stages;
-  std::vector<LifecycleRecord> lifecycle;
+  std::vector<LifecycleRecord> lifecycle;  ///< the first kListedLifecycle
+  LifecycleSummary lifecycle_summary;
   std::vector<BatchRecord> batches;
   std::vector<std::string> errors;
   std::optional<RecoveryRecord> recovered;  ///< a dead run this one cleaned up after

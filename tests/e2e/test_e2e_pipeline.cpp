@@ -508,3 +508,43 @@ TEST_CASE("e2e: fx_rates runs on its days while the month is missing - 75 until 
   CHECK(stage(p.latest_report(), "fx_rates")["attempts"].size() == 1);
   CHECK_FALSE(fs::exists(p.dir / "reference" / ("fx_" + month + ".csv")));
 }
+
+TEST_CASE("e2e: a lifecycle of 1,200 files keeps bounded records - and every one in its list",
+          "[e2e][scale]") {
+  Project p;
+  p.config(
+      "stages:\n  - name: take\n    command: [/bin/true]\n"
+      "    when: {files: \"${paths.raw}/*.csv\"}\n"
+      "lifecycle:\n  - delete: take.inputs\n");
+  for (int i = 0; i < 1200; ++i)
+    write_file(p.dir / "data/raw" / ("f" + std::to_string(1000 + i) + ".csv"), "x");
+  auto r = p.run("--run-once -q");
+  CHECK(r.exit_code == 0);
+  CHECK(p.files_in("data/raw").empty());
+  json report = p.latest_report();
+  CHECK(report["lifecycle"].size() == 1000);
+  const json& summary = report["lifecycle_summary"];
+  CHECK(summary["count"] == 1200);
+  CHECK(summary["listed"] == 1000);
+  CHECK(summary["results"] == json({{"deleted", 1200}}));
+  const std::string run_id = report["run_id"];
+  CHECK(summary["list"] == "logs/stages/" + run_id + "/lifecycle.jsonl");
+  std::istringstream list(slurp(p.dir / summary["list"].get<std::string>()));
+  std::size_t lines = 0;
+  for (std::string line; std::getline(list, line); ++lines) {
+    CHECK(json::parse(line)["result"] == "deleted");
+  }
+  CHECK(lines == 1200);
+  std::size_t actions = 0, summaries = 0;
+  for (const auto& e : p.events_of(run_id)) {
+    actions += e["event"] == "lifecycle.action";
+    summaries += e["event"] == "lifecycle.summary";
+  }
+  CHECK(actions == 1000);
+  CHECK(summaries == 1);
+  // audit show says what the report does not list, and where it is.
+  auto shown = p.run("audit show latest");
+  CHECK_THAT(shown.out, Catch::Contains("... 200 more, 1200 in all: 1200 deleted; every one in "
+                                        "logs/stages/" +
+                                        run_id + "/lifecycle.jsonl"));
+}

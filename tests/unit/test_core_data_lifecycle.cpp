@@ -155,3 +155,89 @@ TEST_CASE("a stop during the lifecycle touches no further file and ends the run 
   CHECK(report.status == RunStatus::kAborted);
   CHECK(report.exit_code == 143);
 }
+
+namespace {
+const fs::path kList = "/r/logs/stages/018bcfe5-6800-7000-8000-000000000001/lifecycle.jsonl";
+
+std::vector<nlohmann::json> lines_of(const std::string& text) {
+  std::vector<nlohmann::json> out;
+  for (std::size_t start = 0; start < text.size();) {
+    std::size_t end = text.find('\n', start);
+    out.push_back(nlohmann::json::parse(text.substr(start, end - start)));
+    start = end + 1;
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("beyond 1000 records: the first are listed - all are counted and in the list file",
+          "[lifecycle][scale]") {
+  PipelineHarness h(kYaml);
+  const std::size_t n = kListedLifecycle + 205;
+  for (std::size_t i = 0; i < n; ++i)
+    h.files.add_file("/r/raw/f" + std::to_string(10000 + i) + ".csv");
+  h.files.add_file("/r/raw/f20000.csv", "old", 1);  // changes while the stage runs: kept
+  h.supervisor.on_run = [&](const ProcessSpec& spec) {
+    if (spec.argv[0] == "translate") h.files.add_file("/r/raw/f20000.csv", "new!", 2);
+  };
+  auto report = h.run();
+  CHECK(h.files.removed.size() == n);
+  CHECK(report.lifecycle.size() == kListedLifecycle);
+  CHECK(report.lifecycle.front().path == "raw/f10000.csv");
+  const LifecycleSummary& s = report.lifecycle_summary;
+  CHECK(s.count == n + 1);
+  CHECK(s.results == std::map<std::string, std::size_t>{{"deleted", n}, {"changed", 1}});
+  CHECK(s.list == "logs/stages/018bcfe5-6800-7000-8000-000000000001/lifecycle.jsonl");
+  // Every record is in the list, in order, the unlisted ones too.
+  auto listed = lines_of(h.files.appended[kList]);
+  REQUIRE(listed.size() == n + 1);
+  CHECK(listed[0]["path"] == "raw/f10000.csv");
+  CHECK(listed[n]["path"] == "raw/f20000.csv");
+  CHECK(listed[n]["result"] == "changed");
+  // Events: one per listed record, then one summary that says where the rest are.
+  auto names = h.event_names();
+  CHECK(std::count(names.begin(), names.end(), "lifecycle.action") == kListedLifecycle);
+  REQUIRE(std::count(names.begin(), names.end(), "lifecycle.summary") == 1);
+  for (const auto& e : h.events()) {
+    if (e["event"] != "lifecycle.summary") continue;
+    CHECK(e["data"]["count"] == n + 1);
+    CHECK(e["data"]["listed"] == kListedLifecycle);
+    CHECK(e["data"]["results"]["deleted"] == n);
+    CHECK(e["data"]["list"] == s.list);
+  }
+}
+
+TEST_CASE("up to 1000 records: all listed - the list file has them too - no summary event",
+          "[lifecycle][scale]") {
+  PipelineHarness h(kYaml);
+  h.files.add_file("/r/raw/a.csv");
+  h.files.add_file("/r/raw/b.csv");
+  auto report = h.run();
+  CHECK(report.lifecycle.size() == 2);
+  CHECK(report.lifecycle_summary.count == 2);
+  CHECK(lines_of(h.files.appended[kList]).size() == 2);
+  auto names = h.event_names();
+  CHECK(std::count(names.begin(), names.end(), "lifecycle.summary") == 0);
+}
+
+TEST_CASE("a list file that cannot be written: the files are still handled - the summary says so",
+          "[lifecycle][scale][hostile]") {
+  PipelineHarness h(kYaml);
+  const std::size_t n = kListedLifecycle + 1;
+  for (std::size_t i = 0; i < n; ++i)
+    h.files.add_file("/r/raw/f" + std::to_string(10000 + i) + ".csv");
+  h.files.fail_appends(kList);
+  auto report = h.run();
+  CHECK(h.files.removed.size() == n);
+  CHECK(report.lifecycle_summary.count == n);
+  CHECK(report.lifecycle_summary.list.empty());
+  bool said = false;
+  for (const auto& e : h.events()) {
+    if (e["event"] != "lifecycle.summary") continue;
+    said = true;
+    CHECK(e["data"]["list"].is_null());
+    CHECK_THAT(e["data"]["error"].get<std::string>(),
+               Catch::Contains("the lifecycle list could not be written"));
+  }
+  CHECK(said);
+}

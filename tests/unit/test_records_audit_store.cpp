@@ -88,6 +88,19 @@ TEST_CASE("audit show names status - decisions - attempts and failing tails", "[
   CHECK_THAT(ok, !Catch::Contains("| raw/a.csv"));  // tails only for failing stages
 }
 
+TEST_CASE("audit show counts the lifecycle records a report does not list - and says where",
+          "[audit]") {
+  RunReport r = make_report(kNew, RunStatus::kSuccess);
+  r.lifecycle = {{"delete", "raw/a.csv", "", "deleted", ""}};
+  r.lifecycle_summary = {3, {{"changed", 1}, {"deleted", 2}}, "logs/stages/x/lifecycle.jsonl"};
+  auto text = render_report(r);
+  CHECK_THAT(text, Catch::Contains("delete raw/a.csv: deleted"));
+  CHECK_THAT(text, Catch::Contains("... 2 more, 3 in all: 1 changed 2 deleted; every one in "
+                                   "logs/stages/x/lifecycle.jsonl"));
+  r.lifecycle_summary.count = 1;  // all listed: nothing more to say
+  CHECK_THAT(render_report(r), !Catch::Contains("more"));
+}
+
 TEST_CASE("a report that is JSON but not a report is named damaged - field and file", "[audit]") {
   FakeFileSystem files;
   AuditReporter reporter(files, RecordLayout("/l", "/s"));

@@ -66,6 +66,7 @@ RunReport full_report() {
   r.stages = {ran, skipped};
   r.lifecycle = {{"delete", "in/a.csv", "", "deleted", ""},
                  {"move", "in/b.csv", "done/b.csv", "failed", "disk full"}};
+  r.lifecycle_summary = {1502, {{"deleted", 1501}, {"failed", 1}}, "logs/stages/r/lifecycle.jsonl"};
   r.batches = {{"B1", "COMPLETED", "archive/B1", "B1.json", "", true},
                {"B2", "REJECTED", "", "B2.json", "no files", false}};
   r.errors = {"paths.logs: read-only"};
@@ -100,6 +101,10 @@ TEST_CASE("report round trip: what is written is read back, field for field", "[
   REQUIRE(read.recovered.has_value());
   CHECK(read.recovered->killed == std::vector<std::int64_t>{101, 102});
   CHECK(read.batches[0].reclaimed);
+  CHECK(read.lifecycle_summary.count == 1502);
+  CHECK(read.lifecycle_summary.results == original.lifecycle_summary.results);
+  CHECK(read.lifecycle_summary.list == original.lifecycle_summary.list);
+  CHECK(written["lifecycle_summary"]["listed"] == 2);
 
   RunReport bare;  // nothing optional set
   bare.run_id = "r";
@@ -157,6 +162,19 @@ TEST_CASE("fields that say only 'nothing happened' may be absent - present they 
 
   older["batches"][0]["reclaimed"] = "no";
   CHECK_THROWS_WITH(report_from_json(older), "batches[0].reclaimed: expected true or false");
+
+  // A report from before the summary: its lifecycle list was the whole of it.
+  json unsummed = report_to_json(full_report());
+  unsummed.erase("lifecycle_summary");
+  RunReport counted = report_from_json(unsummed);
+  CHECK(counted.lifecycle_summary.count == 2);
+  CHECK(counted.lifecycle_summary.results ==
+        std::map<std::string, std::size_t>{{"deleted", 1}, {"failed", 1}});
+  CHECK(counted.lifecycle_summary.list.empty());
+
+  json bad = report_to_json(full_report());
+  bad["lifecycle_summary"]["results"]["deleted"] = "many";
+  CHECK_THROWS_WITH(report_from_json(bad), "lifecycle_summary.results: expected counts");
 }
 
 TEST_CASE("a report read back keeps the runner that wrote it", "[report]") {
