@@ -1,6 +1,8 @@
 #include "util/paths.hpp"
 
 #include <algorithm>
+#include <optional>
+#include <string_view>
 
 namespace pipeline {
 
@@ -14,7 +16,37 @@ bool is_within(const fs::path& p, const fs::path& dir) {
   return d == dir.end() && q != p.end();
 }
 
+namespace {
+
+// The part of p after root and a separator, when that is what lexically_relative would give:
+// p spelt as root, '/', then names that are neither empty, "." nor "..". The common case
+// (an input under the root) then costs a string compare instead of two component lists.
+std::optional<std::string_view> plain_tail(const fs::path& p, const fs::path& root) {
+  if constexpr (fs::path::preferred_separator != '/') return std::nullopt;
+  const std::string_view whole(p.native());
+  std::string_view base(root.native());
+  while (base.size() > 1 && base.back() == '/') base.remove_suffix(1);
+  if (base.empty() || whole.size() <= base.size() + 1 || whole.substr(0, base.size()) != base) {
+    return std::nullopt;
+  }
+  std::string_view tail = whole.substr(base.size());
+  if (base != "/") {
+    if (tail.front() != '/') return std::nullopt;
+    tail.remove_prefix(1);
+  }
+  for (std::size_t start = 0; start <= tail.size();) {
+    std::size_t end = std::min(tail.find('/', start), tail.size());
+    std::string_view name = tail.substr(start, end - start);
+    if (name.empty() || name == "." || name == "..") return std::nullopt;
+    start = end + 1;
+  }
+  return tail;
+}
+
+}  // namespace
+
 std::string display_path(const fs::path& p, const fs::path& root) {
+  if (auto tail = plain_tail(p, root)) return std::string(*tail);
   fs::path rel = p.lexically_relative(root);
   if (rel.empty() || *rel.begin() == "..") return p.string();
   return rel.generic_string();

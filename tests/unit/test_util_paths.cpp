@@ -1,0 +1,46 @@
+#include <catch2/catch.hpp>
+
+#include "util/paths.hpp"
+
+using namespace pipeline;
+
+namespace {
+// What display_path is defined to give: the path relative to root in generic form, or the
+// path itself when it is not under root.
+std::string by_components(const fs::path& p, const fs::path& root) {
+  fs::path rel = p.lexically_relative(root);
+  if (rel.empty() || *rel.begin() == "..") return p.string();
+  return rel.generic_string();
+}
+}  // namespace
+
+TEST_CASE("display_path: under the root relative - elsewhere as given - same as by components",
+          "[paths]") {
+  const fs::path root = fs::path("/srv") / "pipe";
+  CHECK(display_path(root / "raw" / "a.csv", root) == "raw/a.csv");
+  CHECK(display_path("/elsewhere/a.csv", root) == "/elsewhere/a.csv");
+  // The quick path must agree with the component-wise definition on every awkward spelling.
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"/srv/pipe/raw/a.csv", "/srv/pipe"},
+      {"/srv/pipe/raw/a.csv", "/srv/pipe/"},
+      {"/srv/pipeline/a.csv", "/srv/pipe"},
+      {"/srv/pipe", "/srv/pipe"},
+      {"/srv/pipe/", "/srv/pipe"},
+      {"/srv/pipe/raw/", "/srv/pipe"},
+      {"/srv/pipe//raw/a.csv", "/srv/pipe"},
+      {"/srv/pipe/./raw/a.csv", "/srv/pipe"},
+      {"/srv/pipe/../other/a", "/srv/pipe"},
+      {"/srv/pipe/raw/../a", "/srv/pipe"},
+      {"/a.csv", "/"},
+      {"/x/y", "/"},
+      {"relative/a.csv", "relative"},
+      {"/srv/pipe/a b/c\xff.csv", "/srv/pipe"},
+      {"/srv/pipe/.hidden", "/srv/pipe"},
+      {"/srv/pipe/...", "/srv/pipe"},
+      {"/srv/./pipe/raw/a", "/srv/./pipe"},
+      {"/srv/pipe/raw/a", ""}};
+  for (const auto& [p, root_text] : cases) {
+    INFO(p << " under " << root_text);
+    CHECK(display_path(p, root_text) == by_components(p, root_text));
+  }
+}
