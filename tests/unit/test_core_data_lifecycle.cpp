@@ -168,14 +168,20 @@ std::vector<nlohmann::json> lines_of(const std::string& text) {
   }
   return out;
 }
+
+// raw/f10000.csv, raw/f10001.csv, ... (names sort as they were added).
+void add_inputs(PipelineHarness& h, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    h.files.add_file("/r/raw/f" + std::to_string(10000 + i) + ".csv");
+  }
+}
 }  // namespace
 
 TEST_CASE("beyond 1000 records: the first are listed - all are counted and in the list file",
           "[lifecycle][scale]") {
   PipelineHarness h(kYaml);
   const std::size_t n = kListedLifecycle + 205;
-  for (std::size_t i = 0; i < n; ++i)
-    h.files.add_file("/r/raw/f" + std::to_string(10000 + i) + ".csv");
+  add_inputs(h, n);
   h.files.add_file("/r/raw/f20000.csv", "old", 1);  // changes while the stage runs: kept
   h.supervisor.on_run = [&](const ProcessSpec& spec) {
     if (spec.argv[0] == "translate") h.files.add_file("/r/raw/f20000.csv", "new!", 2);
@@ -224,8 +230,7 @@ TEST_CASE("a list file that cannot be written: the files are still handled - the
           "[lifecycle][scale][hostile]") {
   PipelineHarness h(kYaml);
   const std::size_t n = kListedLifecycle + 1;
-  for (std::size_t i = 0; i < n; ++i)
-    h.files.add_file("/r/raw/f" + std::to_string(10000 + i) + ".csv");
+  add_inputs(h, n);
   h.files.fail_appends(kList);
   auto report = h.run();
   CHECK(h.files.removed.size() == n);

@@ -73,6 +73,20 @@ def paired(sides, runs, setup=None):
     return {n: statistics.median(v) for n, v in times.items()}
 
 
+class OursRun:
+    """One side of a pair: a run of ours that must succeed; keeps the largest peak RSS seen
+    (KiB, of the runner and what it waited for)."""
+
+    def __init__(self, argv, what):
+        self.argv, self.what, self.peak = argv, what, 0
+
+    def __call__(self):
+        t, rss, code = timed(self.argv)
+        assert code == 0, f"the {self.what} run failed"
+        self.peak = max(self.peak, rss)
+        return t
+
+
 class Workspace:
     def __init__(self, runner, misbehave, name):
         self.root = tempfile.mkdtemp(prefix=f"pipeline-bench-{name}-")
@@ -245,13 +259,7 @@ def bench_streaming(a, figs):
         w.config(f"  - name: flood\n    command: [\"{a.misbehave}\", \"--lines\", \"{lines}\"]\n")
         ref_file = w.path("ref.out")
         stage = f'"{a.misbehave}" --lines {lines}'
-        rss = [0]
-
-        def ours():
-            t, r, code = timed(w.run_argv())
-            assert code == 0, "the streaming run failed"
-            rss[0] = max(rss[0], r)
-            return t
+        ours = OursRun(w.run_argv(), "streaming")
 
         def clean():
             # Each side starts with the same page cache state instead of paying for the
@@ -269,7 +277,7 @@ def bench_streaming(a, figs):
                           ("", m["ours"]), ("piped to `cat > file`", m["ref"]),
                           ("piped to `limit_splice`", m["limit"]), "<= 1.1x `cat > file`",
                           m["ours"] <= 1.1 * m["ref"],
-                          note=f" (peak RSS {rss[0] / 1024:.1f} MiB with the stage)"))
+                          note=f" (peak RSS {ours.peak / 1024:.1f} MiB with the stage)"))
         w.close()
     growth(out[0], out[1], 4)
     figs.extend(out)
@@ -305,13 +313,7 @@ def bench_lifecycle(a, figs):
         w.config('  - name: many\n    command: [/bin/true]\n'
                  '    when: {files: "${paths.raw}/*.csv"}\n', "lifecycle:\n  - delete: many.inputs\n")
         raw = w.path("raw")
-        rss = [0]
-
-        def ours():
-            t, r, code = timed(w.run_argv())
-            assert code == 0, "the lifecycle run failed"
-            rss[0] = max(rss[0], r)
-            return t
+        ours = OursRun(w.run_argv(), "lifecycle")
 
         def fill():
             w.make_files("raw", size)
@@ -324,7 +326,7 @@ def bench_lifecycle(a, figs):
                           ("", m["ours"]), ("`find -delete`", m["ref"]),
                           ("`limit_delete`", m["limit"]), "<= 1.5x limit",
                           m["ours"] <= 1.5 * m["limit"],
-                          note=f" (peak RSS {rss[0] / 1024:.1f} MiB)"))
+                          note=f" (peak RSS {ours.peak / 1024:.1f} MiB)"))
         w.close()
     growth(out[0], out[1], 10)
     figs.extend(out)
