@@ -23,7 +23,7 @@ namespace pipeline::platform {
 
 namespace {
 
-/// NAME=VALUE strings and the null-terminated array of pointers to them that exec takes.
+/// Strings and the null-terminated array of pointers to them that exec takes (argv, envp).
 class CStringArray {
  public:
   explicit CStringArray(std::vector<std::string> strings) : strings_(std::move(strings)) {
