@@ -376,7 +376,7 @@ std::vector<std::int64_t> processes_of_run(const std::string& run_id,
   // the recorded process (same start time) or gone (then its number cannot have been reused
   // while a member of its session or group lives, short of a second session ending the same way).
   std::vector<StageIdentity> sessions;
-  const std::string boot = boot_id();
+  const std::string& boot = boot_id();
   for (const auto& text : stage_identities) {
     auto id = parse_identity(text);
     if (!id || id->boot != boot) continue;
