@@ -23,7 +23,7 @@ Finding files_match(const std::vector<Template>& globs, const DecisionInputs& in
     shown.push_back(display_path(pattern, in.root));
     for (auto& f : glob_files(in.files, pattern, &out.decision.warnings)) {
       // One path per line in ${inputs_file}: a name with a newline would read as two.
-      if (f.native().find('\n') != std::string::npos) {
+      if (f.find('\n') != std::string::npos) {
         out.decision.warnings.push_back("\"" + display_path(f, in.root) +
                                         "\" has a newline in its name, which cannot be "
                                         "passed safely; it is not an input (rename it)");

@@ -101,8 +101,9 @@ void DataLifecycle::finish_pass(const fs::path& list, std::size_t count_before) 
   events_.emit(event_source::kLifecycle, event::kSummary, msg, std::move(data));
 }
 
-LifecycleRecord DataLifecycle::act(const LifecycleRule& rule, const fs::path& file,
+LifecycleRecord DataLifecycle::act(const LifecycleRule& rule, const std::string& input,
                                    const FileStat* snap, const fs::path& to_dir, bool may_delete) {
+  const fs::path file(input);
   bool del = rule.action == LifecycleRule::Action::kDelete;
   LifecycleRecord rec;
   rec.action = del ? "delete" : "move";

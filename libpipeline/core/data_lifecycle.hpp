@@ -53,7 +53,7 @@ class DataLifecycle {
   const LifecycleSummary& summary() const { return summary_; }
 
  private:
-  LifecycleRecord act(const LifecycleRule& rule, const fs::path& file, const FileStat* snap,
+  LifecycleRecord act(const LifecycleRule& rule, const std::string& input, const FileStat* snap,
                       const fs::path& to_dir, bool may_delete);
   /// Counts a record, adds it to the list, and while the run has listed fewer than
   /// kListedLifecycle, emits its event and hands it back in `listed`.

@@ -16,8 +16,8 @@ namespace pipeline {
 /// The files that were a stage's inputs when it was decided, with what they were like then,
 /// so lifecycle never touches a file that arrived (or changed) later.
 struct InputSnapshot {
-  std::vector<fs::path> files;
-  std::vector<FileStat> stats;  ///< parallel to files when taken, else empty
+  std::vector<std::string> files;  ///< absolute paths as text, sorted
+  std::vector<FileStat> stats;     ///< parallel to files when taken, else empty
 };
 
 /// How an earlier stage of this run stands, for `when.after`.

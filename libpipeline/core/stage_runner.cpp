@@ -215,8 +215,7 @@ StageRecord StageRunner::run(const StageConfig& stage, const InputSnapshot& inpu
   rec.name = stage.name;
   rec.inputs_count = inputs.files.size();
   StageInputs in{run_values, {}};
-  in.paths.reserve(inputs.files.size());
-  for (const auto& f : inputs.files) in.paths.push_back(f.string());
+  in.paths = inputs.files;
   rec.inputs = reported_inputs(inputs, s_.config.root);
   std::string setup_error;
   ProcessSpec spec = spec_for(stage, in, stage_logs, setup_error);
