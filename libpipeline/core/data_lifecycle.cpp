@@ -33,7 +33,7 @@ std::vector<LifecycleRecord> DataLifecycle::apply(
       may_delete = !guards.can_record || guards.can_record();
     }
     const InputSnapshot& inputs = snap->second;
-    for (std::size_t i = 0; i < inputs.files.size() && !stopped; ++i) {
+    for (std::size_t i = 0; i < inputs.files.size(); ++i) {
       stopped = guards.stop.requested();
       if (stopped) break;
       // Without the snapshot's stats nothing proves the file is unchanged: leave it.

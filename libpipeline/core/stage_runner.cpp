@@ -214,8 +214,7 @@ StageRecord StageRunner::run(const StageConfig& stage, const InputSnapshot& inpu
   StageRecord rec;
   rec.name = stage.name;
   rec.inputs_count = inputs.files.size();
-  StageInputs in{run_values, {}};
-  in.paths = inputs.files;
+  const StageInputs in{run_values, inputs.files};
   rec.inputs = reported_inputs(inputs, s_.config.root);
   std::string setup_error;
   ProcessSpec spec = spec_for(stage, in, stage_logs, setup_error);

@@ -29,7 +29,7 @@ class StageRunner {
   /// This run's values and a stage's inputs as the placeholders see them.
   struct StageInputs {
     const PlaceholderValues& values;
-    std::vector<std::string> paths;
+    const std::vector<std::string>& paths;  ///< the snapshot's, as they are
   };
   ProcessSpec spec_for(const StageConfig& stage, const StageInputs& in, const fs::path& stage_logs,
                        std::string& setup_error);

@@ -41,7 +41,6 @@ class CStringArray {
 /// A descriptor closed when it goes out of scope, unless released.
 class OwnedFd {
  public:
-  OwnedFd() = default;
   explicit OwnedFd(int fd) : fd_(fd) {}
   OwnedFd(OwnedFd&& other) noexcept : fd_(other.release()) {}
   OwnedFd(const OwnedFd&) = delete;
