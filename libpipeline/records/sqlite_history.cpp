@@ -11,6 +11,8 @@ namespace pipeline {
 namespace {
 
 constexpr int kSchemaVersion = 1;
+// Pages (4 KiB) in the WAL at which a commit checkpoints it into the database file.
+constexpr int kCheckpointPages = 128;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE runs (
@@ -92,13 +94,31 @@ class SqliteHistory final : public RunHistory {
   // that converges to them (add_missing_runs), so a commit need not reach the disk on its own.
   // With synchronous NORMAL a WAL database stays whole through a crash or a power cut and
   // may only lose its last commits, which the next run adds back. The WAL file stays between
-  // runs, so it is not created and deleted every run: 5 syncs a run become 3 (the checkpoint
-  // when the history is closed, and the folder sync SQLite makes for a WAL it opens).
+  // runs, so it is not created and deleted every run. Closing does not checkpoint: a commit
+  // that leaves kCheckpointPages or more in the WAL checkpoints it and empties it (every
+  // couple of dozen runs), so most runs make no sync for the history at all, and the next
+  // open rebuilds its index from a WAL of at most that size. (SQLite's own autocheckpoint
+  // would not do: it leaves the WAL full, the next open cannot know what was copied, and the
+  // WAL grows for ever.) The WAL is part of the database: a copy of the .db alone may miss
+  // the last runs, which the next run adds back from their reports.
   void tune_for_runs() {
     db_.exec("PRAGMA synchronous = NORMAL");
     db_.exec(kMeta);
+    sqlite3* handle = db_.getHandle();
     int persist = 1;
-    sqlite3_file_control(db_.getHandle(), "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+    sqlite3_file_control(handle, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+    sqlite3_db_config(handle, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+    sqlite3_wal_hook(handle, &checkpoint_when_large, nullptr);
+  }
+
+  // Called by SQLite after each commit, with the number of pages in the WAL.
+  static int checkpoint_when_large(void* /*unused*/, sqlite3* handle, const char* schema,
+                                   int pages) {
+    if (pages >= kCheckpointPages) {
+      // A checkpoint that cannot finish now (a reader in the way) is made by a later commit.
+      sqlite3_wal_checkpoint_v2(handle, schema, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+    }
+    return SQLITE_OK;
   }
 
   void record(const RunReport& r, const std::string& report_path) override {

@@ -112,3 +112,28 @@ TEST_CASE("a history deleted by hand leaves its WAL behind: the rebuild never re
   auto reopened = open_sqlite_history(db, true);  // quick_check
   CHECK(ids(reopened->list({})) == std::vector<std::string>{"new"});
 }
+
+TEST_CASE("runs that close without a checkpoint are all kept, and the WAL stays bounded",
+          "[history]") {
+  TempDir dir;
+  fs::path db = dir / "pipeline.db";
+  rebuild_sqlite_history(db, {}).reset();
+  const auto base_size = fs::file_size(db);
+  std::uintmax_t largest_wal = 0;
+  constexpr int kRuns = 300;  // enough for several automatic checkpoints
+  for (int i = 0; i < kRuns; ++i) {
+    {
+      auto h = open_sqlite_history(db, false);  // one open and close per run, as a run does
+      h->record(report("run" + std::to_string(1000 + i), RunStatus::kSuccess, kRuns - i),
+                "/r.json");
+    }
+    largest_wal = std::max(largest_wal, fs::file_size(dir / "pipeline.db-wal"));
+  }
+  // The commits reached the database file through checkpoints made by commits, not closes.
+  CHECK(fs::file_size(db) > base_size);
+  // Bounded by the autocheckpoint (128 pages of 4 KiB) plus the frames of one commit.
+  CHECK(largest_wal < 160 * 4120);
+  auto h = open_sqlite_history(db, true);  // quick_check over the database and its WAL
+  CHECK(h->count() == kRuns);
+  CHECK(h->list({1, "", std::nullopt, ""}).front().run_id == "run" + std::to_string(999 + kRuns));
+}
