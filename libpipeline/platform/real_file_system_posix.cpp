@@ -136,18 +136,23 @@ class NativeAppendFile final : public AppendFile {
   ~NativeAppendFile() override { ::close(fd_); }
   bool append(std::string_view data) override {
     // Where the record starts: a write cut short (a full disk) is cut back to here, so the
-    // file never ends in a torn record.
-    off_t start = ::lseek(fd_, 0, SEEK_END);
+    // file never ends in a torn record. Asked of the file once, then counted: each file is
+    // written by one run only (a syscall less per event).
+    if (end_ < 0) end_ = ::lseek(fd_, 0, SEEK_END);
     ssize_t n;
     do {
       n = ::write(fd_, data.data(), data.size());
     } while (n < 0 && errno == EINTR);
-    if (n >= 0 && static_cast<std::size_t>(n) == data.size()) return true;
+    if (n >= 0 && static_cast<std::size_t>(n) == data.size()) {
+      if (end_ >= 0) end_ += n;
+      return true;
+    }
     error_ = n < 0 ? std::strerror(errno)
                    : "short write (" + std::to_string(n) + " of " + std::to_string(data.size()) +
                          " bytes; device full?)";
-    if (n > 0 && start >= 0 && ::ftruncate(fd_, start) != 0) {
+    if (n > 0 && (end_ < 0 || ::ftruncate(fd_, end_) != 0)) {
       error_ += "; and the partial record could not be cut back";
+      end_ = -1;  // asked again next time
     }
     return false;
   }
@@ -155,6 +160,7 @@ class NativeAppendFile final : public AppendFile {
 
  private:
   int fd_;
+  off_t end_ = -1;  ///< where the file ends, once known
   std::string error_;
 };
 
