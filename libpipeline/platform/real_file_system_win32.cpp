@@ -155,14 +155,15 @@ std::string RealFileSystem::read_file(const fs::path& p, std::size_t max_bytes) 
     native::fail_not_regular("read", p);
   }
   std::ifstream in(p, std::ios::binary);
-  if (!in) fail("read", p);
+  // The C runtime under the stream sets errno for a file it cannot open or read.
+  if (!in) native::fail("read", p, std::error_code(errno, std::generic_category()));
   std::string data;
   char buf[65536];
   while (in.read(buf, sizeof buf) || in.gcount() > 0) {
     data.append(buf, static_cast<std::size_t>(in.gcount()));
     if (data.size() > max_bytes) native::fail_too_large(p, max_bytes);
   }
-  if (in.bad()) fail("read", p);
+  if (in.bad()) native::fail("read", p, std::error_code(errno, std::generic_category()));
   return data;
 }
 

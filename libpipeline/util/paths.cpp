@@ -21,26 +21,32 @@ namespace {
 // The part of p after root and a separator, when that is what lexically_relative would give:
 // p spelt as root, '/', then names that are neither empty, "." nor "..". The common case
 // (an input under the root) then costs a string compare instead of two component lists.
-std::optional<std::string_view> plain_tail(const fs::path& p, const fs::path& root) {
-  if constexpr (fs::path::preferred_separator != '/') return std::nullopt;
-  const std::string_view whole(p.native());
-  std::string_view base(root.native());
-  while (base.size() > 1 && base.back() == '/') base.remove_suffix(1);
-  if (base.empty() || whole.size() <= base.size() + 1 || whole.substr(0, base.size()) != base) {
+// POSIX only: on Windows a path is wide text with two separators, and takes the long way.
+// (A template, so that the discarded branch is not compiled where native() is wide.)
+template <class Path>
+std::optional<std::string_view> plain_tail(const Path& p, const Path& root) {
+  if constexpr (Path::preferred_separator != '/') {
     return std::nullopt;
+  } else {
+    const std::string_view whole(p.native());
+    std::string_view base(root.native());
+    while (base.size() > 1 && base.back() == '/') base.remove_suffix(1);
+    if (base.empty() || whole.size() <= base.size() + 1 || whole.substr(0, base.size()) != base) {
+      return std::nullopt;
+    }
+    std::string_view tail = whole.substr(base.size());
+    if (base != "/") {
+      if (tail.front() != '/') return std::nullopt;
+      tail.remove_prefix(1);
+    }
+    for (std::size_t start = 0; start <= tail.size();) {
+      std::size_t end = std::min(tail.find('/', start), tail.size());
+      std::string_view name = tail.substr(start, end - start);
+      if (name.empty() || name == "." || name == "..") return std::nullopt;
+      start = end + 1;
+    }
+    return tail;
   }
-  std::string_view tail = whole.substr(base.size());
-  if (base != "/") {
-    if (tail.front() != '/') return std::nullopt;
-    tail.remove_prefix(1);
-  }
-  for (std::size_t start = 0; start <= tail.size();) {
-    std::size_t end = std::min(tail.find('/', start), tail.size());
-    std::string_view name = tail.substr(start, end - start);
-    if (name.empty() || name == "." || name == "..") return std::nullopt;
-    start = end + 1;
-  }
-  return tail;
 }
 
 }  // namespace

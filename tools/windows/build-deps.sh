@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Cross-builds the dependencies the Windows lane links, from Debian's own source packages,
+# into PREFIX (default build-win-deps/prefix), and links the header-only ones in. Built once:
+# a stamp naming the source versions makes a second call a no-op (seconds).
+#   tools/windows/build-deps.sh [DEPS_DIR]
+# Needs: the mingw-w64 and wine packages (tools/install-deps.sh --windows) and deb-src.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$(pwd)
+deps=$(realpath -m "${1:-build-win-deps}")
+prefix=$deps/prefix
+toolchain=$root/cmake/mingw-w64-x86_64.cmake
+mkdir -p "$deps/src" "$prefix/include" "$prefix/lib"
+
+# Debian's source packages (bookworm main), the same versions the Linux build links.
+if ! apt-get source --print-uris yaml-cpp >/dev/null 2>&1; then
+  cat > /etc/apt/sources.list.d/pipeline-runner-src.sources <<'SRC'
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+  apt-get update -qq
+fi
+packages=(yaml-cpp re2 sqlitecpp)
+versions=$(for p in "${packages[@]}"; do apt-cache showsrc "$p" | awk '/^Version:/ {print $2; exit}'; done | tr '\n' ' ')
+stamp="$prefix/.built $versions $(sha256sum "$toolchain" "$0" | cut -c1-16 | tr '\n' ' ')"
+if [[ -f $prefix/.built && "$(cat "$prefix/.built")" == "$stamp" ]]; then
+  echo "windows deps: cached in $prefix"
+  exit 0
+fi
+
+cd "$deps/src"
+for p in "${packages[@]}"; do
+  if [[ -z $(find . -maxdepth 1 -type d -name "$p-*" -print -quit) ]]; then
+    apt-get source -qq "$p" >/dev/null 2>&1  # fetched and unpacked with Debian's patches
+  fi
+done
+src_of() { find "$deps/src" -maxdepth 1 -type d -name "$1-*" | head -1; }
+
+cross() {  # cross NAME SOURCE_DIR CMAKE_ARGS...
+  local name=$1 src=$2
+  shift 2
+  cmake -S "$src" -B "$deps/build-$name" -G Ninja --toolchain "$toolchain" \
+    -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$prefix" -DBUILD_SHARED_LIBS=OFF \
+    -DPIPELINE_WIN_DEPS="$prefix" "$@" >/dev/null
+  cmake --build "$deps/build-$name" >/dev/null
+  cmake --install "$deps/build-$name" >/dev/null
+  echo "windows deps: $name built"
+}
+
+cross yaml-cpp "$(src_of yaml-cpp)" -DYAML_CPP_BUILD_TESTS=OFF -DYAML_CPP_BUILD_TOOLS=OFF \
+  -DYAML_CPP_BUILD_CONTRIB=OFF
+# re2's Debian tarball leaves out its generated tables; Debian's build makes them from the
+# unicode-data package (its patch points unicode.py there), and so do we.
+re2_src=$(src_of re2)
+if [[ ! -f $re2_src/re2/unicode_groups.cc ]]; then
+  (cd "$re2_src" && perl re2/make_perl_groups.pl > re2/perl_groups.cc &&
+    python3 re2/make_unicode_casefold.py > re2/unicode_casefold.cc &&
+    python3 re2/make_unicode_groups.py > re2/unicode_groups.cc)
+fi
+cross re2 "$re2_src" -DRE2_BUILD_TESTING=OFF
+# SQLiteCpp's tarball carries the SQLite amalgamation; its own build compiles it.
+cross sqlitecpp "$(src_of sqlitecpp)" -DSQLITECPP_INTERNAL_SQLITE=ON -DSQLITECPP_RUN_CPPLINT=OFF \
+  -DSQLITECPP_RUN_CPPCHECK=OFF -DSQLITECPP_BUILD_TESTS=OFF -DSQLITECPP_BUILD_EXAMPLES=OFF \
+  -DSQLITE_OMIT_LOAD_EXTENSION=ON
+
+# Header-only libraries: their folders only, never /usr/include itself (glibc's headers).
+for h in nlohmann CLI catch2 spdlog fmt boost; do
+  ln -sfn "/usr/include/$h" "$prefix/include/$h"
+done
+echo "$stamp" > "$prefix/.built"
+echo "windows deps: ready in $prefix"
