@@ -131,7 +131,7 @@ TEST_CASE("runs that close without a checkpoint are all kept, and the WAL stays 
   }
   // The commits reached the database file through checkpoints made by commits, not closes.
   CHECK(fs::file_size(db) > base_size);
-  // Bounded by the autocheckpoint (128 pages of 4 KiB) plus the frames of one commit.
+  // Bounded by the checkpoint at 128 pages (of 4 KiB and a frame header) plus one commit.
   CHECK(largest_wal < 160 * 4120);
   auto h = open_sqlite_history(db, true);  // quick_check over the database and its WAL
   CHECK(h->count() == kRuns);

@@ -3,10 +3,13 @@
 # into PREFIX (default build-win-deps/prefix), and links the header-only ones in. Built once:
 # a stamp naming the source versions makes a second call a no-op (seconds).
 #   tools/windows/build-deps.sh [DEPS_DIR]
-# Needs: the mingw-w64 and wine packages (tools/install-deps.sh --windows) and deb-src.
+# Installs what it needs from Debian (the cross compiler, wine, the tools to unpack source
+# packages, unicode-data for re2's tables) and adds a deb-src entry for bookworm main.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+  g++-mingw-w64-x86-64-posix mingw-w64-tools wine64 wine dpkg-dev unicode-data >/dev/null
 deps=$(realpath -m "${1:-build-win-deps}")
 prefix=$deps/prefix
 toolchain=$root/cmake/mingw-w64-x86_64.cmake
@@ -25,7 +28,7 @@ SRC
 fi
 packages=(yaml-cpp re2 sqlitecpp)
 versions=$(for p in "${packages[@]}"; do apt-cache showsrc "$p" | awk '/^Version:/ {print $2; exit}'; done | tr '\n' ' ')
-stamp="$prefix/.built $versions $(sha256sum "$toolchain" "$0" | cut -c1-16 | tr '\n' ' ')"
+stamp="$versions$(sha256sum "$toolchain" "$root/tools/windows/build-deps.sh" | cut -c1-16 | tr '\n' ' ')"
 if [[ -f $prefix/.built && "$(cat "$prefix/.built")" == "$stamp" ]]; then
   echo "windows deps: cached in $prefix"
   exit 0
