@@ -6,19 +6,13 @@
 //
 // --source is a local folder (the sample setup's stand-in for the IMF service) or an http(s)
 // URL prefix; a URL is fetched with curl (`curl --fail`: HTTP 404 = not published yet).
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <iostream>
 #include <set>
 
+#include "run_program.hpp"
 #include "stage_common.hpp"
-
-extern char** environ;
 
 namespace {
 
@@ -34,18 +28,9 @@ bool is_url(const std::string& s) {
 int curl_to(const std::string& url, const fs::path& to) {
   std::vector<std::string> args = {"curl",       "--fail", "--silent", "--show-error", "--location",
                                    "--max-time", "60",     "--output", to.string(),    url};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  if (posix_spawnp(&pid, "curl", nullptr, nullptr, argv.data(), environ) != 0) {
-    throw StageError{kTempFail, "cannot start curl to fetch " + url};
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) throw StageError{kTempFail, "lost track of curl fetching " + url};
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  auto rc = run_program(args);
+  if (!rc) throw StageError{kTempFail, "cannot start curl to fetch " + url};
+  return *rc;
 }
 
 void check_rates(const fs::path& file) {

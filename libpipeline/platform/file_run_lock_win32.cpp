@@ -12,7 +12,7 @@ bool FileRunLock::try_lock() {
         CreateFileW(path_.c_str(), GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE,
                     nullptr, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
     if (h == INVALID_HANDLE_VALUE) {
-      throw Error(exit_code::kInternal, "cannot open lock file " + path_.string());
+      throw Error(exit_code::kInternal, "cannot open lock file " + path_.generic_string());
     }
     handle_ = reinterpret_cast<std::intptr_t>(h);
   }

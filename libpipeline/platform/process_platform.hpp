@@ -33,7 +33,7 @@ ExitStatus decode_exit_status(int native_status);
 /// the runner, the child subreaper. Those are told apart per stage by their session or by
 /// the stage's PIPELINE_RUN_ID/PIPELINE_STAGE/PIPELINE_ATTEMPT in their environment; one that
 /// cleared both is counted to a stage only while that stage is the only one running. On
-/// Windows (issue 9): a Job Object.
+/// Windows: a Job Object that kills what is left in it when closed.
 class StageProcesses {
  public:
   StageProcesses() = default;
@@ -70,7 +70,8 @@ class StageProcesses {
 
  private:
   std::vector<std::int64_t> escapees();
-  std::int64_t group_ = 0;
+  std::int64_t group_ = 0;  ///< the process group (on Windows: the main process's id)
+  std::uintptr_t job_ = 0;  ///< Windows: the Job Object's handle; unused elsewhere
   std::vector<std::string> marks_;  ///< NAME=VALUE entries of env that mark its processes
   /// Escapees already found to be the stage's, as (pid, start time): a process being killed
   /// loses its environment before it is gone, and must still count as the stage's.

@@ -8,16 +8,16 @@ namespace pipeline {
 namespace native {
 
 void fail(const std::string& what, const fs::path& p, const std::error_code& ec) {
-  throw FileError("cannot " + what + " " + p.string() + ": " + ec.message());
+  throw FileError("cannot " + what + " " + p.generic_string() + ": " + ec.message());
 }
 
 void fail_not_regular(const std::string& what, const fs::path& p) {
-  throw FileError("cannot " + what + " " + p.string() +
+  throw FileError("cannot " + what + " " + p.generic_string() +
                   ": not a regular file (a folder, FIFO, socket or device is never data)");
 }
 
 void fail_too_large(const fs::path& p, std::size_t max_bytes) {
-  throw FileError("cannot read " + p.string() + ": it holds more than " +
+  throw FileError("cannot read " + p.generic_string() + ": it holds more than " +
                   std::to_string(max_bytes) + " bytes");
 }
 
@@ -66,7 +66,7 @@ std::optional<fs::path> RealFileSystem::real_path(const fs::path& p) const {
 bool RealFileSystem::rename_no_replace(const fs::path& from, const fs::path& to) {
   std::error_code ec = native::rename_no_replace(from, to);
   if (ec == std::errc::cross_device_link) return false;
-  if (ec) fail("move " + from.string() + " to", to, ec);
+  if (ec) fail("move " + from.generic_string() + " to", to, ec);
   native::sync_directory(to.parent_path());
   if (from.parent_path() != to.parent_path()) native::sync_directory(from.parent_path());
   return true;

@@ -5,23 +5,9 @@
 #include <string>
 
 #include "platform/runner_environment.hpp"
+#include "platform/text_win32.hpp"
 
 namespace pipeline {
-namespace {
-
-std::string utf8(const wchar_t* text, std::size_t size) {
-  if (size == 0) return {};
-  int n =
-      WideCharToMultiByte(CP_UTF8, 0, text, static_cast<int>(size), nullptr, 0, nullptr, nullptr);
-  std::string out(static_cast<std::size_t>(n > 0 ? n : 0), '\0');
-  if (n > 0) {
-    WideCharToMultiByte(CP_UTF8, 0, text, static_cast<int>(size), out.data(), n, nullptr, nullptr);
-  }
-  return out;
-}
-
-}  // namespace
-
 std::map<std::string, std::string> current_environment() {
   std::map<std::string, std::string> env;
   wchar_t* block = GetEnvironmentStringsW();
@@ -29,7 +15,7 @@ std::map<std::string, std::string> current_environment() {
     std::wstring_view entry(p);
     std::size_t eq = entry.find(L'=', 1);  // skips the "=C:=C:\..." entries
     if (eq != std::wstring_view::npos) {
-      env.emplace(utf8(entry.data(), eq), utf8(entry.data() + eq + 1, entry.size() - eq - 1));
+      env.emplace(platform::narrow(entry.substr(0, eq)), platform::narrow(entry.substr(eq + 1)));
     }
     p += entry.size() + 1;
   }
@@ -41,7 +27,7 @@ std::string host_name() {
   wchar_t buf[MAX_COMPUTERNAME_LENGTH + 1] = {};
   DWORD size = MAX_COMPUTERNAME_LENGTH + 1;
   if (!GetComputerNameW(buf, &size)) return "unknown";
-  return utf8(buf, size);
+  return platform::narrow(std::wstring_view(buf, size));
 }
 
 std::int64_t current_pid() {

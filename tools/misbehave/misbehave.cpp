@@ -14,116 +14,43 @@
 //   --fork-grandchild MS  fork a child that keeps stdout/stderr open and sleeps MS
 //   --fork-quiet-child MS fork a child that closes its output and sleeps MS
 //   --setsid-grandchild MS  like --fork-grandchild, but the child leaves the process group
+//                         (Windows: a new process group)
 //   --daemonize MS        the classic daemon: fork, setsid, fork again, close stdio, sleep MS;
-//                         the middle process exits at once and is waited for
+//                         the middle process exits at once and is waited for (Windows: a
+//                         detached process, out of the job when the job lets it)
 //   --pidfile FILE        append the pid of this process and of every child forked later
 //   --env NAME            print "NAME=value" or "NAME unset"
 //   --cwd                 print the working directory
 //   --stdin               print "stdin: N bytes" after reading stdin to its end
-//   --fds                 print "fds: N", the open descriptors above 2
+//   --fds                 print "fds: N", the open descriptors above 2 (POSIX only)
 //   --signals             print "blocked: N ignored: N session leader: yes|no", the signals
 //                         blocked and ignored at start and whether it leads its own session
+//                         (POSIX only)
 //   --print-args          print every argument after "--", one per line, then stop parsing
 //   --exit-unless-attempt N CODE   exit CODE unless PIPELINE_ATTEMPT is N
 //   --exit N              exit with N                 --die SIG   kill itself with SIG
-#include <dirent.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cerrno>
+//                                                     (Windows: exit 128 + SIG)
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
+#include <filesystem>
 #include <string>
 #include <thread>
 
+#include "os.hpp"
+
 namespace {
 
-void write_all(int fd, const char* data, std::size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, data, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) std::exit(120);  // the reader went away
-    data += w;
-    n -= static_cast<std::size_t>(w);
-  }
-}
+using misbehave::write_all;
 
-void write_str(int fd, const std::string& s) {
-  write_all(fd, s.data(), s.size());
+void write_str(int stream, const std::string& s) {
+  write_all(stream, s.data(), s.size());
 }
 
 void sleep_ms(long ms) {
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-}
-
-std::string pidfile;
-
-void record_pid(pid_t pid) {
-  if (pidfile.empty()) return;
-  std::ofstream(pidfile, std::ios::app) << pid << "\n";
-}
-
-// The parent goes on only once the child has recorded its pid, so a test never races a
-// child that is killed before it could say who it is.
-struct Ready {
-  int fds[2] = {-1, -1};
-  Ready() {
-    if (::pipe(fds) != 0) std::exit(121);
-  }
-  void signal() {
-    write_all(fds[1], "r", 1);
-    ::close(fds[1]);
-    ::close(fds[0]);
-  }
-  void wait() {
-    ::close(fds[1]);
-    char c;
-    while (::read(fds[0], &c, 1) < 0 && errno == EINTR) {
-    }
-    ::close(fds[0]);
-  }
-};
-
-void fork_child(long ms, bool keep_output, bool new_session) {
-  Ready ready;
-  pid_t pid = ::fork();
-  if (pid < 0) std::exit(121);
-  if (pid == 0) {
-    if (new_session) ::setsid();
-    record_pid(::getpid());
-    ready.signal();
-    if (!keep_output) {
-      ::close(1);
-      ::close(2);
-    }
-    sleep_ms(ms);
-    std::_Exit(0);
-  }
-  ready.wait();
-}
-
-void daemonize(long ms) {
-  Ready ready;
-  pid_t middle = ::fork();
-  if (middle < 0) std::exit(121);
-  if (middle == 0) {
-    ::setsid();
-    pid_t daemon = ::fork();
-    if (daemon == 0) {
-      record_pid(::getpid());
-      ready.signal();
-      for (int fd = 0; fd < 3; ++fd) ::close(fd);
-      sleep_ms(ms);
-    }
-    std::_Exit(0);
-  }
-  ready.wait();
-  int status = 0;
-  ::waitpid(middle, &status, 0);
 }
 
 long number(int argc, char** argv, int& i) {
@@ -137,6 +64,7 @@ long number(int argc, char** argv, int& i) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (auto code = misbehave::run_as_child(argc, argv)) return *code;
   long line_bytes = 100, rate = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -189,53 +117,34 @@ int main(int argc, char** argv) {
     } else if (a == "--sleep") {
       sleep_ms(number(argc, argv, i));
     } else if (a == "--ignore-term") {
-      ::signal(SIGTERM, SIG_IGN);
+      misbehave::ignore_term();
     } else if (a == "--fork-grandchild") {
-      fork_child(number(argc, argv, i), true, false);
+      misbehave::fork_child(number(argc, argv, i), true, false);
     } else if (a == "--fork-quiet-child") {
-      fork_child(number(argc, argv, i), false, false);
+      misbehave::fork_child(number(argc, argv, i), false, false);
     } else if (a == "--setsid-grandchild") {
-      fork_child(number(argc, argv, i), true, true);
+      misbehave::fork_child(number(argc, argv, i), true, true);
     } else if (a == "--daemonize") {
-      daemonize(number(argc, argv, i));
+      misbehave::daemonize(number(argc, argv, i));
     } else if (a == "--pidfile" && i + 1 < argc) {
-      pidfile = argv[++i];
-      record_pid(::getpid());
+      misbehave::pidfile = argv[++i];
+      misbehave::record_self();
     } else if (a == "--env" && i + 1 < argc) {
       const char* name = argv[++i];
       const char* v = std::getenv(name);
       write_str(1, std::string(name) + (v ? "=" + std::string(v) : " unset") + "\n");
     } else if (a == "--cwd") {
-      char buf[4096];
-      write_str(1, std::string(::getcwd(buf, sizeof buf) ? buf : "?") + "\n");
+      std::error_code ec;
+      write_str(1, std::filesystem::current_path(ec).string() + "\n");
     } else if (a == "--stdin") {
-      char buf[4096];
-      long total = 0;
-      ssize_t n;
-      while ((n = ::read(0, buf, sizeof buf)) > 0) total += n;
-      write_str(1, "stdin: " + std::to_string(total) + " bytes\n");
-    } else if (a == "--fds") {
-      int count = 0;
-      if (DIR* d = ::opendir("/proc/self/fd")) {
-        while (dirent* e = ::readdir(d)) {
-          int fd = std::atoi(e->d_name);
-          if (e->d_name[0] != '.' && fd > 2 && fd != ::dirfd(d)) ++count;
-        }
-        ::closedir(d);
+      write_str(1, "stdin: " + std::to_string(misbehave::read_stdin()) + " bytes\n");
+    } else if (a == "--fds" || a == "--signals") {
+      auto report = a == "--fds" ? misbehave::fds_report() : misbehave::signals_report();
+      if (!report) {
+        std::fprintf(stderr, "misbehave: %s is POSIX only\n", argv[i]);
+        return 64;
       }
-      write_str(1, "fds: " + std::to_string(count) + "\n");
-    } else if (a == "--signals") {
-      sigset_t blocked;
-      ::sigprocmask(SIG_BLOCK, nullptr, &blocked);
-      int nblocked = 0, nignored = 0;
-      for (int sig = 1; sig < NSIG; ++sig) {
-        struct sigaction sa {};
-        if (::sigismember(&blocked, sig) == 1) ++nblocked;
-        if (::sigaction(sig, nullptr, &sa) == 0 && sa.sa_handler == SIG_IGN) ++nignored;
-      }
-      write_str(1, "blocked: " + std::to_string(nblocked) +
-                       " ignored: " + std::to_string(nignored) +
-                       " session leader: " + (::getsid(0) == ::getpid() ? "yes" : "no") + "\n");
+      write_str(1, *report + "\n");
     } else if (a == "--print-args") {
       bool after = false;
       for (int k = i + 1; k < argc; ++k) {
@@ -251,11 +160,7 @@ int main(int argc, char** argv) {
     } else if (a == "--exit") {
       return static_cast<int>(number(argc, argv, i));
     } else if (a == "--die") {
-      int sig = static_cast<int>(number(argc, argv, i));
-      ::signal(sig, SIG_DFL);
-      ::raise(sig);
-      sleep_ms(1000);
-      return 125;
+      misbehave::die(static_cast<int>(number(argc, argv, i)));
     } else {
       std::fprintf(stderr, "misbehave: unknown action %s\n", argv[i]);
       return 64;
