@@ -140,7 +140,7 @@ int audit_list(const Options& o, Machine& p) {
 
 const Config& require_batches(const Config& cfg) {
   if (!cfg.batches) {
-    throw UsageError(cfg.file.string() + " has no 'batches' section, so it has no hot folder");
+    throw UsageError(cfg.file.generic_string() + " has no 'batches' section, so it has no hot folder");
   }
   return cfg;
 }
@@ -169,7 +169,7 @@ int batch_submit(const Options& o, Machine& p) {
   } catch (const FileError& e) {
     throw Error(exit_code::kInternal, e.what());
   }
-  p.out << "submitted batch " << o.batch_id << ": " << written.string() << "\n";
+  p.out << "submitted batch " << o.batch_id << ": " << written.generic_string() << "\n";
   return exit_code::kSuccess;
 }
 
@@ -185,7 +185,7 @@ int batch_list(const Options& o, Machine& p) {
     p.out << dump_json(out, 2) << "\n";
     return exit_code::kSuccess;
   }
-  if (batches.empty()) p.out << "no batches in " << cfg.batches->hotfolder.string() << "\n";
+  if (batches.empty()) p.out << "no batches in " << cfg.batches->hotfolder.generic_string() << "\n";
   std::size_t width = 2;
   for (const auto& b : batches) width = std::max(width, b.id.size());
   for (const auto& b : batches) {
@@ -207,7 +207,7 @@ int history_rebuild(const Options& o, Machine& p) {
   owner.host = p.host;
   owner.command = "history rebuild";
   if (!lock->acquire(cfg.lock_wait, p.clock, lock_owner_to_text(owner))) {
-    p.err << "pipeline_runner: a run holds " << layout.lock_file().string()
+    p.err << "pipeline_runner: a run holds " << layout.lock_file().generic_string()
           << "; try again when it has finished\n";
     return exit_code::kLocked;
   }
@@ -225,15 +225,15 @@ int history_rebuild(const Options& o, Machine& p) {
   } catch (const std::exception& e) {
     throw Error(exit_code::kInternal, "cannot rebuild " + history_location(cfg) + ": " + e.what());
   }
-  p.out << "rebuilt " << history_location(cfg) << " from " << layout.reports_dir().string() << ": "
+  p.out << "rebuilt " << history_location(cfg) << " from " << layout.reports_dir().generic_string() << ": "
         << runs << (runs == 1 ? " run" : " runs") << "\n";
   return exit_code::kSuccess;
 }
 
 int config_check(const Options& o, Machine& p) {
   Config cfg = load(o, p);
-  p.out << cfg.file.string() << ": ok: pipeline " << cfg.pipeline << ", " << cfg.stages.size()
-        << (cfg.stages.size() == 1 ? " stage" : " stages") << ", root " << cfg.root.string()
+  p.out << cfg.file.generic_string() << ": ok: pipeline " << cfg.pipeline << ", " << cfg.stages.size()
+        << (cfg.stages.size() == 1 ? " stage" : " stages") << ", root " << cfg.root.generic_string()
         << "\n";
   return exit_code::kSuccess;
 }

@@ -32,7 +32,7 @@ using nlohmann::json;
 // warning, never a reason not to run.
 void open_run_log(const fs::path& path) {
   try {
-    auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path.string(), true);
+    auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path.generic_string(), true);
     sink->set_level(spdlog::level::debug);
     sink->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %-5l %v");
     spdlog::default_logger()->sinks().push_back(std::move(sink));
@@ -158,11 +158,11 @@ int print_plan(Machine& machine, const Config& config, const std::vector<std::st
                              no_lifecycle, machine.environment, machine.stop, nullptr, nullptr});
   const std::string run_id = make_run_id(now);
   json out = {{"pipeline", config.pipeline},
-              {"config", config.file.string()},
-              {"root", config.root.string()},
+              {"config", config.file.generic_string()},
+              {"root", config.root.generic_string()},
               {"stages", json::array()}};
   std::ostringstream text;
-  text << "pipeline " << config.pipeline << " (" << config.file.string() << ")\n";
+  text << "pipeline " << config.pipeline << " (" << config.file.generic_string() << ")\n";
 
   if (!config.batches) {
     auto records = orchestrator.plan({stages}, run_id, now);
@@ -228,7 +228,7 @@ class RunSession {
     report_.pipeline = config.pipeline;
     report_.host = m_.host;
     report_.pid = m_.pid;
-    report_.config_path = config.file.string();
+    report_.config_path = config.file.generic_string();
     report_.config_sha256 = config.sha256;
   }
 
@@ -243,9 +243,9 @@ class RunSession {
     EventFanout events({&event_log, &run_log});
     events.emit(event_source::kPipeline, event::kStart, "run started",
                 {{"pipeline", config_.pipeline},
-                 {"config", config_.file.string()},
+                 {"config", config_.file.generic_string()},
                  {"config_sha256", config_.sha256},
-                 {"root", config_.root.string()},
+                 {"root", config_.root.generic_string()},
                  {"host", m_.host},
                  {"pid", m_.pid},
                  {"stages", config_.stages.size()},
@@ -281,7 +281,7 @@ class RunSession {
     }
     if (auto stopped = m_.stop.exit_code()) return *stopped;  // stopped while waiting
     std::optional<LockOwner> holder = lock_owner_from_text(lock_->holder());
-    m_.err << "pipeline_runner: skipped: another run holds " << layout_.lock_file().string() << " ("
+    m_.err << "pipeline_runner: skipped: another run holds " << layout_.lock_file().generic_string() << " ("
            << describe(holder) << ")\n";
     EventLogger events(m_.files, m_.clock, layout_.event_log(report_.run_id), report_.run_id, {});
     events.emit(event_source::kPipeline, event::kSkipped, "another run holds the lock",
@@ -331,7 +331,7 @@ class RunSession {
   // deletes anything, and at the end.
   bool write_report(const RunReport& r) {
     try {
-      report_path_ = AuditReporter(m_.files, layout_).write(r).string();
+      report_path_ = AuditReporter(m_.files, layout_).write(r).generic_string();
       return true;
     } catch (const FileError& e) {
       warn(std::string("the audit report is not written: ") + e.what());

@@ -101,7 +101,7 @@ BatchPreviews preview_batches(const Config& config, const FileSystem& files, std
       ++out.later;
       continue;
     }
-    std::string name = c.path.filename().string();
+    std::string name = c.path.filename().generic_string();
     LoadedManifest m = load_manifest(files, c.path);
     BatchPreview b;
     b.id = claim_key(m.doc, name, c.processing ? kProcessingSuffix : kManifestSuffix);
@@ -160,7 +160,7 @@ void BatchHotfolder::sweep_claims() {
 std::optional<BatchHotfolder::Claim> BatchHotfolder::try_claim(const ManifestCandidate& c,
                                                                const std::string& run_id,
                                                                TimePoint now) {
-  std::string name = c.path.filename().string();
+  std::string name = c.path.filename().generic_string();
   LoadedManifest m = load_manifest(files_, c.path);
   if (m.gone(files_, c.path)) return std::nullopt;  // another runner claimed it first
   std::string key = claim_key(m.doc, name, c.processing ? kProcessingSuffix : kManifestSuffix);
@@ -197,7 +197,7 @@ std::optional<BatchHotfolder::Claim> BatchHotfolder::try_claim(const ManifestCan
       // Our claim name is taken (a second manifest with a batch id in progress): refuse it.
       return Claim{std::nullopt,
                    reject(c.path, name, key,
-                          "cannot claim it as " + claimed.filename().string() + ": " + e.what(),
+                          "cannot claim it as " + claimed.filename().generic_string() + ": " + e.what(),
                           std::move(lock), lock_path, run_id, now)};
     }
   }
@@ -274,7 +274,7 @@ BatchRecord BatchHotfolder::finish(ClaimedBatch& batch, bool succeeded, const st
   BatchRecord rec;
   rec.id = batch.content.id;
   rec.reclaimed = batch.reclaimed;
-  rec.manifest = string_field(doc["runner"], "manifest", batch.manifest.filename().string());
+  rec.manifest = string_field(doc["runner"], "manifest", batch.manifest.filename().generic_string());
   fs::path dest;
   if (batch.decided) {
     rec.status = *batch.decided;

@@ -43,7 +43,7 @@ struct RunnerFiles {
   // Why real (a resolved path) is not data, or "" when it may be.
   std::string refuse(const fs::path& real) const {
     if (config && real == *config) return "is the pipeline's config";
-    std::string name = real.filename().string();
+    std::string name = real.filename().generic_string();
     if (manifest_kind(name)) return "is a manifest, not data";
     for (const auto& [dir, what] : folders) {
       if (real == dir || is_within(real, dir)) return "is inside " + what;
@@ -137,7 +137,7 @@ ManifestContent validate_manifest(const json& doc, const FileSystem& files, cons
   if (raw == doc.end() || !raw->is_array()) invalid("\"raw_data\" (a list of paths) is missing");
 
   std::optional<fs::path> real_root = files.real_path(root);
-  if (!real_root) invalid("the pipeline root " + root.string() + " does not exist");
+  if (!real_root) invalid("the pipeline root " + root.generic_string() + " does not exist");
   RunnerFiles runner(config, files);
   std::set<fs::path> seen_real;
   std::set<std::string> seen_names;
@@ -166,9 +166,9 @@ ManifestContent validate_manifest(const json& doc, const FileSystem& files, cons
       invalid(where + " \"" + text + "\" " + why + ": a manifest lists data files only");
     }
     if (!seen_real.insert(*real).second) invalid(where + " \"" + text + "\" is listed twice");
-    if (!seen_names.insert(path.filename().string()).second) {
+    if (!seen_names.insert(path.filename().generic_string()).second) {
       invalid(where + " \"" + text + "\": another listed file has the name " +
-              path.filename().string() + " (they would collide in the archive)");
+              path.filename().generic_string() + " (they would collide in the archive)");
     }
     return path;
   };

@@ -402,8 +402,8 @@ BatchConfig read_batches(const Reader& r, const YAML::Node& n, const Config& cfg
   r.require_map(n, "batches");
   r.check_keys(n, kBatchKeys, "batches");
   BatchConfig b;
-  std::map<std::string, std::string> scalars{{"root", cfg.root.string()}};
-  for (const auto& [name, path] : cfg.paths) scalars["paths." + name] = path.string();
+  std::map<std::string, std::string> scalars{{"root", cfg.root.generic_string()}};
+  for (const auto& [name, path] : cfg.paths) scalars["paths." + name] = path.generic_string();
   auto folder = [&](const char* key) {
     if (!n[key]) r.fail(n, std::string("batches needs '") + key + "' (a folder)");
     std::string where = std::string("batches.") + key;
@@ -447,16 +447,16 @@ std::optional<std::string> nearest_word(const std::string& word,
 
 Config parse_config(const std::string& text, const fs::path& file, const EnvLookup& env) {
   fs::path abs_file = fs::absolute(file).lexically_normal();
-  Reader r(file.string(), env);
+  Reader r(file.generic_string(), env);
   YAML::Node doc;
   try {
     doc = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
-    throw UsageError(file.string() + ":" + std::to_string(e.mark.line + 1) + ":" +
+    throw UsageError(file.generic_string() + ":" + std::to_string(e.mark.line + 1) + ":" +
                      std::to_string(e.mark.column + 1) + ": " + e.msg);
   }
   if (!doc.IsMap()) {
-    throw UsageError(file.string() +
+    throw UsageError(file.generic_string() +
                      ":1:1: the config must be a mapping with 'version', "
                      "'pipeline' and 'stages'");
   }
@@ -484,7 +484,7 @@ Config parse_config(const std::string& text, const fs::path& file, const EnvLook
     cfg.root = resolve_path(config_dir, r.expand_root_scope(doc["root"], "root", {}));
   }
   cfg.root = strip_trailing_separator(cfg.root);
-  scalars["root"] = cfg.root.string();
+  scalars["root"] = cfg.root.generic_string();
 
   KnownNames known;
   known.batch_mode = static_cast<bool>(doc["batches"]);
@@ -568,7 +568,7 @@ Config load_config(const fs::path& file, const EnvLookup& env) {
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     std::error_code ec(errno, std::generic_category());
-    throw UsageError("cannot read config " + file.string() + ": " + ec.message());
+    throw UsageError("cannot read config " + file.generic_string() + ": " + ec.message());
   }
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   return parse_config(text, file, env);

@@ -86,12 +86,12 @@ struct Walk {
       fs::path next = dir / seg;
       auto st = files.stat(next);
       if (!st) return;
-      if (last) take(next.string(), st->kind);
+      if (last) take(next.generic_string(), st->kind);
       if (!last && st->is_directory()) walk(next, k + 1);
       return;
     }
     // A match is the folder's text, a separator and the name: no path object per file.
-    std::string prefix = dir.string();
+    std::string prefix = dir.generic_string();
     if (prefix.empty() || prefix.back() != '/') prefix += '/';
     for (const auto& e : list(dir)) {
       if (e.name[0] == '.' && seg[0] != '.') continue;
@@ -157,7 +157,7 @@ std::vector<std::string> glob_files(const FileSystem& files, const fs::path& pat
   std::vector<std::string> out;
   std::vector<std::string> segs;
   for (const auto& part : pattern.relative_path()) {
-    if (!part.empty()) segs.push_back(part.string());
+    if (!part.empty()) segs.push_back(part.generic_string());
   }
   Walk{files, segs, out, warnings}.walk(pattern.root_path(), 0);
   sort_unique_paths(out);

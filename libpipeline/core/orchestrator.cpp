@@ -16,7 +16,7 @@ void check_stage_selection(const Config& config, const std::vector<std::string>&
   for (const auto& s : config.stages) known.push_back(s.name);
   for (const auto& n : names) {
     if (config.find_stage(n)) continue;
-    std::string message = "--stage " + n + ": no such stage in " + config.file.string();
+    std::string message = "--stage " + n + ": no such stage in " + config.file.generic_string();
     if (auto near = nearest_word(n, known)) message += "; did you mean '" + *near + "'?";
     throw UsageError(message);
   }
@@ -36,10 +36,10 @@ bool Orchestrator::selected(const RunOptions& options, const std::string& name) 
 PlaceholderValues Orchestrator::run_values(const std::string& run_id, TimePoint started_at) const {
   const Config& c = s_.config;
   PlaceholderValues v;
-  v.scalars["root"] = c.root.string();
-  for (const auto& [name, path] : c.paths) v.scalars["paths." + name] = path.string();
-  v.scalars["logs"] = c.logs.string();
-  v.scalars["state"] = c.state.string();
+  v.scalars["root"] = c.root.generic_string();
+  for (const auto& [name, path] : c.paths) v.scalars["paths." + name] = path.generic_string();
+  v.scalars["logs"] = c.logs.generic_string();
+  v.scalars["state"] = c.state.generic_string();
   v.scalars["run_id"] = run_id;
   v.run_start = started_at;
   const auto& env = s_.environment;

@@ -13,7 +13,7 @@ constexpr std::string_view kTempMarker = ".tmp";
 
 std::string temp_name_for(const fs::path& p) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
-  return "." + p.filename().string() + std::string(kTempMarker) +
+  return "." + p.filename().generic_string() + std::string(kTempMarker) +
          std::to_string(rng() % 1'000'000'000);
 }
 
@@ -43,7 +43,7 @@ std::vector<std::string> remove_unfinished_writes(FileSystem& files, const fs::p
     }
     try {
       files.remove(dir / e.name);
-      removed.push_back("removed " + (dir / e.name).string() +
+      removed.push_back("removed " + (dir / e.name).generic_string() +
                         ", the unfinished write of a run that died");
     } catch (const FileError&) {
     }

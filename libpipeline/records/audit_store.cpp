@@ -111,13 +111,13 @@ ReportFile AuditStore::resolve(const std::string& ref) const {
                      "or 'latest'");
   }
   auto all = list();
-  if (all.empty()) throw UsageError("no runs on record in " + dir_.string());
+  if (all.empty()) throw UsageError("no runs on record in " + dir_.generic_string());
   if (ref == "latest") return all.front();
   std::vector<ReportFile> hits;
   for (const auto& r : all) {
     if (r.run_id.compare(0, ref.size(), ref) == 0) hits.push_back(r);
   }
-  if (hits.empty()) throw UsageError("no run with id " + ref + " in " + dir_.string());
+  if (hits.empty()) throw UsageError("no run with id " + ref + " in " + dir_.generic_string());
   if (hits.size() > 1) {
     std::string message =
         "run id prefix " + ref + " matches " + std::to_string(hits.size()) + " runs (";
@@ -138,7 +138,7 @@ nlohmann::json AuditStore::read_json(const ReportFile& report) const {
   std::string why;
   nlohmann::json j = parse_untrusted_json(text, &why);
   if (j.is_discarded()) {
-    throw Error(exit_code::kInternal, "report " + report.path.string() + " is damaged: " + why);
+    throw Error(exit_code::kInternal, "report " + report.path.generic_string() + " is damaged: " + why);
   }
   return j;
 }
@@ -148,7 +148,7 @@ RunReport AuditStore::load(const ReportFile& report) const {
     return report_from_json(read_json(report));
   } catch (const ReportError& e) {
     throw Error(exit_code::kInternal,
-                "report " + report.path.string() + " is damaged: " + sanitize_utf8(e.what()));
+                "report " + report.path.generic_string() + " is damaged: " + sanitize_utf8(e.what()));
   }
 }
 

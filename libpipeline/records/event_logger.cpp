@@ -36,7 +36,7 @@ void EventLogger::emit(const std::string& stage, const std::string& name, const 
                                  {"data", std::move(data)}};
   if (!batch_.empty()) line["batch"] = batch_;
   std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-  if (!file_->append(text)) fail("cannot write " + path_.string() + ": " + file_->error());
+  if (!file_->append(text)) fail("cannot write " + path_.generic_string() + ": " + file_->error());
 }
 
 }  // namespace pipeline

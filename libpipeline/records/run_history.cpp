@@ -47,7 +47,7 @@ std::unique_ptr<RunHistory> rebuild_history(const Config& config,
 }
 
 std::string history_location(const Config& config) {
-  return RecordLayout(config).history_db().string();
+  return RecordLayout(config).history_db().generic_string();
 }
 
 bool history_exists(const Config& config) {

@@ -32,7 +32,7 @@ void add_missing_runs(const Config& config, const FileSystem& files, RunHistory&
     try {
       RunReport r = store.load(f);
       if (r.run_id != f.run_id) continue;  // not the run its name says
-      history.record(r, f.path.string());
+      history.record(r, f.path.generic_string());
     } catch (const Error&) {
       // A damaged report stays out of the history; `audit show` says what is wrong with it.
     }
@@ -55,7 +55,7 @@ std::vector<ReportOnRecord> load_reports(const Config& config, const FileSystem&
   std::reverse(all.begin(), all.end());
   for (const auto& f : all) {
     try {
-      out.emplace_back(store.load(f), f.path.string());
+      out.emplace_back(store.load(f), f.path.generic_string());
     } catch (const Error& e) {
       if (warn) warn(std::string(e.what()) + " (left out of the history)");
     }
@@ -129,7 +129,7 @@ std::vector<RunSummary> query_runs(const Config& config, const FileSystem& files
       if (started && *started < *query.since) break;  // newest first: the rest are older
     }
     try {
-      RunSummary run = summary_of(store.load(f), f.path.string());
+      RunSummary run = summary_of(store.load(f), f.path.generic_string());
       if (matches(run, query)) out.push_back(std::move(run));
     } catch (const Error& e) {
       if (warn) warn(std::string(e.what()) + "; left out");

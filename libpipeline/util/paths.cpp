@@ -54,7 +54,7 @@ std::optional<std::string_view> plain_tail(const Path& p, const Path& root) {
 std::string display_path(const fs::path& p, const fs::path& root) {
   if (auto tail = plain_tail(p, root)) return std::string(*tail);
   fs::path rel = p.lexically_relative(root);
-  if (rel.empty() || *rel.begin() == "..") return p.string();
+  if (rel.empty() || *rel.begin() == "..") return p.generic_string();
   return rel.generic_string();
 }
 

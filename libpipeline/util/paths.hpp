@@ -1,6 +1,10 @@
 #pragma once
 /// Paths as the config and the records spell them: resolved against the root, compared by
 /// components, and shown relative to the root when they are under it.
+///
+/// A path becomes text in its generic form, with '/' between names on every platform
+/// (`generic_string()`): Windows takes '/' everywhere a path goes, and so a record, an event,
+/// an input list and a message spell one path one way, never "C:\data\raw/a.csv".
 
 #include <filesystem>
 #include <string>
