@@ -1,7 +1,7 @@
 #include <windows.h>
 
-#include "run_program.hpp"
 #include "platform/text_win32.hpp"
+#include "run_program.hpp"
 #include "util/command_line.hpp"
 
 namespace stage {
@@ -18,8 +18,8 @@ std::optional<int> run_program(const std::vector<std::string>& argv) {
   startup.hStdOutput = GetStdHandle(STD_OUTPUT_HANDLE);
   startup.hStdError = GetStdHandle(STD_ERROR_HANDLE);
   PROCESS_INFORMATION info{};
-  if (!CreateProcessW(nullptr, line.data(), nullptr, nullptr, TRUE, 0, nullptr, nullptr,
-                      &startup, &info)) {
+  if (!CreateProcessW(nullptr, line.data(), nullptr, nullptr, TRUE, 0, nullptr, nullptr, &startup,
+                      &info)) {
     return std::nullopt;
   }
   CloseHandle(info.hThread);

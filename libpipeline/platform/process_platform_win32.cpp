@@ -226,11 +226,14 @@ bp::process StageProcesses::start(boost::asio::io_context& ctx, const std::files
   startup.lpAttributeList = inherit.get();
   // A process group of its own: CTRL_BREAK_EVENT reaches the stage and what it starts, not the
   // runner. It shares the runner's console (a console control event reaches only the
-  // processes attached to the sender's); a runner without a console (a service, a hidden task)
-  // gives none to its stages either, and their gentle step is then the kill.
+  // processes attached to the sender's). A runner without a console (a service, a hidden
+  // task, a test under wine) starts its stages detached, with no console at all, and their
+  // gentle step is then the kill: a console made for the stage (CREATE_NO_WINDOW) would live
+  // on in a console host while any child of the stage is attached to it, and under wine that
+  // host holds the stage's output pipes open.
   DWORD flags = EXTENDED_STARTUPINFO_PRESENT | CREATE_SUSPENDED | CREATE_NEW_PROCESS_GROUP |
                 CREATE_UNICODE_ENVIRONMENT;
-  if (GetConsoleWindow() == nullptr) flags |= CREATE_NO_WINDOW;
+  if (GetConsoleWindow() == nullptr) flags |= DETACHED_PROCESS;
   const std::wstring dir = cwd.native();
   PROCESS_INFORMATION info{};
   if (!CreateProcessW(exe.c_str(), command_line.data(), nullptr, nullptr, TRUE, flags,

@@ -28,7 +28,8 @@ void ignore_term();
 [[noreturn]] void die(int sig);
 
 /// Starts a child that records its id and then sleeps `ms`; returns once it has recorded it.
-/// keep_output: the child holds stdout and stderr open (else it closes them); new_group: it
+/// keep_output: the child holds stdout and stderr open (else it closes them; on Windows it is
+/// given none); new_group: it
 /// leaves the process group (POSIX: a session of its own; Windows: a new process group).
 void fork_child(long ms, bool keep_output, bool new_group);
 

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "os.hpp"
 
@@ -27,14 +28,11 @@ void sleep_ms(long ms) {
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
 }
 
-void close_output() {
-  for (DWORD which : {STD_OUTPUT_HANDLE, STD_ERROR_HANDLE}) {
-    if (HANDLE h = GetStdHandle(which); h && h != INVALID_HANDLE_VALUE) CloseHandle(h);
-  }
-}
-
 /// Starts this program again as a child of `kind`; returns its process handle. `ready` is
-/// the write end of the pipe the child says it is ready on (inherited).
+/// the write end of the pipe the child says it is ready on. The child inherits exactly that
+/// and, for kKeepOutput, our stdout and stderr; the others get no output at all (on POSIX
+/// they close theirs). A handle list, because Windows would otherwise hand it every
+/// inheritable handle, a second copy of our output among them under wine.
 HANDLE start_child(ChildKind kind, long ms, HANDLE ready, DWORD flags) {
   wchar_t self[MAX_PATH * 4];
   if (GetModuleFileNameW(nullptr, self, MAX_PATH * 4) == 0) std::exit(121);
@@ -44,16 +42,45 @@ HANDLE start_child(ChildKind kind, long ms, HANDLE ready, DWORD flags) {
   std::wstring line = L"misbehave --as-child " +
                       std::to_wstring(reinterpret_cast<std::uintptr_t>(ready)) + L" " +
                       std::to_wstring(ms) + L" " + std::to_wstring(static_cast<int>(kind));
-  STARTUPINFOW startup{};
-  startup.cb = sizeof(startup);
+  const bool keep = kind == ChildKind::kKeepOutput || kind == ChildKind::kDaemonMiddle;
+  std::vector<HANDLE> inherited{ready};
+  STARTUPINFOEXW startup{};
+  startup.StartupInfo.cb = sizeof(startup);
+  startup.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
+  // Its output goes to NUL unless kept: a null handle would make wine give it ours.
+  SECURITY_ATTRIBUTES inheritable{sizeof(SECURITY_ATTRIBUTES), nullptr, TRUE};
+  HANDLE nul = CreateFileW(L"NUL", GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, &inheritable,
+                           OPEN_EXISTING, 0, nullptr);
+  startup.StartupInfo.hStdInput = nul;
+  startup.StartupInfo.hStdOutput = keep ? GetStdHandle(STD_OUTPUT_HANDLE) : nul;
+  startup.StartupInfo.hStdError = keep ? GetStdHandle(STD_ERROR_HANDLE) : nul;
+  for (HANDLE h : {nul, startup.StartupInfo.hStdOutput, startup.StartupInfo.hStdError}) {
+    if (h && h != INVALID_HANDLE_VALUE &&
+        std::find(inherited.begin(), inherited.end(), h) == inherited.end()) {
+      inherited.push_back(h);
+    }
+  }
+  SIZE_T size = 0;
+  InitializeProcThreadAttributeList(nullptr, 1, 0, &size);
+  std::vector<char> buffer(size);
+  auto* attributes = reinterpret_cast<LPPROC_THREAD_ATTRIBUTE_LIST>(buffer.data());
+  if (!InitializeProcThreadAttributeList(attributes, 1, 0, &size) ||
+      !UpdateProcThreadAttribute(attributes, 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST, inherited.data(),
+                                 inherited.size() * sizeof(HANDLE), nullptr, nullptr)) {
+    std::exit(121);
+  }
+  startup.lpAttributeList = attributes;
+  flags |= EXTENDED_STARTUPINFO_PRESENT;
   PROCESS_INFORMATION info{};
   BOOL ok = CreateProcessW(self, line.data(), nullptr, nullptr, TRUE, flags, nullptr, nullptr,
-                           &startup, &info);
+                           &startup.StartupInfo, &info);
   if (!ok && (flags & CREATE_BREAKAWAY_FROM_JOB)) {  // the job does not let it out: stay in
     ok = CreateProcessW(self, line.data(), nullptr, nullptr, TRUE,
                         flags & ~static_cast<DWORD>(CREATE_BREAKAWAY_FROM_JOB), nullptr, nullptr,
-                        &startup, &info);
+                        &startup.StartupInfo, &info);
   }
+  DeleteProcThreadAttributeList(attributes);
+  CloseHandle(nul);
   if (!ok) std::exit(121);
   CloseHandle(info.hThread);
   return info.hProcess;
@@ -114,8 +141,8 @@ void die(int sig) {
 }
 
 void fork_child(long ms, bool keep_output, bool new_group) {
-  HANDLE child = start_and_wait_ready(keep_output ? ChildKind::kKeepOutput : ChildKind::kQuiet,
-                                      ms, new_group ? CREATE_NEW_PROCESS_GROUP : 0);
+  HANDLE child = start_and_wait_ready(keep_output ? ChildKind::kKeepOutput : ChildKind::kQuiet, ms,
+                                      new_group ? CREATE_NEW_PROCESS_GROUP : 0);
   CloseHandle(child);
 }
 
@@ -141,9 +168,9 @@ std::optional<int> run_as_child(int argc, char** argv) {
   if (const char* file = std::getenv(kPidfileVariable)) pidfile = file;
   if (kind == ChildKind::kDaemonMiddle) {
     // Out of the console, the process group and (if the job lets it) the job.
-    HANDLE daemon = start_child(ChildKind::kDaemon, ms, ready,
-                                DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP |
-                                    CREATE_BREAKAWAY_FROM_JOB);
+    HANDLE daemon =
+        start_child(ChildKind::kDaemon, ms, ready,
+                    DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP | CREATE_BREAKAWAY_FROM_JOB);
     CloseHandle(daemon);
     return 0;  // the daemon signals the first parent itself
   }
@@ -151,7 +178,6 @@ std::optional<int> run_as_child(int argc, char** argv) {
   DWORD n = 0;
   WriteFile(ready, "r", 1, &n, nullptr);
   CloseHandle(ready);
-  if (kind == ChildKind::kQuiet || kind == ChildKind::kDaemon) close_output();
   sleep_ms(ms);
   return 0;
 }
