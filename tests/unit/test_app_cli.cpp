@@ -17,6 +17,7 @@
 #include "support/temp_dir.hpp"
 #include "util/error.hpp"
 #include "util/json_read.hpp"
+#include "support/abs_path.hpp"
 
 using namespace pipeline;
 using namespace pipeline::testing;
@@ -34,7 +35,7 @@ struct FakeMachine {
                   clock,
                   supervisor,
                   locks.factory(),
-                  {{"PATH", "/usr/bin:/bin"}},
+                  {{"PATH", "/usr/bin:/bin"_abs}},
                   StopToken{},
                   RunProcesses{},
                   "fake-host",

@@ -6,6 +6,7 @@
 #include "batches/batch_submit.hpp"
 #include "support/pipeline_harness.hpp"
 #include "util/error.hpp"
+#include "support/abs_path.hpp"
 
 using namespace pipeline;
 using nlohmann::json;
@@ -39,16 +40,16 @@ json manifest(const std::string& id, std::initializer_list<std::string> raw,
 void drop(PipelineHarness& h, const std::string& name, const json& m, std::int64_t mtime = 1) {
   const json files = m.value("files", json::object());  // named: items() must not outlive it
   for (const auto& [key, path] : files.items()) {
-    if (!h.files.exists("/r" / fs::path(path.get<std::string>()))) {
-      h.files.add_file("/r" / fs::path(path.get<std::string>()), "u");
+    if (!h.files.exists("/r"_abs / fs::path(path.get<std::string>()))) {
+      h.files.add_file("/r"_abs / fs::path(path.get<std::string>()), "u");
     }
   }
   const json raw = m.value("raw_data", json::array());
   for (const auto& p : raw) {
-    fs::path file = "/r" / fs::path(p.get<std::string>());
+    fs::path file = "/r"_abs / fs::path(p.get<std::string>());
     if (!h.files.exists(file)) h.files.add_file(file, "raw");
   }
-  h.files.add_file("/r/hot/" + name, m.dump(), mtime);
+  h.files.add_file("/r/hot/"_abs + name, m.dump(), mtime);
 }
 
 json read_json(PipelineHarness& h, const fs::path& p) {
@@ -79,17 +80,17 @@ TEST_CASE("a batch runs every stage with its placeholders and is archived", "[ba
 
   REQUIRE(h.supervisor.specs.size() == 2);
   CHECK(h.supervisor.specs[0].argv ==
-        std::vector<std::string>{"load", "20251029153000", "/r/hot/20251029153000_PROCESSING.json",
-                                 "/r/in/units.csv", "/r/in/CN_data.csv", "/r/in/US_data.csv"});
+        std::vector<std::string>{"load", "20251029153000", "/r/hot/20251029153000_PROCESSING.json"_abs,
+                                 "/r/in/units.csv"_abs, "/r/in/CN_data.csv"_abs, "/r/in/US_data.csv"_abs});
   CHECK(h.supervisor.specs[0].stdout_log ==
-        "/r/logs/stages/" + report.run_id + "/20251029153000/load.stdout.log");
+        "/r/logs/stages/"_abs + report.run_id + "/20251029153000/load.stdout.log");
   for (const char* f : {"units.csv", "CN_data.csv", "US_data.csv"}) {
-    CHECK(h.files.has_file(fs::path("/r/archive/20251029153000") / f));
-    CHECK_FALSE(h.files.has_file(fs::path("/r/in") / f));
+    CHECK(h.files.has_file(fs::path("/r/archive/20251029153000"_abs) / f));
+    CHECK_FALSE(h.files.has_file(fs::path("/r/in"_abs) / f));
   }
-  CHECK_FALSE(h.files.has_file("/r/hot/20251029153000_PROCESSING.json"));
-  CHECK_FALSE(h.files.has_file("/r/hot/any_MANIFEST.json"));
-  json done = read_json(h, "/r/archive/20251029153000/20251029153000_MANIFEST.json");
+  CHECK_FALSE(h.files.has_file("/r/hot/20251029153000_PROCESSING.json"_abs));
+  CHECK_FALSE(h.files.has_file("/r/hot/any_MANIFEST.json"_abs));
+  json done = read_json(h, "/r/archive/20251029153000/20251029153000_MANIFEST.json"_abs);
   CHECK(done["status"] == "COMPLETED");
   CHECK(done["run_id"] == report.run_id);
   CHECK(done["finished_at"].is_string());
@@ -115,11 +116,11 @@ TEST_CASE("a failing stage sends the batch to error with the reason", "[batch]")
   drop(h, "b_MANIFEST.json", manifest("b1", {"in/a.csv"}));
   auto report = h.run();
   CHECK(programs(h) == std::vector<std::string>{"load b1"});  // report's `after` did not hold
-  json failed = read_json(h, "/r/error/b1/b1_MANIFEST.json");
+  json failed = read_json(h, "/r/error/b1/b1_MANIFEST.json"_abs);
   CHECK(failed["status"] == "FAILED");
   CHECK(failed["error"] == "load failed (exit code 65)");
-  CHECK(h.files.has_file("/r/error/b1/a.csv"));
-  CHECK(h.files.has_file("/r/error/b1/units.csv"));
+  CHECK(h.files.has_file("/r/error/b1/a.csv"_abs));
+  CHECK(h.files.has_file("/r/error/b1/units.csv"_abs));
   CHECK(report.status == RunStatus::kFailure);
   CHECK(report.exit_code == exit_code::kFailure);
   CHECK(h.event_names().back() == "batch.error");
@@ -129,8 +130,8 @@ TEST_CASE("one bad batch never stops the others; oldest first", "[batch]") {
   PipelineHarness h(kYaml);
   drop(h, "new_MANIFEST.json", manifest("new", {"in/n.csv"}, "in/u2.csv"), 30);
   drop(h, "broken_MANIFEST.json", manifest("broken", {"in/missing_dir/../../../etc/passwd"}), 10);
-  h.files.add_file("/etc/passwd", "root:x:0:0");
-  h.files.add_file("/r/hot/junk_MANIFEST.json", "{not json", 5);
+  h.files.add_file("/etc/passwd"_abs, "root:x:0:0");
+  h.files.add_file("/r/hot/junk_MANIFEST.json"_abs, "{not json", 5);
   drop(h, "old_MANIFEST.json", manifest("old", {"in/o.csv"}), 20);
   h.supervisor.script("load", {FakeSupervisor::exited(1), FakeSupervisor::exited(0)});
   auto report = h.run();
@@ -146,40 +147,40 @@ TEST_CASE("one bad batch never stops the others; oldest first", "[batch]") {
   CHECK(report.batches[3].id == "new");
   CHECK(report.batches[3].status == "COMPLETED");
   CHECK(report.status == RunStatus::kPartial);
-  CHECK(h.files.content("/etc/passwd") == "root:x:0:0");
-  CHECK(h.files.has_file("/r/error/junk/junk_MANIFEST.json"));
-  CHECK(h.files.content("/r/error/junk/junk_MANIFEST.error.txt").find("not valid JSON") !=
+  CHECK(h.files.content("/etc/passwd"_abs) == "root:x:0:0");
+  CHECK(h.files.has_file("/r/error/junk/junk_MANIFEST.json"_abs));
+  CHECK(h.files.content("/r/error/junk/junk_MANIFEST.error.txt"_abs).find("not valid JSON") !=
         std::string::npos);
 }
 
 TEST_CASE("a manifest pointing outside root is rejected and nothing outside is touched",
           "[batch]") {
   PipelineHarness h(kYaml);
-  h.files.add_file("/etc/passwd", "root:x:0:0");
-  h.files.add_file("/r/in/inside.csv", "ok");
+  h.files.add_file("/etc/passwd"_abs, "root:x:0:0");
+  h.files.add_file("/r/in/inside.csv"_abs, "ok");
 
   SECTION("through ..") {
     std::string why = rejection(h, manifest("up", {"in/inside.csv", "../../etc/passwd"}));
     CHECK(why.find("outside the root") != std::string::npos);
   }
   SECTION("through a symlink inside root") {
-    h.files.add_symlink("/r/in/link.csv", "/etc/passwd");
+    h.files.add_symlink("/r/in/link.csv"_abs, "/etc/passwd"_abs);
     std::string why = rejection(h, manifest("link", {"in/inside.csv", "in/link.csv"}));
     CHECK(why.find("resolves to /etc/passwd") != std::string::npos);
   }
   SECTION("through a symlinked folder") {
-    h.files.add_symlink("/r/in/etc", "../../etc");
+    h.files.add_symlink("/r/in/etc"_abs, "../../etc");
     std::string why = rejection(h, manifest("dir", {"in/etc/passwd"}));
     CHECK(why.find("outside the root") != std::string::npos);
   }
   SECTION("as an absolute path") {
-    std::string why = rejection(h, manifest("abs", {"/etc/passwd"}));
+    std::string why = rejection(h, manifest("abs", {"/etc/passwd"_abs}));
     CHECK(why.find("outside the root") != std::string::npos);
   }
-  CHECK(h.files.content("/etc/passwd") == "root:x:0:0");
-  CHECK(h.files.has_file("/r/in/inside.csv"));  // a rejected batch's files stay put
+  CHECK(h.files.content("/etc/passwd"_abs) == "root:x:0:0");
+  CHECK(h.files.has_file("/r/in/inside.csv"_abs));  // a rejected batch's files stay put
   for (const auto& [from, to] : h.files.moved) {
-    CHECK(from.string().rfind("/r/hot/", 0) == 0);  // only the manifest moved
+    CHECK(from.string().rfind("/r/hot/"_abs, 0) == 0);  // only the manifest moved
   }
 }
 
@@ -204,15 +205,15 @@ TEST_CASE("manifest validation says what is wrong", "[batch]") {
     expected = "\"raw_data\" (a list";
   }
   SECTION("a missing file") {
-    h.files.add_file("/r/in/units.csv");
-    h.files.add_file("/r/hot/x_MANIFEST.json", json(manifest("v1", {"in/nowhere.csv"})).dump());
+    h.files.add_file("/r/in/units.csv"_abs);
+    h.files.add_file("/r/hot/x_MANIFEST.json"_abs, json(manifest("v1", {"in/nowhere.csv"})).dump());
     auto report = h.run();
     REQUIRE(report.batches.size() == 1);
     CHECK(report.batches[0].error == "raw_data[0] \"in/nowhere.csv\" does not exist");
     return;
   }
   SECTION("two files with one name") {
-    h.files.add_file("/r/in/sub/a.csv");
+    h.files.add_file("/r/in/sub/a.csv"_abs);
     m["raw_data"] = {"in/a.csv", "in/sub/a.csv"};
     expected = "another listed file has the name a.csv";
   }
@@ -222,40 +223,40 @@ TEST_CASE("manifest validation says what is wrong", "[batch]") {
 
 TEST_CASE("a batch id already archived is refused and not merged", "[batch]") {
   PipelineHarness h(kYaml);
-  h.files.add_file("/r/archive/dup/dup_MANIFEST.json", "{\"status\": \"COMPLETED\"}");
-  h.files.add_file("/r/archive/dup/a.csv", "first");
+  h.files.add_file("/r/archive/dup/dup_MANIFEST.json"_abs, "{\"status\": \"COMPLETED\"}");
+  h.files.add_file("/r/archive/dup/a.csv"_abs, "first");
   drop(h, "dup_MANIFEST.json", manifest("dup", {"in/a.csv"}));
   auto report = h.run();
   REQUIRE(report.batches.size() == 1);
   CHECK(report.batches[0].status == "REJECTED");
   CHECK_THAT(report.batches[0].error, Catch::Contains("already archived"));
-  CHECK(h.files.content("/r/archive/dup/a.csv") == "first");
-  CHECK(h.files.content("/r/in/a.csv") == "raw");
-  CHECK(h.files.has_file("/r/error/dup/dup_MANIFEST.json"));
+  CHECK(h.files.content("/r/archive/dup/a.csv"_abs) == "first");
+  CHECK(h.files.content("/r/in/a.csv"_abs) == "raw");
+  CHECK(h.files.has_file("/r/error/dup/dup_MANIFEST.json"_abs));
   CHECK(h.supervisor.specs.empty());
 }
 
 TEST_CASE("an error folder already taken gets the next free name", "[batch]") {
   PipelineHarness h(kYaml);
-  h.files.add_file("/r/error/e/e_MANIFEST.json", "earlier");
+  h.files.add_file("/r/error/e/e_MANIFEST.json"_abs, "earlier");
   h.supervisor.script("load", {FakeSupervisor::exited(2)});
   drop(h, "e_MANIFEST.json", manifest("e", {"in/a.csv"}));
   auto report = h.run();
   CHECK(report.batches.at(0).moved_to == "error/e.2");
-  CHECK(h.files.content("/r/error/e/e_MANIFEST.json") == "earlier");
-  CHECK(h.files.has_file("/r/error/e.2/a.csv"));
+  CHECK(h.files.content("/r/error/e/e_MANIFEST.json"_abs) == "earlier");
+  CHECK(h.files.has_file("/r/error/e.2/a.csv"_abs));
 }
 
 TEST_CASE("a batch left in processing by a dead run is claimed again", "[batch]") {
   PipelineHarness h(kYaml);
   json m = manifest("d1", {"in/a.csv", "in/b.csv"});
   drop(h, "d1_MANIFEST.json", m);
-  h.files.remove("/r/hot/d1_MANIFEST.json");
+  h.files.remove("/r/hot/d1_MANIFEST.json"_abs);
 
   SECTION("killed while its stages ran: they run again") {
     m["status"] = "PROCESSING";
     m["runner"] = {{"manifest", "orig_MANIFEST.json"}, {"claimed_by", "dead-run"}};
-    h.files.add_file("/r/hot/d1_PROCESSING.json", m.dump());
+    h.files.add_file("/r/hot/d1_PROCESSING.json"_abs, m.dump());
     auto report = h.run();
     CHECK(programs(h) == std::vector<std::string>{"load d1", "report d1"});
     REQUIRE(report.batches.size() == 1);
@@ -268,38 +269,38 @@ TEST_CASE("a batch left in processing by a dead run is claimed again", "[batch]"
     m["run_id"] = "dead-run";
     m["error"] = nullptr;  // as finish() writes it for a completed batch
     m["runner"] = {{"manifest", "orig_MANIFEST.json"}, {"destination", "archive/d1"}};
-    h.files.add_file("/r/hot/d1_PROCESSING.json", m.dump());
-    h.files.create_directories("/r/archive/d1");
-    h.files.rename_no_replace("/r/in/a.csv", "/r/archive/d1/a.csv");  // the dead run got this far
+    h.files.add_file("/r/hot/d1_PROCESSING.json"_abs, m.dump());
+    h.files.create_directories("/r/archive/d1"_abs);
+    h.files.rename_no_replace("/r/in/a.csv"_abs, "/r/archive/d1/a.csv"_abs);  // the dead run got this far
     auto report = h.run();
     CHECK(h.supervisor.specs.empty());
     REQUIRE(report.batches.size() == 1);
     CHECK(report.batches[0].status == "COMPLETED");
     CHECK(report.batches[0].error.empty());
-    json done = read_json(h, "/r/archive/d1/d1_MANIFEST.json");
+    json done = read_json(h, "/r/archive/d1/d1_MANIFEST.json"_abs);
     CHECK(done["run_id"] == "dead-run");  // the run that decided it
   }
   for (const char* f : {"a.csv", "b.csv", "units.csv"}) {
-    CHECK(h.files.has_file(fs::path("/r/archive/d1") / f));
+    CHECK(h.files.has_file(fs::path("/r/archive/d1"_abs) / f));
   }
-  CHECK_FALSE(h.files.has_file("/r/hot/d1_PROCESSING.json"));
+  CHECK_FALSE(h.files.has_file("/r/hot/d1_PROCESSING.json"_abs));
 }
 
 TEST_CASE("a batch another live runner holds is left alone", "[batch]") {
   PipelineHarness h(kYaml);
   json m = manifest("live", {"in/a.csv"});
   drop(h, "live_MANIFEST.json", m);
-  h.files.remove("/r/hot/live_MANIFEST.json");
+  h.files.remove("/r/hot/live_MANIFEST.json"_abs);
   m["status"] = "PROCESSING";
-  h.files.add_file("/r/hot/live_PROCESSING.json", m.dump());
-  pipeline::testing::FakeLocks::Lock other(h.locks, "/r/hot/.claims/live.lock");
+  h.files.add_file("/r/hot/live_PROCESSING.json"_abs, m.dump());
+  pipeline::testing::FakeLocks::Lock other(h.locks, "/r/hot/.claims/live.lock"_abs);
   REQUIRE(other.acquire(Millis(0), h.clock, "{}"));
 
   auto report = h.run();
   CHECK(report.batches.empty());
   CHECK(report.status == RunStatus::kIdle);
-  CHECK(h.files.has_file("/r/hot/live_PROCESSING.json"));
-  CHECK(h.files.has_file("/r/in/a.csv"));
+  CHECK(h.files.has_file("/r/hot/live_PROCESSING.json"_abs));
+  CHECK(h.files.has_file("/r/in/a.csv"_abs));
 }
 
 TEST_CASE("two hot-folder runners racing process each batch once", "[batch]") {
@@ -328,7 +329,7 @@ TEST_CASE("two hot-folder runners racing process each batch once", "[batch]") {
   CHECK(b_claims == std::vector<std::string>{"r1", "r2", "r3"});
   for (int i = 0; i < 4; ++i) {
     std::string id = "r" + std::to_string(i);
-    CHECK(h.files.has_file("/r/archive/" + id + "/" + id + ".csv"));
+    CHECK(h.files.has_file("/r/archive/"_abs + id + "/" + id + ".csv"));
   }
 }
 
@@ -341,7 +342,7 @@ TEST_CASE("max_per_run bounds the batches of one run", "[batch]") {
   }
   auto report = h.run();
   CHECK(report.batches.size() == 2);
-  CHECK(h.files.has_file("/r/hot/m2_MANIFEST.json"));
+  CHECK(h.files.has_file("/r/hot/m2_MANIFEST.json"_abs));
 }
 
 TEST_CASE("a stop in the middle of a batch leaves it for the next run", "[batch]") {
@@ -356,8 +357,8 @@ TEST_CASE("a stop in the middle of a batch leaves it for the next run", "[batch]
   CHECK(report.exit_code == 143);
   REQUIRE(report.batches.size() == 1);
   CHECK(report.batches[0].status == "INTERRUPTED");
-  CHECK(h.files.has_file("/r/hot/s1_PROCESSING.json"));
-  CHECK(h.files.has_file("/r/in/a.csv"));
+  CHECK(h.files.has_file("/r/hot/s1_PROCESSING.json"_abs));
+  CHECK(h.files.has_file("/r/in/a.csv"_abs));
   CHECK(h.locks.held.empty());
 
   // The next run finishes the job.
@@ -368,39 +369,39 @@ TEST_CASE("a stop in the middle of a batch leaves it for the next run", "[batch]
   REQUIRE(next.batches.size() == 1);
   CHECK(next.batches[0].status == "COMPLETED");
   CHECK(next.batches[0].reclaimed);
-  CHECK(h.files.has_file("/r/archive/s1/a.csv"));
+  CHECK(h.files.has_file("/r/archive/s1/a.csv"_abs));
 }
 
 TEST_CASE("batch submit writes a manifest a run accepts", "[batch]") {
   PipelineHarness h(kYaml);
-  h.files.add_file("/r/in/units.csv");
-  h.files.add_file("/r/in/a.csv");
-  fs::path written = submit_batch(h.config, h.files, "sub1", {{"units", "/r/in/units.csv"}},
-                                  {"/r/in/a.csv"}, h.clock.now());
-  CHECK(written == "/r/hot/sub1_MANIFEST.json");
+  h.files.add_file("/r/in/units.csv"_abs);
+  h.files.add_file("/r/in/a.csv"_abs);
+  fs::path written = submit_batch(h.config, h.files, "sub1", {{"units", "/r/in/units.csv"_abs}},
+                                  {"/r/in/a.csv"_abs}, h.clock.now());
+  CHECK(written == "/r/hot/sub1_MANIFEST.json"_abs);
   json m = read_json(h, written);
   CHECK(m["files"]["units"] == "in/units.csv");
   CHECK(m["raw_data"] == json::array({"in/a.csv"}));
   CHECK(m["status"] == "READY_FOR_PROCESSING");
 
   CHECK_THROWS_WITH(
-      submit_batch(h.config, h.files, "sub1", {{"units", "/r/in/units.csv"}}, {}, h.clock.now()),
+      submit_batch(h.config, h.files, "sub1", {{"units", "/r/in/units.csv"_abs}}, {}, h.clock.now()),
       Catch::Contains("already in the hot folder"));
-  h.files.add_file("/etc/passwd");
-  CHECK_THROWS_WITH(submit_batch(h.config, h.files, "sub2", {}, {"/etc/passwd"}, h.clock.now()),
+  h.files.add_file("/etc/passwd"_abs);
+  CHECK_THROWS_WITH(submit_batch(h.config, h.files, "sub2", {}, {"/etc/passwd"_abs}, h.clock.now()),
                     Catch::Contains("outside the root"));
-  CHECK_FALSE(h.files.exists("/r/hot/sub2_MANIFEST.json"));
+  CHECK_FALSE(h.files.exists("/r/hot/sub2_MANIFEST.json"_abs));
 
   auto report = h.run();
   CHECK(report.batches.at(0).status == "COMPLETED");
-  CHECK_THROWS_WITH(submit_batch(h.config, h.files, "sub1", {}, {"/r/in/units.csv"}, h.clock.now()),
+  CHECK_THROWS_WITH(submit_batch(h.config, h.files, "sub1", {}, {"/r/in/units.csv"_abs}, h.clock.now()),
                     Catch::Contains("does not exist"));
 }
 
 TEST_CASE("batch list shows every state", "[batch]") {
   PipelineHarness h(kYaml);
   drop(h, "a_MANIFEST.json", manifest("ok", {"in/a.csv"}), 1);
-  h.files.add_file("/r/hot/b_MANIFEST.json", "junk", 2);
+  h.files.add_file("/r/hot/b_MANIFEST.json"_abs, "junk", 2);
   h.run();
   drop(h, "c_MANIFEST.json", manifest("later", {"in/c.csv"}, "in/u3.csv"), 3);
   std::vector<std::string> seen;
@@ -412,7 +413,7 @@ TEST_CASE("batch list shows every state", "[batch]") {
 TEST_CASE("batch placeholders are checked when the config loads", "[batch][config]") {
   auto error_of = [](const std::string& yaml) {
     try {
-      parse_config("version: 1\npipeline: t\nroot: /r\n" + yaml, "/r/p.yaml",
+      parse_config("version: 1\npipeline: t\nroot: /r\n" + yaml, "/r/p.yaml"_abs,
                    [](const std::string&) { return std::nullopt; });
     } catch (const UsageError& e) {
       return std::string(e.what());
@@ -441,13 +442,13 @@ TEST_CASE("batch placeholders are checked when the config loads", "[batch][confi
 TEST_CASE("a manifest may list only data: never the runner's own files or a manifest",
           "[batch][hostile]") {
   PipelineHarness h(kYaml);
-  h.files.add_file("/r/p.yaml", "config");
-  h.files.add_file("/r/state/runner.lock", "{}");
-  h.files.add_file("/r/state/pipeline.db", "db");
-  h.files.add_file("/r/logs/events/pipeline_x.jsonl", "{}");
-  h.files.add_file("/r/hot/.claims/other.lock", "");
-  h.files.add_file("/r/archive/old/data.csv", "old");
-  h.files.add_file("/r/in/other_MANIFEST.json", "{}", 99);
+  h.files.add_file("/r/p.yaml"_abs, "config");
+  h.files.add_file("/r/state/runner.lock"_abs, "{}");
+  h.files.add_file("/r/state/pipeline.db"_abs, "db");
+  h.files.add_file("/r/logs/events/pipeline_x.jsonl"_abs, "{}");
+  h.files.add_file("/r/hot/.claims/other.lock"_abs, "");
+  h.files.add_file("/r/archive/old/data.csv"_abs, "old");
+  h.files.add_file("/r/in/other_MANIFEST.json"_abs, "{}", 99);
   for (const auto& [path, why] : std::vector<std::pair<std::string, std::string>>{
            {"state/runner.lock", "is inside the runner's state"},
            {"state/pipeline.db", "is inside the runner's state"},
@@ -464,16 +465,16 @@ TEST_CASE("a manifest may list only data: never the runner's own files or a mani
   {
     // Its own claimed name: once archived as COMPLETED while the report said FAILED.
     PipelineHarness own(kYaml);
-    own.files.add_file("/r/in/units.csv", "u");
-    own.files.add_file("/r/hot/x_MANIFEST.json", manifest("x", {"hot/x_PROCESSING.json"}).dump());
+    own.files.add_file("/r/in/units.csv"_abs, "u");
+    own.files.add_file("/r/hot/x_MANIFEST.json"_abs, manifest("x", {"hot/x_PROCESSING.json"}).dump());
     auto report = own.run();
     REQUIRE(report.batches.size() == 1);
     CHECK(report.batches[0].status == "REJECTED");
     CHECK_THAT(report.batches[0].error, Catch::Contains("is a manifest, not data"));
   }
-  h.files.add_special("/r/in/fifo.csv", FileKind::kOther);
+  h.files.add_special("/r/in/fifo.csv"_abs, FileKind::kOther);
   CHECK_THAT(rejection(h, manifest("x", {"in/fifo.csv"})), Catch::Contains("not a regular file"));
-  CHECK(h.files.exists("/r/state/runner.lock"));
+  CHECK(h.files.exists("/r/state/runner.lock"_abs));
 }
 
 TEST_CASE("a manifest is read bounded - too deep or too large is rejected, never rewritten",
@@ -483,21 +484,21 @@ TEST_CASE("a manifest is read bounded - too deep or too large is rejected, never
     std::string deep = R"({"batch_id": "deep", "status": "READY_FOR_PROCESSING", "files": {},
       "raw_data": )" + std::string(20000, '[') +
                        std::string(20000, ']') + "}";
-    h.files.add_file("/r/hot/deep_MANIFEST.json", deep);
+    h.files.add_file("/r/hot/deep_MANIFEST.json"_abs, deep);
     auto report = h.run();
     REQUIRE(report.batches.size() == 1);
     CHECK(report.batches[0].status == "REJECTED");
     CHECK_THAT(report.batches[0].error, Catch::Contains("nests deeper than 32 levels"));
-    CHECK(h.files.content("/r/error/deep/deep_MANIFEST.json") == deep);  // moved as it was
+    CHECK(h.files.content("/r/error/deep/deep_MANIFEST.json"_abs) == deep);  // moved as it was
   }
   SECTION("larger than 1 MiB") {
     std::string big =
         R"({"batch_id": "big", "pad": ")" + std::string(kMaxManifestBytes, 'x') + "\"}";
-    h.files.add_file("/r/hot/big_MANIFEST.json", big);
+    h.files.add_file("/r/hot/big_MANIFEST.json"_abs, big);
     auto report = h.run();
     REQUIRE(report.batches.size() == 1);
     CHECK_THAT(report.batches[0].error, Catch::Contains("holds more than 1048576 bytes"));
-    CHECK(h.files.exists("/r/error/big/big_MANIFEST.json"));
+    CHECK(h.files.exists("/r/error/big/big_MANIFEST.json"_abs));
   }
   CHECK(h.supervisor.specs.empty());
   CHECK(h.run().status == RunStatus::kIdle);  // the hot folder is free again
@@ -506,8 +507,8 @@ TEST_CASE("a manifest is read bounded - too deep or too large is rejected, never
 TEST_CASE("a manifest name that is not a regular file is skipped with a warning",
           "[batch][hostile]") {
   PipelineHarness h(kYaml);
-  h.files.add_special("/r/hot/pipe_MANIFEST.json", FileKind::kOther);
-  h.files.add_special("/r/hot/gone_MANIFEST.json", FileKind::kBroken);
+  h.files.add_special("/r/hot/pipe_MANIFEST.json"_abs, FileKind::kOther);
+  h.files.add_special("/r/hot/gone_MANIFEST.json"_abs, FileKind::kBroken);
   drop(h, "ok_MANIFEST.json", manifest("ok", {"in/a.csv"}));
   auto report = h.run();
   REQUIRE(report.batches.size() == 1);
@@ -526,28 +527,28 @@ TEST_CASE("files that cannot be moved leave the batch claimed - the next run mov
           "[batch][hostile]") {
   PipelineHarness h(kYaml);
   drop(h, "d1_MANIFEST.json", manifest("d1", {"in/a.csv", "in/b.csv"}));
-  h.files.fail_on("/r/in/b.csv", "No space left on device");
+  h.files.fail_on("/r/in/b.csv"_abs, "No space left on device");
   auto report = h.run();
   REQUIRE(report.batches.size() == 1);
   CHECK(report.batches[0].status == "INCOMPLETE");
   CHECK_THAT(report.batches[0].error, Catch::Contains("1 of 3 files could not be moved") &&
                                           Catch::Contains("the next run moves them"));
   CHECK(report.status == RunStatus::kFailure);
-  CHECK(h.files.has_file("/r/hot/d1_PROCESSING.json"));
-  CHECK(h.files.has_file("/r/in/b.csv"));
-  CHECK_FALSE(h.files.has_file("/r/archive/d1/d1_MANIFEST.json"));
+  CHECK(h.files.has_file("/r/hot/d1_PROCESSING.json"_abs));
+  CHECK(h.files.has_file("/r/in/b.csv"_abs));
+  CHECK_FALSE(h.files.has_file("/r/archive/d1/d1_MANIFEST.json"_abs));
 
   // The disk has room again: the next run only moves what is left (no stage runs again).
   PipelineHarness next(kYaml);
   next.files = h.files;
-  next.files.heal("/r/in/b.csv");
+  next.files.heal("/r/in/b.csv"_abs);
   auto second = next.run();
   CHECK(next.supervisor.specs.empty());
   REQUIRE(second.batches.size() == 1);
   CHECK(second.batches[0].status == "COMPLETED");
-  CHECK(next.files.has_file("/r/archive/d1/b.csv"));
-  CHECK(next.files.has_file("/r/archive/d1/d1_MANIFEST.json"));
-  CHECK_FALSE(next.files.has_file("/r/hot/d1_PROCESSING.json"));
+  CHECK(next.files.has_file("/r/archive/d1/b.csv"_abs));
+  CHECK(next.files.has_file("/r/archive/d1/d1_MANIFEST.json"_abs));
+  CHECK_FALSE(next.files.has_file("/r/hot/d1_PROCESSING.json"_abs));
 }
 
 TEST_CASE("a preview shows the batches a run would claim, in its order, judged as it would",
@@ -558,14 +559,14 @@ TEST_CASE("a preview shows the batches a run would claim, in its order, judged a
   drop(h, "late_MANIFEST.json", manifest("late", {"in/l.csv"}), 30);
   drop(h, "early_MANIFEST.json", manifest("early", {"in/e.csv"}), 10);
   json outside = manifest("outside", {"in/o.csv"});
-  outside["files"]["units"] = "/etc/passwd";
-  h.files.add_file("/r/hot/outside_MANIFEST.json", outside.dump(), 20);
+  outside["files"]["units"] = "/etc/passwd"_abs;
+  h.files.add_file("/r/hot/outside_MANIFEST.json"_abs, outside.dump(), 20);
   json decided = manifest("dead", {"in/d.csv"});
   decided["status"] = "COMPLETED";
   decided["runner"] = {{"destination", "archive/dead"}};
   drop(h, "dead_PROCESSING.json", decided, 40);
   drop(h, "waits_MANIFEST.json", manifest("waits", {"in/w.csv"}), 50);
-  h.files.add_special("/r/hot/fifo_MANIFEST.json", FileKind::kOther);
+  h.files.add_special("/r/hot/fifo_MANIFEST.json"_abs, FileKind::kOther);
 
   auto preview = preview_batches(h.config, h.files, 3);
   REQUIRE(preview.batches.size() == 3);
@@ -574,8 +575,8 @@ TEST_CASE("a preview shows the batches a run would claim, in its order, judged a
   CHECK(preview.batches[0].decided == std::optional<std::string>("COMPLETED"));
   CHECK(preview.batches[1].id == "early");
   REQUIRE(preview.batches[1].content);
-  CHECK(preview.batches[1].content->raw_data == std::vector<fs::path>{"/r/in/e.csv"});
-  CHECK(preview.batches[1].claimed_as == "/r/hot/early_PROCESSING.json");
+  CHECK(preview.batches[1].content->raw_data == std::vector<fs::path>{"/r/in/e.csv"_abs});
+  CHECK(preview.batches[1].claimed_as == "/r/hot/early_PROCESSING.json"_abs);
   CHECK(preview.batches[2].id == "outside");
   CHECK_FALSE(preview.batches[2].content);
   CHECK_THAT(preview.batches[2].rejected, Catch::Contains("outside the root"));
@@ -585,5 +586,5 @@ TEST_CASE("a preview shows the batches a run would claim, in its order, judged a
   // Nothing was claimed, moved or removed.
   CHECK(h.files.moved.empty());
   CHECK(h.files.removed.empty());
-  CHECK(h.files.exists("/r/hot/early_MANIFEST.json"));
+  CHECK(h.files.exists("/r/hot/early_MANIFEST.json"_abs));
 }

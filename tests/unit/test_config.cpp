@@ -2,6 +2,7 @@
 
 #include "config/config.hpp"
 #include "util/error.hpp"
+#include "support/abs_path.hpp"
 
 using namespace pipeline;
 
@@ -12,7 +13,7 @@ std::optional<std::string> no_env(const std::string&) {
 }
 
 Config parse(const std::string& text) {
-  return parse_config(text, "/etc/p/pipeline.yaml", no_env);
+  return parse_config(text, "/etc/p/pipeline.yaml"_abs, no_env);
 }
 
 std::string error_of(const std::string& text) {
@@ -60,11 +61,11 @@ lifecycle:
 lock: {wait: 30s}
 )");
   CHECK(c.pipeline == "demo");
-  CHECK(c.root == fs::path("/etc"));
-  CHECK(c.paths.at(0) == std::pair<std::string, fs::path>{"raw", "/etc/data/raw"});
-  CHECK(c.paths.at(1).second == fs::path("/abs/out"));
-  CHECK(c.logs == fs::path("/etc/logs"));
-  CHECK(c.state == fs::path("/etc/state"));
+  CHECK(c.root == fs::path("/etc"_abs));
+  CHECK(c.paths.at(0) == std::pair<std::string, fs::path>{"raw", "/etc/data/raw"_abs});
+  CHECK(c.paths.at(1).second == fs::path("/abs/out"_abs));
+  CHECK(c.logs == fs::path("/etc/logs"_abs));
+  CHECK(c.state == fs::path("/etc/state"_abs));
   REQUIRE(c.stages.size() == 2);
   const auto& first = c.stages[0];
   CHECK(first.timeout == Millis(3'600'000));
@@ -92,17 +93,17 @@ lock: {wait: 30s}
 
 TEST_CASE("config errors name file - line and column", "[config]") {
   CHECK(error_of(kHead + "stages:\n  - name: a\n    comand: [x]\n") ==
-        "/etc/p/pipeline.yaml:5:5: unknown key 'comand' in a stage; did you mean 'command'?");
+        "/etc/p/pipeline.yaml:5:5: unknown key 'comand' in a stage; did you mean 'command'?"_abs);
   CHECK(error_of(kHead + "stages:\n  - name: a\n    command: [x]\n    timeout: 30\n") ==
-        "/etc/p/pipeline.yaml:6:14: timeout '30' is not a duration: write a number with a unit "
+        "/etc/p/pipeline.yaml:6:14: timeout '30' is not a duration: write a number with a unit "_abs
         "(ms, s, m, h, d), e.g. 30s or 1h30m");
   CHECK_THAT(error_of(kHead + "stages:\n  - name: a\n    command: \"x --y\"\n"),
-             Catch::StartsWith("/etc/p/pipeline.yaml:5:14: stage 'a': command must be a list"));
+             Catch::StartsWith("/etc/p/pipeline.yaml:5:14: stage 'a': command must be a list"_abs));
   CHECK(error_of(kHead + "stages:\n  - name: a\n    command: [\"${nope}\"]\n") ==
-        "/etc/p/pipeline.yaml:5:15: unknown placeholder ${nope}");
-  CHECK(error_of(kHead + "stages: [\n").find("/etc/p/pipeline.yaml:4:1: ") == 0);
+        "/etc/p/pipeline.yaml:5:15: unknown placeholder ${nope}"_abs);
+  CHECK(error_of(kHead + "stages: [\n").find("/etc/p/pipeline.yaml:4:1: "_abs) == 0);
   CHECK(error_of(kHead + "stagse: []\n") ==
-        "/etc/p/pipeline.yaml:3:1: unknown key 'stagse' in the config; did you mean 'stages'?");
+        "/etc/p/pipeline.yaml:3:1: unknown key 'stagse' in the config; did you mean 'stages'?"_abs);
 }
 
 TEST_CASE("config validation refuses what it cannot run", "[config]") {
@@ -164,17 +165,17 @@ TEST_CASE("lifecycle rules are checked against the stages", "[config]") {
 
 TEST_CASE("root and paths may use the runner's environment", "[config]") {
   auto env = [](const std::string& n) -> std::optional<std::string> {
-    if (n == "DATA") return "/srv/data";
+    if (n == "DATA") return "/srv/data"_abs;
     return std::nullopt;
   };
   Config c = parse_config(kHead +
                               "root: ${env.DATA}\npaths: {raw: \"${root}/raw/\"}\n"
                               "stages:\n  - name: a\n    command: [x]\n",
-                          "/etc/p.yaml", env);
-  CHECK(c.root == fs::path("/srv/data"));
-  CHECK(c.paths[0].second == fs::path("/srv/data/raw"));
-  CHECK_THROWS_WITH(parse_config(kHead + "root: ${env.MISSING}\nstages: []\n", "/etc/p.yaml", env),
-                    "/etc/p.yaml:3:7: environment variable MISSING is not set");
+                          "/etc/p.yaml"_abs, env);
+  CHECK(c.root == fs::path("/srv/data"_abs));
+  CHECK(c.paths[0].second == fs::path("/srv/data/raw"_abs));
+  CHECK_THROWS_WITH(parse_config(kHead + "root: ${env.MISSING}\nstages: []\n", "/etc/p.yaml"_abs, env),
+                    "/etc/p.yaml:3:7: environment variable MISSING is not set"_abs);
 }
 
 TEST_CASE("suggestions only for near misses", "[config]") {
@@ -191,7 +192,7 @@ TEST_CASE("a hostile config is refused when it loads, not half way through a run
   };
   // Durations: at most a year; 200000d once overflowed into a 3 ms timeout.
   CHECK(error_of(stage("    timeout: 200000d\n")) ==
-        "/etc/p/pipeline.yaml:6:14: timeout '200000d' is more than 365d, the longest allowed");
+        "/etc/p/pipeline.yaml:6:14: timeout '200000d' is more than 365d, the longest allowed"_abs);
   CHECK_THAT(error_of(kHead + "lock: {wait: 9999999h}\nstages:\n  - name: a\n    command: [x]\n"),
              Catch::Contains("more than 365d"));
   CHECK(parse(stage("    timeout: 365d\n")).stages[0].timeout == std::chrono::hours(24 * 365));
@@ -203,7 +204,7 @@ TEST_CASE("a hostile config is refused when it loads, not half way through a run
   CHECK(parse(stage("    progress: \"^(a+)+$\"\n")).stages[0].progress == "^(a+)+$");
   // ${env.NAME} unset under cron is found now; a default makes it optional.
   CHECK(error_of(stage("    when: {files: \"${env.INBOX}/*.csv\"}\n")) ==
-        "/etc/p/pipeline.yaml:6:19: environment variable INBOX is not set (a run under cron has "
+        "/etc/p/pipeline.yaml:6:19: environment variable INBOX is not set (a run under cron has "_abs
         "almost no environment); set it, or give a default: ${env.INBOX:-default}");
   CHECK_THAT(
       error_of(kHead + "stages:\n  - name: a\n    command: [x]\n    when: {files: \"*.csv\"}\n"

@@ -2,6 +2,7 @@
 
 #include "config/placeholders.hpp"
 #include "util/error.hpp"
+#include "support/abs_path.hpp"
 
 using namespace pipeline;
 
@@ -21,15 +22,15 @@ std::string check_error(const std::string& text, PlaceholderScope scope) {
 
 TEST_CASE("placeholders expand - $$ is a literal dollar", "[placeholders]") {
   PlaceholderValues v;
-  v.scalars = {{"root", "/r"}, {"paths.raw", "/r/raw"}, {"stage", "t"}};
+  v.scalars = {{"root", "/r"_abs}, {"paths.raw", "/r/raw"_abs}, {"stage", "t"}};
   v.env = [](const std::string& n) -> std::optional<std::string> {
-    if (n == "HOME") return "/home/u";
+    if (n == "HOME") return "/home/u"_abs;
     return std::nullopt;
   };
   v.run_start = TimePoint(std::chrono::hours(24 * 20000));
-  CHECK(expand(Template("${paths.raw}/*.csv", kMark), v) == "/r/raw/*.csv");
+  CHECK(expand(Template("${paths.raw}/*.csv", kMark), v) == "/r/raw/*.csv"_abs);
   CHECK(expand(Template("cost: $$5 in ${stage}", kMark), v) == "cost: $5 in t");
-  CHECK(expand(Template("${env.HOME}/x", kMark), v) == "/home/u/x");
+  CHECK(expand(Template("${env.HOME}/x", kMark), v) == "/home/u/x"_abs);
   CHECK(expand(Template("${date:%Y}", kMark), v).size() == 4);
   CHECK_THROWS_WITH(expand(Template("${env.NOPE}", kMark), v),
                     "p.yaml:7:12: environment variable NOPE is not set");
@@ -79,7 +80,7 @@ TEST_CASE("${env.NAME:-default} gives the default when the variable is unset or 
     return it == env.end() ? std::nullopt : std::optional<std::string>(it->second);
   };
   CHECK(expand(Template("${env.SET:-no}", kMark), v) == "yes");
-  CHECK(expand(Template("${env.UNSET:-/srv/in}/x", kMark), v) == "/srv/in/x");
+  CHECK(expand(Template("${env.UNSET:-/srv/in}/x", kMark), v) == "/srv/in/x"_abs);
   CHECK(expand(Template("${env.EMPTY:-fallback}", kMark), v) == "fallback");
   CHECK(expand(Template("${env.UNSET:-}", kMark), v).empty());
   CHECK_THROWS_WITH(expand(Template("${env.UNSET}", kMark), v),

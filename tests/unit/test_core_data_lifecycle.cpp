@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/pipeline_harness.hpp"
+#include "support/abs_path.hpp"
 
 using namespace pipeline;
 using pipeline::testing::FakeSupervisor;
@@ -28,15 +29,15 @@ const std::string kMoveYaml = kStages + R"(lifecycle:
 
 TEST_CASE("delete removes exactly the snapshotted inputs after success", "[lifecycle]") {
   PipelineHarness h(kYaml);
-  h.files.add_file("/r/raw/a.csv");
-  h.files.add_file("/r/raw/b.csv");
+  h.files.add_file("/r/raw/a.csv"_abs);
+  h.files.add_file("/r/raw/b.csv"_abs);
   // A file that arrives while the stage runs is not this run's.
   h.supervisor.on_run = [&](const ProcessSpec& spec) {
-    if (spec.argv[0] == "translate") h.files.add_file("/r/raw/late.csv");
+    if (spec.argv[0] == "translate") h.files.add_file("/r/raw/late.csv"_abs);
   };
   auto report = h.run();
-  CHECK(h.files.removed == std::vector<fs::path>{"/r/raw/a.csv", "/r/raw/b.csv"});
-  CHECK(h.files.has_file("/r/raw/late.csv"));
+  CHECK(h.files.removed == std::vector<fs::path>{"/r/raw/a.csv"_abs, "/r/raw/b.csv"_abs});
+  CHECK(h.files.has_file("/r/raw/late.csv"_abs));
   REQUIRE(report.lifecycle.size() == 2);
   CHECK(report.lifecycle[0].action == "delete");
   CHECK(report.lifecycle[0].path == "raw/a.csv");
@@ -47,33 +48,33 @@ TEST_CASE("delete removes exactly the snapshotted inputs after success", "[lifec
 
 TEST_CASE("nothing is deleted when the stage failed", "[lifecycle]") {
   PipelineHarness h(kYaml);
-  h.files.add_file("/r/raw/a.csv");
+  h.files.add_file("/r/raw/a.csv"_abs);
   h.supervisor.script("translate", {FakeSupervisor::exited(1)});
   auto report = h.run();
   CHECK(h.files.removed.empty());
   CHECK(report.lifecycle.empty());
-  CHECK(h.files.has_file("/r/raw/a.csv"));
+  CHECK(h.files.has_file("/r/raw/a.csv"_abs));
 }
 
 TEST_CASE("a file replaced after the snapshot is left alone", "[lifecycle]") {
   PipelineHarness h(kYaml);
-  h.files.add_file("/r/raw/a.csv", "old", 1);
-  h.supervisor.on_run = [&](const ProcessSpec&) { h.files.add_file("/r/raw/a.csv", "new!", 2); };
+  h.files.add_file("/r/raw/a.csv"_abs, "old", 1);
+  h.supervisor.on_run = [&](const ProcessSpec&) { h.files.add_file("/r/raw/a.csv"_abs, "new!", 2); };
   auto report = h.run();
   CHECK(h.files.removed.empty());
   REQUIRE(report.lifecycle.size() == 1);
   CHECK(report.lifecycle[0].result == "changed");
-  CHECK(h.files.content("/r/raw/a.csv") == "new!");
+  CHECK(h.files.content("/r/raw/a.csv"_abs) == "new!");
 }
 
 TEST_CASE("a file that vanished is reported missing - a failing delete is reported - not fatal",
           "[lifecycle]") {
   PipelineHarness h(kYaml);
-  h.files.add_file("/r/raw/a.csv");
-  h.files.add_file("/r/raw/b.csv");
-  h.files.fail_on("/r/raw/b.csv", "Permission denied");
+  h.files.add_file("/r/raw/a.csv"_abs);
+  h.files.add_file("/r/raw/b.csv"_abs);
+  h.files.fail_on("/r/raw/b.csv"_abs, "Permission denied");
   h.supervisor.on_run = [&](const ProcessSpec& spec) {
-    if (spec.argv[0] == "translate") h.files.remove("/r/raw/a.csv");
+    if (spec.argv[0] == "translate") h.files.remove("/r/raw/a.csv"_abs);
   };
   auto report = h.run();
   REQUIRE(report.lifecycle.size() == 2);
@@ -86,29 +87,29 @@ TEST_CASE("a file that vanished is reported missing - a failing delete is report
 
 TEST_CASE("move waits for every when_succeeded stage", "[lifecycle]") {
   PipelineHarness ok(kMoveYaml);
-  ok.files.add_file("/r/raw/a.csv", "data");
+  ok.files.add_file("/r/raw/a.csv"_abs, "data");
   auto report = ok.run();
   REQUIRE(report.lifecycle.size() == 1);
   CHECK(report.lifecycle[0].result == "moved");
   CHECK(report.lifecycle[0].to == "archive/" + report.run_id + "/a.csv");
-  CHECK(ok.files.content("/r/archive/" + report.run_id + "/a.csv") == "data");
+  CHECK(ok.files.content("/r/archive/"_abs + report.run_id + "/a.csv") == "data");
 
   PipelineHarness failed(kMoveYaml);
-  failed.files.add_file("/r/raw/a.csv");
+  failed.files.add_file("/r/raw/a.csv"_abs);
   failed.supervisor.script("merge", {FakeSupervisor::exited(2)});
   CHECK(failed.run().lifecycle.empty());
-  CHECK(failed.files.has_file("/r/raw/a.csv"));
+  CHECK(failed.files.has_file("/r/raw/a.csv"_abs));
 }
 
 TEST_CASE("a move never replaces a file already at the target", "[lifecycle]") {
   PipelineHarness h(kMoveYaml);
-  h.files.add_file("/r/raw/a.csv", "new");
-  h.files.add_file("/r/archive/018bcfe5-6800-7000-8000-000000000001/a.csv", "archived");
+  h.files.add_file("/r/raw/a.csv"_abs, "new");
+  h.files.add_file("/r/archive/018bcfe5-6800-7000-8000-000000000001/a.csv"_abs, "archived");
   auto report = h.run();
   REQUIRE(report.lifecycle.size() == 1);
   CHECK(report.lifecycle[0].result == "failed");
-  CHECK(h.files.content("/r/raw/a.csv") == "new");
-  CHECK(h.files.content("/r/archive/018bcfe5-6800-7000-8000-000000000001/a.csv") == "archived");
+  CHECK(h.files.content("/r/raw/a.csv"_abs) == "new");
+  CHECK(h.files.content("/r/archive/018bcfe5-6800-7000-8000-000000000001/a.csv"_abs) == "archived");
 }
 
 TEST_CASE("the stage a rule names is snapshotted - so its unchanged inputs are deleted",
@@ -116,7 +117,7 @@ TEST_CASE("the stage a rule names is snapshotted - so its unchanged inputs are d
   // kYaml's rule names stage t: its inputs must have been stat-ed at decision time, or the
   // lifecycle could not tell that they are unchanged and would leave them.
   PipelineHarness h(kYaml);
-  h.files.add_file("/r/raw/a.csv", "abc", 5);
+  h.files.add_file("/r/raw/a.csv"_abs, "abc", 5);
   auto report = h.run();
   REQUIRE(report.lifecycle.size() == 1);
   CHECK(report.lifecycle[0].result == "deleted");
@@ -124,7 +125,7 @@ TEST_CASE("the stage a rule names is snapshotted - so its unchanged inputs are d
 
 TEST_CASE("a run that cannot write its report deletes nothing", "[lifecycle][hostile]") {
   PipelineHarness h(kYaml);
-  h.files.add_file("/r/raw/a.csv");
+  h.files.add_file("/r/raw/a.csv"_abs);
   int asked = 0;
   h.checkpoint = [&](const RunReport& r) {
     ++asked;
@@ -133,7 +134,7 @@ TEST_CASE("a run that cannot write its report deletes nothing", "[lifecycle][hos
   };
   auto report = h.run();
   CHECK(asked == 1);
-  CHECK(h.files.has_file("/r/raw/a.csv"));
+  CHECK(h.files.has_file("/r/raw/a.csv"_abs));
   REQUIRE(report.lifecycle.size() == 1);
   CHECK(report.lifecycle[0].result == "kept");
   CHECK(report.status == RunStatus::kSuccess);  // records never change the outcome
@@ -142,22 +143,22 @@ TEST_CASE("a run that cannot write its report deletes nothing", "[lifecycle][hos
 TEST_CASE("a stop during the lifecycle touches no further file and ends the run aborted",
           "[lifecycle][hostile]") {
   PipelineHarness h(kYaml);
-  h.files.add_file("/r/raw/a.csv");
-  h.files.add_file("/r/raw/b.csv");
+  h.files.add_file("/r/raw/a.csv"_abs);
+  h.files.add_file("/r/raw/b.csv"_abs);
   h.checkpoint = [&](const RunReport&) {
     h.stop_signal = SIGTERM;  // arrives as the lifecycle starts: exit 143
     return true;
   };
   auto report = h.run();
-  CHECK(h.files.has_file("/r/raw/a.csv"));
-  CHECK(h.files.has_file("/r/raw/b.csv"));
+  CHECK(h.files.has_file("/r/raw/a.csv"_abs));
+  CHECK(h.files.has_file("/r/raw/b.csv"_abs));
   CHECK(report.lifecycle.empty());
   CHECK(report.status == RunStatus::kAborted);
   CHECK(report.exit_code == 143);
 }
 
 namespace {
-const fs::path kList = "/r/logs/stages/018bcfe5-6800-7000-8000-000000000001/lifecycle.jsonl";
+const fs::path kList = "/r/logs/stages/018bcfe5-6800-7000-8000-000000000001/lifecycle.jsonl"_abs;
 
 std::vector<nlohmann::json> lines_of(const std::string& text) {
   std::vector<nlohmann::json> out;
@@ -172,7 +173,7 @@ std::vector<nlohmann::json> lines_of(const std::string& text) {
 // raw/f10000.csv, raw/f10001.csv, ... (names sort as they were added).
 void add_inputs(PipelineHarness& h, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) {
-    h.files.add_file("/r/raw/f" + std::to_string(10000 + i) + ".csv");
+    h.files.add_file("/r/raw/f"_abs + std::to_string(10000 + i) + ".csv");
   }
 }
 }  // namespace
@@ -182,9 +183,9 @@ TEST_CASE("beyond 1000 records: the first are listed - all are counted and in th
   PipelineHarness h(kYaml);
   const std::size_t n = kListedLifecycle + 205;
   add_inputs(h, n);
-  h.files.add_file("/r/raw/f20000.csv", "old", 1);  // changes while the stage runs: kept
+  h.files.add_file("/r/raw/f20000.csv"_abs, "old", 1);  // changes while the stage runs: kept
   h.supervisor.on_run = [&](const ProcessSpec& spec) {
-    if (spec.argv[0] == "translate") h.files.add_file("/r/raw/f20000.csv", "new!", 2);
+    if (spec.argv[0] == "translate") h.files.add_file("/r/raw/f20000.csv"_abs, "new!", 2);
   };
   auto report = h.run();
   CHECK(h.files.removed.size() == n);
@@ -216,8 +217,8 @@ TEST_CASE("beyond 1000 records: the first are listed - all are counted and in th
 TEST_CASE("up to 1000 records: all listed - the list file has them too - no summary event",
           "[lifecycle][scale]") {
   PipelineHarness h(kYaml);
-  h.files.add_file("/r/raw/a.csv");
-  h.files.add_file("/r/raw/b.csv");
+  h.files.add_file("/r/raw/a.csv"_abs);
+  h.files.add_file("/r/raw/b.csv"_abs);
   auto report = h.run();
   CHECK(report.lifecycle.size() == 2);
   CHECK(report.lifecycle_summary.count == 2);

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/pipeline_harness.hpp"
+#include "support/abs_path.hpp"
 
 using namespace pipeline;
 using pipeline::testing::FakeSupervisor;
@@ -46,18 +47,18 @@ TEST_CASE("nothing to do: idle - exit 0 - no process started", "[orchestrator]")
 
 TEST_CASE("stages run in order and each sees what earlier stages produced", "[orchestrator]") {
   PipelineHarness h(kThreeStages);
-  h.files.add_file("/r/raw/EUR.csv");
-  h.files.add_file("/r/raw/USD 2.csv");
+  h.files.add_file("/r/raw/EUR.csv"_abs);
+  h.files.add_file("/r/raw/USD 2.csv"_abs);
   h.supervisor.on_run = [&](const ProcessSpec& spec) {
-    if (spec.argv[0] == "translate") h.files.add_file("/r/processed/EUR.csv");
+    if (spec.argv[0] == "translate") h.files.add_file("/r/processed/EUR.csv"_abs);
   };
   auto report = h.run();
   REQUIRE(h.supervisor.specs.size() == 3);
-  CHECK(h.supervisor.specs[0].argv == std::vector<std::string>{"translate", "--out", "/r/processed",
-                                                               "/r/raw/EUR.csv",
-                                                               "/r/raw/USD 2.csv"});
+  CHECK(h.supervisor.specs[0].argv == std::vector<std::string>{"translate", "--out", "/r/processed"_abs,
+                                                               "/r/raw/EUR.csv"_abs,
+                                                               "/r/raw/USD 2.csv"_abs});
   const auto& analyze = h.supervisor.specs[1];
-  CHECK(analyze.argv[1] == "/r/logs/stages/" + report.run_id + "/analyzer.inputs");
+  CHECK(analyze.argv[1] == "/r/logs/stages/"_abs + report.run_id + "/analyzer.inputs");
   CHECK(analyze.argv[2] == "1");
   CHECK(h.files.content(analyze.argv[1]) == "/r/processed/EUR.csv\n");
   CHECK(h.supervisor.specs[2].argv == std::vector<std::string>{"merge"});
@@ -80,27 +81,27 @@ TEST_CASE("the stage's process gets its environment - cwd - logs and limits", "[
   auto report = h.run();
   REQUIRE(h.supervisor.specs.size() == 1);
   const auto& spec = h.supervisor.specs[0];
-  CHECK(spec.cwd == fs::path("/r"));
-  CHECK(spec.env.at("PATH") == "/usr/bin");             // the runner's own
+  CHECK(spec.cwd == fs::path("/r"_abs));
+  CHECK(spec.env.at("PATH") == "/usr/bin"_abs);             // the runner's own
   CHECK(spec.env.at("PYTHONUNBUFFERED") == "1");        // defaults.env over the runner's "0"
   CHECK(spec.env.at("EXTRA") == "s-" + report.run_id);  // the stage's own
   CHECK(spec.env.at("PIPELINE_RUN_ID") == report.run_id);
   CHECK(spec.env.at("PIPELINE_STAGE") == "s");
-  CHECK(spec.env.at("PIPELINE_ROOT") == "/r");
+  CHECK(spec.env.at("PIPELINE_ROOT") == "/r"_abs);
   CHECK(spec.env.at("PIPELINE_ATTEMPT") == "1");
   CHECK(spec.timeout == Millis(120'000));
   CHECK(spec.hang_timeout == Millis(0));
   CHECK(spec.grace == Millis(3000));
   CHECK(spec.completion == std::optional<std::string>("^OK$"));
-  CHECK(spec.stdout_log == fs::path("/r/logs/stages/" + report.run_id + "/s.stdout.log"));
+  CHECK(spec.stdout_log == fs::path("/r/logs/stages/"_abs + report.run_id + "/s.stdout.log"));
   CHECK(report.stages[0].attempts[0].stdout_log ==
         "logs/stages/" + report.run_id + "/s.stdout.log");
 }
 
 TEST_CASE("only the stages named by --stage run", "[orchestrator]") {
   PipelineHarness h(kThreeStages);
-  h.files.add_file("/r/raw/a.csv");
-  h.files.add_file("/r/processed/a.csv");
+  h.files.add_file("/r/raw/a.csv"_abs);
+  h.files.add_file("/r/processed/a.csv"_abs);
   auto report = h.run({{"analyzer"}});
   REQUIRE(h.supervisor.specs.size() == 1);
   CHECK(h.supervisor.specs[0].argv[0] == "analyze");
@@ -234,7 +235,7 @@ TEST_CASE("a stop request during backoff ends the retries", "[orchestrator]") {
 
 TEST_CASE("progress items become events", "[orchestrator]") {
   PipelineHarness h(kThreeStages);
-  h.files.add_file("/r/raw/a.csv");
+  h.files.add_file("/r/raw/a.csv"_abs);
   h.supervisor.progress_items = {"EUR", "USD"};
   auto report = h.run();
   CHECK(stage(report, "translator").items_done == 0);  // the fake's result says 0
@@ -247,7 +248,7 @@ TEST_CASE("progress items become events", "[orchestrator]") {
 
 TEST_CASE("events are numbered and carry the run id", "[orchestrator]") {
   PipelineHarness h(kThreeStages);
-  h.files.add_file("/r/raw/a.csv");
+  h.files.add_file("/r/raw/a.csv"_abs);
   auto report = h.run();
   auto events = h.events();
   REQUIRE(events.size() > 4);
@@ -262,7 +263,7 @@ TEST_CASE("events are numbered and carry the run id", "[orchestrator]") {
 
 TEST_CASE("an event log on a full device changes nothing in the run", "[orchestrator]") {
   PipelineHarness h(kThreeStages);
-  h.files.add_file("/r/raw/a.csv");
+  h.files.add_file("/r/raw/a.csv"_abs);
   h.files.fail_appends(h.events_path());
   auto report = h.run();
   CHECK(report.status == RunStatus::kSuccess);
@@ -285,7 +286,7 @@ TEST_CASE("the human run log is made from the events: decisions - retries - fail
     command: [report]
     when: {after: [check]}
 )");
-  h.files.add_file("/r/in/a.csv");
+  h.files.add_file("/r/in/a.csv"_abs);
   h.supervisor.script("check", {FakeSupervisor::exited(3), FakeSupervisor::exited(3)});
   h.run();
   // Each decision once, then what became of the stage; -q (warnings and up) keeps the bad news.
@@ -317,9 +318,9 @@ TEST_CASE("a supervisor's warning is a stage warning event and a warning line", 
 
 TEST_CASE("plan decides without running or changing anything", "[orchestrator]") {
   PipelineHarness h(kThreeStages);
-  h.files.add_file("/r/raw/a.csv");
+  h.files.add_file("/r/raw/a.csv"_abs);
   EventLogger events(h.files, h.clock, "", "", {});
-  FileMover mover(h.files, "/r/state/moves");
+  FileMover mover(h.files, "/r/state/moves"_abs);
   DataLifecycle lifecycle(h.config, h.files, mover, events);
   Orchestrator o({h.config, h.files, h.clock, h.supervisor, events, lifecycle, h.environment,
                   StopToken{}, nullptr, nullptr});
@@ -330,6 +331,6 @@ TEST_CASE("plan decides without running or changing anything", "[orchestrator]")
   CHECK(plan[2].decision.reason == "analyzer did not run in this run");
   CHECK(h.supervisor.specs.empty());
   CHECK(h.files.appended.empty());
-  CHECK(h.files.has_file("/r/raw/a.csv"));
-  CHECK_FALSE(h.files.exists("/r/logs"));
+  CHECK(h.files.has_file("/r/raw/a.csv"_abs));
+  CHECK_FALSE(h.files.exists("/r/logs"_abs));
 }

@@ -4,6 +4,7 @@
 #include "core/conditions.hpp"
 #include "core/stage_decision.hpp"
 #include "fakes/fake_file_system.hpp"
+#include "support/abs_path.hpp"
 
 using namespace pipeline;
 using pipeline::testing::FakeFileSystem;
@@ -16,13 +17,13 @@ struct DecisionFixture {
                             "stages:\n  - name: a\n    command: [x]\n  - name: b\n"
                             "    command: [x]\n" +
                                 when_yaml,
-                            "/r/p.yaml", [](const std::string&) { return std::nullopt; })) {
-    values.scalars = {{"root", "/r"}, {"paths.raw", "/r/raw"}, {"paths.ref", "/r/ref"}};
+                            "/r/p.yaml"_abs, [](const std::string&) { return std::nullopt; })) {
+    values.scalars = {{"root", "/r"_abs}, {"paths.raw", "/r/raw"_abs}, {"paths.ref", "/r/ref"_abs}};
     values.run_start = now;
   }
 
   DecisionResult decide(EarlierStage a = EarlierStage::kNotRun) {
-    DecisionInputs in{files, values, "/r", now, [a](const std::string&) { return a; }};
+    DecisionInputs in{files, values, "/r"_abs, now, [a](const std::string&) { return a; }};
     return decide_stage(config.stages.at(1), in);
   }
 
@@ -50,24 +51,24 @@ TEST_CASE("files: runs on matches and snapshots them", "[decision]") {
   auto none = f.decide();
   CHECK_FALSE(none.decision.run);
   CHECK(none.decision.reason == "no file matches raw/*.csv");
-  f.files.add_file("/r/raw/b.csv", "bb", 7);
-  f.files.add_file("/r/raw/a.csv", "a", 5);
-  f.files.add_file("/r/raw/c.txt");
+  f.files.add_file("/r/raw/b.csv"_abs, "bb", 7);
+  f.files.add_file("/r/raw/a.csv"_abs, "a", 5);
+  f.files.add_file("/r/raw/c.txt"_abs);
   auto some = f.decide();
   CHECK(some.decision.run);
   CHECK(some.decision.reason == "2 files match raw/*.csv");
-  CHECK(some.inputs.files == std::vector<std::string>{"/r/raw/a.csv", "/r/raw/b.csv"});
+  CHECK(some.inputs.files == std::vector<std::string>{"/r/raw/a.csv"_abs, "/r/raw/b.csv"_abs});
   CHECK(some.inputs.stats[1] == FileStat{FileKind::kFile, 2, 7});
-  f.files.remove("/r/raw/b.csv");
+  f.files.remove("/r/raw/b.csv"_abs);
   CHECK(f.decide().decision.reason == "1 file matches raw/*.csv");
 }
 
 TEST_CASE("files: several globs share one snapshot without duplicates", "[decision]") {
   DecisionFixture f("    when: {files: [\"raw/*.csv\", \"raw/a*\"]}\n");
-  f.files.add_file("/r/raw/a.csv");
-  f.files.add_file("/r/raw/ab.txt");
+  f.files.add_file("/r/raw/a.csv"_abs);
+  f.files.add_file("/r/raw/ab.txt"_abs);
   auto d = f.decide();
-  CHECK(d.inputs.files == std::vector<std::string>{"/r/raw/a.csv", "/r/raw/ab.txt"});
+  CHECK(d.inputs.files == std::vector<std::string>{"/r/raw/a.csv"_abs, "/r/raw/ab.txt"_abs});
   CHECK(d.decision.reason == "2 files match raw/*.csv, raw/a*");
 }
 
@@ -75,7 +76,7 @@ TEST_CASE("missing: runs only while the path is absent", "[decision]") {
   DecisionFixture f("    when: {missing: \"${paths.ref}/fx.csv\"}\n");
   CHECK(f.decide().decision.run);
   CHECK(f.decide().decision.reason == "ref/fx.csv is missing");
-  f.files.add_file("/r/ref/fx.csv");
+  f.files.add_file("/r/ref/fx.csv"_abs);
   CHECK_FALSE(f.decide().decision.run);
   CHECK(f.decide().decision.reason == "ref/fx.csv already exists");
 }
@@ -103,7 +104,7 @@ TEST_CASE("after: only when the earlier stage succeeded in this run", "[decision
 
 TEST_CASE("all conditions must hold - the reason names what failed", "[decision]") {
   DecisionFixture f("    when: {files: \"raw/*.csv\", after: [a]}\n");
-  f.files.add_file("/r/raw/x.csv");
+  f.files.add_file("/r/raw/x.csv"_abs);
   auto failed = f.decide(EarlierStage::kDidNotSucceed);
   CHECK_FALSE(failed.decision.run);
   CHECK(failed.decision.reason == "a did not succeed");
@@ -114,8 +115,8 @@ TEST_CASE("all conditions must hold - the reason names what failed", "[decision]
 
 TEST_CASE("inputs are stat-ed only when a lifecycle rule will need the snapshot", "[decision]") {
   DecisionFixture f("    when: {files: \"raw/*.csv\"}\n");
-  f.files.add_file("/r/raw/a.csv", "abc", 9);
-  DecisionInputs in{f.files, f.values, "/r", f.now,
+  f.files.add_file("/r/raw/a.csv"_abs, "abc", 9);
+  DecisionInputs in{f.files, f.values, "/r"_abs, f.now,
                     [](const std::string&) { return EarlierStage::kNotRun; }};
   in.stat_inputs = false;
   auto plain = decide_stage(f.config.stages.at(1), in);
@@ -129,12 +130,12 @@ TEST_CASE("inputs are stat-ed only when a lifecycle rule will need the snapshot"
 TEST_CASE("a file name with a newline is left out of the inputs with a warning",
           "[decision][hostile]") {
   DecisionFixture f("    when: {files: \"${paths.raw}/*.csv\"}\n");
-  f.files.add_file("/r/raw/a.csv");
+  f.files.add_file("/r/raw/a.csv"_abs);
   f.files.add_file("/r/raw/evil\n.csv");
-  f.files.add_special("/r/raw/fifo.csv", FileKind::kOther);
+  f.files.add_special("/r/raw/fifo.csv"_abs, FileKind::kOther);
   auto d = f.decide();
   CHECK(d.decision.run);
-  CHECK(d.inputs.files == std::vector<std::string>{"/r/raw/a.csv"});
+  CHECK(d.inputs.files == std::vector<std::string>{"/r/raw/a.csv"_abs});
   CHECK(d.decision.reason == "1 file matches raw/*.csv");
   REQUIRE(d.decision.warnings.size() == 2);
   CHECK_THAT(d.decision.warnings[0], Catch::Contains("fifo.csv"));
@@ -145,17 +146,17 @@ TEST_CASE("each when clause is one condition - checked on its own - in the order
           "[decision]") {
   DecisionFixture f(
       "    when: {files: \"${paths.raw}/*.csv\", missing: \"ref/done\", after: [a, a]}\n");
-  f.files.add_file("/r/raw/x.csv");
-  f.files.add_file("/r/ref/done");
+  f.files.add_file("/r/raw/x.csv"_abs);
+  f.files.add_file("/r/ref/done"_abs);
   const auto conditions = conditions_of(*f.config.stages.at(1).when);
   REQUIRE(conditions.size() == 4);  // files, missing, and one for each name in after
-  DecisionInputs in{f.files, f.values, "/r", f.now,
+  DecisionInputs in{f.files, f.values, "/r"_abs, f.now,
                     [](const std::string&) { return EarlierStage::kSucceeded; }};
   DecisionResult gathered;
   Finding files = conditions[0](in, gathered);
   CHECK(files.held);
   CHECK(files.why == "1 file matches raw/*.csv");
-  CHECK(gathered.inputs.files == std::vector<std::string>{"/r/raw/x.csv"});
+  CHECK(gathered.inputs.files == std::vector<std::string>{"/r/raw/x.csv"_abs});
   DecisionResult untouched;
   Finding missing = conditions[1](in, untouched);
   CHECK_FALSE(missing.held);

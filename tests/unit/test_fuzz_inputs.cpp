@@ -14,6 +14,7 @@
 #include "fakes/fake_file_system.hpp"
 #include "util/error.hpp"
 #include "util/json_read.hpp"
+#include "support/abs_path.hpp"
 
 using namespace pipeline;
 using pipeline::testing::FakeFileSystem;
@@ -119,7 +120,7 @@ std::vector<std::string> config_seeds() {
 }
 
 std::optional<std::string> env_lookup(const std::string& name) {
-  if (name == "HOME") return std::string("/home/u");
+  if (name == "HOME") return std::string("/home/u"_abs);
   return std::nullopt;
 }
 
@@ -134,12 +135,12 @@ TEST_CASE("fuzz: the config loader ends every mutated config in a config or a cl
     const std::string& seed = seeds[static_cast<std::size_t>(i) % seeds.size()];
     std::string text = i < 3 ? seed : mutate(seed, rng);
     try {
-      Config c = parse_config(text, "/r/config/pipeline.yaml", env_lookup);
+      Config c = parse_config(text, "/r/config/pipeline.yaml"_abs, env_lookup);
       ++accepted;
     } catch (const Error& e) {
       ++refused;
       INFO("case " << i);
-      CHECK_THAT(e.what(), Catch::StartsWith("/r/config/pipeline.yaml"));  // says where
+      CHECK_THAT(e.what(), Catch::StartsWith("/r/config/pipeline.yaml"_abs));  // says where
     } catch (const std::exception& e) {
       FAIL("case " << i << ": " << typeid(e).name() << ": " << e.what() << "\n" << text);
     }
@@ -151,7 +152,7 @@ TEST_CASE("fuzz: the config loader ends every mutated config in a config or a cl
 
 TEST_CASE("fuzz: the manifest reader judges every mutated manifest without throwing",
           "[fuzz][batch]") {
-  Config config = parse_config(config_seeds()[1], "/r/config/pipeline.yaml", env_lookup);
+  Config config = parse_config(config_seeds()[1], "/r/config/pipeline.yaml"_abs, env_lookup);
   const std::vector<std::string> seeds = {
       R"({"batch_id": "b1", "creation_timestamp": "2025-10-29T15:30:00Z",
           "status": "READY_FOR_PROCESSING", "files": {"units": "in/u.csv"},
@@ -165,8 +166,8 @@ TEST_CASE("fuzz: the manifest reader judges every mutated manifest without throw
     std::string text = mutate(seeds[static_cast<std::size_t>(i) % seeds.size()], rng);
     bool processing = i % 2 == 1;
     FakeFileSystem files;
-    for (const char* f : {"/r/in/u.csv", "/r/in/a.csv", "/r/in/b.csv"}) files.add_file(f, "x");
-    files.add_file(processing ? "/r/hot/b2_PROCESSING.json" : "/r/hot/b1_MANIFEST.json", text);
+    for (const std::string& f : {"/r/in/u.csv"_abs, "/r/in/a.csv"_abs, "/r/in/b.csv"_abs}) files.add_file(f, "x");
+    files.add_file(processing ? "/r/hot/b2_PROCESSING.json"_abs : "/r/hot/b1_MANIFEST.json"_abs, text);
     BatchPreviews preview;
     try {
       preview = preview_batches(config, files, 5);

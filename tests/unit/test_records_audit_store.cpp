@@ -5,6 +5,7 @@
 #include "records/audit_store.hpp"
 #include "records/report_json.hpp"
 #include "util/error.hpp"
+#include "support/abs_path.hpp"
 
 using namespace pipeline;
 using pipeline::testing::FakeFileSystem;
@@ -39,14 +40,14 @@ const std::string kNew = "018bcfe5-7000-7000-8000-000000000002";
 
 TEST_CASE("reports are written atomically under a stamped name and found again", "[audit]") {
   FakeFileSystem files;
-  AuditReporter reporter(files, RecordLayout("/l", "/s"));
+  AuditReporter reporter(files, RecordLayout("/l"_abs, "/s"));
   auto p = reporter.write(make_report(kOld, RunStatus::kSuccess));
   CHECK(p.filename().string().rfind("pipeline_report_", 0) == 0);
   CHECK(p.filename().string().find("_" + kOld + ".json") != std::string::npos);
   reporter.write(make_report(kNew, RunStatus::kFailure));
-  files.add_file("/l/reports/unrelated.json");
+  files.add_file("/l/reports/unrelated.json"_abs);
 
-  AuditStore store(files, "/l/reports");
+  AuditStore store(files, "/l/reports"_abs);
   auto all = store.list();
   REQUIRE(all.size() == 2);
   CHECK(all[0].run_id == kNew);  // newest first
@@ -64,12 +65,12 @@ TEST_CASE("reports are written atomically under a stamped name and found again",
 
 TEST_CASE("bad run references are clear errors", "[audit]") {
   FakeFileSystem files;
-  AuditStore empty(files, "/l/reports");
+  AuditStore empty(files, "/l/reports"_abs);
   CHECK_THROWS_WITH(empty.resolve("latest"), Catch::Contains("no runs on record"));
-  AuditReporter reporter(files, RecordLayout("/l", "/s"));
+  AuditReporter reporter(files, RecordLayout("/l"_abs, "/s"));
   reporter.write(make_report(kOld, RunStatus::kSuccess));
   reporter.write(make_report(kNew, RunStatus::kSuccess));
-  AuditStore store(files, "/l/reports");
+  AuditStore store(files, "/l/reports"_abs);
   CHECK_THROWS_AS(store.resolve("../../etc/passwd"), UsageError);
   CHECK_THROWS_WITH(store.resolve("../../etc/passwd"), Catch::Contains("is not a run id"));
   CHECK_THROWS_WITH(store.resolve("018bcfe5"), Catch::Contains("matches 2 runs"));
@@ -103,9 +104,9 @@ TEST_CASE("audit show counts the lifecycle records a report does not list - and 
 
 TEST_CASE("a report that is JSON but not a report is named damaged - field and file", "[audit]") {
   FakeFileSystem files;
-  AuditReporter reporter(files, RecordLayout("/l", "/s"));
+  AuditReporter reporter(files, RecordLayout("/l"_abs, "/s"));
   auto path = reporter.write(make_report(kNew, RunStatus::kFailure));
-  AuditStore store(files, "/l/reports");
+  AuditStore store(files, "/l/reports"_abs);
   auto j = store.read_json(store.resolve(kNew));
   j["stages"][0]["attempts"][0]["exit_code"] = "2";
   files.add_file(path, j.dump());

@@ -4,6 +4,7 @@
 #include "fakes/fake_clock.hpp"
 #include "fakes/fake_file_system.hpp"
 #include "records/event_logger.hpp"
+#include "support/abs_path.hpp"
 
 using namespace pipeline;
 using pipeline::testing::FakeClock;
@@ -12,10 +13,10 @@ using pipeline::testing::FakeFileSystem;
 TEST_CASE("events are one JSON object per line in SPEC order", "[events]") {
   FakeFileSystem files;
   FakeClock clock;
-  EventLogger log(files, clock, "/l/events/e.jsonl", "RID", {});
+  EventLogger log(files, clock, "/l/events/e.jsonl"_abs, "RID", {});
   log.emit("pipeline", "start", "run started", {{"x", 1}});
   log.emit("stage1", "failure", "bad \xff bytes", {{"tail", "\xc3\x28"}});
-  const std::string& text = files.appended.at("/l/events/e.jsonl");
+  const std::string& text = files.appended.at("/l/events/e.jsonl"_abs);
   auto nl = text.find('\n');
   std::string first = text.substr(0, nl);
   CHECK(first.rfind("{\"run_id\":\"RID\",\"seq\":1,\"timestamp\":", 0) == 0);
@@ -32,9 +33,9 @@ TEST_CASE("events are one JSON object per line in SPEC order", "[events]") {
 TEST_CASE("a failing event log warns once and never throws", "[events]") {
   FakeFileSystem files;
   FakeClock clock;
-  files.fail_appends("/l/e.jsonl");
+  files.fail_appends("/l/e.jsonl"_abs);
   std::vector<std::string> warnings;
-  EventLogger log(files, clock, "/l/e.jsonl", "RID",
+  EventLogger log(files, clock, "/l/e.jsonl"_abs, "RID",
                   [&](const std::string& w) { warnings.push_back(w); });
   for (int i = 0; i < 5; ++i) CHECK_NOTHROW(log.emit("pipeline", "start", "x"));
   REQUIRE(warnings.size() == 1);

@@ -3,21 +3,22 @@
 
 #include "records/record_layout.hpp"
 #include "util/run_id.hpp"
+#include "support/abs_path.hpp"
 
 using namespace pipeline;
 
 TEST_CASE("record layout: the paths of SPEC 5-8", "[layout]") {
-  const RecordLayout layout("/l", "/s");
+  const RecordLayout layout("/l"_abs, "/s");
   const TimePoint t = parse_rfc3339("2026-12-02T03:04:05Z").value();
   const std::string id = make_run_id(t);
   const std::string stamp = file_stamp(t);
 
-  CHECK(layout.event_log(id) == fs::path("/l/events/pipeline_" + id + ".jsonl"));
+  CHECK(layout.event_log(id) == fs::path("/l/events/pipeline_"_abs + id + ".jsonl"));
   CHECK(layout.report(id, t) ==
-        fs::path("/l/reports/pipeline_report_" + stamp + "_" + id + ".json"));
-  CHECK(layout.run_log(id, t) == fs::path("/l/pipeline_" + stamp + "_" + id + ".log"));
-  CHECK(layout.stage_logs(id) == fs::path("/l/stages/" + id));
-  CHECK(layout.stage_logs(id, "B1") == fs::path("/l/stages/" + id + "/B1"));
+        fs::path("/l/reports/pipeline_report_"_abs + stamp + "_" + id + ".json"));
+  CHECK(layout.run_log(id, t) == fs::path("/l/pipeline_"_abs + stamp + "_" + id + ".log"));
+  CHECK(layout.stage_logs(id) == fs::path("/l/stages/"_abs + id));
+  CHECK(layout.stage_logs(id, "B1") == fs::path("/l/stages/"_abs + id + "/B1"));
   CHECK(RecordLayout::stage_output("/d", "load", 1, "stdout") == fs::path("/d/load.stdout.log"));
   CHECK(RecordLayout::stage_output("/d", "load", 3, "stderr") ==
         fs::path("/d/load.attempt3.stderr.log"));
@@ -31,7 +32,7 @@ TEST_CASE("record layout: the paths of SPEC 5-8", "[layout]") {
 TEST_CASE("record layout: run ids read back from names, never from look-alikes", "[layout]") {
   const TimePoint t = parse_rfc3339("2026-12-02T03:04:05Z").value();
   const std::string id = make_run_id(t);
-  const RecordLayout layout("/l", "/s");
+  const RecordLayout layout("/l"_abs, "/s");
 
   CHECK(RecordLayout::run_id_of_report(layout.report(id, t).filename().string()) == id);
   CHECK(RecordLayout::run_id_in_name(layout.event_log(id).filename().string(), ".jsonl") == id);

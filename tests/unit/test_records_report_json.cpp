@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "records/report_json.hpp"
+#include "support/abs_path.hpp"
 
 using namespace pipeline;
 using nlohmann::json;
@@ -24,7 +25,7 @@ RunReport full_report() {
   r.finished_at = at("2026-12-02T03:15:09.500Z");
   r.host = "h1";
   r.pid = 4242;
-  r.config_path = "/etc/p/pipeline.yaml";
+  r.config_path = "/etc/p/pipeline.yaml"_abs;
   r.config_sha256 = std::string(64, 'a');
   StageRecord ran;
   ran.name = "load";

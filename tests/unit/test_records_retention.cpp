@@ -5,6 +5,7 @@
 #include "records/report_json.hpp"
 #include "records/retention.hpp"
 #include "util/run_id.hpp"
+#include "support/abs_path.hpp"
 
 using namespace pipeline;
 using pipeline::testing::FakeFileSystem;
@@ -14,7 +15,7 @@ namespace {
 Config config_with(std::optional<int> days, std::optional<int> runs, bool batches = false) {
   std::string yaml = "version: 1\npipeline: t\nroot: /r\nstages: [{name: a, command: [x]}]\n";
   if (batches) yaml += "batches: {hotfolder: hot, archive: archive, error: error}\n";
-  Config c = parse_config(yaml, "/r/p.yaml", [](const std::string&) { return std::nullopt; });
+  Config c = parse_config(yaml, "/r/p.yaml"_abs, [](const std::string&) { return std::nullopt; });
   c.retention_keep_days = days;
   c.retention_keep_runs = runs;
   return c;
@@ -25,12 +26,12 @@ const TimePoint kNow = TimePoint(std::chrono::hours(24 * 20000));
 // Every record a run leaves, as run_command writes them; returns the run id.
 std::string add_run(FakeFileSystem& files, int days_ago, const std::string& report = "{}") {
   std::string id = make_run_id(kNow - std::chrono::hours(24) * days_ago);
-  files.add_file("/r/logs/reports/pipeline_report_20250101_000000_" + id + ".json", report);
-  files.add_file("/r/logs/events/pipeline_" + id + ".jsonl", "{}\n");
-  files.add_file("/r/logs/pipeline_20250101_000000_" + id + ".log", "log\n");
-  files.add_file("/r/logs/stages/" + id + "/a.stdout.log", "out");
-  files.add_file("/r/logs/stages/" + id + "/batch1/a.stderr.log", "err");
-  files.add_file("/r/state/inputs/" + id + "/a.inputs", "/r/in/x.csv\n");
+  files.add_file("/r/logs/reports/pipeline_report_20250101_000000_"_abs + id + ".json", report);
+  files.add_file("/r/logs/events/pipeline_"_abs + id + ".jsonl", "{}\n");
+  files.add_file("/r/logs/pipeline_20250101_000000_"_abs + id + ".log", "log\n");
+  files.add_file("/r/logs/stages/"_abs + id + "/a.stdout.log", "out");
+  files.add_file("/r/logs/stages/"_abs + id + "/batch1/a.stderr.log", "err");
+  files.add_file("/r/state/inputs/"_abs + id + "/a.inputs", "/r/in/x.csv\n");
   return id;
 }
 
@@ -44,10 +45,10 @@ std::string report_with_batch(const std::string& id, const std::string& moved_to
 }
 
 bool has_any_record(const FakeFileSystem& files, const std::string& id) {
-  return files.exists("/r/logs/stages/" + id) || files.exists("/r/state/inputs/" + id) ||
-         files.exists("/r/logs/events/pipeline_" + id + ".jsonl") ||
-         files.exists("/r/logs/reports/pipeline_report_20250101_000000_" + id + ".json") ||
-         files.exists("/r/logs/pipeline_20250101_000000_" + id + ".log");
+  return files.exists("/r/logs/stages/"_abs + id) || files.exists("/r/state/inputs/"_abs + id) ||
+         files.exists("/r/logs/events/pipeline_"_abs + id + ".jsonl") ||
+         files.exists("/r/logs/reports/pipeline_report_20250101_000000_"_abs + id + ".json") ||
+         files.exists("/r/logs/pipeline_20250101_000000_"_abs + id + ".log");
 }
 
 }  // namespace
@@ -55,14 +56,14 @@ bool has_any_record(const FakeFileSystem& files, const std::string& id) {
 TEST_CASE("keep_days prunes every record of older runs and nothing else", "[retention]") {
   FakeFileSystem files;
   std::string old = add_run(files, 40), recent = add_run(files, 3), current = add_run(files, 0);
-  files.add_file("/r/logs/reports/notes.txt", "a user's file");
+  files.add_file("/r/logs/reports/notes.txt"_abs, "a user's file");
   auto result = prune_runs(config_with(30, std::nullopt), files, kNow, current);
   CHECK(result.pruned == std::vector<std::string>{old});
   CHECK(result.files_removed == 6);
   CHECK_FALSE(has_any_record(files, old));
   CHECK(has_any_record(files, recent));
-  CHECK(files.exists("/r/logs/stages/" + recent + "/batch1/a.stderr.log"));
-  CHECK(files.has_file("/r/logs/reports/notes.txt"));
+  CHECK(files.exists("/r/logs/stages/"_abs + recent + "/batch1/a.stderr.log"));
+  CHECK(files.has_file("/r/logs/reports/notes.txt"_abs));
   // The report went last, so a failure half-way leaves the run on record.
   CHECK(files.removed.back().filename().string().rfind("pipeline_report_", 0) == 0);
 }
@@ -82,7 +83,7 @@ TEST_CASE("a run whose batch is still in error is kept", "[retention]") {
   std::string failed = add_run(files, 90, report_with_batch("b1", "error/b1"));
   std::string fixed = add_run(files, 80, report_with_batch("b2", "error/b2"));
   std::string damaged = add_run(files, 70, R"({"batches": [{"moved_to": "error/b1"}]})");
-  files.add_file("/r/error/b1/b1_MANIFEST.json", "{}");  // b2 was dealt with and removed
+  files.add_file("/r/error/b1/b1_MANIFEST.json"_abs, "{}");  // b2 was dealt with and removed
   add_run(files, 1);  // the runner ran yesterday: the clock did not jump
   auto result = prune_runs(config_with(30, std::nullopt, true), files, kNow, "");
   CHECK(result.kept_for_batches == std::vector<std::string>{failed});
@@ -96,14 +97,14 @@ TEST_CASE("no retention configured prunes nothing - a failed delete is reported"
   std::string old = add_run(files, 400);
   CHECK(prune_runs(config_with(std::nullopt, std::nullopt), files, kNow, "").pruned.empty());
   CHECK(has_any_record(files, old));
-  files.fail_on("/r/logs/events/pipeline_" + old + ".jsonl", "Permission denied");
+  files.fail_on("/r/logs/events/pipeline_"_abs + old + ".jsonl", "Permission denied");
   std::string current = add_run(files, 0);
   add_run(files, 0);  // an earlier run today
   auto result = prune_runs(config_with(1, std::nullopt), files, kNow, current);
   CHECK(result.pruned.empty());
   REQUIRE(result.errors.size() == 1);
   CHECK_THAT(result.errors[0], Catch::Contains("Permission denied"));
-  CHECK(files.exists("/r/logs/reports/pipeline_report_20250101_000000_" + old + ".json"));
+  CHECK(files.exists("/r/logs/reports/pipeline_report_20250101_000000_"_abs + old + ".json"));
 }
 
 TEST_CASE("a clock that jumped past keep_days prunes nothing by age, and says so", "[retention]") {

@@ -2,6 +2,7 @@
 
 #include "records/event_fanout.hpp"
 #include "records/run_log.hpp"
+#include "support/abs_path.hpp"
 
 using namespace pipeline;
 using nlohmann::json;
@@ -36,9 +37,9 @@ TEST_CASE("the run log says when a run starts and how it ended", "[run_log]") {
   Lines lines;
   RunLog log("018b-run", lines.writer());
   log.emit(event_source::kPipeline, event::kStart, "run started",
-           {{"pipeline", "fx"}, {"config", "/etc/p.yaml"}});
+           {{"pipeline", "fx"}, {"config", "/etc/p.yaml"_abs}});
   log.emit(event_source::kPipeline, "partial", "run partial",
-           {{"exit_code", 1}, {"duration_ms", 1234}, {"report", "/l/r.json"}});
+           {{"exit_code", 1}, {"duration_ms", 1234}, {"report", "/l/r.json"_abs}});
   log.emit(event_source::kPipeline, "error", "run error",
            {{"exit_code", 3}, {"duration_ms", 5}, {"report", nullptr}});
   REQUIRE(lines.all.size() == 3);

@@ -3,6 +3,7 @@
 #include "fakes/fake_file_system.hpp"
 #include "records/audit_reporter.hpp"
 #include "records/run_recovery.hpp"
+#include "support/abs_path.hpp"
 
 using namespace pipeline;
 using pipeline::testing::FakeFileSystem;
@@ -40,7 +41,7 @@ struct FakeTable {
 TEST_CASE("a clean previous exit leaves nothing to recover", "[recovery]") {
   FakeFileSystem files;
   FakeTable table;
-  AuditStore reports(files, "/l/reports");
+  AuditStore reports(files, "/l/reports"_abs);
   CHECK_FALSE(recover_dead_run("", "box", reports, table.processes()).has_value());
   CHECK_FALSE(recover_dead_run("not json", "box", reports, table.processes()).has_value());
   CHECK_FALSE(recover_dead_run(R"({"run_id":"../x"})", "box", reports, table.processes()));
@@ -51,7 +52,7 @@ TEST_CASE("only the dead run's own processes are killed - found by its run id", 
   FakeTable table;
   table.run_of = {
       {5000, kDead}, {5001, kDead}, {5002, "018bcfe5-6800-7000-8000-0000000000ff"}, {5003, ""}};
-  AuditStore reports(files, "/l/reports");
+  AuditStore reports(files, "/l/reports"_abs);
   auto rec = recover_dead_run(kOwner, "box", reports, table.processes());
   REQUIRE(rec);
   CHECK(rec->run_id == kDead);
@@ -68,7 +69,7 @@ TEST_CASE("a dead run on another host: nothing is killed here", "[recovery]") {
   FakeFileSystem files;
   FakeTable table;
   table.run_of = {{5000, kDead}};
-  AuditStore reports(files, "/l/reports");
+  AuditStore reports(files, "/l/reports"_abs);
   auto rec = recover_dead_run(kOwner, "other-box", reports, table.processes());
   REQUIRE(rec);
   CHECK(rec->killed.empty());
@@ -79,9 +80,9 @@ TEST_CASE("a dead run that did write its report is not reported missing", "[reco
   FakeFileSystem files;
   RunReport dead;
   dead.run_id = kDead;
-  AuditReporter(files, RecordLayout("/l", "/s")).write(dead);
+  AuditReporter(files, RecordLayout("/l"_abs, "/s")).write(dead);
   FakeTable table;
-  AuditStore reports(files, "/l/reports");
+  AuditStore reports(files, "/l/reports"_abs);
   auto rec = recover_dead_run(kOwner, "box", reports, table.processes());
   REQUIRE(rec);
   CHECK_FALSE(rec->report_missing);

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "util/paths.hpp"
+#include "support/abs_path.hpp"
 
 using namespace pipeline;
 
@@ -16,29 +17,29 @@ std::string by_components(const fs::path& p, const fs::path& root) {
 
 TEST_CASE("display_path: under the root relative - elsewhere as given - same as by components",
           "[paths]") {
-  const fs::path root = fs::path("/srv") / "pipe";
+  const fs::path root = fs::path("/srv"_abs) / "pipe";
   CHECK(display_path(root / "raw" / "a.csv", root) == "raw/a.csv");
-  CHECK(display_path("/elsewhere/a.csv", root) == "/elsewhere/a.csv");
+  CHECK(display_path("/elsewhere/a.csv"_abs, root) == "/elsewhere/a.csv"_abs);
   // The quick path must agree with the component-wise definition on every awkward spelling.
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"/srv/pipe/raw/a.csv", "/srv/pipe"},
-      {"/srv/pipe/raw/a.csv", "/srv/pipe/"},
-      {"/srv/pipeline/a.csv", "/srv/pipe"},
-      {"/srv/pipe", "/srv/pipe"},
-      {"/srv/pipe/", "/srv/pipe"},
-      {"/srv/pipe/raw/", "/srv/pipe"},
-      {"/srv/pipe//raw/a.csv", "/srv/pipe"},
-      {"/srv/pipe/./raw/a.csv", "/srv/pipe"},
-      {"/srv/pipe/../other/a", "/srv/pipe"},
-      {"/srv/pipe/raw/../a", "/srv/pipe"},
+      {"/srv/pipe/raw/a.csv"_abs, "/srv/pipe"_abs},
+      {"/srv/pipe/raw/a.csv"_abs, "/srv/pipe/"_abs},
+      {"/srv/pipeline/a.csv"_abs, "/srv/pipe"_abs},
+      {"/srv/pipe"_abs, "/srv/pipe"_abs},
+      {"/srv/pipe/"_abs, "/srv/pipe"_abs},
+      {"/srv/pipe/raw/"_abs, "/srv/pipe"_abs},
+      {"/srv/pipe//raw/a.csv"_abs, "/srv/pipe"_abs},
+      {"/srv/pipe/./raw/a.csv"_abs, "/srv/pipe"_abs},
+      {"/srv/pipe/../other/a"_abs, "/srv/pipe"_abs},
+      {"/srv/pipe/raw/../a"_abs, "/srv/pipe"_abs},
       {"/a.csv", "/"},
       {"/x/y", "/"},
       {"relative/a.csv", "relative"},
-      {"/srv/pipe/a b/c\xff.csv", "/srv/pipe"},
-      {"/srv/pipe/.hidden", "/srv/pipe"},
-      {"/srv/pipe/...", "/srv/pipe"},
-      {"/srv/./pipe/raw/a", "/srv/./pipe"},
-      {"/srv/pipe/raw/a", ""}};
+      {"/srv/pipe/a b/c\xff.csv", "/srv/pipe"_abs},
+      {"/srv/pipe/.hidden"_abs, "/srv/pipe"_abs},
+      {"/srv/pipe/..."_abs, "/srv/pipe"_abs},
+      {"/srv/./pipe/raw/a"_abs, "/srv/./pipe"_abs},
+      {"/srv/pipe/raw/a"_abs, ""}};
   for (const auto& [p, root_text] : cases) {
     INFO(p << " under " << root_text);
     CHECK(display_path(p, root_text) == by_components(p, root_text));
