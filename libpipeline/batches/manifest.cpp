@@ -154,8 +154,8 @@ ManifestContent validate_manifest(const json& doc, const FileSystem& files, cons
       invalid(where + " \"" + text + "\" does not exist");
     }
     if (!is_within(*real, *real_root)) {
-      invalid(where + " \"" + text + "\" resolves to " + real->string() + ", outside the root " +
-              real_root->string());
+      invalid(where + " \"" + text + "\" resolves to " + real->generic_string() +
+              ", outside the root " + real_root->generic_string());
     }
     auto st = files.stat(*real);
     if (!st || !st->is_file()) {

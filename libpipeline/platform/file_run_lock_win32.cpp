@@ -1,10 +1,23 @@
-// Windows: LockFileEx on the lock file. Unbuilt until issue 9 (the Windows lane).
+// Windows: LockFileEx on one byte of the lock file far past its end. A Windows lock is
+// mandatory: over the owner record it would stop another run from reading who holds the lock.
 #include <windows.h>
 
 #include "platform/file_run_lock.hpp"
 #include "util/error.hpp"
 
 namespace pipeline {
+
+namespace {
+
+/// The locked byte: at 2^62, where no owner record reaches.
+OVERLAPPED lock_byte() {
+  OVERLAPPED ov{};
+  ov.Offset = 0;
+  ov.OffsetHigh = 0x40000000;
+  return ov;
+}
+
+}  // namespace
 
 bool FileRunLock::try_lock() {
   if (handle_ == -1) {
@@ -16,10 +29,9 @@ bool FileRunLock::try_lock() {
     }
     handle_ = reinterpret_cast<std::intptr_t>(h);
   }
-  OVERLAPPED ov{};
+  OVERLAPPED ov = lock_byte();
   return LockFileEx(reinterpret_cast<HANDLE>(handle_),
-                    LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, MAXDWORD, MAXDWORD,
-                    &ov) != 0;
+                    LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &ov) != 0;
 }
 
 std::string FileRunLock::read_held() const {
@@ -46,8 +58,10 @@ void FileRunLock::release() {
   if (handle_ == -1) return;
   HANDLE h = reinterpret_cast<HANDLE>(handle_);
   if (held_) {
-    OVERLAPPED ov{};
-    UnlockFileEx(h, 0, MAXDWORD, MAXDWORD, &ov);
+    SetFilePointer(h, 0, nullptr, FILE_BEGIN);  // no owner any more
+    SetEndOfFile(h);
+    OVERLAPPED ov = lock_byte();
+    UnlockFileEx(h, 0, 1, 0, &ov);  // the lock would go with the close anyway
   }
   CloseHandle(h);
   handle_ = -1;

@@ -46,28 +46,30 @@ std::optional<FileStat> FakeFileSystem::stat(const fs::path& p) const {
 
 std::vector<DirEntry> FakeFileSystem::list_dir(const fs::path& dir) const {
   fs::path n = dir.lexically_normal();
-  if (unlistable_.count(n)) throw FileError("cannot list " + n.string() + ": Permission denied");
+  if (unlistable_.count(n))
+    throw FileError("cannot list " + n.generic_string() + ": Permission denied");
   std::vector<DirEntry> out;
   for (const auto& d : dirs_) {
     if (d != n && d.parent_path() == n)
-      out.push_back({d.filename().string(), FileKind::kDirectory});
+      out.push_back({d.filename().generic_string(), FileKind::kDirectory});
   }
   for (const auto& [f, _] : files_) {
-    if (f.parent_path() == n) out.push_back({f.filename().string(), FileKind::kFile});
+    if (f.parent_path() == n) out.push_back({f.filename().generic_string(), FileKind::kFile});
   }
   for (const auto& [f, kind] : specials_) {
-    if (f.parent_path() == n) out.push_back({f.filename().string(), kind});
+    if (f.parent_path() == n) out.push_back({f.filename().generic_string(), kind});
   }
   return out;
 }
 
 std::string FakeFileSystem::read_file(const fs::path& p, std::size_t max_bytes) const {
   fs::path n = p.lexically_normal();
-  if (specials_.count(n)) throw FileError("cannot read " + p.string() + ": not a regular file");
+  if (specials_.count(n))
+    throw FileError("cannot read " + p.generic_string() + ": not a regular file");
   auto it = files_.find(n);
-  if (it == files_.end()) throw FileError("cannot read " + p.string() + ": No such file");
+  if (it == files_.end()) throw FileError("cannot read " + p.generic_string() + ": No such file");
   if (it->second.size() > max_bytes) {
-    throw FileError("cannot read " + p.string() + ": it holds more than " +
+    throw FileError("cannot read " + p.generic_string() + ": it holds more than " +
                     std::to_string(max_bytes) + " bytes");
   }
   return it->second;
@@ -84,7 +86,7 @@ fs::path FakeFileSystem::device_of(const fs::path& p) const {
 void FakeFileSystem::create_directories(const fs::path& dir) {
   for (fs::path d = dir.lexically_normal(); !d.empty() && d != d.root_path(); d = d.parent_path()) {
     if (auto it = failures_.find(d); it != failures_.end()) {
-      throw FileError("cannot create folder " + d.string() + ": " + it->second);
+      throw FileError("cannot create folder " + d.generic_string() + ": " + it->second);
     }
     dirs_.insert(d);
   }
@@ -103,21 +105,23 @@ std::unique_ptr<AppendFile> FakeFileSystem::open_append(const fs::path& p) {
 
 void FakeFileSystem::check_failure(const fs::path& p) {
   auto it = failures_.find(p.lexically_normal());
-  if (it != failures_.end()) throw FileError("cannot write " + p.string() + ": " + it->second);
+  if (it != failures_.end())
+    throw FileError("cannot write " + p.generic_string() + ": " + it->second);
 }
 
 void FakeFileSystem::remove(const fs::path& p) {
   fs::path n = p.lexically_normal();
   if (auto it = failures_.find(n); it != failures_.end()) {
-    throw FileError("cannot delete " + p.string() + ": " + it->second);
+    throw FileError("cannot delete " + p.generic_string() + ": " + it->second);
   }
   if (dirs_.count(n)) {
-    if (!list_dir(n).empty()) throw FileError("cannot delete " + p.string() + ": Not empty");
+    if (!list_dir(n).empty())
+      throw FileError("cannot delete " + p.generic_string() + ": Not empty");
     dirs_.erase(n);
     removed.push_back(n);
     return;
   }
-  if (!files_.erase(n)) throw FileError("cannot delete " + p.string() + ": No such file");
+  if (!files_.erase(n)) throw FileError("cannot delete " + p.generic_string() + ": No such file");
   mtimes_.erase(n);
   removed.push_back(n);
 }
@@ -148,13 +152,14 @@ std::optional<fs::path> FakeFileSystem::real_path(const fs::path& p) const {
 bool FakeFileSystem::rename_no_replace(const fs::path& from, const fs::path& to) {
   fs::path f = from.lexically_normal(), t = to.lexically_normal();
   if (auto it = failures_.find(f); it != failures_.end()) {
-    throw FileError("cannot move " + from.string() + ": " + it->second);
+    throw FileError("cannot move " + from.generic_string() + ": " + it->second);
   }
   if (device_of(f) != device_of(t)) return false;
   if (files_.count(t) || dirs_.count(t))
-    throw FileError("cannot move " + from.string() + " to " + to.string() + ": File exists");
+    throw FileError("cannot move " + from.generic_string() + " to " + to.generic_string() +
+                    ": File exists");
   auto node = files_.extract(f);
-  if (node.empty()) throw FileError("cannot move " + from.string() + ": No such file");
+  if (node.empty()) throw FileError("cannot move " + from.generic_string() + ": No such file");
   node.key() = t;
   files_.insert(std::move(node));
   mtimes_[t] = mtimes_[f];
@@ -166,7 +171,7 @@ bool FakeFileSystem::rename_no_replace(const fs::path& from, const fs::path& to)
 void FakeFileSystem::copy_new(const fs::path& from, const fs::path& to) {
   fs::path f = from.lexically_normal(), t = to.lexically_normal();
   check_failure(t);
-  if (files_.count(t)) throw FileError("cannot create " + to.string() + ": File exists");
+  if (files_.count(t)) throw FileError("cannot create " + to.generic_string() + ": File exists");
   std::string data = read_file(f);
   files_[t] = std::move(data);
   mtimes_[t] = mtimes_.at(f);

@@ -33,16 +33,13 @@ TEST_CASE("a rename never replaces a target - remove and stat report plainly", "
   CHECK(files.list_dir(dir / "missing").empty());
 }
 
-TEST_CASE("appends are whole records - a full device is reported", "[fs]") {
+TEST_CASE("appends are whole records", "[fs]") {
   TempDir dir;
   RealFileSystem files;
   auto f = files.open_append(dir / "e.jsonl");
   CHECK(f->append("{}\n"));
   CHECK(f->append("{}\n"));
   CHECK(slurp(dir / "e.jsonl") == "{}\n{}\n");
-  auto full = files.open_append("/dev/full");
-  CHECK_FALSE(full->append("{}\n"));
-  CHECK_THAT(full->error(), Catch::Contains("No space left"));
 }
 
 TEST_CASE("a move to another device copies completely - then removes the original", "[fs]") {

@@ -9,6 +9,5 @@
 #include <string>
 
 inline std::string operator""_abs(const char* text, std::size_t size) {
-  return std::filesystem::absolute(std::filesystem::path(std::string(text, size)))
-      .generic_string();
+  return std::filesystem::absolute(std::filesystem::path(std::string(text, size))).generic_string();
 }

@@ -14,10 +14,10 @@
 #include "fakes/fake_lock.hpp"
 #include "fakes/fake_supervisor.hpp"
 #include "records/report_json.hpp"
+#include "support/abs_path.hpp"
 #include "support/temp_dir.hpp"
 #include "util/error.hpp"
 #include "util/json_read.hpp"
-#include "support/abs_path.hpp"
 
 using namespace pipeline;
 using namespace pipeline::testing;

@@ -1,8 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include "config/config.hpp"
-#include "util/error.hpp"
 #include "support/abs_path.hpp"
+#include "util/error.hpp"
 
 using namespace pipeline;
 
@@ -174,8 +174,9 @@ TEST_CASE("root and paths may use the runner's environment", "[config]") {
                           "/etc/p.yaml"_abs, env);
   CHECK(c.root == fs::path("/srv/data"_abs));
   CHECK(c.paths[0].second == fs::path("/srv/data/raw"_abs));
-  CHECK_THROWS_WITH(parse_config(kHead + "root: ${env.MISSING}\nstages: []\n", "/etc/p.yaml"_abs, env),
-                    "/etc/p.yaml:3:7: environment variable MISSING is not set"_abs);
+  CHECK_THROWS_WITH(
+      parse_config(kHead + "root: ${env.MISSING}\nstages: []\n", "/etc/p.yaml"_abs, env),
+      "/etc/p.yaml:3:7: environment variable MISSING is not set"_abs);
 }
 
 TEST_CASE("suggestions only for near misses", "[config]") {
@@ -203,9 +204,10 @@ TEST_CASE("a hostile config is refused when it loads, not half way through a run
              Catch::Contains("not a regular expression the runner can run"));
   CHECK(parse(stage("    progress: \"^(a+)+$\"\n")).stages[0].progress == "^(a+)+$");
   // ${env.NAME} unset under cron is found now; a default makes it optional.
-  CHECK(error_of(stage("    when: {files: \"${env.INBOX}/*.csv\"}\n")) ==
-        "/etc/p/pipeline.yaml:6:19: environment variable INBOX is not set (a run under cron has "_abs
-        "almost no environment); set it, or give a default: ${env.INBOX:-default}");
+  CHECK(
+      error_of(stage("    when: {files: \"${env.INBOX}/*.csv\"}\n")) ==
+      "/etc/p/pipeline.yaml:6:19: environment variable INBOX is not set (a run under cron has "_abs
+      "almost no environment); set it, or give a default: ${env.INBOX:-default}");
   CHECK_THAT(
       error_of(kHead + "stages:\n  - name: a\n    command: [x]\n    when: {files: \"*.csv\"}\n"
                        "lifecycle:\n  - move: a.inputs\n    to: \"${env.ARCHIVE}\"\n"),

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
-#include "support/pipeline_harness.hpp"
 #include "support/abs_path.hpp"
+#include "support/pipeline_harness.hpp"
 
 using namespace pipeline;
 using pipeline::testing::FakeSupervisor;
@@ -59,7 +59,9 @@ TEST_CASE("nothing is deleted when the stage failed", "[lifecycle]") {
 TEST_CASE("a file replaced after the snapshot is left alone", "[lifecycle]") {
   PipelineHarness h(kYaml);
   h.files.add_file("/r/raw/a.csv"_abs, "old", 1);
-  h.supervisor.on_run = [&](const ProcessSpec&) { h.files.add_file("/r/raw/a.csv"_abs, "new!", 2); };
+  h.supervisor.on_run = [&](const ProcessSpec&) {
+    h.files.add_file("/r/raw/a.csv"_abs, "new!", 2);
+  };
   auto report = h.run();
   CHECK(h.files.removed.empty());
   REQUIRE(report.lifecycle.size() == 1);

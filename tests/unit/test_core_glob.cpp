@@ -32,15 +32,19 @@ TEST_CASE("glob walks folders - skips hidden names and folders", "[glob]") {
   files.create_directories("/r/raw/dir.csv"_abs);
   auto hits = glob_files(files, "/r/raw/*.csv"_abs);
   CHECK(hits == std::vector<std::string>{"/r/raw/a.csv"_abs, "/r/raw/b.csv"_abs});
-  CHECK(glob_files(files, "/r/*/sub/*.csv"_abs) == std::vector<std::string>{"/r/raw/sub/c.csv"_abs});
+  CHECK(glob_files(files, "/r/*/sub/*.csv"_abs) ==
+        std::vector<std::string>{"/r/raw/sub/c.csv"_abs});
   CHECK(glob_files(files, "/r/**/*.csv"_abs).size() == 3);
-  CHECK(glob_files(files, "/r/raw/.*.csv"_abs) == std::vector<std::string>{"/r/raw/.hidden.csv"_abs});
-  CHECK(glob_files(files, "/r/raw/notes.txt"_abs) == std::vector<std::string>{"/r/raw/notes.txt"_abs});
+  CHECK(glob_files(files, "/r/raw/.*.csv"_abs) ==
+        std::vector<std::string>{"/r/raw/.hidden.csv"_abs});
+  CHECK(glob_files(files, "/r/raw/notes.txt"_abs) ==
+        std::vector<std::string>{"/r/raw/notes.txt"_abs});
   CHECK(glob_files(files, "/nowhere/*.csv"_abs).empty());
   // Matches are spelt as their folder, one separator and the name, at the top as well.
   files.add_file("/top.csv");
   CHECK(glob_files(files, "/*.csv") == std::vector<std::string>{"/top.csv"});
-  CHECK(glob_files(files, "/r/raw/**/c.csv"_abs) == std::vector<std::string>{"/r/raw/sub/c.csv"_abs});
+  CHECK(glob_files(files, "/r/raw/**/c.csv"_abs) ==
+        std::vector<std::string>{"/r/raw/sub/c.csv"_abs});
 }
 
 TEST_CASE("glob takes regular files only - links to nowhere and unlistable folders are warnings",

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
-#include "support/pipeline_harness.hpp"
 #include "support/abs_path.hpp"
+#include "support/pipeline_harness.hpp"
 
 using namespace pipeline;
 using pipeline::testing::FakeSupervisor;
@@ -54,13 +54,13 @@ TEST_CASE("stages run in order and each sees what earlier stages produced", "[or
   };
   auto report = h.run();
   REQUIRE(h.supervisor.specs.size() == 3);
-  CHECK(h.supervisor.specs[0].argv == std::vector<std::string>{"translate", "--out", "/r/processed"_abs,
-                                                               "/r/raw/EUR.csv"_abs,
-                                                               "/r/raw/USD 2.csv"_abs});
+  CHECK(h.supervisor.specs[0].argv ==
+        std::vector<std::string>{"translate", "--out", "/r/processed"_abs, "/r/raw/EUR.csv"_abs,
+                                 "/r/raw/USD 2.csv"_abs});
   const auto& analyze = h.supervisor.specs[1];
   CHECK(analyze.argv[1] == "/r/logs/stages/"_abs + report.run_id + "/analyzer.inputs");
   CHECK(analyze.argv[2] == "1");
-  CHECK(h.files.content(analyze.argv[1]) == "/r/processed/EUR.csv\n");
+  CHECK(h.files.content(analyze.argv[1]) == "/r/processed/EUR.csv"_abs + "\n");
   CHECK(h.supervisor.specs[2].argv == std::vector<std::string>{"merge"});
   CHECK(report.status == RunStatus::kSuccess);
   CHECK(stage(report, "translator").inputs ==
@@ -82,7 +82,7 @@ TEST_CASE("the stage's process gets its environment - cwd - logs and limits", "[
   REQUIRE(h.supervisor.specs.size() == 1);
   const auto& spec = h.supervisor.specs[0];
   CHECK(spec.cwd == fs::path("/r"_abs));
-  CHECK(spec.env.at("PATH") == "/usr/bin"_abs);             // the runner's own
+  CHECK(spec.env.at("PATH") == "/usr/bin");             // the runner's own
   CHECK(spec.env.at("PYTHONUNBUFFERED") == "1");        // defaults.env over the runner's "0"
   CHECK(spec.env.at("EXTRA") == "s-" + report.run_id);  // the stage's own
   CHECK(spec.env.at("PIPELINE_RUN_ID") == report.run_id);

@@ -131,7 +131,7 @@ TEST_CASE("a file name with a newline is left out of the inputs with a warning",
           "[decision][hostile]") {
   DecisionFixture f("    when: {files: \"${paths.raw}/*.csv\"}\n");
   f.files.add_file("/r/raw/a.csv"_abs);
-  f.files.add_file("/r/raw/evil\n.csv");
+  f.files.add_file("/r/raw/"_abs + "evil\n.csv");
   f.files.add_special("/r/raw/fifo.csv"_abs, FileKind::kOther);
   auto d = f.decide();
   CHECK(d.decision.run);

@@ -12,9 +12,9 @@
 #include "batches/batch_submit.hpp"
 #include "config/config.hpp"
 #include "fakes/fake_file_system.hpp"
+#include "support/abs_path.hpp"
 #include "util/error.hpp"
 #include "util/json_read.hpp"
-#include "support/abs_path.hpp"
 
 using namespace pipeline;
 using pipeline::testing::FakeFileSystem;
@@ -166,8 +166,10 @@ TEST_CASE("fuzz: the manifest reader judges every mutated manifest without throw
     std::string text = mutate(seeds[static_cast<std::size_t>(i) % seeds.size()], rng);
     bool processing = i % 2 == 1;
     FakeFileSystem files;
-    for (const std::string& f : {"/r/in/u.csv"_abs, "/r/in/a.csv"_abs, "/r/in/b.csv"_abs}) files.add_file(f, "x");
-    files.add_file(processing ? "/r/hot/b2_PROCESSING.json"_abs : "/r/hot/b1_MANIFEST.json"_abs, text);
+    for (const std::string& f : {"/r/in/u.csv"_abs, "/r/in/a.csv"_abs, "/r/in/b.csv"_abs})
+      files.add_file(f, "x");
+    files.add_file(processing ? "/r/hot/b2_PROCESSING.json"_abs : "/r/hot/b1_MANIFEST.json"_abs,
+                   text);
     BatchPreviews preview;
     try {
       preview = preview_batches(config, files, 5);

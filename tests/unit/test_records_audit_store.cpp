@@ -4,8 +4,8 @@
 #include "records/audit_reporter.hpp"
 #include "records/audit_store.hpp"
 #include "records/report_json.hpp"
-#include "util/error.hpp"
 #include "support/abs_path.hpp"
+#include "util/error.hpp"
 
 using namespace pipeline;
 using pipeline::testing::FakeFileSystem;
@@ -111,7 +111,7 @@ TEST_CASE("a report that is JSON but not a report is named damaged - field and f
   j["stages"][0]["attempts"][0]["exit_code"] = "2";
   files.add_file(path, j.dump());
   CHECK_THROWS_WITH(store.load(store.resolve(kNew)),
-                    Catch::Contains(path.string() + " is damaged") &&
+                    Catch::Contains(path.generic_string() + " is damaged") &&
                         Catch::Contains("stages[0].attempts[0].exit_code"));
   CHECK(store.read_json(store.resolve(kNew)) == j);  // still shown as it is with --json
   files.add_file(path, "{\"run_id\": ");

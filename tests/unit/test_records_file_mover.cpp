@@ -3,8 +3,8 @@
 
 #include "fakes/fake_file_system.hpp"
 #include "records/file_mover.hpp"
-#include "util/error.hpp"
 #include "support/abs_path.hpp"
+#include "util/error.hpp"
 
 using namespace pipeline;
 using pipeline::testing::FakeFileSystem;
@@ -44,7 +44,8 @@ TEST_CASE("a move on one file system is a rename - across file systems a journal
   CHECK(d.files.list_dir("/r/state/moves"_abs).empty());  // the journal entry is gone once done
   d.files.add_file("/r/in/c.csv"_abs, "c");
   d.files.add_file("/mnt/archive/c.csv"_abs, "other");
-  CHECK_THROWS_WITH(d.mover.move("/r/in/c.csv"_abs, "/mnt/archive/c.csv"_abs), Catch::Contains("exists"));
+  CHECK_THROWS_WITH(d.mover.move("/r/in/c.csv"_abs, "/mnt/archive/c.csv"_abs),
+                    Catch::Contains("exists"));
   CHECK(d.files.content("/mnt/archive/c.csv"_abs) == "other");
 }
 

@@ -2,8 +2,8 @@
 #include <catch2/catch.hpp>
 
 #include "records/record_layout.hpp"
-#include "util/run_id.hpp"
 #include "support/abs_path.hpp"
+#include "util/run_id.hpp"
 
 using namespace pipeline;
 

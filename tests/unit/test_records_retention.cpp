@@ -4,8 +4,8 @@
 #include "fakes/fake_file_system.hpp"
 #include "records/report_json.hpp"
 #include "records/retention.hpp"
-#include "util/run_id.hpp"
 #include "support/abs_path.hpp"
+#include "util/run_id.hpp"
 
 using namespace pipeline;
 using pipeline::testing::FakeFileSystem;

@@ -43,8 +43,9 @@ TEST_CASE("the run log says when a run starts and how it ended", "[run_log]") {
   log.emit(event_source::kPipeline, "error", "run error",
            {{"exit_code", 3}, {"duration_ms", 5}, {"report", nullptr}});
   REQUIRE(lines.all.size() == 3);
-  CHECK(lines.all[0] == "info run 018b-run of fx started (config /etc/p.yaml)");
-  CHECK(lines.all[1] == "info run 018b-run finished: partial (exit 1, 1234 ms); report /l/r.json");
+  CHECK(lines.all[0] == "info run 018b-run of fx started (config " + "/etc/p.yaml"_abs + ")");
+  CHECK(lines.all[1] ==
+        "info run 018b-run finished: partial (exit 1, 1234 ms); report " + "/l/r.json"_abs);
   CHECK(lines.all[2] == "info run 018b-run finished: error (exit 3, 5 ms)");
 }
 

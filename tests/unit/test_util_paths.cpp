@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
-#include "util/paths.hpp"
 #include "support/abs_path.hpp"
+#include "util/paths.hpp"
 
 using namespace pipeline;
 
