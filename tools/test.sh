@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds and runs the whole test suite twice: a release build (build-test/) and an ASan+UBSan
-# build (build-asan/), both with warnings as errors. The demo's build/ is left alone.
+# Builds and runs the whole test suite three times, with warnings as errors: a release build
+# (build-test/), an ASan+UBSan build (build-asan/) and the Windows lane (build-win/: mingw-w64
+# and wine, tools/windows/lane.sh). The demo's build/ is left alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh
@@ -13,9 +14,11 @@ cmake --build build-test
 echo "== clang-tidy (.clang-tidy: bugprone, performance, function size)"
 tools/tidy.sh build-test
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPIPELINE_SANITIZE=ON \
-  -DPIPELINE_WERROR=ON >/dev/null
+  -DPIPELINE_UNITY=ON -DPIPELINE_WERROR=ON >/dev/null
 cmake --build build-asan
 echo "== sanitizer build (ASan + UBSan)"
 ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan -j "$jobs" --output-on-failure
 echo "== release build"
 ctest --test-dir build-test -j "$jobs" --output-on-failure
+echo "== Windows lane (mingw-w64 + wine)"
+tools/windows/lane.sh build-win
