@@ -6,6 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh
 jobs=$(nproc)
+# The Windows lane's packages (mingw-w64, wine) download and its dependencies build while the
+# Linux builds compile; the lane waits for them at the end.
+mkdir -p build-win
+tools/windows/build-deps.sh build-win/deps >build-win/deps.log 2>&1 &
+deps=$!
 echo "== layers (the dependency rule, from the #include lines)"
 python3 tools/check_layers_test.py
 python3 tools/check_layers.py
@@ -21,4 +26,5 @@ ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan -j "$jobs" --output-on-f
 echo "== release build"
 ctest --test-dir build-test -j "$jobs" --output-on-failure
 echo "== Windows lane (mingw-w64 + wine)"
+wait "$deps" || { cat build-win/deps.log; exit 1; }
 tools/windows/lane.sh build-win

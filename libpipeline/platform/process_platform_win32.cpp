@@ -265,11 +265,15 @@ bp::process StageProcesses::start(boost::asio::io_context& ctx, const std::files
   return bp::process(ctx.get_executor(), info.dwProcessId, process.release());
 }
 
-bool StageProcesses::signal(StopStep step, Reach /*reach: the job holds all of it*/) {
+bool StageProcesses::signal(StopStep step, Reach reach) {
   if (group_ == 0 || job_ == 0) return false;
   if (step == StopStep::kTerminate) {
-    // Ctrl-Break to the stage's process group: a console program's handler (Python's
-    // KeyboardInterrupt needs Ctrl-C, its default Ctrl-Break handler exits) can clean up.
+    // Ctrl-Break to the stage's process group, while its leader (the main process) runs: a
+    // console program can clean up (Python's default Ctrl-Break handling exits). Once the
+    // leader is gone the group may be too, and where an event for a group that is gone goes is
+    // not documented: the runner shares the console, and does not risk Ctrl-Break itself. The
+    // rest of the stage then waits for the kill.
+    if (reach != Reach::kGroup) return false;
     return GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT, static_cast<DWORD>(group_)) != 0;
   }
   const bool any = active_processes(job_of(job_)) > 0;

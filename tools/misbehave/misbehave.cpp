@@ -23,6 +23,8 @@
 //   --cwd                 print the working directory
 //   --stdin               print "stdin: N bytes" after reading stdin to its end
 //   --fds                 print "fds: N", the open descriptors above 2 (POSIX only)
+//   --handle H            print "handle H: PATH" when the number H is a handle of this process
+//                         to the file PATH, else "handle H: none" (Windows only)
 //   --signals             print "blocked: N ignored: N session leader: yes|no", the signals
 //                         blocked and ignored at start and whether it leads its own session
 //                         (POSIX only)
@@ -142,6 +144,13 @@ int main(int argc, char** argv) {
       auto report = a == "--fds" ? misbehave::fds_report() : misbehave::signals_report();
       if (!report) {
         std::fprintf(stderr, "misbehave: %s is POSIX only\n", argv[i]);
+        return 64;
+      }
+      write_str(1, *report + "\n");
+    } else if (a == "--handle" && i + 1 < argc) {
+      auto report = misbehave::handle_report(argv[++i]);
+      if (!report) {
+        std::fprintf(stderr, "misbehave: --handle is Windows only\n");
         return 64;
       }
       write_str(1, *report + "\n");

@@ -41,6 +41,10 @@ void daemonize(long ms);
 /// "fds: N", the open descriptors above 2 (POSIX only).
 std::optional<std::string> fds_report();
 
+/// "handle H: PATH" when H (a number) is a handle of this process to the file PATH, else
+/// "handle H: none" (Windows only).
+std::optional<std::string> handle_report(const std::string& value);
+
 /// "blocked: N ignored: N session leader: yes|no" (POSIX only).
 std::optional<std::string> signals_report();
 

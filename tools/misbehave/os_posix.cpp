@@ -137,6 +137,10 @@ std::optional<std::string> fds_report() {
   return "fds: " + std::to_string(count);
 }
 
+std::optional<std::string> handle_report(const std::string&) {
+  return std::nullopt;  // descriptors: see fds_report
+}
+
 std::optional<std::string> signals_report() {
   sigset_t blocked;
   ::sigprocmask(SIG_BLOCK, nullptr, &blocked);

@@ -156,6 +156,14 @@ std::optional<std::string> fds_report() {
   return std::nullopt;
 }
 
+std::optional<std::string> handle_report(const std::string& value) {
+  HANDLE h = reinterpret_cast<HANDLE>(std::strtoull(value.c_str(), nullptr, 10));
+  char path[MAX_PATH * 4];
+  DWORD n = GetFinalPathNameByHandleA(h, path, sizeof path, FILE_NAME_NORMALIZED);
+  if (n == 0 || n >= sizeof path) return "handle " + value + ": none";
+  return "handle " + value + ": " + std::string(path, n);
+}
+
 std::optional<std::string> signals_report() {
   return std::nullopt;
 }

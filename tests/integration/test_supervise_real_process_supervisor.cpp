@@ -1,9 +1,11 @@
-// The supervisor's promises that hold on every platform, against real processes
-// (tools/misbehave): a stage's whole tree ends with it, what it is given reaches it exactly,
-// and what cannot start is a result. Signals, sessions and descriptors (POSIX only) are in
+// The real supervisor against real misbehaving processes (tools/misbehave), on every
+// platform: a stage's whole tree ends with it, what it is given reaches it exactly, its
+// output arrives byte for byte, hangs and completion patterns are seen, and what cannot
+// start is a result. Signals, sessions, descriptors and escapees (POSIX only) are in
 // test_supervise_real_process_supervisor_posix.cpp. Bounds on time are generous: the
 // assertions are on outcomes.
 #include <catch2/catch.hpp>
+#include <set>
 
 #include "platform/process_platform.hpp"
 #include "supervise/real_process_supervisor.hpp"
@@ -38,6 +40,7 @@ struct Run {
     return supervisor.run(spec);
   }
   std::string out() const { return slurp(dir / "out.log"); }
+  std::string err() const { return slurp(dir / "err.log"); }
   std::vector<long> pids() const { return read_pids((dir / "pids").string()); }
 };
 
@@ -141,16 +144,6 @@ TEST_CASE("tree: the stage starts in its folder with exactly its environment and
   CHECK(std::filesystem::equivalent(cwd, r.dir.path()));
 }
 
-TEST_CASE("tree: 5 MB of output arrives byte-exact", "[supervisor][tree]") {
-  Run r({"--lines", "50000"});
-  auto res = r.go();
-  CHECK(res.exit_code == 0);
-  CHECK(res.stdout_bytes == 5'000'000);
-  const std::string out = r.out();
-  CHECK(out.size() == 5'000'000);
-  CHECK(std::count(out.begin(), out.end(), '\n') == 50'000);
-}
-
 TEST_CASE("tree: a program that cannot start is a result, not an exception", "[supervisor][tree]") {
   Run missing({});
   missing.spec.argv = {"no-such-program-anywhere"};
@@ -163,6 +156,124 @@ TEST_CASE("tree: a program that cannot start is a result, not an exception", "[s
   auto d = no_dir.go();
   CHECK_FALSE(d.started);
   CHECK_THAT(d.start_error, Catch::Contains("cannot start"));
+}
+
+TEST_CASE("hang: no output for hang_timeout", "[supervisor]") {
+  Run r({"--print", "started", "--sleep", "60000"});
+  r.spec.hang_timeout = Millis(300);
+  auto res = r.go();
+  CHECK(res.hung);
+  CHECK_FALSE(res.timed_out);
+  CHECK(res.stdout_tail == std::vector<std::string>{"started"});
+}
+
+TEST_CASE("steady output is not a hang - hang_timeout 0 disables detection", "[supervisor]") {
+  Run r({"--rate", "20", "--lines", "30"});  // 1.5 s of output, a line every 50 ms
+  r.spec.hang_timeout = Millis(1000);
+  auto res = r.go();
+  CHECK_FALSE(res.hung);
+  CHECK(res.exit_code == 0);
+  CHECK(res.stdout_bytes == 3000);
+
+  Run quiet({"--sleep", "700"});
+  quiet.spec.hang_timeout = Millis(0);
+  auto q = quiet.go();
+  CHECK_FALSE(q.hung);
+  CHECK(q.exit_code == 0);
+}
+
+TEST_CASE("completion pattern: success even if the process lingers", "[supervisor]") {
+  Run r({"--print", "working", "--print", "ALL DONE", "--sleep", "60000"});
+  r.spec.completion = "^ALL DONE$";
+  auto res = r.go();
+  CHECK(res.completed_by_pattern);
+  CHECK(res.terminated);
+  CHECK_FALSE(res.timed_out);
+  CHECK_FALSE(res.hung);
+  CHECK(res.duration < kGenerous);
+
+  Run polite({"--print", "ALL DONE", "--exit", "0"});
+  polite.spec.completion = "^ALL DONE$";
+  auto p = polite.go();
+  CHECK(p.completed_by_pattern);
+  CHECK_FALSE(p.terminated);
+  CHECK(p.exit_code == 0);
+}
+
+TEST_CASE("progress: each distinct item once - in order", "[supervisor]") {
+  Run r({"--print", "processed EUR", "--eprint", "processed USD", "--print", "processed EUR",
+         "--print", "processed JPY"});
+  r.spec.progress = "^processed (\\S+)$";
+  std::vector<std::pair<std::string, std::size_t>> seen;
+  r.spec.on_progress = [&](const std::string& item, std::size_t n) { seen.emplace_back(item, n); };
+  auto res = r.go();
+  CHECK(res.items_done == 3);
+  REQUIRE(seen.size() == 3);
+  std::set<std::string> items;
+  for (std::size_t i = 0; i < seen.size(); ++i) {
+    CHECK(seen[i].second == i + 1);  // counted up once per new item
+    items.insert(seen[i].first);
+  }
+  // stdout and stderr are two pipes: the order between them is not defined
+  CHECK(items == std::set<std::string>{"EUR", "USD", "JPY"});
+}
+
+TEST_CASE("a grandchild holding stdout open: drained for grace - then killed", "[supervisor]") {
+  Run r({"--pidfile", "pids", "--print", "bye", "--fork-grandchild", "60000", "--exit", "0"});
+  r.spec.grace = Millis(400);
+  auto res = r.go();
+  CHECK(res.exit_code == 0);
+  CHECK(res.output_cut);
+  CHECK(res.left_processes);
+  CHECK(res.duration < kGenerous);
+  CHECK(res.stdout_tail == std::vector<std::string>{"bye"});
+  auto pids = read_pids((r.dir / "pids").string());
+  REQUIRE(pids.size() == 2);
+  for (long pid : pids) CHECK(process_gone(pid));
+}
+
+TEST_CASE("large output: byte-exact logs - bounded tail", "[supervisor]") {
+  Run r({"--lines", "200000"});  // 20 MB
+  auto res = r.go();
+  CHECK(res.exit_code == 0);
+  CHECK(res.stdout_bytes == 20'000'000);
+  std::string out = r.out();
+  CHECK(out.size() == 20'000'000);
+  CHECK(std::count(out.begin(), out.end(), '\n') == 200'000);
+  CHECK(res.stdout_tail.size() == 50);
+  CHECK(res.stdout_tail[0] == std::string(99, 'x'));
+}
+
+TEST_CASE("one huge line with no newline is cut in the tail only", "[supervisor]") {
+  Run r({"--huge-line", "30000000", "--print", "", "--print", "after"});
+  r.spec.completion = "^after$";
+  auto res = r.go();
+  CHECK(res.completed_by_pattern);
+  CHECK(res.stdout_bytes == 30'000'000 + 1 + 6);  // the huge line, its "\n", "after\n"
+  CHECK(std::filesystem::file_size(r.dir / "out.log") == 30'000'007);
+  REQUIRE(res.stdout_tail.size() == 2);
+  CHECK(res.stdout_tail[0].size() == 8192);
+  CHECK(res.stdout_tail[1] == "after");
+}
+
+TEST_CASE("binary and invalid UTF-8 output: exact log - valid tail", "[supervisor]") {
+  Run r({"--invalid-utf8", "--binary", "512"});
+  auto res = r.go();
+  std::string expected = "bad \xff\xfe bytes \xc3\x28 end\n";
+  for (int k = 0; k < 512; ++k) expected += static_cast<char>(k % 256);
+  CHECK(r.out() == expected);
+  CHECK(res.stdout_tail[0] == "bad \xEF\xBF\xBD\xEF\xBF\xBD bytes \xEF\xBF\xBD( end");
+}
+
+TEST_CASE("stdout and stderr interleaved at full speed are both kept in order", "[supervisor]") {
+  Run r({"--interleave", "100000"});
+  auto res = r.go();
+  CHECK(res.exit_code == 0);
+  std::string out = r.out(), err = r.err();
+  CHECK(std::count(out.begin(), out.end(), '\n') == 50'000);
+  CHECK(std::count(err.begin(), err.end(), '\n') == 50'000);
+  CHECK(out.rfind("out 99998\n") == out.size() - 10);
+  CHECK(err.rfind("err 99999\n") == err.size() - 10);
 }
 
 // Windows: the gentle step is CTRL_BREAK_EVENT to the stage's process group, which wine does
