@@ -28,13 +28,13 @@ void ignore_term();
 [[noreturn]] void die(int sig);
 
 /// Starts a child that records its id and then sleeps `ms`; returns once it has recorded it.
-/// keep_output: the child holds stdout and stderr open (else it closes them; on Windows it is
-/// given none); new_group: it
-/// leaves the process group (POSIX: a session of its own; Windows: a new process group).
+/// keep_output: the child holds stdout and stderr open (else it closes them; on Windows it
+/// writes to NUL); new_group: it leaves the process group (POSIX: a session of its own;
+/// Windows: a new process group).
 void fork_child(long ms, bool keep_output, bool new_group);
 
 /// The classic daemon: a middle process starts a detached one (POSIX: fork, setsid, fork;
-/// Windows: DETACHED_PROCESS, out of the job when the job allows it) that closes its output
+/// Windows: DETACHED_PROCESS, out of the job when the job allows it) that lets go of its output
 /// and sleeps `ms`; the middle process exits at once.
 void daemonize(long ms);
 

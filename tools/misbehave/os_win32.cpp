@@ -30,9 +30,8 @@ void sleep_ms(long ms) {
 
 /// Starts this program again as a child of `kind`; returns its process handle. `ready` is
 /// the write end of the pipe the child says it is ready on. The child inherits exactly that
-/// and, for kKeepOutput, our stdout and stderr; the others get no output at all (on POSIX
-/// they close theirs). A handle list, because Windows would otherwise hand it every
-/// inheritable handle, a second copy of our output among them under wine.
+/// and, for kKeepOutput, our stdout and stderr; the others write to NUL (on POSIX they close
+/// their output). A handle list, so that no other inheritable handle of ours reaches it.
 HANDLE start_child(ChildKind kind, long ms, HANDLE ready, DWORD flags) {
   wchar_t self[MAX_PATH * 4];
   if (GetModuleFileNameW(nullptr, self, MAX_PATH * 4) == 0) std::exit(121);
@@ -47,7 +46,7 @@ HANDLE start_child(ChildKind kind, long ms, HANDLE ready, DWORD flags) {
   STARTUPINFOEXW startup{};
   startup.StartupInfo.cb = sizeof(startup);
   startup.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
-  // Its output goes to NUL unless kept: a null handle would make wine give it ours.
+  // Its output goes to NUL unless kept.
   SECURITY_ATTRIBUTES inheritable{sizeof(SECURITY_ATTRIBUTES), nullptr, TRUE};
   HANDLE nul = CreateFileW(L"NUL", GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, &inheritable,
                            OPEN_EXISTING, 0, nullptr);
