@@ -140,7 +140,8 @@ int audit_list(const Options& o, Machine& p) {
 
 const Config& require_batches(const Config& cfg) {
   if (!cfg.batches) {
-    throw UsageError(cfg.file.generic_string() + " has no 'batches' section, so it has no hot folder");
+    throw UsageError(cfg.file.generic_string() +
+                     " has no 'batches' section, so it has no hot folder");
   }
   return cfg;
 }
@@ -225,16 +226,16 @@ int history_rebuild(const Options& o, Machine& p) {
   } catch (const std::exception& e) {
     throw Error(exit_code::kInternal, "cannot rebuild " + history_location(cfg) + ": " + e.what());
   }
-  p.out << "rebuilt " << history_location(cfg) << " from " << layout.reports_dir().generic_string() << ": "
-        << runs << (runs == 1 ? " run" : " runs") << "\n";
+  p.out << "rebuilt " << history_location(cfg) << " from " << layout.reports_dir().generic_string()
+        << ": " << runs << (runs == 1 ? " run" : " runs") << "\n";
   return exit_code::kSuccess;
 }
 
 int config_check(const Options& o, Machine& p) {
   Config cfg = load(o, p);
-  p.out << cfg.file.generic_string() << ": ok: pipeline " << cfg.pipeline << ", " << cfg.stages.size()
-        << (cfg.stages.size() == 1 ? " stage" : " stages") << ", root " << cfg.root.generic_string()
-        << "\n";
+  p.out << cfg.file.generic_string() << ": ok: pipeline " << cfg.pipeline << ", "
+        << cfg.stages.size() << (cfg.stages.size() == 1 ? " stage" : " stages") << ", root "
+        << cfg.root.generic_string() << "\n";
   return exit_code::kSuccess;
 }
 

@@ -281,8 +281,8 @@ class RunSession {
     }
     if (auto stopped = m_.stop.exit_code()) return *stopped;  // stopped while waiting
     std::optional<LockOwner> holder = lock_owner_from_text(lock_->holder());
-    m_.err << "pipeline_runner: skipped: another run holds " << layout_.lock_file().generic_string() << " ("
-           << describe(holder) << ")\n";
+    m_.err << "pipeline_runner: skipped: another run holds " << layout_.lock_file().generic_string()
+           << " (" << describe(holder) << ")\n";
     EventLogger events(m_.files, m_.clock, layout_.event_log(report_.run_id), report_.run_id, {});
     events.emit(event_source::kPipeline, event::kSkipped, "another run holds the lock",
                 {{"holder", holder ? lock_owner_to_json(*holder) : json(nullptr)}});

@@ -195,10 +195,10 @@ std::optional<BatchHotfolder::Claim> BatchHotfolder::try_claim(const ManifestCan
         return std::nullopt;
       }
       // Our claim name is taken (a second manifest with a batch id in progress): refuse it.
-      return Claim{std::nullopt,
-                   reject(c.path, name, key,
-                          "cannot claim it as " + claimed.filename().generic_string() + ": " + e.what(),
-                          std::move(lock), lock_path, run_id, now)};
+      return Claim{std::nullopt, reject(c.path, name, key,
+                                        "cannot claim it as " +
+                                            claimed.filename().generic_string() + ": " + e.what(),
+                                        std::move(lock), lock_path, run_id, now)};
     }
   }
 
@@ -274,7 +274,8 @@ BatchRecord BatchHotfolder::finish(ClaimedBatch& batch, bool succeeded, const st
   BatchRecord rec;
   rec.id = batch.content.id;
   rec.reclaimed = batch.reclaimed;
-  rec.manifest = string_field(doc["runner"], "manifest", batch.manifest.filename().generic_string());
+  rec.manifest =
+      string_field(doc["runner"], "manifest", batch.manifest.filename().generic_string());
   fs::path dest;
   if (batch.decided) {
     rec.status = *batch.decided;

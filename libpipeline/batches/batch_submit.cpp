@@ -34,7 +34,8 @@ fs::path submit_batch(const Config& config, FileSystem& files, const std::string
   }
   fs::path target = b.hotfolder / (id + std::string(kManifestSuffix));
   if (files.exists(target) || files.exists(b.hotfolder / (id + std::string(kProcessingSuffix)))) {
-    throw UsageError("batch " + id + " is already in the hot folder " + b.hotfolder.generic_string());
+    throw UsageError("batch " + id + " is already in the hot folder " +
+                     b.hotfolder.generic_string());
   }
   files.create_directories(b.hotfolder);
   files.write_atomic(target, dump_json(doc, 2) + "\n");

@@ -73,7 +73,8 @@ void DataLifecycle::flush_list(const fs::path& list) {
       files_.create_directories(list.parent_path());
       list_file_ = files_.open_append(list);
     }
-    if (!list_file_->append(list_buffer_)) list_error_ = list.generic_string() + ": " + list_file_->error();
+    if (!list_file_->append(list_buffer_))
+      list_error_ = list.generic_string() + ": " + list_file_->error();
   } catch (const FileError& e) {
     list_error_ = e.what();
   }

@@ -105,7 +105,8 @@ ProcessSpec StageRunner::spec_for(const StageConfig& stage, const StageInputs& i
   const Config& cfg = s_.config;
   PlaceholderValues values = in.values;
   values.scalars["stage"] = stage.name;
-  values.scalars["inputs_file"] = RecordLayout::inputs_file(stage_logs, stage.name).generic_string();
+  values.scalars["inputs_file"] =
+      RecordLayout::inputs_file(stage_logs, stage.name).generic_string();
   values.scalars["inputs_count"] = std::to_string(in.paths.size());
   values.inputs = &in.paths;
 
@@ -118,7 +119,8 @@ ProcessSpec StageRunner::spec_for(const StageConfig& stage, const StageInputs& i
       warn(stage.name, std::string(e.what()) + "; the stage runs without its log files");
     }
     if (uses_inputs_file(stage)) {
-      values.scalars["inputs_file"] = write_inputs_file(stage, stage_logs, in.paths).generic_string();
+      values.scalars["inputs_file"] =
+          write_inputs_file(stage, stage_logs, in.paths).generic_string();
     }
     for (const auto& t : stage.command) expand_into_argv(t, values, spec.argv);
     spec.cwd = stage.cwd ? resolve_path(cfg.root, expand(*stage.cwd, values)) : cfg.root;

@@ -72,7 +72,7 @@ class StageProcesses {
   std::vector<std::int64_t> escapees();
   std::int64_t group_ = 0;  ///< the process group (on Windows: the main process's id)
   [[maybe_unused]] std::uintptr_t job_ = 0;  ///< Windows: the Job Object's handle
-  std::vector<std::string> marks_;  ///< NAME=VALUE entries of env that mark its processes
+  std::vector<std::string> marks_;           ///< NAME=VALUE entries of env that mark its processes
   /// Escapees already found to be the stage's, as (pid, start time): a process being killed
   /// loses its environment before it is gone, and must still count as the stage's.
   std::vector<std::pair<std::int64_t, unsigned long long>> claimed_;

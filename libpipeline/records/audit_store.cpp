@@ -138,7 +138,8 @@ nlohmann::json AuditStore::read_json(const ReportFile& report) const {
   std::string why;
   nlohmann::json j = parse_untrusted_json(text, &why);
   if (j.is_discarded()) {
-    throw Error(exit_code::kInternal, "report " + report.path.generic_string() + " is damaged: " + why);
+    throw Error(exit_code::kInternal,
+                "report " + report.path.generic_string() + " is damaged: " + why);
   }
   return j;
 }
@@ -147,8 +148,8 @@ RunReport AuditStore::load(const ReportFile& report) const {
   try {
     return report_from_json(read_json(report));
   } catch (const ReportError& e) {
-    throw Error(exit_code::kInternal,
-                "report " + report.path.generic_string() + " is damaged: " + sanitize_utf8(e.what()));
+    throw Error(exit_code::kInternal, "report " + report.path.generic_string() +
+                                          " is damaged: " + sanitize_utf8(e.what()));
   }
 }
 
