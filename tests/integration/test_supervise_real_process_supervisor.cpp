@@ -9,39 +9,22 @@
 
 #include "platform/process_platform.hpp"
 #include "supervise/real_process_supervisor.hpp"
-#include "support/process_probe.hpp"
-#include "support/temp_dir.hpp"
+#include "support/supervised_run.hpp"
 
 using namespace pipeline;
 using namespace pipeline::testing;
 
 namespace {
 
-struct Run {
-  TempDir dir;
-  ProcessSpec spec;
-  explicit Run(std::vector<std::string> args) {
-    // absolute(): under wine CMake's /tmp/... is absolute only with the current drive added
-    spec.argv = {std::filesystem::absolute(MISBEHAVE_PATH).generic_string()};
-    spec.argv.insert(spec.argv.end(), args.begin(), args.end());
-    spec.cwd = dir.path();
-    spec.env = {{"PIPELINE_RUN_ID", "tree-test"}};
-    spec.stdout_log = dir / "out.log";
-    spec.stderr_log = dir / "err.log";
-    spec.timeout = Millis(60'000);
-    spec.hang_timeout = Millis(0);
-    spec.grace = Millis(300);
-  }
+struct Run : SupervisedRun {
+  explicit Run(const std::vector<std::string>& args)
+      : SupervisedRun(args, {{"PIPELINE_RUN_ID", "tree-test"}}) {}
   ProcessResult go() {
     // What escapes a stage's process group is found through this on Linux (the composition
     // root does the same); on Windows the stage's Job Object holds it.
     platform::become_child_subreaper();
-    RealProcessSupervisor supervisor(StopToken{nullptr});
-    return supervisor.run(spec);
+    return SupervisedRun::go();
   }
-  std::string out() const { return slurp(dir / "out.log"); }
-  std::string err() const { return slurp(dir / "err.log"); }
-  std::vector<long> pids() const { return read_pids((dir / "pids").string()); }
 };
 
 constexpr Millis kGenerous{20'000};

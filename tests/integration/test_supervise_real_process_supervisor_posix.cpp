@@ -13,34 +13,15 @@
 #include "platform/process_platform.hpp"
 #include "supervise/real_process_supervisor.hpp"
 #include "supervise/stop_ladder.hpp"
-#include "support/process_probe.hpp"
-#include "support/temp_dir.hpp"
+#include "support/supervised_run.hpp"
 
 using namespace pipeline;
 using namespace pipeline::testing;
 
 namespace {
 
-struct Run {
-  TempDir dir;
-  ProcessSpec spec;
-  Run(std::vector<std::string> args) {
-    spec.argv = {MISBEHAVE_PATH};
-    spec.argv.insert(spec.argv.end(), args.begin(), args.end());
-    spec.cwd = dir.path();
-    spec.env = {{"PATH", "/usr/bin:/bin"}};
-    spec.stdout_log = dir / "out.log";
-    spec.stderr_log = dir / "err.log";
-    spec.timeout = Millis(60'000);
-    spec.hang_timeout = Millis(0);
-    spec.grace = Millis(300);
-  }
-  ProcessResult go(const volatile int* stop = nullptr) {
-    RealProcessSupervisor supervisor(StopToken{stop});
-    return supervisor.run(spec);
-  }
-  std::string out() const { return slurp(dir / "out.log"); }
-  std::string err() const { return slurp(dir / "err.log"); }
+struct Run : SupervisedRun {
+  Run(const std::vector<std::string>& args) : SupervisedRun(args, {{"PATH", "/usr/bin:/bin"}}) {}
 };
 
 constexpr Millis kGenerous{20'000};
@@ -161,7 +142,7 @@ TEST_CASE("a setsid grandchild holding stdout cannot keep a timed-out stage aliv
   CHECK(res.output_cut);
   CHECK(res.duration >= Millis(300));
   CHECK(res.duration < kGenerous);  // ends (about timeout + 2 x grace) instead of never
-  auto pids = read_pids((r.dir / "pids").string());
+  auto pids = r.pids();
   REQUIRE(pids.size() == 2);
   for (long pid : pids) CHECK(process_gone(pid));
 }
@@ -175,7 +156,7 @@ TEST_CASE("a stage that exits 0 and leaves a setsid child: drained - then killed
   CHECK(res.exit_code == 0);
   CHECK(res.left_processes);
   CHECK(res.stdout_tail == std::vector<std::string>{"done"});
-  auto pids = read_pids((r.dir / "pids").string());
+  auto pids = r.pids();
   REQUIRE(pids.size() == 2);
   for (long pid : pids) CHECK(process_gone(pid));
 }
