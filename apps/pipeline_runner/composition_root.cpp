@@ -34,6 +34,9 @@ int run(int argc, char** argv) {
       RunProcesses{&platform::processes_of_run, &platform::kill_process},
       host_name(),
       current_pid(),
+      own_executable(),
+      user_name(),
+      native_scheduler(),
       std::cout,
       std::cerr,
   };

@@ -8,6 +8,7 @@
 #include <ostream>
 
 #include "app/run_command.hpp"
+#include "app/schedule_command.hpp"
 #include "batches/batch_hotfolder.hpp"
 #include "batches/batch_listing.hpp"
 #include "batches/batch_submit.hpp"
@@ -45,6 +46,8 @@ struct Options {
   std::string batch_id;
   std::vector<std::string> batch_files;  ///< NAME=PATH
   std::vector<std::string> batch_raw;
+  ScheduleRequest schedule;
+  std::string schedule_root = "/";
 };
 
 fs::path discover_config(const Options& o, const Machine& p) {
@@ -293,10 +296,25 @@ int cli_main(int argc, const char* const* argv, Machine& machine) {
   CLI::App* config = app.add_subcommand("config", "the configuration");
   config->require_subcommand(1);
   CLI::App* check = config->add_subcommand("check", "validate the config and exit");
-  for (CLI::App* sub :
-       {run, plan, audit, show, list, history, rebuild, batch, submit, blist, config, check}) {
+  CLI::App* schedule = app.add_subcommand(
+      "schedule", "the OS scheduler's entry that starts a run every schedule.every");
+  schedule->require_subcommand(1);
+  std::vector<CLI::App*> schedule_actions;
+  for (const auto& [name, what] : {std::pair<std::string, std::string>{"show", "print the entry"},
+                                   {"install", "write and enable the entry"},
+                                   {"remove", "disable and delete the entry"}}) {
+    CLI::App* a = schedule->add_subcommand(name, what);
+    a->add_option("--for", o.schedule.scheduler,
+                  "cron, systemd or windows (default: this machine's scheduler)");
+    a->add_option("--root", o.schedule_root,
+                  "the folder that stands for / for cron and systemd files (default /)");
+    schedule_actions.push_back(a);
+  }
+  for (CLI::App* sub : {run, plan, audit, show, list, history, rebuild, batch, submit, blist,
+                        config, check, schedule}) {
     sub->fallthrough();
   }
+  for (CLI::App* sub : schedule_actions) sub->fallthrough();
 
   try {
     app.parse(argc, argv);
@@ -321,6 +339,14 @@ int cli_main(int argc, const char* const* argv, Machine& machine) {
     if (submit->parsed()) return batch_submit(o, machine);
     if (rebuild->parsed()) return history_rebuild(o, machine);
     if (blist->parsed()) return batch_list(o, machine);
+    for (CLI::App* sub : schedule_actions) {
+      if (!sub->parsed()) continue;
+      o.schedule.action = sub->get_name();
+      // "/" stays "/": on Windows absolute() would make it the current drive's root.
+      if (o.schedule_root != "/")
+        o.schedule.root = fs::absolute(o.schedule_root).lexically_normal();
+      return schedule_command(machine, load(o, machine), o.schedule);
+    }
     machine.err << app.help();
     return exit_code::kUsage;
   } catch (const Error& e) {

@@ -31,6 +31,9 @@ struct Machine {
   RunProcesses run_processes;  ///< for cleaning up after a run that died
   std::string host;
   std::int64_t pid = 0;
+  fs::path executable;    ///< this program, absolute: what a scheduler entry starts
+  std::string user;       ///< who runs it: whom a scheduler entry runs as
+  std::string scheduler;  ///< the OS's own scheduler: "systemd", "cron" or "windows"
   std::ostream& out;
   std::ostream& err;
 };

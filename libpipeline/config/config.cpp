@@ -20,9 +20,9 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 // clocks' limits (200000d overflowed into a 3 ms timeout).
 constexpr Millis kMaxDuration = std::chrono::hours(24 * 365);
 
-const std::vector<std::string> kTopKeys = {"version",   "pipeline",  "root",     "paths",
-                                           "logs",      "state",     "defaults", "stages",
-                                           "lifecycle", "retention", "lock",     "batches"};
+const std::vector<std::string> kTopKeys = {
+    "version", "pipeline",  "root",      "paths", "logs",    "state",   "defaults",
+    "stages",  "lifecycle", "retention", "lock",  "batches", "schedule"};
 const std::vector<std::string> kDefaultsKeys = {"timeout", "hang_timeout", "grace",
                                                 "retries", "backoff",      "env"};
 const std::vector<std::string> kStageKeys = {
@@ -33,6 +33,7 @@ const std::vector<std::string> kBackoffKeys = {"initial", "factor", "max"};
 const std::vector<std::string> kLifecycleKeys = {"delete", "move", "to", "when_succeeded"};
 const std::vector<std::string> kRetentionKeys = {"keep_days", "keep_runs"};
 const std::vector<std::string> kLockKeys = {"wait"};
+const std::vector<std::string> kScheduleKeys = {"every"};
 const std::vector<std::string> kBatchKeys = {"hotfolder", "archive", "error", "max_per_run"};
 
 // Optimal string alignment distance: a swap of two neighbours counts as one typo.
@@ -157,7 +158,14 @@ class Reader {
         fail(n, what + " may only use " + allowed + "${env.NAME}, not ${" + part.text + "}");
       }
     }
-    return expand(t, values);
+    std::string text = expand(t, values);
+    if (unc_path_unsupported(text)) {
+      fail(n, what + " '" + text +
+                  "' is a UNC path, which this build of the runner cannot keep (it would read it "
+                  "as a folder on the current drive): map the share to a drive letter (net use "
+                  "R: \\\\server\\share /persistent:yes) or link a local folder to it (mklink /D)");
+    }
+    return text;
   }
 
  private:
@@ -396,6 +404,29 @@ fs::path strip_trailing_separator(fs::path p) {
   return p;
 }
 
+// Only intervals that all three schedulers keep at the same wall-clock times: cron's `*/7`
+// restarts at each hour (:00, :07, ... :56, :00), a systemd timer and Task Scheduler would not.
+ScheduleConfig read_schedule(const Reader& r, const YAML::Node& n) {
+  r.check_keys(n, kScheduleKeys, "schedule");
+  if (!n["every"]) r.fail(n, "schedule needs 'every' (how often the OS starts a run, e.g. 15m)");
+  ScheduleConfig s;
+  s.every = r.duration(n["every"], "schedule.every");
+  using std::chrono::minutes;
+  const auto m = std::chrono::duration_cast<minutes>(s.every).count();
+  const bool whole_minutes = s.every == minutes(m) && m >= 1;
+  const bool fits =
+      whole_minutes && ((m < 60 && 60 % m == 0) ||
+                        (m >= 60 && m < 1440 && m % 60 == 0 && 1440 % m == 0) || m == 1440);
+  if (!fits) {
+    r.fail(n["every"],
+           "schedule.every '" + n["every"].Scalar() +
+               "' cannot start runs at the same times under cron, systemd and Task "
+               "Scheduler: use minutes that divide an hour (1m, 2m, 5m, 10m, 15m, "
+               "20m, 30m), hours that divide a day (1h, 2h, 3h, 4h, 6h, 8h, 12h) or 1d");
+  }
+  return s;
+}
+
 // The batch folders are fixed for the run: ${root}, ${paths.*} and ${env.*} only (a folder
 // that moved with ${date} would strand the batches in yesterday's).
 BatchConfig read_batches(const Reader& r, const YAML::Node& n, const Config& cfg) {
@@ -561,6 +592,7 @@ Config parse_config(const std::string& text, const fs::path& file, const EnvLook
     if (lock["wait"]) cfg.lock_wait = r.duration(lock["wait"], "lock.wait");
   }
   if (const YAML::Node b = doc["batches"]) cfg.batches = read_batches(r, b, cfg);
+  if (const YAML::Node s = doc["schedule"]) cfg.schedule = read_schedule(r, s);
   return cfg;
 }
 

@@ -73,6 +73,13 @@ struct BatchConfig {
   int max_per_run = 10;
 };
 
+/// How often the OS scheduler starts a run (SPEC 13). `every` is a whole number of minutes
+/// that divides an hour, hours that divide a day, or one day, so that cron, a systemd timer
+/// and Task Scheduler all start runs at the same wall-clock times (:00, :15, ...).
+struct ScheduleConfig {
+  Millis every{};
+};
+
 struct Config {
   fs::path file;       ///< absolute path of the config file
   std::string sha256;  ///< of its bytes
@@ -87,6 +94,7 @@ struct Config {
   std::optional<int> retention_keep_runs;
   std::optional<BatchConfig> batches;
   Millis lock_wait{0};
+  std::optional<ScheduleConfig> schedule;
 
   const StageConfig* find_stage(std::string_view name) const;
 };

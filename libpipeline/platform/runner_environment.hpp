@@ -1,7 +1,9 @@
 #pragma once
-/// Facts about the runner's own process: its environment, host name and pid.
+/// Facts about the runner's own process: its environment, host name and pid, its own path,
+/// its user, and the scheduler of the OS it runs on.
 
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <string>
 
@@ -10,5 +12,12 @@ namespace pipeline {
 std::map<std::string, std::string> current_environment();
 std::string host_name();
 std::int64_t current_pid();
+/// The absolute path of the running program (empty if the OS does not say).
+std::filesystem::path own_executable();
+/// The name of the user the runner runs as (on Windows DOMAIN\\user).
+std::string user_name();
+/// The scheduler that starts programs on this machine: "systemd" where systemd is running,
+/// else "cron"; "windows" on Windows.
+std::string native_scheduler();
 
 }  // namespace pipeline

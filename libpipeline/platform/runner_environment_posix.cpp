@@ -1,4 +1,7 @@
+#include <pwd.h>
 #include <unistd.h>
+
+#include <system_error>
 
 #include "platform/runner_environment.hpp"
 
@@ -24,6 +27,29 @@ std::string host_name() {
 
 std::int64_t current_pid() {
   return ::getpid();
+}
+
+std::filesystem::path own_executable() {
+  std::error_code ec;
+  auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::filesystem::path() : p;
+}
+
+std::string user_name() {
+  const uid_t uid = ::geteuid();
+  struct passwd entry {};
+  struct passwd* found = nullptr;
+  std::string buf(16384, '\0');
+  if (::getpwuid_r(uid, &entry, buf.data(), buf.size(), &found) == 0 && found) {
+    return found->pw_name;
+  }
+  return std::to_string(uid);  // cron takes a name only; the error then names the uid
+}
+
+std::string native_scheduler() {
+  // systemd's own test (sd_booted): this folder exists only while systemd is PID 1.
+  std::error_code ec;
+  return std::filesystem::is_directory("/run/systemd/system", ec) ? "systemd" : "cron";
 }
 
 }  // namespace pipeline

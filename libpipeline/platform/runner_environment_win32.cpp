@@ -34,4 +34,40 @@ std::int64_t current_pid() {
   return static_cast<std::int64_t>(GetCurrentProcessId());
 }
 
+std::filesystem::path own_executable() {
+  std::wstring buf(MAX_PATH, L'\0');
+  for (;;) {
+    const DWORD n = GetModuleFileNameW(nullptr, buf.data(), static_cast<DWORD>(buf.size()));
+    if (n == 0) return {};
+    if (n < buf.size()) return std::filesystem::path(buf.substr(0, n));
+    buf.resize(buf.size() * 2);
+  }
+}
+
+namespace {
+std::wstring environment_variable(const wchar_t* name) {
+  const DWORD n = GetEnvironmentVariableW(name, nullptr, 0);
+  if (n == 0) return {};
+  std::wstring value(n, L'\0');
+  const DWORD got = GetEnvironmentVariableW(name, value.data(), n);
+  value.resize(got < n ? got : 0);
+  return value;
+}
+}  // namespace
+
+std::string user_name() {
+  std::wstring user = environment_variable(L"USERNAME");
+  if (user.empty()) {
+    wchar_t buf[257] = {};
+    DWORD size = 257;
+    if (GetUserNameW(buf, &size) && size > 0) user.assign(buf, size - 1);
+  }
+  const std::wstring domain = environment_variable(L"USERDOMAIN");
+  return platform::narrow(domain.empty() ? user : domain + L"\\" + user);
+}
+
+std::string native_scheduler() {
+  return "windows";
+}
+
 }  // namespace pipeline

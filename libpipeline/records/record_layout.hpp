@@ -48,6 +48,9 @@ class RecordLayout {
   fs::path inputs_fallback(const std::string& run_id, const std::string& stage) const;
   fs::path inputs_fallback_root() const { return state_ / "inputs"; }
 
+  /// What `schedule install|remove` handed the OS scheduler, and what its tools answered.
+  fs::path schedule_dir() const { return logs_ / "schedule"; }
+
   fs::path lock_file() const { return state_ / "runner.lock"; }
   fs::path history_db() const { return state_ / "pipeline.db"; }
   fs::path moves_dir() const { return state_ / "moves"; }

@@ -11,6 +11,17 @@ fs::path resolve_path(const fs::path& base, const std::string& text) {
   return (path.is_absolute() ? path : base / path).lexically_normal();
 }
 
+bool unc_path_unsupported(std::string_view text) {
+  if constexpr (fs::path::preferred_separator == '/') {
+    return false;
+  } else {
+    auto sep = [&](std::size_t i) {
+      return i < text.size() && (text[i] == '/' || text[i] == '\\');
+    };
+    return sep(0) && sep(1) && text.size() > 2 && !sep(2) && !fs::path(text).has_root_name();
+  }
+}
+
 bool is_within(const fs::path& p, const fs::path& dir) {
   auto [d, q] = std::mismatch(dir.begin(), dir.end(), p.begin(), p.end());
   return d == dir.end() && q != p.end();

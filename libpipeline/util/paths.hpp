@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 namespace pipeline {
 
@@ -15,6 +16,12 @@ namespace fs = std::filesystem;
 
 /// A path from the config: absolute as given, else under base (the root); normalised.
 fs::path resolve_path(const fs::path& base, const std::string& text);
+
+/// True for a UNC path (\\server\share\..., //server/share/...) that std::filesystem here
+/// cannot keep. libstdc++ on Windows (GCC 12) knows drive letters but no UNC root name: it
+/// reads the path as \server\share on the current drive, C:\server\share, and would write
+/// there. False on POSIX (where "//x" is "/x") and wherever the library has the root name.
+bool unc_path_unsupported(std::string_view text);
 
 /// True when p is strictly inside dir (both normalised, compared by components).
 bool is_within(const fs::path& p, const fs::path& dir);

@@ -1,5 +1,7 @@
 #include "util/utf8.hpp"
 
+#include <cstdint>
+
 namespace pipeline {
 
 std::string sanitize_utf8(std::string_view in) {
@@ -55,6 +57,33 @@ std::string cut_middle(std::string_view text, std::size_t max_bytes) {
   return sanitize_utf8(text.substr(0, head)) + " [... " +
          std::to_string(text.size() - head - tail) + " bytes left out ...] " +
          sanitize_utf8(text.substr(text.size() - tail));
+}
+
+std::string utf16le_with_bom(std::string_view utf8) {
+  const std::string text = sanitize_utf8(utf8);
+  std::string out = "\xFF\xFE";
+  out.reserve(2 + text.size() * 2);
+  auto unit = [&out](std::uint32_t u) {
+    out += static_cast<char>(u & 0xFF);
+    out += static_cast<char>(u >> 8);
+  };
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const std::size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    std::uint32_t cp = len == 1 ? c : len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
+    for (std::size_t k = 1; k < len; ++k) {
+      cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+    }
+    i += len;
+    if (cp < 0x10000) {
+      unit(cp);
+    } else {
+      cp -= 0x10000;
+      unit(0xD800 + (cp >> 10));
+      unit(0xDC00 + (cp & 0x3FF));
+    }
+  }
+  return out;
 }
 
 }  // namespace pipeline

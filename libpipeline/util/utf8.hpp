@@ -13,4 +13,8 @@ std::string sanitize_utf8(std::string_view bytes);
 /// long value quoted back) keeps its start and end and says how much was left out between.
 std::string cut_middle(std::string_view text, std::size_t max_bytes);
 
+/// The text as UTF-16LE bytes after a byte order mark, the encoding Windows tools such as
+/// schtasks read an XML file in. Invalid UTF-8 becomes U+FFFD first.
+std::string utf16le_with_bom(std::string_view utf8);
+
 }  // namespace pipeline

@@ -9,13 +9,9 @@
 #include "app/cli.hpp"
 #include "app/run_command.hpp"
 #include "config/config.hpp"
-#include "fakes/fake_clock.hpp"
-#include "fakes/fake_file_system.hpp"
-#include "fakes/fake_lock.hpp"
-#include "fakes/fake_supervisor.hpp"
+#include "fakes/fake_machine.hpp"
 #include "records/report_json.hpp"
 #include "support/abs_path.hpp"
-#include "support/temp_dir.hpp"
 #include "util/error.hpp"
 #include "util/json_read.hpp"
 
@@ -24,48 +20,12 @@ using namespace pipeline::testing;
 
 namespace {
 
-struct FakeMachine {
-  TempDir dir;
-  FakeFileSystem files;
-  FakeClock clock;
-  FakeSupervisor supervisor{&clock};
-  FakeLocks locks;
-  std::ostringstream out, err;
-  Machine machine{files,
-                  clock,
-                  supervisor,
-                  locks.factory(),
-                  {{"PATH", "/usr/bin:/bin"_abs}},
-                  StopToken{},
-                  RunProcesses{},
-                  "fake-host",
-                  4242,
-                  out,
-                  err};
-
-  FakeMachine() {
-    std::ofstream(dir / "pipeline.yaml") << "version: 1\npipeline: fake\n"
-                                            "stages:\n"
-                                            "  - name: extract\n"
-                                            "    command: [extract, --all]\n"
-                                            "  - name: load\n"
-                                            "    command: [load]\n";
-  }
-  int cli(std::vector<std::string> args) {
-    args.insert(args.begin(), "pipeline_runner");
-    args.push_back("-c");
-    args.push_back((dir / "pipeline.yaml").string());
-    std::vector<const char*> argv;
-    for (const auto& a : args) argv.push_back(a.c_str());
-    return cli_main(static_cast<int>(argv.size()), argv.data(), machine);
-  }
-  RunReport only_report() const {
-    auto reports = files.list_dir(dir / "logs" / "reports");
-    REQUIRE(reports.size() == 1);
-    return report_from_json(
-        parse_untrusted_json(files.read_file(dir / "logs" / "reports" / reports[0].name)));
-  }
-};
+RunReport only_report(const FakeMachine& m) {
+  auto reports = m.files.list_dir(m.dir / "logs" / "reports");
+  REQUIRE(reports.size() == 1);
+  return report_from_json(
+      parse_untrusted_json(m.files.read_file(m.dir / "logs" / "reports" / reports[0].name)));
+}
 
 }  // namespace
 
@@ -75,7 +35,7 @@ TEST_CASE("cli_main runs the pipeline on the fake machine and writes its report"
   REQUIRE(m.supervisor.specs.size() == 2);
   CHECK(m.supervisor.specs[0].argv == std::vector<std::string>{"extract", "--all"});
   CHECK(m.supervisor.specs[0].env.at("PIPELINE_STAGE") == "extract");
-  RunReport r = m.only_report();
+  RunReport r = only_report(m);
   CHECK(r.status == RunStatus::kSuccess);
   CHECK(r.host == "fake-host");
   CHECK(r.pid == 4242);
@@ -91,7 +51,7 @@ TEST_CASE("cli_main: a failing stage is exit 1 (partial), a bad flag exit 4, not
   FakeMachine m;
   m.supervisor.script("load", {FakeSupervisor::exited(3)});
   CHECK(m.cli({"--run-once", "-q"}) == 1);  // one of two stages failed: partial
-  CHECK(m.only_report().status == RunStatus::kPartial);
+  CHECK(only_report(m).status == RunStatus::kPartial);
 
   FakeMachine bad;
   CHECK(bad.cli({"--no-such-flag"}) == 4);

@@ -1,10 +1,13 @@
 #include <catch2/catch.hpp>
+#include <sstream>
 
 #include "config/config.hpp"
 #include "support/abs_path.hpp"
+#include "support/temp_dir.hpp"
 #include "util/error.hpp"
 
 using namespace pipeline;
+using pipeline::testing::slurp;
 
 namespace {
 
@@ -216,4 +219,39 @@ TEST_CASE("a hostile config is refused when it loads, not half way through a run
              Catch::Contains("a default is written ${env.HOME:-default}"));
   auto cfg = parse(stage("    when: {files: \"${env.INBOX:-/srv/in}/*.csv\"}\n"));
   CHECK(cfg.stages[0].when->files[0].source() == "${env.INBOX:-/srv/in}/*.csv");
+}
+
+TEST_CASE("the example configs load, and the README shows the Windows one as it is", "[config]") {
+  for (const char* name : {"pipeline.yaml", "windows-example.yaml"}) {
+    INFO(name);
+    Config cfg = load_config(fs::path(SOURCE_DIR) / "config" / name, no_env);
+    REQUIRE(cfg.schedule);
+    CHECK(cfg.schedule->every == std::chrono::minutes(15));
+  }
+  Config win = load_config(fs::path(SOURCE_DIR) / "config" / "windows-example.yaml", no_env);
+  if (fs::path("C:/x").is_absolute()) {  // Windows: drive letters and UNC shares as they are
+    CHECK(win.root.generic_string() == "C:/pipelines/market");
+    CHECK(win.paths.at(0).second.generic_string() == "D:/incoming/ticks");
+    CHECK(win.paths.at(1).second.generic_string() == "C:/pipelines/market/data/processed");
+    CHECK(win.paths.at(2).second.generic_string() == "R:/archive/market");
+  }
+  // A UNC path where the C++ library would read \\server\share as C:\server\share: refused.
+  for (const std::string unc : {"'\\\\fileserver\\archive'", "//fileserver/archive"}) {
+    INFO(unc);
+    const std::string yaml =
+        kHead + "paths: {archive: " + unc + "}\nstages: [{name: a, command: [x]}]\n";
+    if (unc_path_unsupported("//fileserver/archive")) {
+      CHECK_THAT(error_of(yaml), Catch::Contains("pipeline.yaml:3:18: paths.archive") &&
+                                     Catch::Contains("is a UNC path") &&
+                                     Catch::Contains("map the share to a drive letter"));
+    } else {
+      CHECK(error_of(yaml) == "(no error)");
+    }
+  }
+  std::string indented;  // a README code block: each line four spaces in
+  std::istringstream lines(slurp(fs::path(SOURCE_DIR) / "config" / "windows-example.yaml"));
+  for (std::string line; std::getline(lines, line);) {
+    indented += (line.empty() ? "" : "    ") + line + "\n";
+  }
+  CHECK_THAT(slurp(fs::path(SOURCE_DIR) / "README.md"), Catch::Contains(indented));
 }

@@ -45,3 +45,15 @@ TEST_CASE("display_path: under the root relative - elsewhere as given - same as 
     CHECK(display_path(p, root_text) == by_components(p, root_text));
   }
 }
+
+TEST_CASE("unc_path_unsupported: a UNC path only where the C++ library would misread it",
+          "[util]") {
+  const bool windows = fs::path::preferred_separator == '\\';
+  CHECK(unc_path_unsupported("\\\\fileserver\\archive") == windows);
+  CHECK(unc_path_unsupported("//fileserver/archive") == windows);
+  CHECK(unc_path_unsupported("\\/fileserver") == windows);
+  for (const char* not_unc : {"C:/data", "C:\\data", "/data", "\\data", "///data", "//", "data"}) {
+    INFO(not_unc);
+    CHECK_FALSE(unc_path_unsupported(not_unc));
+  }
+}
