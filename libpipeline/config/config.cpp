@@ -165,6 +165,12 @@ class Reader {
                   "as a folder on the current drive): map the share to a drive letter (net use "
                   "R: \\\\server\\share /persistent:yes) or link a local folder to it (mklink /D)");
     }
+    if (non_ascii_path_unsupported(text)) {
+      fail(n, what + " '" + text +
+                  "' holds characters outside ASCII, which this build of the runner would read "
+                  "as other characters on Windows (and so name another folder): use an ASCII "
+                  "path, or a link with an ASCII name to the folder (mklink /J)");
+    }
     return text;
   }
 

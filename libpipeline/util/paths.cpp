@@ -22,6 +22,16 @@ bool unc_path_unsupported(std::string_view text) {
   }
 }
 
+bool non_ascii_path_unsupported(std::string_view text) {
+  const bool ascii = std::all_of(text.begin(), text.end(),
+                                 [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  if (ascii) return false;
+  // U+00E9 written in UTF-8 read back as a path: the same character only if the library
+  // reads UTF-8 (or, on POSIX, keeps the bytes as they are).
+  static const bool reads_utf8 = fs::path(std::string("\xC3\xA9")).u8string() == u8"\u00E9";
+  return !reads_utf8;
+}
+
 bool is_within(const fs::path& p, const fs::path& dir) {
   auto [d, q] = std::mismatch(dir.begin(), dir.end(), p.begin(), p.end());
   return d == dir.end() && q != p.end();

@@ -23,6 +23,11 @@ fs::path resolve_path(const fs::path& base, const std::string& text);
 /// there. False on POSIX (where "//x" is "/x") and wherever the library has the root name.
 bool unc_path_unsupported(std::string_view text);
 
+/// True for text with a character outside ASCII where std::filesystem here does not read a
+/// path's text as UTF-8: libstdc++ on Windows (GCC 12) takes each byte as a character, so
+/// "Données" names another folder, "DonnÃ©es". False on POSIX, where a path is its bytes.
+bool non_ascii_path_unsupported(std::string_view text);
+
 /// True when p is strictly inside dir (both normalised, compared by components).
 bool is_within(const fs::path& p, const fs::path& dir);
 

@@ -57,3 +57,12 @@ TEST_CASE("unc_path_unsupported: a UNC path only where the C++ library would mis
     CHECK_FALSE(unc_path_unsupported(not_unc));
   }
 }
+
+TEST_CASE("non_ascii_path_unsupported: only where the library misreads UTF-8 path text", "[util]") {
+  const bool windows = fs::path::preferred_separator == '\\';
+  CHECK_FALSE(non_ascii_path_unsupported("C:/data/raw"));
+  // GCC 12's libstdc++ for mingw takes each byte as a character (checked under wine).
+  CHECK(non_ascii_path_unsupported("C:/Donn\xC3\xA9"
+                                   "es") == windows);
+  CHECK(non_ascii_path_unsupported("/srv/\xE6\x95\xB0\xE6\x8D\xAE") == windows);
+}
