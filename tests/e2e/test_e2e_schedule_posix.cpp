@@ -15,7 +15,7 @@
 #include <sstream>
 
 #include "app/schedule_entries.hpp"
-#include "support/e2e_project.hpp"
+#include "support/e2e_posix.hpp"
 #include "support/temp_dir.hpp"
 #include "util/utf8.hpp"
 

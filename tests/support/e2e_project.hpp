@@ -1,12 +1,10 @@
 #pragma once
-/// The built binary run the way cron runs it (`env -i`, cwd /, an absolute config path), on a
-/// project folder of its own: what every end-to-end test file shares.
-
-#include <signal.h>
-#include <sys/mount.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
+/// The built binary run the way cron or Task Scheduler runs it (an empty environment, cwd /,
+/// an absolute config path), on a project folder of its own: what every end-to-end test file
+/// shares, on every platform. How the binary is started is the one platform part
+/// (e2e_run_posix.cpp: through sh, under a wrapper such as setpriv or strace;
+/// e2e_run_win32.cpp: through the supervisor). What only POSIX has (signals, fork, tmpfs
+/// mounts) is in e2e_posix.hpp.
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -29,6 +27,7 @@ namespace pipeline::testing {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+/// One word of a runner command line, whatever it holds (as sh reads it; e2e_run_win32 too).
 inline std::string quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
@@ -41,16 +40,18 @@ struct Result {
   std::string err;
 };
 
-/// For a runner under strace: a sanitizer build's leak checker cannot work under ptrace and
-/// would end the run with exit 1 (harmless in a release build).
-inline const std::string kNoLeakCheckUnderPtrace = "ASAN_OPTIONS=detect_leaks=0";
-
 /// A `batches` section with the project's hot, archive and error folders.
 inline const std::string kBatchYaml = R"(batches:
   hotfolder: "${root}/hot"
   archive: "${root}/archive"
   error: "${root}/error"
 )";
+
+/// The built stage programs' folder, absolute (on Windows with its drive: a config's "/tmp/x"
+/// would be taken on the drive of the stage's folder).
+inline std::string stages_dir() {
+  return fs::absolute(STAGES_DIR).generic_string();
+}
 
 /// A project folder with a config; runs the binary as cron would.
 struct Project {
@@ -71,7 +72,7 @@ struct Project {
     std::string text = slurp(fs::path(SOURCE_DIR) / "config" / "pipeline.yaml");
     std::string from = "${root}/build/stages/";
     for (std::size_t p; (p = text.find(from)) != std::string::npos;) {
-      text.replace(p, from.size(), std::string(STAGES_DIR) + "/");
+      text.replace(p, from.size(), stages_dir() + "/");
     }
     write_file(dir / "config" / "pipeline.yaml", text);
     for (const auto& e : fs::directory_iterator(fs::path(SOURCE_DIR) / "sample_data" / "raw")) {
@@ -90,17 +91,9 @@ struct Project {
 
   fs::path config_path() const { return dir / "config" / "pipeline.yaml"; }
 
-  Result run(const std::string& args) {
-    fs::path out = dir / "stdout.txt", err = dir / "stderr.txt";
-    std::string cmd = "cd / && " + wrapper + " env -i " + env + " " + quote(PIPELINE_RUNNER_PATH) +
-                      " " + args + " -c " + quote(config_path().string()) + " >" +
-                      quote(out.string()) + " 2>" + quote(err.string());
-    int status = std::system(cmd.c_str());
-    // A runner killed by a signal (strace's fault injection) reads as a shell would say it.
-    if (WIFSIGNALED(status)) return {128 + WTERMSIG(status), slurp(out), slurp(err)};
-    REQUIRE(WIFEXITED(status));
-    return {WEXITSTATUS(status), slurp(out), slurp(err)};
-  }
+  /// The runner with these arguments (words as sh splits them) and `-c` the config; its exit
+  /// code (128+N when a signal N killed it), stdout and stderr.
+  Result run(const std::string& args) const;
 
   std::vector<fs::path> files_in(const fs::path& folder) const {
     std::vector<fs::path> out;
@@ -136,6 +129,31 @@ struct Project {
   }
 };
 
+// A manifest dropped by hand (a producer, or an attacker), as it lands in the hot folder.
+inline void drop_manifest(Project& p, const std::string& file_name, const json& m) {
+  write_file(p.dir / "hot" / file_name, m.dump());
+}
+
+inline json batch_of(const std::string& id, std::vector<std::string> raw,
+                     json files = json::object()) {
+  return {{"batch_id", id},
+          {"status", "READY_FOR_PROCESSING"},
+          {"files", std::move(files)},
+          {"raw_data", std::move(raw)}};
+}
+
+inline const json& batch_in(const json& report, const std::string& id) {
+  for (const auto& b : report["batches"]) {
+    if (b["id"] == id) return b;
+  }
+  FAIL("no batch " << id << " in the report");
+  throw;
+}
+
+inline bool has_text(const json& list, const std::string& text) {
+  return list.dump().find(text) != std::string::npos;
+}
+
 inline const json& stage(const json& report, const std::string& name) {
   for (const auto& s : report["stages"]) {
     if (s["name"] == name) return s;
@@ -143,36 +161,6 @@ inline const json& stage(const json& report, const std::string& name) {
   FAIL("no stage " << name);
   throw;
 }
-
-/// The runner started in the background the way cron would (empty environment, cwd /).
-struct Background {
-  pid_t pid = -1;
-
-  explicit Background(const Project& p, std::vector<std::string> extra = {}) {
-    std::string cfg = p.config_path().string();
-    std::vector<std::string> args = {PIPELINE_RUNNER_PATH, "--run-once", "-q", "-c", cfg};
-    args.insert(args.end(), extra.begin(), extra.end());
-    pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      char* envp[] = {nullptr};
-      if (::chdir("/") != 0) ::_exit(126);
-      ::execve(PIPELINE_RUNNER_PATH, argv.data(), envp);
-      ::_exit(127);
-    }
-  }
-
-  /// Waits for the runner; its exit status and peak RSS (KiB).
-  std::pair<int, long> wait() {
-    int status = 0;
-    struct rusage usage {};
-    ::wait4(pid, &status, 0, &usage);
-    return {status, usage.ru_maxrss};
-  }
-};
 
 /// Polls (bounded) until an event with this name is in some events file.
 inline bool wait_for_event(const Project& p, const std::string& event) {
@@ -185,61 +173,26 @@ inline bool wait_for_event(const Project& p, const std::string& event) {
   return false;
 }
 
-/// A small tmpfs mounted on a folder of a test project, unmounted at the end: a disk that
-/// fills up. Root only; where it cannot mount, the test says so loudly and skips.
-struct Tmpfs {
-  fs::path where;
-  bool mounted = false;
-
-  Tmpfs(const fs::path& path, const std::string& size) : where(path) {
-    fs::create_directories(path);
-    mounted = ::mount("tmpfs", path.c_str(), "tmpfs", 0, ("size=" + size).c_str()) == 0;
-  }
-  ~Tmpfs() {
-    if (mounted) ::umount2(where.c_str(), MNT_DETACH);
-  }
-  /// The disk gets room again (or less of it): the files stay.
-  void resize(const std::string& size) {
-    REQUIRE(::mount("tmpfs", where.c_str(), "tmpfs", MS_REMOUNT, ("size=" + size).c_str()) == 0);
-  }
-  /// Fills what is left with one file (removed to make room again).
-  void fill() {
-    std::ofstream out(where / "filler", std::ios::binary);
-    std::string block(4096, 'x');
-    while (out.write(block.data(), static_cast<std::streamsize>(block.size()))) {
-    }
-  }
-  Tmpfs(const Tmpfs&) = delete;
-  Tmpfs& operator=(const Tmpfs&) = delete;
-};
-
-#define SKIP_UNLESS_MOUNTED(t)                                                          \
-  if (!(t).mounted) {                                                                   \
-    WARN("SKIPPED: cannot mount a tmpfs on " << (t).where                               \
-                                             << " (not root?): this test did not run"); \
-    return;                                                                             \
-  }
-
-/// A runner dying hard mid-stage: starts it in the background, waits until its stage wrote
-/// `count` pids to `pidfile` (misbehave --pidfile), then SIGKILLs the runner alone. Returns
-/// the stage's pids, all still running.
-inline std::vector<long> kill_runner_mid_stage(const Project& p, const std::string& stage,
-                                               const std::string& pidfile, std::size_t count) {
-  Background doomed(p);
-  REQUIRE(wait_for_event(p, stage + ".start"));
-  for (int i = 0; i < 3000 && read_pids(pidfile).size() < count; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  REQUIRE(read_pids(pidfile).size() == count);
-  ::kill(doomed.pid, SIGKILL);
-  doomed.wait();
-  auto pids = read_pids(pidfile);
-  for (long pid : pids) REQUIRE_FALSE(process_gone(pid));  // orphans, still running
-  return pids;
+// A producer's batch: one raw file of its own, submitted through the CLI.
+inline void submit(Project& p, const std::string& id) {
+  write_file(p.dir / "in" / (id + ".csv"), "raw data of " + id + "\n");
+  auto r =
+      p.run("batch submit --id " + id + " --raw " + quote((p.dir / "in" / (id + ".csv")).string()));
+  REQUIRE(r.exit_code == 0);
 }
 
+inline std::vector<std::string> completed_batches(const json& report) {
+  std::vector<std::string> out;
+  for (const auto& b : report["batches"]) {
+    if (b["status"] == "COMPLETED") out.push_back(b["id"]);
+  }
+  return out;
+}
+
+/// A stage command running the misbehaving test stage (absolute with its drive on Windows).
 inline std::string misbehave(const std::string& args) {
-  return "[\"" + std::string(MISBEHAVE_PATH) + "\", " + args + "]";
+  const std::string program = "\"" + fs::absolute(MISBEHAVE_PATH).generic_string() + "\"";
+  return "[" + program + (args.empty() ? "" : ", " + args) + "]";
 }
 
 }  // namespace pipeline::testing

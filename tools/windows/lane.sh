@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The Windows lane: cross-builds everything for 64-bit Windows with mingw-w64 and runs the
-# unit and integration tests under wine with CTest (the end-to-end tests are POSIX only so
-# far). Everything lives in BUILD_DIR (default build-win): the cross-built dependencies in
-# deps/ (built once, then reused), wine's prefix in wineprefix/, and the programs, among them
-# apps/pipeline_runner/pipeline_runner.exe, which runs on Windows as it is.
+# unit, integration and end-to-end tests under wine with CTest (tests that need POSIX tools
+# are in _posix.cpp files, left out). Everything lives in BUILD_DIR (default build-win): the
+# cross-built dependencies in deps/ (built once, then reused), wine's prefix in wineprefix/,
+# and the programs, among them apps/pipeline_runner/pipeline_runner.exe, which runs on
+# Windows as it is.
 #   tools/windows/lane.sh [BUILD_DIR]
 # Everything is built at -O1: this lane checks behaviour, the Linux release build is the one
 # measured. At -O1 GCC 12 takes std::optional's storage for maybe-uninitialized (GCC bug

@@ -4,7 +4,7 @@
 // again. Whatever the moment, every batch ends archived exactly once, every file is in
 // exactly one place with its bytes, and nothing is left for a later run. Once with the
 // archive on the same file system (renames) and once on a tmpfs (journaled copies).
-#include "support/e2e_project.hpp"
+#include "support/e2e_posix.hpp"
 
 using namespace pipeline::testing;
 
