@@ -36,8 +36,11 @@ find_package(SQLiteCpp REQUIRED CONFIG)
 foreach(t logging yaml re2 sqlite)
   add_library(pipeline_${t} INTERFACE)
 endforeach()
-# spdlog header-only on fmt header-only (Debian's tweakme sets SPDLOG_FMT_EXTERNAL).
-target_compile_definitions(pipeline_logging INTERFACE SPDLOG_FMT_EXTERNAL FMT_HEADER_ONLY)
+# spdlog header-only on fmt header-only (Debian's tweakme sets SPDLOG_FMT_EXTERNAL); file
+# names wide, as std::filesystem's native form is on Windows (the run log's folder may be
+# named outside the ANSI code page).
+target_compile_definitions(pipeline_logging INTERFACE SPDLOG_FMT_EXTERNAL FMT_HEADER_ONLY
+                           SPDLOG_WCHAR_FILENAMES)
 target_link_libraries(pipeline_logging INTERFACE pipeline_header_only Threads::Threads)
 target_link_libraries(pipeline_yaml INTERFACE yaml-cpp)
 target_link_libraries(pipeline_re2 INTERFACE re2::re2)

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "app/cli.hpp"
 #include "platform/file_run_lock.hpp"
@@ -18,6 +20,7 @@ namespace pipeline_app {
 int run(int argc, char** argv) {
   using namespace pipeline;
   install_stop_handlers();
+  use_utf8_console();
   // Stage processes that leave their group (setsid, double fork) are re-parented to us, so
   // the supervisor can still find and end them.
   platform::become_child_subreaper();
@@ -40,7 +43,11 @@ int run(int argc, char** argv) {
       std::cout,
       std::cerr,
   };
-  return cli_main(argc, argv, machine);
+  const std::vector<std::string> args = command_line_arguments(argc, argv);
+  std::vector<const char*> arg_pointers;
+  arg_pointers.reserve(args.size());
+  for (const auto& a : args) arg_pointers.push_back(a.c_str());
+  return cli_main(static_cast<int>(arg_pointers.size()), arg_pointers.data(), machine);
 }
 
 }  // namespace pipeline_app

@@ -20,6 +20,7 @@
 #include "records/run_records.hpp"
 #include "util/error.hpp"
 #include "util/json_read.hpp"
+#include "util/paths.hpp"
 #include "util/utf8.hpp"
 
 namespace pipeline {
@@ -51,10 +52,10 @@ struct Options {
 };
 
 fs::path discover_config(const Options& o, const Machine& p) {
-  if (!o.config.empty()) return o.config;
+  if (!o.config.empty()) return path_from_text(o.config);
   if (auto it = p.environment.find("PIPELINE_RUNNER_CONFIG");
       it != p.environment.end() && !it->second.empty()) {
-    return it->second;
+    return path_from_text(it->second);
   }
   return "config/pipeline.yaml";
 }
@@ -143,8 +144,7 @@ int audit_list(const Options& o, Machine& p) {
 
 const Config& require_batches(const Config& cfg) {
   if (!cfg.batches) {
-    throw UsageError(cfg.file.generic_string() +
-                     " has no 'batches' section, so it has no hot folder");
+    throw UsageError(path_text(cfg.file) + " has no 'batches' section, so it has no hot folder");
   }
   return cfg;
 }
@@ -163,17 +163,17 @@ int batch_submit(const Options& o, Machine& p) {
     if (eq == std::string::npos || eq == 0 || eq + 1 == f.size()) {
       throw UsageError("--file " + f + ": write NAME=PATH");
     }
-    named.emplace_back(f.substr(0, eq), fs::absolute(f.substr(eq + 1)));
+    named.emplace_back(f.substr(0, eq), fs::absolute(path_from_text(f.substr(eq + 1))));
   }
   std::vector<fs::path> raw;  // paths on a command line are taken from the working directory
-  for (const auto& r : o.batch_raw) raw.push_back(fs::absolute(r));
+  for (const auto& r : o.batch_raw) raw.push_back(fs::absolute(path_from_text(r)));
   fs::path written;
   try {
     written = submit_batch(cfg, p.files, o.batch_id, named, raw, p.clock.now());
   } catch (const FileError& e) {
     throw Error(exit_code::kInternal, e.what());
   }
-  p.out << "submitted batch " << o.batch_id << ": " << written.generic_string() << "\n";
+  p.out << "submitted batch " << o.batch_id << ": " << path_text(written) << "\n";
   return exit_code::kSuccess;
 }
 
@@ -189,7 +189,7 @@ int batch_list(const Options& o, Machine& p) {
     p.out << dump_json(out, 2) << "\n";
     return exit_code::kSuccess;
   }
-  if (batches.empty()) p.out << "no batches in " << cfg.batches->hotfolder.generic_string() << "\n";
+  if (batches.empty()) p.out << "no batches in " << path_text(cfg.batches->hotfolder) << "\n";
   std::size_t width = 2;
   for (const auto& b : batches) width = std::max(width, b.id.size());
   for (const auto& b : batches) {
@@ -211,7 +211,7 @@ int history_rebuild(const Options& o, Machine& p) {
   owner.host = p.host;
   owner.command = "history rebuild";
   if (!lock->acquire(cfg.lock_wait, p.clock, lock_owner_to_text(owner))) {
-    p.err << "pipeline_runner: a run holds " << layout.lock_file().generic_string()
+    p.err << "pipeline_runner: a run holds " << path_text(layout.lock_file())
           << "; try again when it has finished\n";
     return exit_code::kLocked;
   }
@@ -229,16 +229,16 @@ int history_rebuild(const Options& o, Machine& p) {
   } catch (const std::exception& e) {
     throw Error(exit_code::kInternal, "cannot rebuild " + history_location(cfg) + ": " + e.what());
   }
-  p.out << "rebuilt " << history_location(cfg) << " from " << layout.reports_dir().generic_string()
+  p.out << "rebuilt " << history_location(cfg) << " from " << path_text(layout.reports_dir())
         << ": " << runs << (runs == 1 ? " run" : " runs") << "\n";
   return exit_code::kSuccess;
 }
 
 int config_check(const Options& o, Machine& p) {
   Config cfg = load(o, p);
-  p.out << cfg.file.generic_string() << ": ok: pipeline " << cfg.pipeline << ", "
-        << cfg.stages.size() << (cfg.stages.size() == 1 ? " stage" : " stages") << ", root "
-        << cfg.root.generic_string() << "\n";
+  p.out << path_text(cfg.file) << ": ok: pipeline " << cfg.pipeline << ", " << cfg.stages.size()
+        << (cfg.stages.size() == 1 ? " stage" : " stages") << ", root " << path_text(cfg.root)
+        << "\n";
   return exit_code::kSuccess;
 }
 
@@ -344,7 +344,7 @@ int cli_main(int argc, const char* const* argv, Machine& machine) {
       o.schedule.action = sub->get_name();
       // "/" stays "/": on Windows absolute() would make it the current drive's root.
       if (o.schedule_root != "/")
-        o.schedule.root = fs::absolute(o.schedule_root).lexically_normal();
+        o.schedule.root = fs::absolute(path_from_text(o.schedule_root)).lexically_normal();
       return schedule_command(machine, load(o, machine), o.schedule);
     }
     machine.err << app.help();

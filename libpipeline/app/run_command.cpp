@@ -21,6 +21,7 @@
 #include "records/run_log.hpp"
 #include "records/run_records.hpp"
 #include "util/error.hpp"
+#include "util/paths.hpp"
 #include "util/run_id.hpp"
 
 namespace pipeline {
@@ -32,7 +33,9 @@ using nlohmann::json;
 // warning, never a reason not to run.
 void open_run_log(const fs::path& path) {
   try {
-    auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path.generic_string(), true);
+    // The OS's own spelling of the name (wide on Windows, where spdlog opens it with the
+    // wide call): a UTF-8 name would be read in the ANSI code page there.
+    auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path.native(), true);
     sink->set_level(spdlog::level::debug);
     sink->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %-5l %v");
     spdlog::default_logger()->sinks().push_back(std::move(sink));
@@ -158,11 +161,11 @@ int print_plan(Machine& machine, const Config& config, const std::vector<std::st
                              no_lifecycle, machine.environment, machine.stop, nullptr, nullptr});
   const std::string run_id = make_run_id(now);
   json out = {{"pipeline", config.pipeline},
-              {"config", config.file.generic_string()},
-              {"root", config.root.generic_string()},
+              {"config", path_text(config.file)},
+              {"root", path_text(config.root)},
               {"stages", json::array()}};
   std::ostringstream text;
-  text << "pipeline " << config.pipeline << " (" << config.file.generic_string() << ")\n";
+  text << "pipeline " << config.pipeline << " (" << path_text(config.file) << ")\n";
 
   if (!config.batches) {
     auto records = orchestrator.plan({stages}, run_id, now);
@@ -228,7 +231,7 @@ class RunSession {
     report_.pipeline = config.pipeline;
     report_.host = m_.host;
     report_.pid = m_.pid;
-    report_.config_path = config.file.generic_string();
+    report_.config_path = path_text(config.file);
     report_.config_sha256 = config.sha256;
   }
 
@@ -243,9 +246,9 @@ class RunSession {
     EventFanout events({&event_log, &run_log});
     events.emit(event_source::kPipeline, event::kStart, "run started",
                 {{"pipeline", config_.pipeline},
-                 {"config", config_.file.generic_string()},
+                 {"config", path_text(config_.file)},
                  {"config_sha256", config_.sha256},
-                 {"root", config_.root.generic_string()},
+                 {"root", path_text(config_.root)},
                  {"host", m_.host},
                  {"pid", m_.pid},
                  {"stages", config_.stages.size()},
@@ -281,7 +284,7 @@ class RunSession {
     }
     if (auto stopped = m_.stop.exit_code()) return *stopped;  // stopped while waiting
     std::optional<LockOwner> holder = lock_owner_from_text(lock_->holder());
-    m_.err << "pipeline_runner: skipped: another run holds " << layout_.lock_file().generic_string()
+    m_.err << "pipeline_runner: skipped: another run holds " << path_text(layout_.lock_file())
            << " (" << describe(holder) << ")\n";
     EventLogger events(m_.files, m_.clock, layout_.event_log(report_.run_id), report_.run_id, {});
     events.emit(event_source::kPipeline, event::kSkipped, "another run holds the lock",
@@ -331,7 +334,7 @@ class RunSession {
   // deletes anything, and at the end.
   bool write_report(const RunReport& r) {
     try {
-      report_path_ = AuditReporter(m_.files, layout_).write(r).generic_string();
+      report_path_ = path_text(AuditReporter(m_.files, layout_).write(r));
       return true;
     } catch (const FileError& e) {
       warn(std::string("the audit report is not written: ") + e.what());

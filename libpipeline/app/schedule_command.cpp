@@ -6,6 +6,7 @@
 #include "app/schedule_entries.hpp"
 #include "records/record_layout.hpp"
 #include "util/error.hpp"
+#include "util/paths.hpp"
 #include "util/utf8.hpp"
 
 namespace pipeline {
@@ -24,8 +25,8 @@ ScheduleTarget target_of(const Machine& m, const Config& cfg) {
   ScheduleTarget t;
   t.pipeline = cfg.pipeline;
   t.every = cfg.schedule->every;
-  t.runner = m.executable.generic_string();
-  t.config = cfg.file.generic_string();
+  t.runner = path_text(m.executable);
+  t.config = path_text(cfg.file);
   t.user = m.user;
   // The runner's stop ladder for its slowest stage (terminate, grace, kill, drain) and a
   // minute to write the report, before systemd kills what is left.
@@ -52,9 +53,9 @@ void run_tool(Context& c, const std::vector<std::string>& argv, bool must_succee
   if (!spec.env.count("PATH") && c.scheduler != Scheduler::kWindows) {
     spec.env["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
   }
-  const std::string tool = fs::path(argv.at(0)).stem().generic_string();
-  spec.stdout_log = dir / (tool + ".stdout.log");
-  spec.stderr_log = dir / (tool + ".stderr.log");
+  const std::string tool = path_text(path_from_text(argv.at(0)).stem());
+  spec.stdout_log = dir / path_from_text(tool + ".stdout.log");
+  spec.stderr_log = dir / path_from_text(tool + ".stderr.log");
   spec.timeout = std::chrono::minutes(2);
   spec.grace = std::chrono::seconds(5);
   ProcessResult r = c.m.supervisor.run(spec);
@@ -83,12 +84,12 @@ bool existing_is_ours(Context& c, const fs::path& path) {
   if (!c.m.files.stat(path)) return false;
   const auto owner = schedule_owner(c.m.files.read_file(path, 1 << 20));
   if (!owner) {
-    throw UsageError(path.generic_string() +
+    throw UsageError(path_text(path) +
                      " was not written by `pipeline_runner schedule install`; it is left as it "
                      "is (move it away to install this schedule)");
   }
   if (*owner != c.target.config) {
-    throw UsageError(path.generic_string() + " holds the schedule of config " + *owner +
+    throw UsageError(path_text(path) + " holds the schedule of config " + *owner +
                      "; remove that one first (`pipeline_runner schedule remove -c " + *owner +
                      "`)");
   }
@@ -104,26 +105,26 @@ int show(Context& c, const ScheduleRequest& r) {
   for (const auto& f : schedule_files(c.scheduler, c.target)) {
     if (!first) c.m.out << "\n";
     first = false;
-    c.m.out << "# " << (r.root / f.path).generic_string() << "\n" << f.text;
+    c.m.out << "# " << path_text(r.root / path_from_text(f.path)) << "\n" << f.text;
   }
   return exit_code::kSuccess;
 }
 
 int install(Context& c, const ScheduleRequest& r) {
   if (c.scheduler == Scheduler::kWindows) {
-    const fs::path xml = c.layout.schedule_dir() / (c.name + ".xml");
+    const fs::path xml = c.layout.schedule_dir() / path_from_text(c.name + ".xml");
     c.m.files.create_directories(xml.parent_path());
     c.m.files.write_atomic(xml, utf16le_with_bom(task_scheduler_xml(c.target, "UTF-16")));
     // /F replaces the task of the same name: a second install updates it.
-    run_tool(c, {"schtasks", "/Create", "/TN", c.name, "/XML", xml.generic_string(), "/F"});
-    c.m.out << "installed Task Scheduler task \\" << c.name << " from " << xml.generic_string()
+    run_tool(c, {"schtasks", "/Create", "/TN", c.name, "/XML", path_text(xml), "/F"});
+    c.m.out << "installed Task Scheduler task \\" << c.name << " from " << path_text(xml)
             << ": every " << format_duration(c.target.every) << "\n";
     return exit_code::kSuccess;
   }
   const auto files = schedule_files(c.scheduler, c.target);
-  for (const auto& f : files) existing_is_ours(c, r.root / f.path);
+  for (const auto& f : files) existing_is_ours(c, r.root / path_from_text(f.path));
   for (const auto& f : files) {
-    const fs::path path = r.root / f.path;
+    const fs::path path = r.root / path_from_text(f.path);
     try {
       c.m.files.create_directories(path.parent_path());
       c.m.files.write_atomic(path, f.text);
@@ -134,7 +135,7 @@ int install(Context& c, const ScheduleRequest& r) {
                                         "the files elsewhere)"
                                       : ""));
     }
-    c.m.out << "wrote " << path.generic_string() << "\n";
+    c.m.out << "wrote " << path_text(path) << "\n";
   }
   if (c.scheduler == Scheduler::kSystemd) {
     const std::string timer = c.name + ".timer";
@@ -156,18 +157,20 @@ int install(Context& c, const ScheduleRequest& r) {
 int remove(Context& c, const ScheduleRequest& r) {
   if (c.scheduler == Scheduler::kWindows) {
     run_tool(c, {"schtasks", "/Delete", "/TN", c.name, "/F"});
-    const fs::path xml = c.layout.schedule_dir() / (c.name + ".xml");
+    const fs::path xml = c.layout.schedule_dir() / path_from_text(c.name + ".xml");
     if (c.m.files.stat(xml)) c.m.files.remove(xml);
     c.m.out << "removed Task Scheduler task \\" << c.name << "\n";
     return exit_code::kSuccess;
   }
   std::vector<fs::path> ours;
   for (const auto& f : schedule_files(c.scheduler, c.target)) {
-    if (existing_is_ours(c, r.root / f.path)) ours.push_back(r.root / f.path);
+    if (const fs::path p = r.root / path_from_text(f.path); existing_is_ours(c, p)) {
+      ours.push_back(p);
+    }
   }
   if (ours.empty()) {
     c.m.out << "no " << to_string(c.scheduler) << " schedule of pipeline " << c.cfg.pipeline
-            << " is installed under " << r.root.generic_string() << "\n";
+            << " is installed under " << path_text(r.root) << "\n";
     return exit_code::kSuccess;
   }
   const bool systemd_live = c.scheduler == Scheduler::kSystemd && live_system(r);
@@ -175,7 +178,7 @@ int remove(Context& c, const ScheduleRequest& r) {
   if (systemd_live) run_tool(c, {"systemctl", "disable", "--now", c.name + ".timer"}, false);
   for (const auto& path : ours) {
     c.m.files.remove(path);
-    c.m.out << "removed " << path.generic_string() << "\n";
+    c.m.out << "removed " << path_text(path) << "\n";
   }
   if (systemd_live) run_tool(c, {"systemctl", "daemon-reload"});
   return exit_code::kSuccess;
@@ -185,7 +188,7 @@ int remove(Context& c, const ScheduleRequest& r) {
 
 int schedule_command(Machine& machine, const Config& config, const ScheduleRequest& request) {
   if (!config.schedule) {
-    throw UsageError(config.file.generic_string() +
+    throw UsageError(path_text(config.file) +
                      " has no 'schedule' section; add one, e.g. `schedule: {every: 15m}`");
   }
   const std::string wanted = request.scheduler.empty() ? machine.scheduler : request.scheduler;

@@ -47,7 +47,7 @@ ManifestVerdict judge_manifest(LoadedManifest& m, bool processing, const std::st
   }
   if (processing && status == "PROCESSING") doc["status"] = kReadyStatus;  // as submitted
   v.content = validate_manifest(doc, files, config);
-  const fs::path done = config.batches->archive / v.content.id;
+  const fs::path done = config.batches->archive / path_from_text(v.content.id);
   if (!processing && files.exists(done)) {
     throw UsageError("batch " + v.content.id + " was already archived in " +
                      display_path(done, config.root) +
@@ -70,7 +70,7 @@ std::vector<ManifestCandidate> pending_manifests(const Config& config, const Fil
   }
   for (const auto& e : entries) {
     if (!e.is_file() && manifest_kind(e.name)) {
-      warnings->push_back("skipped " + display_path(hot / e.name, config.root) +
+      warnings->push_back("skipped " + display_path(hot / path_from_text(e.name), config.root) +
                           ": not a regular file (" +
                           (e.kind == FileKind::kBroken ? "a dangling symlink or a loop"
                                                        : "a folder, FIFO, socket or device") +
@@ -80,7 +80,7 @@ std::vector<ManifestCandidate> pending_manifests(const Config& config, const Fil
     auto kind = manifest_kind(e);
     if (!kind) continue;
     bool processing = *kind == ManifestKind::kProcessing;
-    fs::path p = hot / e.name;
+    fs::path p = hot / path_from_text(e.name);
     auto st = files.stat(p);
     if (!st || !st->is_file()) continue;
     (processing ? stale : ready).push_back({p, processing, st->mtime_ns});
@@ -101,13 +101,14 @@ BatchPreviews preview_batches(const Config& config, const FileSystem& files, std
       ++out.later;
       continue;
     }
-    std::string name = c.path.filename().generic_string();
+    std::string name = path_text(c.path.filename());
     LoadedManifest m = load_manifest(files, c.path);
     BatchPreview b;
     b.id = claim_key(m.doc, name, c.processing ? kProcessingSuffix : kManifestSuffix);
     b.manifest = c.path;
-    b.claimed_as =
-        c.processing ? c.path : config.batches->hotfolder / (b.id + std::string(kProcessingSuffix));
+    b.claimed_as = c.processing ? c.path
+                                : config.batches->hotfolder /
+                                      path_from_text(b.id + std::string(kProcessingSuffix));
     b.processing = c.processing;
     try {
       ManifestVerdict verdict = judge_manifest(m, c.processing, b.id, config, files);
@@ -148,9 +149,9 @@ void BatchHotfolder::sweep_claims() {
   }
   for (const auto& e : entries) {
     if (!e.is_file() || !e.name.ends_with(".lock")) continue;
-    std::unique_ptr<RunLock> lock = make_lock_(claims / e.name);
+    std::unique_ptr<RunLock> lock = make_lock_(claims / path_from_text(e.name));
     try {
-      if (lock->acquire(Millis(0), clock_, "{}")) let_go(lock, claims / e.name);
+      if (lock->acquire(Millis(0), clock_, "{}")) let_go(lock, claims / path_from_text(e.name));
     } catch (const Error&) {
       // A lock file we cannot open is left alone: it is not ours to judge.
     }
@@ -160,18 +161,18 @@ void BatchHotfolder::sweep_claims() {
 std::optional<BatchHotfolder::Claim> BatchHotfolder::try_claim(const ManifestCandidate& c,
                                                                const std::string& run_id,
                                                                TimePoint now) {
-  std::string name = c.path.filename().generic_string();
+  std::string name = path_text(c.path.filename());
   LoadedManifest m = load_manifest(files_, c.path);
   if (m.gone(files_, c.path)) return std::nullopt;  // another runner claimed it first
   std::string key = claim_key(m.doc, name, c.processing ? kProcessingSuffix : kManifestSuffix);
-  fs::path lock_path = batches_.hotfolder / ".claims" / (key + ".lock");
+  fs::path lock_path = batches_.hotfolder / ".claims" / path_from_text(key + ".lock");
   files_.create_directories(lock_path.parent_path());
   std::unique_ptr<RunLock> lock = make_lock_(lock_path);
   if (!lock->acquire(Millis(0), clock_, dump_json(json{{"run_id", run_id}}))) {
     return std::nullopt;  // a live run holds this batch
   }
 
-  fs::path claimed = batches_.hotfolder / (key + std::string(kProcessingSuffix));
+  fs::path claimed = batches_.hotfolder / path_from_text(key + std::string(kProcessingSuffix));
   if (c.processing) {
     // Under the claim lock a _PROCESSING.json still there belongs to a run that died.
     if (!files_.exists(c.path)) {
@@ -195,10 +196,10 @@ std::optional<BatchHotfolder::Claim> BatchHotfolder::try_claim(const ManifestCan
         return std::nullopt;
       }
       // Our claim name is taken (a second manifest with a batch id in progress): refuse it.
-      return Claim{std::nullopt, reject(c.path, name, key,
-                                        "cannot claim it as " +
-                                            claimed.filename().generic_string() + ": " + e.what(),
-                                        std::move(lock), lock_path, run_id, now)};
+      return Claim{std::nullopt,
+                   reject(c.path, name, key,
+                          "cannot claim it as " + path_text(claimed.filename()) + ": " + e.what(),
+                          std::move(lock), lock_path, run_id, now)};
     }
   }
 
@@ -248,12 +249,12 @@ BatchRecord BatchHotfolder::reject(const fs::path& manifest, const std::string& 
   try {
     fs::path dir = free_error_folder(key);
     files_.create_directories(dir);
-    files_.write_atomic(dir / fs::path(rec.manifest).replace_extension(".error.txt"),
+    files_.write_atomic(dir / path_from_text(rec.manifest).replace_extension(".error.txt"),
                         "batch " + key + " was rejected by run " + run_id + " at " +
                             format_rfc3339(now) + ":\n" + why +
                             "\nOnly the manifest was moved here; the files it lists were not "
                             "touched.\n");
-    mover_.move(manifest, dir / rec.manifest);
+    mover_.move(manifest, dir / path_from_text(rec.manifest));
     rec.moved_to = display_path(dir, config_.root);
   } catch (const FileError& e) {
     rec.error += "; and it could not be moved to the error folder: " + std::string(e.what());
@@ -263,8 +264,9 @@ BatchRecord BatchHotfolder::reject(const fs::path& manifest, const std::string& 
 }
 
 fs::path BatchHotfolder::free_error_folder(const std::string& key) const {
-  fs::path dir = batches_.error / key;
-  for (int n = 2; files_.exists(dir); ++n) dir = batches_.error / (key + "." + std::to_string(n));
+  fs::path dir = batches_.error / path_from_text(key);
+  for (int n = 2; files_.exists(dir); ++n)
+    dir = batches_.error / path_from_text(key + "." + std::to_string(n));
   return dir;
 }
 
@@ -274,8 +276,7 @@ BatchRecord BatchHotfolder::finish(ClaimedBatch& batch, bool succeeded, const st
   BatchRecord rec;
   rec.id = batch.content.id;
   rec.reclaimed = batch.reclaimed;
-  rec.manifest =
-      string_field(doc["runner"], "manifest", batch.manifest.filename().generic_string());
+  rec.manifest = string_field(doc["runner"], "manifest", path_text(batch.manifest.filename()));
   fs::path dest;
   if (batch.decided) {
     rec.status = *batch.decided;
@@ -284,7 +285,7 @@ BatchRecord BatchHotfolder::finish(ClaimedBatch& batch, bool succeeded, const st
   } else {
     rec.status = succeeded ? "COMPLETED" : "FAILED";
     rec.error = error;
-    dest = succeeded ? batches_.archive / rec.id : free_error_folder(rec.id);
+    dest = succeeded ? batches_.archive / path_from_text(rec.id) : free_error_folder(rec.id);
     // The decision is on disk before the first move, so a run that dies among the moves
     // is finished by the next one without running the stages again.
     doc["status"] = rec.status;
@@ -327,7 +328,8 @@ BatchRecord BatchHotfolder::finish(ClaimedBatch& batch, bool succeeded, const st
     let_go(batch.lock, batch.lock_path);
     return rec;
   }
-  files_.write_atomic(dest / (rec.id + std::string(kManifestSuffix)), dump_json(doc, 2) + "\n");
+  files_.write_atomic(dest / path_from_text(rec.id + std::string(kManifestSuffix)),
+                      dump_json(doc, 2) + "\n");
   files_.remove(batch.manifest);
   let_go(batch.lock, batch.lock_path);
   return rec;

@@ -17,7 +17,7 @@ std::vector<BatchListing> list_batches(const Config& config, const FileSystem& f
     auto kind = manifest_kind(e);
     if (!kind) continue;
     bool processing = *kind == ManifestKind::kProcessing;
-    fs::path p = b.hotfolder / e.name;
+    fs::path p = b.hotfolder / path_from_text(e.name);
     BatchListing l;
     l.state = processing ? "processing" : "ready";
     l.path = display_path(p, config.root);
@@ -37,18 +37,20 @@ std::vector<BatchListing> list_batches(const Config& config, const FileSystem& f
       BatchListing l;
       l.state = state;
       l.id = e.name;
-      l.path = display_path(dir / e.name, config.root);
-      if (auto st = files.stat(dir / e.name)) l.mtime_ns = st->mtime_ns;
-      for (const auto& f : files.list_dir(dir / e.name)) {
+      l.path = display_path(dir / path_from_text(e.name), config.root);
+      if (auto st = files.stat(dir / path_from_text(e.name))) l.mtime_ns = st->mtime_ns;
+      for (const auto& f : files.list_dir(dir / path_from_text(e.name))) {
         if (!f.is_file()) continue;
         try {
           if (f.name.ends_with(".error.txt")) {
-            std::string text = files.read_file(dir / e.name / f.name, kMaxManifestBytes);
+            std::string text = files.read_file(
+                dir / path_from_text(e.name) / path_from_text(f.name), kMaxManifestBytes);
             std::size_t nl = text.find('\n');
             l.detail = "rejected: " + text.substr(nl == std::string::npos ? 0 : nl + 1,
                                                   text.find('\n', nl + 1) - nl - 1);
           } else if (f.name.ends_with(kManifestSuffix) && l.detail.empty()) {
-            json doc = load_manifest(files, dir / e.name / f.name).doc;
+            json doc =
+                load_manifest(files, dir / path_from_text(e.name) / path_from_text(f.name)).doc;
             if (!doc.is_object()) continue;
             l.id = string_field(doc, "batch_id", l.id);
             l.detail = "run " + string_field(doc, "run_id", "?") + " at " +

@@ -28,14 +28,15 @@ fs::path submit_batch(const Config& config, FileSystem& files, const std::string
   }
   for (const auto& p : raw_data) doc["raw_data"].push_back(relative(p));
   validate_manifest(doc, files, config);  // a run would reject it: say so now
-  if (files.exists(b.archive / id)) {
+  if (files.exists(b.archive / path_from_text(id))) {
     throw UsageError("batch " + id + " was already archived in " +
-                     display_path(b.archive / id, config.root) + "; use a new batch id");
+                     display_path(b.archive / path_from_text(id), config.root) +
+                     "; use a new batch id");
   }
-  fs::path target = b.hotfolder / (id + std::string(kManifestSuffix));
-  if (files.exists(target) || files.exists(b.hotfolder / (id + std::string(kProcessingSuffix)))) {
-    throw UsageError("batch " + id + " is already in the hot folder " +
-                     b.hotfolder.generic_string());
+  fs::path target = b.hotfolder / path_from_text(id + std::string(kManifestSuffix));
+  if (files.exists(target) ||
+      files.exists(b.hotfolder / path_from_text(id + std::string(kProcessingSuffix)))) {
+    throw UsageError("batch " + id + " is already in the hot folder " + path_text(b.hotfolder));
   }
   files.create_directories(b.hotfolder);
   files.write_atomic(target, dump_json(doc, 2) + "\n");

@@ -43,7 +43,7 @@ struct RunnerFiles {
   // Why real (a resolved path) is not data, or "" when it may be.
   std::string refuse(const fs::path& real) const {
     if (config && real == *config) return "is the pipeline's config";
-    std::string name = real.filename().generic_string();
+    std::string name = path_text(real.filename());
     if (manifest_kind(name)) return "is a manifest, not data";
     for (const auto& [dir, what] : folders) {
       if (real == dir || is_within(real, dir)) return "is inside " + what;
@@ -137,7 +137,7 @@ ManifestContent validate_manifest(const json& doc, const FileSystem& files, cons
   if (raw == doc.end() || !raw->is_array()) invalid("\"raw_data\" (a list of paths) is missing");
 
   std::optional<fs::path> real_root = files.real_path(root);
-  if (!real_root) invalid("the pipeline root " + root.generic_string() + " does not exist");
+  if (!real_root) invalid("the pipeline root " + path_text(root) + " does not exist");
   RunnerFiles runner(config, files);
   std::set<fs::path> seen_real;
   std::set<std::string> seen_names;
@@ -154,8 +154,8 @@ ManifestContent validate_manifest(const json& doc, const FileSystem& files, cons
       invalid(where + " \"" + text + "\" does not exist");
     }
     if (!is_within(*real, *real_root)) {
-      invalid(where + " \"" + text + "\" resolves to " + real->generic_string() +
-              ", outside the root " + real_root->generic_string());
+      invalid(where + " \"" + text + "\" resolves to " + path_text(*real) + ", outside the root " +
+              path_text(*real_root));
     }
     auto st = files.stat(*real);
     if (!st || !st->is_file()) {
@@ -166,9 +166,9 @@ ManifestContent validate_manifest(const json& doc, const FileSystem& files, cons
       invalid(where + " \"" + text + "\" " + why + ": a manifest lists data files only");
     }
     if (!seen_real.insert(*real).second) invalid(where + " \"" + text + "\" is listed twice");
-    if (!seen_names.insert(path.filename().generic_string()).second) {
+    if (!seen_names.insert(path_text(path.filename())).second) {
       invalid(where + " \"" + text + "\": another listed file has the name " +
-              path.filename().generic_string() + " (they would collide in the archive)");
+              path_text(path.filename()) + " (they would collide in the archive)");
     }
     return path;
   };

@@ -9,6 +9,7 @@
 
 #include "util/error.hpp"
 #include "util/line_pattern.hpp"
+#include "util/paths.hpp"
 #include "util/sha256.hpp"
 
 namespace pipeline {
@@ -164,12 +165,6 @@ class Reader {
                   "' is a UNC path, which this build of the runner cannot keep (it would read it "
                   "as a folder on the current drive): map the share to a drive letter (net use "
                   "R: \\\\server\\share /persistent:yes) or link a local folder to it (mklink /D)");
-    }
-    if (non_ascii_path_unsupported(text)) {
-      fail(n, what + " '" + text +
-                  "' holds characters outside ASCII, which this build of the runner would read "
-                  "as other characters on Windows (and so name another folder): use an ASCII "
-                  "path, or a link with an ASCII name to the folder (mklink /J)");
     }
     return text;
   }
@@ -439,8 +434,8 @@ BatchConfig read_batches(const Reader& r, const YAML::Node& n, const Config& cfg
   r.require_map(n, "batches");
   r.check_keys(n, kBatchKeys, "batches");
   BatchConfig b;
-  std::map<std::string, std::string> scalars{{"root", cfg.root.generic_string()}};
-  for (const auto& [name, path] : cfg.paths) scalars["paths." + name] = path.generic_string();
+  std::map<std::string, std::string> scalars{{"root", path_text(cfg.root)}};
+  for (const auto& [name, path] : cfg.paths) scalars["paths." + name] = path_text(path);
   auto folder = [&](const char* key) {
     if (!n[key]) r.fail(n, std::string("batches needs '") + key + "' (a folder)");
     std::string where = std::string("batches.") + key;
@@ -484,16 +479,16 @@ std::optional<std::string> nearest_word(const std::string& word,
 
 Config parse_config(const std::string& text, const fs::path& file, const EnvLookup& env) {
   fs::path abs_file = fs::absolute(file).lexically_normal();
-  Reader r(file.generic_string(), env);
+  Reader r(path_text(file), env);
   YAML::Node doc;
   try {
     doc = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
-    throw UsageError(file.generic_string() + ":" + std::to_string(e.mark.line + 1) + ":" +
+    throw UsageError(path_text(file) + ":" + std::to_string(e.mark.line + 1) + ":" +
                      std::to_string(e.mark.column + 1) + ": " + e.msg);
   }
   if (!doc.IsMap()) {
-    throw UsageError(file.generic_string() +
+    throw UsageError(path_text(file) +
                      ":1:1: the config must be a mapping with 'version', "
                      "'pipeline' and 'stages'");
   }
@@ -521,7 +516,7 @@ Config parse_config(const std::string& text, const fs::path& file, const EnvLook
     cfg.root = resolve_path(config_dir, r.expand_root_scope(doc["root"], "root", {}));
   }
   cfg.root = strip_trailing_separator(cfg.root);
-  scalars["root"] = cfg.root.generic_string();
+  scalars["root"] = path_text(cfg.root);
 
   KnownNames known;
   known.batch_mode = static_cast<bool>(doc["batches"]);
@@ -606,7 +601,7 @@ Config load_config(const fs::path& file, const EnvLookup& env) {
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     std::error_code ec(errno, std::generic_category());
-    throw UsageError("cannot read config " + file.generic_string() + ": " + ec.message());
+    throw UsageError("cannot read config " + path_text(file) + ": " + ec.message());
   }
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   return parse_config(text, file, env);

@@ -36,10 +36,10 @@ std::string batch_failure(const std::vector<StageRecord>& stages, std::size_t fi
 PlaceholderValues with_batch(PlaceholderValues v, const ManifestContent& m,
                              const fs::path& manifest, std::vector<std::string>& raw) {
   v.scalars["batch.id"] = m.id;
-  v.scalars["batch.manifest"] = manifest.generic_string();
-  for (const auto& [name, path] : m.files) v.scalars["batch.files." + name] = path.generic_string();
+  v.scalars["batch.manifest"] = path_text(manifest);
+  for (const auto& [name, path] : m.files) v.scalars["batch.files." + name] = path_text(path);
   raw.clear();
-  for (const auto& p : m.raw_data) raw.push_back(p.generic_string());
+  for (const auto& p : m.raw_data) raw.push_back(path_text(p));
   v.batch_raw_data = &raw;
   return v;
 }
@@ -100,7 +100,7 @@ bool BatchLoop::process(ClaimedBatch& batch, const PlaceholderValues& values) {
     BatchRecord r{m.id,
                   "INTERRUPTED",
                   "",
-                  batch.manifest.filename().generic_string(),
+                  path_text(batch.manifest.filename()),
                   "the run was stopped; the next run claims it again",
                   batch.reclaimed};
     s_.events.emit(event_source::kBatch, event::kInterrupted, "batch " + m.id + ": " + r.error,
@@ -123,7 +123,7 @@ void BatchLoop::finish(ClaimedBatch& batch, bool succeeded, const std::string& e
     r = {m.id,
          "FAILED",
          "",
-         batch.manifest.filename().generic_string(),
+         path_text(batch.manifest.filename()),
          std::string("cannot finish the batch (the next run tries again): ") + e.what(),
          batch.reclaimed};
     run_.report.errors.push_back("batch " + m.id + ": " + r.error);

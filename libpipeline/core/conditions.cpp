@@ -24,7 +24,7 @@ Finding files_match(const std::vector<Template>& globs, const DecisionInputs& in
     for (auto& f : glob_files(in.files, pattern, &out.decision.warnings)) {
       // One path per line in ${inputs_file}: a name with a newline would read as two.
       if (f.find('\n') != std::string::npos) {
-        out.decision.warnings.push_back("\"" + display_path(f, in.root) +
+        out.decision.warnings.push_back("\"" + display_path(path_from_text(f), in.root) +
                                         "\" has a newline in its name, which cannot be "
                                         "passed safely; it is not an input (rename it)");
         continue;
@@ -36,7 +36,8 @@ Finding files_match(const std::vector<Template>& globs, const DecisionInputs& in
   if (in.stat_inputs) {
     out.inputs.stats.reserve(out.inputs.files.size());
     for (const auto& f : out.inputs.files) {
-      out.inputs.stats.push_back(in.files.stat(f).value_or(FileStat{FileKind::kBroken}));
+      out.inputs.stats.push_back(
+          in.files.stat(path_from_text(f)).value_or(FileStat{FileKind::kBroken}));
     }
   }
   const std::string patterns = join(shown, ", ");

@@ -74,7 +74,7 @@ void DataLifecycle::flush_list(const fs::path& list) {
       list_file_ = files_.open_append(list);
     }
     if (!list_file_->append(list_buffer_))
-      list_error_ = list.generic_string() + ": " + list_file_->error();
+      list_error_ = path_text(list) + ": " + list_file_->error();
   } catch (const FileError& e) {
     list_error_ = e.what();
   }
@@ -104,7 +104,7 @@ void DataLifecycle::finish_pass(const fs::path& list, std::size_t count_before) 
 
 LifecycleRecord DataLifecycle::act(const LifecycleRule& rule, const std::string& input,
                                    const FileStat* snap, const fs::path& to_dir, bool may_delete) {
-  const fs::path file(input);
+  const fs::path file = path_from_text(input);
   bool del = rule.action == LifecycleRule::Action::kDelete;
   LifecycleRecord rec;
   rec.action = del ? "delete" : "move";

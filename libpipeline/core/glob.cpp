@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "util/error.hpp"
+#include "util/paths.hpp"
 
 namespace pipeline {
 namespace {
@@ -78,26 +79,26 @@ struct Walk {
     if (seg == "**") {
       walk(dir, k + 1);  // zero folders
       for (const auto& e : list(dir)) {
-        if (e.is_directory() && e.name[0] != '.') walk(dir / e.name, k);
+        if (e.is_directory() && e.name[0] != '.') walk(dir / path_from_text(e.name), k);
       }
       return;
     }
     if (!has_wildcard(seg)) {
-      fs::path next = dir / seg;
+      fs::path next = dir / path_from_text(seg);
       auto st = files.stat(next);
       if (!st) return;
-      if (last) take(next.generic_string(), st->kind);
+      if (last) take(path_text(next), st->kind);
       if (!last && st->is_directory()) walk(next, k + 1);
       return;
     }
     // A match is the folder's text, a separator and the name: no path object per file.
-    std::string prefix = dir.generic_string();
+    std::string prefix = path_text(dir);
     if (prefix.empty() || prefix.back() != '/') prefix += '/';
     for (const auto& e : list(dir)) {
       if (e.name[0] == '.' && seg[0] != '.') continue;
       if (!glob_match_segment(seg, e.name)) continue;
       if (last) take(prefix + e.name, e.kind);
-      if (!last && e.is_directory()) walk(dir / e.name, k + 1);
+      if (!last && e.is_directory()) walk(dir / path_from_text(e.name), k + 1);
     }
   }
 };
@@ -157,7 +158,7 @@ std::vector<std::string> glob_files(const FileSystem& files, const fs::path& pat
   std::vector<std::string> out;
   std::vector<std::string> segs;
   for (const auto& part : pattern.relative_path()) {
-    if (!part.empty()) segs.push_back(part.generic_string());
+    if (!part.empty()) segs.push_back(path_text(part));
   }
   Walk{files, segs, out, warnings}.walk(pattern.root_path(), 0);
   sort_unique_paths(out);

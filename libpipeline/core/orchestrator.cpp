@@ -16,7 +16,7 @@ void check_stage_selection(const Config& config, const std::vector<std::string>&
   for (const auto& s : config.stages) known.push_back(s.name);
   for (const auto& n : names) {
     if (config.find_stage(n)) continue;
-    std::string message = "--stage " + n + ": no such stage in " + config.file.generic_string();
+    std::string message = "--stage " + n + ": no such stage in " + path_text(config.file);
     if (auto near = nearest_word(n, known)) message += "; did you mean '" + *near + "'?";
     throw UsageError(message);
   }
@@ -36,10 +36,10 @@ bool Orchestrator::selected(const RunOptions& options, const std::string& name) 
 PlaceholderValues Orchestrator::run_values(const std::string& run_id, TimePoint started_at) const {
   const Config& c = s_.config;
   PlaceholderValues v;
-  v.scalars["root"] = c.root.generic_string();
-  for (const auto& [name, path] : c.paths) v.scalars["paths." + name] = path.generic_string();
-  v.scalars["logs"] = c.logs.generic_string();
-  v.scalars["state"] = c.state.generic_string();
+  v.scalars["root"] = path_text(c.root);
+  for (const auto& [name, path] : c.paths) v.scalars["paths." + name] = path_text(path);
+  v.scalars["logs"] = path_text(c.logs);
+  v.scalars["state"] = path_text(c.state);
   v.scalars["run_id"] = run_id;
   v.run_start = started_at;
   const auto& env = s_.environment;

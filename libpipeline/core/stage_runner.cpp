@@ -69,7 +69,8 @@ std::vector<std::string> reported_inputs(const InputSnapshot& inputs, const fs::
   std::vector<std::string> out;
   const std::size_t n = std::min(inputs.files.size(), kReportedInputs);
   out.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) out.push_back(display_path(inputs.files[i], root));
+  for (std::size_t i = 0; i < n; ++i)
+    out.push_back(display_path(path_from_text(inputs.files[i]), root));
   return out;
 }
 
@@ -90,7 +91,7 @@ fs::path StageRunner::write_inputs_file(const StageConfig& stage, const fs::path
     // read-only logs folder) it goes under state, beside the lock.
     fs::path in_state = run_.layout.inputs_fallback(run_.report.run_id, stage.name);
     warn(stage.name,
-         std::string(e.what()) + "; its inputs file is " + in_state.generic_string() + " instead");
+         std::string(e.what()) + "; its inputs file is " + path_text(in_state) + " instead");
     s_.files.create_directories(in_state.parent_path());
     s_.files.write_file(in_state, listing);
     return in_state;
@@ -105,8 +106,7 @@ ProcessSpec StageRunner::spec_for(const StageConfig& stage, const StageInputs& i
   const Config& cfg = s_.config;
   PlaceholderValues values = in.values;
   values.scalars["stage"] = stage.name;
-  values.scalars["inputs_file"] =
-      RecordLayout::inputs_file(stage_logs, stage.name).generic_string();
+  values.scalars["inputs_file"] = path_text(RecordLayout::inputs_file(stage_logs, stage.name));
   values.scalars["inputs_count"] = std::to_string(in.paths.size());
   values.inputs = &in.paths;
 
@@ -119,8 +119,7 @@ ProcessSpec StageRunner::spec_for(const StageConfig& stage, const StageInputs& i
       warn(stage.name, std::string(e.what()) + "; the stage runs without its log files");
     }
     if (uses_inputs_file(stage)) {
-      values.scalars["inputs_file"] =
-          write_inputs_file(stage, stage_logs, in.paths).generic_string();
+      values.scalars["inputs_file"] = path_text(write_inputs_file(stage, stage_logs, in.paths));
     }
     for (const auto& t : stage.command) expand_into_argv(t, values, spec.argv);
     spec.cwd = stage.cwd ? resolve_path(cfg.root, expand(*stage.cwd, values)) : cfg.root;
@@ -131,7 +130,7 @@ ProcessSpec StageRunner::spec_for(const StageConfig& stage, const StageInputs& i
   }
   spec.env["PIPELINE_RUN_ID"] = run_.report.run_id;
   spec.env["PIPELINE_STAGE"] = stage.name;
-  spec.env["PIPELINE_ROOT"] = cfg.root.generic_string();
+  spec.env["PIPELINE_ROOT"] = path_text(cfg.root);
   spec.timeout = stage.timeout;
   spec.hang_timeout = stage.hang_timeout;
   spec.grace = stage.grace;
@@ -171,7 +170,7 @@ AttemptRecord StageRunner::attempt(const StageConfig& stage, ProcessSpec& spec,
                  {{"attempt", number},
                   {"argv", shown_argv(spec.argv)},
                   {"argc", spec.argv.size()},
-                  {"cwd", spec.cwd.generic_string()},
+                  {"cwd", path_text(spec.cwd)},
                   {"inputs_count", rec.inputs_count}});
   if (!setup_error.empty()) {
     r.start_error = setup_error;

@@ -4,6 +4,7 @@
 
 #include "platform/file_run_lock.hpp"
 #include "util/error.hpp"
+#include "util/paths.hpp"
 
 namespace pipeline {
 
@@ -25,7 +26,7 @@ bool FileRunLock::try_lock() {
         CreateFileW(path_.c_str(), GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE,
                     nullptr, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
     if (h == INVALID_HANDLE_VALUE) {
-      throw Error(exit_code::kInternal, "cannot open lock file " + path_.generic_string());
+      throw Error(exit_code::kInternal, "cannot open lock file " + path_text(path_));
     }
     handle_ = reinterpret_cast<std::intptr_t>(h);
   }

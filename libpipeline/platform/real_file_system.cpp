@@ -2,22 +2,23 @@
 
 #include "platform/native_file.hpp"
 #include "util/error.hpp"
+#include "util/paths.hpp"
 
 namespace pipeline {
 
 namespace native {
 
 void fail(const std::string& what, const fs::path& p, const std::error_code& ec) {
-  throw FileError("cannot " + what + " " + p.generic_string() + ": " + ec.message());
+  throw FileError("cannot " + what + " " + path_text(p) + ": " + ec.message());
 }
 
 void fail_not_regular(const std::string& what, const fs::path& p) {
-  throw FileError("cannot " + what + " " + p.generic_string() +
+  throw FileError("cannot " + what + " " + path_text(p) +
                   ": not a regular file (a folder, FIFO, socket or device is never data)");
 }
 
 void fail_too_large(const fs::path& p, std::size_t max_bytes) {
-  throw FileError("cannot read " + p.generic_string() + ": it holds more than " +
+  throw FileError("cannot read " + path_text(p) + ": it holds more than " +
                   std::to_string(max_bytes) + " bytes");
 }
 
@@ -36,7 +37,7 @@ void RealFileSystem::write_file(const fs::path& p, std::string_view content) {
 }
 
 void RealFileSystem::write_atomic(const fs::path& p, std::string_view content) {
-  fs::path tmp = p.parent_path() / temp_name_for(p);
+  fs::path tmp = p.parent_path() / path_from_text(temp_name_for(p));
   if (auto ec = native::write_new_synced(tmp, content)) fail("write", tmp, ec);
   if (auto ec = native::replace_file(tmp, p)) {
     std::error_code ignored;
@@ -66,7 +67,7 @@ std::optional<fs::path> RealFileSystem::real_path(const fs::path& p) const {
 bool RealFileSystem::rename_no_replace(const fs::path& from, const fs::path& to) {
   std::error_code ec = native::rename_no_replace(from, to);
   if (ec == std::errc::cross_device_link) return false;
-  if (ec) fail("move " + from.generic_string() + " to", to, ec);
+  if (ec) fail("move " + path_text(from) + " to", to, ec);
   native::sync_directory(to.parent_path());
   if (from.parent_path() != to.parent_path()) native::sync_directory(from.parent_path());
   return true;

@@ -5,6 +5,7 @@
 
 #include "platform/native_file.hpp"
 #include "platform/real_file_system.hpp"
+#include "util/paths.hpp"
 
 namespace pipeline {
 namespace native {
@@ -171,7 +172,7 @@ std::vector<DirEntry> RealFileSystem::list_dir(const fs::path& dir) const {
                     : fs::is_directory(st)     ? FileKind::kDirectory
                     : fs::is_regular_file(st)  ? FileKind::kFile
                                                : FileKind::kOther;
-    out.push_back({it->path().filename().generic_string(), kind});
+    out.push_back({path_text(it->path().filename()), kind});
   }
   return out;
 }
@@ -200,7 +201,7 @@ void RealFileSystem::copy_new(const fs::path& from, const fs::path& to) {
   std::error_code ec;
   if (!fs::is_regular_file(from, ec)) native::fail_not_regular("copy", from);
   if (!fs::copy_file(from, to, fs::copy_options::none, ec))
-    native::fail("copy " + from.generic_string() + " to", to, ec);
+    native::fail("copy " + path_text(from) + " to", to, ec);
   // copy_file keeps the modification time; flush the copy to disk.
   HANDLE h = CreateFileW(to.c_str(), GENERIC_WRITE, 0, nullptr, OPEN_EXISTING, 0, nullptr);
   if (h != INVALID_HANDLE_VALUE) {

@@ -6,9 +6,15 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace pipeline {
 
+/// The runner's own arguments as UTF-8. On Windows main's argv is in the ANSI code page (a
+/// config path outside it arrives as '?'), so they are read again from the wide command line.
+std::vector<std::string> command_line_arguments(int argc, char** argv);
+/// Console output as UTF-8 (Windows: the console's code page; elsewhere nothing to do).
+void use_utf8_console();
 std::map<std::string, std::string> current_environment();
 std::string host_name();
 std::int64_t current_pid();

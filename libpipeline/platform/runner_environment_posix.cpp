@@ -9,6 +9,12 @@ extern char** environ;
 
 namespace pipeline {
 
+std::vector<std::string> command_line_arguments(int argc, char** argv) {
+  return {argv, argv + argc};
+}
+
+void use_utf8_console() {}
+
 std::map<std::string, std::string> current_environment() {
   std::map<std::string, std::string> env;
   for (char** e = environ; e && *e; ++e) {

@@ -1,6 +1,8 @@
 // Windows: the environment block, computer name and pid, as UTF-8 (read through the wide
 // calls: the "A" calls would give the ANSI code page's text).
 #include <windows.h>
+// windows.h leaves it out under WIN32_LEAN_AND_MEAN
+#include <shellapi.h>
 
 #include <string>
 
@@ -8,6 +10,22 @@
 #include "platform/text_win32.hpp"
 
 namespace pipeline {
+
+std::vector<std::string> command_line_arguments(int argc, char** argv) {
+  int n = 0;
+  wchar_t** wide = CommandLineToArgvW(GetCommandLineW(), &n);
+  if (!wide) return {argv, argv + argc};
+  std::vector<std::string> out;
+  out.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) out.push_back(platform::narrow(wide[i]));
+  LocalFree(wide);
+  return out;
+}
+
+void use_utf8_console() {
+  SetConsoleOutputCP(CP_UTF8);  // fails harmlessly without a console
+}
+
 std::map<std::string, std::string> current_environment() {
   std::map<std::string, std::string> env;
   wchar_t* block = GetEnvironmentStringsW();

@@ -4,6 +4,7 @@
 #include <random>
 
 #include "util/error.hpp"
+#include "util/paths.hpp"
 
 namespace pipeline {
 
@@ -13,7 +14,7 @@ constexpr std::string_view kTempMarker = ".tmp";
 
 std::string temp_name_for(const fs::path& p) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
-  return "." + p.filename().generic_string() + std::string(kTempMarker) +
+  return "." + path_text(p.filename()) + std::string(kTempMarker) +
          std::to_string(rng() % 1'000'000'000);
 }
 
@@ -38,12 +39,12 @@ std::vector<std::string> remove_unfinished_writes(FileSystem& files, const fs::p
   for (const auto& e : entries) {
     if (!e.is_file() || !is_temp_name(e.name)) continue;
     if (written_before_ns) {
-      auto st = files.stat(dir / e.name);
+      auto st = files.stat(dir / path_from_text(e.name));
       if (!st || st->mtime_ns > *written_before_ns) continue;
     }
     try {
-      files.remove(dir / e.name);
-      removed.push_back("removed " + (dir / e.name).generic_string() +
+      files.remove(dir / path_from_text(e.name));
+      removed.push_back("removed " + path_text(dir / path_from_text(e.name)) +
                         ", the unfinished write of a run that died");
     } catch (const FileError&) {
     }

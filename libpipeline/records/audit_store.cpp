@@ -7,6 +7,7 @@
 #include "records/report_json.hpp"
 #include "util/error.hpp"
 #include "util/json_read.hpp"
+#include "util/paths.hpp"
 #include "util/run_id.hpp"
 #include "util/utf8.hpp"
 
@@ -97,7 +98,8 @@ std::vector<ReportFile> AuditStore::list() const {
   std::vector<ReportFile> out;
   for (const auto& e : files_.list_dir(dir_)) {
     if (!e.is_file()) continue;
-    if (auto id = RecordLayout::run_id_of_report(e.name)) out.push_back({*id, dir_ / e.name});
+    if (auto id = RecordLayout::run_id_of_report(e.name))
+      out.push_back({*id, dir_ / path_from_text(e.name)});
   }
   std::sort(out.begin(), out.end(), [](const ReportFile& a, const ReportFile& b) {
     return a.run_id != b.run_id ? a.run_id > b.run_id : a.path > b.path;
@@ -111,13 +113,13 @@ ReportFile AuditStore::resolve(const std::string& ref) const {
                      "or 'latest'");
   }
   auto all = list();
-  if (all.empty()) throw UsageError("no runs on record in " + dir_.generic_string());
+  if (all.empty()) throw UsageError("no runs on record in " + path_text(dir_));
   if (ref == "latest") return all.front();
   std::vector<ReportFile> hits;
   for (const auto& r : all) {
     if (r.run_id.compare(0, ref.size(), ref) == 0) hits.push_back(r);
   }
-  if (hits.empty()) throw UsageError("no run with id " + ref + " in " + dir_.generic_string());
+  if (hits.empty()) throw UsageError("no run with id " + ref + " in " + path_text(dir_));
   if (hits.size() > 1) {
     std::string message =
         "run id prefix " + ref + " matches " + std::to_string(hits.size()) + " runs (";
@@ -138,8 +140,7 @@ nlohmann::json AuditStore::read_json(const ReportFile& report) const {
   std::string why;
   nlohmann::json j = parse_untrusted_json(text, &why);
   if (j.is_discarded()) {
-    throw Error(exit_code::kInternal,
-                "report " + report.path.generic_string() + " is damaged: " + why);
+    throw Error(exit_code::kInternal, "report " + path_text(report.path) + " is damaged: " + why);
   }
   return j;
 }
@@ -148,8 +149,8 @@ RunReport AuditStore::load(const ReportFile& report) const {
   try {
     return report_from_json(read_json(report));
   } catch (const ReportError& e) {
-    throw Error(exit_code::kInternal, "report " + report.path.generic_string() +
-                                          " is damaged: " + sanitize_utf8(e.what()));
+    throw Error(exit_code::kInternal,
+                "report " + path_text(report.path) + " is damaged: " + sanitize_utf8(e.what()));
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include "records/report_json.hpp"
 #include "util/error.hpp"
+#include "util/paths.hpp"
 
 namespace pipeline {
 
@@ -36,7 +37,7 @@ void EventLogger::emit(const std::string& stage, const std::string& name, const 
                                  {"data", std::move(data)}};
   if (!batch_.empty()) line["batch"] = batch_;
   std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-  if (!file_->append(text)) fail("cannot write " + path_.generic_string() + ": " + file_->error());
+  if (!file_->append(text)) fail("cannot write " + path_text(path_) + ": " + file_->error());
 }
 
 }  // namespace pipeline

@@ -4,6 +4,7 @@
 
 #include "util/error.hpp"
 #include "util/json_read.hpp"
+#include "util/paths.hpp"
 #include "util/sha256.hpp"
 
 namespace pipeline {
@@ -16,7 +17,7 @@ constexpr std::string_view kJournalSuffix = ".move.json";
 // The name of the copy beside the target while it is being written: hidden, and a name a
 // glob of the target folder does not match.
 fs::path copy_name_for(const fs::path& to) {
-  return to.parent_path() / ("." + to.filename().generic_string() + ".moving");
+  return to.parent_path() / path_from_text("." + path_text(to.filename()) + ".moving");
 }
 
 }  // namespace
@@ -24,24 +25,26 @@ fs::path copy_name_for(const fs::path& to) {
 void FileMover::move(const fs::path& from, const fs::path& to) {
   auto st = files_.stat(from);
   if (st && !st->is_file()) {
-    throw FileError("cannot move " + from.generic_string() +
+    throw FileError("cannot move " + path_text(from) +
                     ": not a regular file (a folder, FIFO, socket or device is never data)");
   }
   if (files_.rename_no_replace(from, to)) return;
   // Another file system: journal first, so a death at any later step is settled next run.
   if (files_.exists(to)) {
-    throw FileError("cannot move " + from.generic_string() + " to " + to.generic_string() + ": File exists");
+    throw FileError("cannot move " + path_text(from) + " to " + path_text(to) + ": File exists");
   }
   fs::path copy = copy_name_for(to);
-  fs::path entry = journal_ / (sha256_hex(from.generic_string() + '\n' + to.generic_string()).substr(0, 32) +
-                               std::string(kJournalSuffix));
+  fs::path entry =
+      journal_ / path_from_text(sha256_hex(path_text(from) + '\n' + path_text(to)).substr(0, 32) +
+                                std::string(kJournalSuffix));
   files_.create_directories(journal_);
   files_.write_atomic(
-      entry, json{{"from", from.generic_string()}, {"to", to.generic_string()}, {"copy", copy.generic_string()}}.dump());
+      entry,
+      json{{"from", path_text(from)}, {"to", path_text(to)}, {"copy", path_text(copy)}}.dump());
   try {
     files_.copy_new(from, copy);
     if (!files_.rename_no_replace(copy, to)) {
-      throw FileError("cannot move " + copy.generic_string() + " to " + to.generic_string() +
+      throw FileError("cannot move " + path_text(copy) + " to " + path_text(to) +
                       ": they are on different file systems");
     }
   } catch (const FileError&) {
@@ -58,13 +61,13 @@ std::string FileMover::settle(const fs::path& from, const fs::path& to, const fs
   if (copy_st) {
     // The copy never took the target's name: it is incomplete or unsynced. The original stays.
     if (copy_st->is_file()) files_.remove(copy);
-    return "rolled back the move of " + from.generic_string() + " to " + to.generic_string() +
+    return "rolled back the move of " + path_text(from) + " to " + path_text(to) +
            " (the copy was not finished)";
   }
   auto from_st = files_.stat(from), to_st = files_.stat(to);
-  if (!from_st) return "the move of " + from.generic_string() + " to " + to.generic_string() + " was complete";
+  if (!from_st) return "the move of " + path_text(from) + " to " + path_text(to) + " was complete";
   if (!to_st) {
-    return "rolled back the move of " + from.generic_string() + " to " + to.generic_string() +
+    return "rolled back the move of " + path_text(from) + " to " + path_text(to) +
            " (no copy was made)";
   }
   // Both are there: the copy took the target's name, so it is whole; only the original's
@@ -72,10 +75,10 @@ std::string FileMover::settle(const fs::path& from, const fs::path& to, const fs
   if (from_st->is_file() && to_st->is_file() && from_st->size == to_st->size &&
       from_st->mtime_ns == to_st->mtime_ns) {
     files_.remove(from);
-    return "finished the move of " + from.generic_string() + " to " + to.generic_string() +
+    return "finished the move of " + path_text(from) + " to " + path_text(to) +
            " (the original was still there)";
   }
-  return "left " + from.generic_string() + " and " + to.generic_string() +
+  return "left " + path_text(from) + " and " + path_text(to) +
          " both in place: the target is not the copy that was being made";
 }
 
@@ -90,15 +93,16 @@ std::vector<std::string> FileMover::recover() {
   }
   for (const auto& e : entries) {
     if (!e.is_file() || !std::string_view(e.name).ends_with(kJournalSuffix)) continue;
-    fs::path entry = journal_ / e.name;
+    fs::path entry = journal_ / path_from_text(e.name);
     try {
       json j = parse_untrusted_json(files_.read_file(entry, std::size_t{64} * 1024));
       if (j.is_object() && j.value("from", json()).is_string() &&
           j.value("to", json()).is_string() && j.value("copy", json()).is_string()) {
-        out.push_back(settle(j["from"].get<std::string>(), j["to"].get<std::string>(),
-                             j["copy"].get<std::string>()));
+        out.push_back(settle(path_from_text(j["from"].get<std::string>()),
+                             path_from_text(j["to"].get<std::string>()),
+                             path_from_text(j["copy"].get<std::string>())));
       } else {
-        out.push_back("dropped a damaged move journal entry " + entry.generic_string());
+        out.push_back("dropped a damaged move journal entry " + path_text(entry));
       }
       files_.remove(entry);
     } catch (const FileError& err) {

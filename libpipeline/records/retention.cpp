@@ -22,9 +22,9 @@ struct RunRecords {
 void remove_tree(FileSystem& files, const fs::path& dir, std::size_t& removed) {
   for (const auto& e : files.list_dir(dir)) {
     if (e.is_directory()) {
-      remove_tree(files, dir / e.name, removed);
+      remove_tree(files, dir / path_from_text(e.name), removed);
     } else {
-      files.remove(dir / e.name);
+      files.remove(dir / path_from_text(e.name));
       ++removed;
     }
   }
@@ -59,29 +59,29 @@ RetentionResult prune_runs(const Config& config, FileSystem& files, TimePoint no
   const RecordLayout layout(config);
   for (const auto& e : files.list_dir(layout.reports_dir())) {
     if (auto id = RecordLayout::run_id_in_name(e.name, ".json"); id && !e.is_directory()) {
-      runs[*id].files.push_back(layout.reports_dir() / e.name);
-      runs[*id].report = layout.reports_dir() / e.name;
+      runs[*id].files.push_back(layout.reports_dir() / path_from_text(e.name));
+      runs[*id].report = layout.reports_dir() / path_from_text(e.name);
     }
   }
   for (const auto& e : files.list_dir(layout.events_dir())) {
     if (auto id = RecordLayout::run_id_in_name(e.name, ".jsonl"); id && !e.is_directory()) {
-      runs[*id].files.push_back(layout.events_dir() / e.name);
+      runs[*id].files.push_back(layout.events_dir() / path_from_text(e.name));
     }
   }
   for (const auto& e : files.list_dir(config.logs)) {
     if (auto id = RecordLayout::run_id_in_name(e.name, ".log"); id && !e.is_directory()) {
-      runs[*id].files.push_back(config.logs / e.name);
+      runs[*id].files.push_back(config.logs / path_from_text(e.name));
     }
   }
   for (const auto& e : files.list_dir(layout.stage_logs_root())) {
     if (e.is_directory() && is_run_id(e.name)) {
-      runs[e.name].trees.push_back(layout.stage_logs_root() / e.name);
+      runs[e.name].trees.push_back(layout.stage_logs_root() / path_from_text(e.name));
     }
   }
   // ${inputs_file} lists a run wrote under state when its logs could not take them.
   for (const auto& e : files.list_dir(layout.inputs_fallback_root())) {
     if (e.is_directory() && is_run_id(e.name)) {
-      runs[e.name].trees.push_back(layout.inputs_fallback_root() / e.name);
+      runs[e.name].trees.push_back(layout.inputs_fallback_root() / path_from_text(e.name));
     }
   }
 

@@ -2,6 +2,7 @@
 
 #include "records/record_layout.hpp"
 #include "records/sqlite_history.hpp"
+#include "util/paths.hpp"
 
 namespace pipeline {
 
@@ -47,7 +48,7 @@ std::unique_ptr<RunHistory> rebuild_history(const Config& config,
 }
 
 std::string history_location(const Config& config) {
-  return RecordLayout(config).history_db().generic_string();
+  return path_text(RecordLayout(config).history_db());
 }
 
 bool history_exists(const Config& config) {

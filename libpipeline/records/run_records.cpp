@@ -6,6 +6,7 @@
 #include "records/audit_store.hpp"
 #include "records/record_layout.hpp"
 #include "util/error.hpp"
+#include "util/paths.hpp"
 #include "util/run_id.hpp"
 
 namespace pipeline {
@@ -32,7 +33,7 @@ void add_missing_runs(const Config& config, const FileSystem& files, RunHistory&
     try {
       RunReport r = store.load(f);
       if (r.run_id != f.run_id) continue;  // not the run its name says
-      history.record(r, f.path.generic_string());
+      history.record(r, path_text(f.path));
     } catch (const Error&) {
       // A damaged report stays out of the history; `audit show` says what is wrong with it.
     }
@@ -55,7 +56,7 @@ std::vector<ReportOnRecord> load_reports(const Config& config, const FileSystem&
   std::reverse(all.begin(), all.end());
   for (const auto& f : all) {
     try {
-      out.emplace_back(store.load(f), f.path.generic_string());
+      out.emplace_back(store.load(f), path_text(f.path));
     } catch (const Error& e) {
       if (warn) warn(std::string(e.what()) + " (left out of the history)");
     }
@@ -129,7 +130,7 @@ std::vector<RunSummary> query_runs(const Config& config, const FileSystem& files
       if (started && *started < *query.since) break;  // newest first: the rest are older
     }
     try {
-      RunSummary run = summary_of(store.load(f), f.path.generic_string());
+      RunSummary run = summary_of(store.load(f), path_text(f.path));
       if (matches(run, query)) out.push_back(std::move(run));
     } catch (const Error& e) {
       if (warn) warn(std::string(e.what()) + "; left out");
@@ -144,7 +145,9 @@ fs::path find_report(const Config& config, const FileSystem& files, const std::s
     try {
       auto hits = open_history(config, false)->find(ref == "latest" ? "" : ref, 2);
       bool unique = hits.size() == 1 || (ref == "latest" && !hits.empty());
-      if (unique && files.exists(hits.front().second)) return hits.front().second;
+      if (unique && files.exists(path_from_text(hits.front().second))) {
+        return path_from_text(hits.front().second);
+      }
     } catch (const std::exception&) {
       // The reports answer, and say exactly what is wrong with ref.
     }

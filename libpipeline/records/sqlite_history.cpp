@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include "util/paths.hpp"
+
 namespace pipeline {
 namespace {
 
@@ -63,7 +65,7 @@ void bind_text_or_null(SQLite::Statement& st, int index, const std::string& v) {
 class SqliteHistory final : public RunHistory {
  public:
   explicit SqliteHistory(const fs::path& path)
-      : db_(path.generic_string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE) {
+      : db_(path_text(path), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE) {
     db_.setBusyTimeout(5000);
     db_.exec("PRAGMA foreign_keys = ON");
   }
@@ -317,7 +319,7 @@ class SqliteHistory final : public RunHistory {
 void remove_db_files(const fs::path& db) {
   std::error_code ignored;
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
-    fs::remove(fs::path(db.generic_string() + suffix), ignored);
+    fs::remove(path_from_text(path_text(db) + suffix), ignored);
   }
 }
 
@@ -325,22 +327,22 @@ void remove_db_files(const fs::path& db) {
 
 std::unique_ptr<RunHistory> open_sqlite_history(const fs::path& db, bool check) {
   std::error_code ec;
-  if (!fs::exists(db, ec)) throw HistoryUnusable(db.generic_string() + " does not exist");
+  if (!fs::exists(db, ec)) throw HistoryUnusable(path_text(db) + " does not exist");
   try {
     auto h = std::make_unique<SqliteHistory>(db);
     h->check(check);
     h->tune_for_runs();
     return h;
   } catch (const SQLite::Exception& e) {
-    throw HistoryUnusable(db.generic_string() + ": " + e.what());
+    throw HistoryUnusable(path_text(db) + ": " + e.what());
   } catch (const HistoryUnusable& e) {
-    throw HistoryUnusable(db.generic_string() + ": " + e.what());
+    throw HistoryUnusable(path_text(db) + ": " + e.what());
   }
 }
 
 std::unique_ptr<RunHistory> rebuild_sqlite_history(const fs::path& db,
                                                    const std::vector<ReportOnRecord>& reports) {
-  fs::path tmp = db.generic_string() + ".rebuild";
+  fs::path tmp = path_from_text(path_text(db) + ".rebuild");
   remove_db_files(tmp);
   {
     SqliteHistory fresh(tmp);
@@ -358,12 +360,13 @@ std::unique_ptr<RunHistory> rebuild_sqlite_history(const fs::path& db,
     // for the file, so the history never stops existing under its own name (a reader at
     // this moment finds the old one, never none). Its WAL goes aside with it: left in place
     // it would be replayed into the new file.
-    fs::path aside = db.generic_string() + ".previous";
+    fs::path aside = path_from_text(path_text(db) + ".previous");
     remove_db_files(aside);
     fs::create_hard_link(db, aside, ec);
     if (ec) fs::copy_file(db, aside, fs::copy_options::overwrite_existing, ec);
     for (const char* suffix : {"-wal", "-shm", "-journal"}) {
-      fs::rename(db.generic_string() + suffix, aside.generic_string() + suffix, ec);
+      fs::rename(path_from_text(path_text(db) + suffix), path_from_text(path_text(aside) + suffix),
+                 ec);
     }
   }
   fs::rename(tmp, db);  // replaces the old name in one step

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "util/paths.hpp"
 #include "util/utf8.hpp"
 
 namespace pipeline {
@@ -31,7 +32,7 @@ OutputWatcher::OutputWatcher(const fs::path& log, LinePatterns& patterns)
   log_.open(log, std::ios::binary | std::ios::trunc);
   log_ok_ = static_cast<bool>(log_);
   if (!log_ok_) {
-    warnings_.push_back("cannot write " + log.generic_string() + ": " + std::strerror(errno));
+    warnings_.push_back("cannot write " + path_text(log) + ": " + std::strerror(errno));
   }
 }
 
@@ -42,7 +43,7 @@ void OutputWatcher::feed(std::string_view bytes) {
     log_.flush();  // a reader (tail -f) sees output as it comes; we hold no unbounded buffer
     if (!log_) {
       log_ok_ = false;
-      warnings_.push_back("writing " + log_path_.generic_string() + " failed: " + std::strerror(errno));
+      warnings_.push_back("writing " + path_text(log_path_) + " failed: " + std::strerror(errno));
     }
   }
   if (!patterns_.wants_lines()) bytes = tail_part(bytes);

@@ -9,6 +9,7 @@
 #include "platform/process_platform.hpp"
 #include "supervise/output_watcher.hpp"
 #include "supervise/stop_ladder.hpp"
+#include "util/paths.hpp"
 
 namespace pipeline {
 namespace {
@@ -49,10 +50,10 @@ class Supervision {
       process_.emplace(
           processes_.start(ctx_, *exe, args, out_pipe_, err_pipe_, spec_.cwd, spec_.env));
     } catch (const boost::system::system_error& e) {  // what Boost.Process throws
-      result_.start_error = "cannot start " + exe->generic_string() + ": " + e.code().message();
+      result_.start_error = "cannot start " + path_text(*exe) + ": " + e.code().message();
       return finish();
     } catch (const std::system_error& e) {
-      result_.start_error = "cannot start " + exe->generic_string() + ": " + e.code().message();
+      result_.start_error = "cannot start " + path_text(*exe) + ": " + e.code().message();
       return finish();
     }
     result_.started = true;

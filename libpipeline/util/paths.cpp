@@ -1,13 +1,78 @@
 #include "util/paths.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <optional>
 #include <string_view>
 
+#include "util/utf8.hpp"
+
 namespace pipeline {
 
+namespace {
+
+[[maybe_unused]] void append_utf8(std::string& out, std::uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+// UTF-16 (a Windows name) as UTF-8; a lone surrogate, which a Windows name may hold, is
+// U+FFFD instead of the library's exception.
+template <class Wide>
+std::string utf8_from_utf16(const Wide& units) {
+  std::string out;
+  out.reserve(units.size());
+  for (std::size_t i = 0; i < units.size(); ++i) {
+    const auto u = static_cast<std::uint32_t>(units[i]) & 0xFFFF;
+    if (u >= 0xD800 && u < 0xDC00 && i + 1 < units.size()) {
+      const auto low = static_cast<std::uint32_t>(units[i + 1]) & 0xFFFF;
+      if (low >= 0xDC00 && low < 0xE000) {
+        append_utf8(out, 0x10000 + ((u - 0xD800) << 10) + (low - 0xDC00));
+        ++i;
+        continue;
+      }
+    }
+    append_utf8(out, u >= 0xD800 && u < 0xE000 ? 0xFFFD : u);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string path_text(const fs::path& p) {
+  if constexpr (fs::path::preferred_separator == '/') {
+    return p.generic_string();  // a POSIX name is its bytes
+  } else {
+    return utf8_from_utf16(p.generic_wstring());
+  }
+}
+
+fs::path path_from_text(std::string_view text) {
+  if constexpr (fs::path::preferred_separator == '/') {
+    return fs::path(text.begin(), text.end());  // a POSIX name is its bytes, UTF-8 or not
+  } else {
+    // UTF-16 names: text that is not UTF-8 (a damaged file, a hostile manifest) gets U+FFFD
+    // where it breaks, instead of the library's exception.
+    const std::string valid = sanitize_utf8(text);
+    return fs::path(std::u8string(valid.begin(), valid.end()));
+  }
+}
+
 fs::path resolve_path(const fs::path& base, const std::string& text) {
-  fs::path path(text);
+  fs::path path = path_from_text(text);
   return (path.is_absolute() ? path : base / path).lexically_normal();
 }
 
@@ -18,18 +83,8 @@ bool unc_path_unsupported(std::string_view text) {
     auto sep = [&](std::size_t i) {
       return i < text.size() && (text[i] == '/' || text[i] == '\\');
     };
-    return sep(0) && sep(1) && text.size() > 2 && !sep(2) && !fs::path(text).has_root_name();
+    return sep(0) && sep(1) && text.size() > 2 && !sep(2) && !path_from_text(text).has_root_name();
   }
-}
-
-bool non_ascii_path_unsupported(std::string_view text) {
-  const bool ascii = std::all_of(text.begin(), text.end(),
-                                 [](char c) { return static_cast<unsigned char>(c) < 0x80; });
-  if (ascii) return false;
-  // U+00E9 written in UTF-8 read back as a path: the same character only if the library
-  // reads UTF-8 (or, on POSIX, keeps the bytes as they are).
-  static const bool reads_utf8 = fs::path(std::string("\xC3\xA9")).u8string() == u8"\u00E9";
-  return !reads_utf8;
 }
 
 bool is_within(const fs::path& p, const fs::path& dir) {
@@ -75,8 +130,8 @@ std::optional<std::string_view> plain_tail(const Path& p, const Path& root) {
 std::string display_path(const fs::path& p, const fs::path& root) {
   if (auto tail = plain_tail(p, root)) return std::string(*tail);
   fs::path rel = p.lexically_relative(root);
-  if (rel.empty() || *rel.begin() == "..") return p.generic_string();
-  return rel.generic_string();
+  if (rel.empty() || *rel.begin() == "..") return path_text(p);
+  return path_text(rel);
 }
 
 }  // namespace pipeline

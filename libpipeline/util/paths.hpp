@@ -14,6 +14,16 @@ namespace pipeline {
 
 namespace fs = std::filesystem;
 
+/// A path as text: UTF-8 with '/' between names, on every platform. (generic_string() would
+/// be the narrow encoding: on Windows, with GCC 12's libstdc++, each character cut to a byte.)
+std::string path_text(const fs::path& p);
+
+/// A path from UTF-8 text. (fs::path(std::string) on Windows, with GCC 12's libstdc++, takes
+/// each byte as a character: "Données" would name "DonnÃ©es".) Every text that may hold a
+/// name from outside (the config, the command line, a manifest, a folder listing) becomes a
+/// path through this.
+fs::path path_from_text(std::string_view text);
+
 /// A path from the config: absolute as given, else under base (the root); normalised.
 fs::path resolve_path(const fs::path& base, const std::string& text);
 
@@ -22,11 +32,6 @@ fs::path resolve_path(const fs::path& base, const std::string& text);
 /// reads the path as \server\share on the current drive, C:\server\share, and would write
 /// there. False on POSIX (where "//x" is "/x") and wherever the library has the root name.
 bool unc_path_unsupported(std::string_view text);
-
-/// True for text with a character outside ASCII where std::filesystem here does not read a
-/// path's text as UTF-8: libstdc++ on Windows (GCC 12) takes each byte as a character, so
-/// "Données" names another folder, "DonnÃ©es". False on POSIX, where a path is its bytes.
-bool non_ascii_path_unsupported(std::string_view text);
 
 /// True when p is strictly inside dir (both normalised, compared by components).
 bool is_within(const fs::path& p, const fs::path& dir);

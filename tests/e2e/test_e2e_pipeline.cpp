@@ -12,6 +12,7 @@
 #include "support/e2e_project.hpp"
 #include "support/process_probe.hpp"
 #include "support/temp_dir.hpp"
+#include "util/paths.hpp"
 #include "util/time_format.hpp"
 
 using namespace pipeline;
@@ -82,6 +83,35 @@ TEST_CASE("e2e: the default pipeline on the sample data - then an idle run", "[e
   auto show = p.run("audit show " + report["run_id"].get<std::string>().substr(0, 30));
   CHECK(show.exit_code == 0);
   CHECK_THAT(show.out, Catch::Contains("status: success (exit 0)"));
+}
+
+TEST_CASE("e2e: names outside ASCII - the project's folder, its inputs, the -c path - stay intact",
+          "[e2e]") {
+  Project p;
+  p.sub = fs::path(u8"Donn\u00E9es \u6570\u636E");  // Latin-1 and beyond: é, 数据
+  p.config("stages:\n  - name: take\n    command: " +
+           misbehave("\"--print-args\", \"--\", \"${inputs}\"") +
+           "\n    when: {files: \"${paths.raw}/*.csv\"}\n"
+           "lifecycle:\n  - move: take.inputs\n    to: \"${paths.archive}\"\n"
+           "    when_succeeded: [take]\n");
+  const std::vector<std::u8string> names = {u8"caf\u00E9.csv", u8"\u6570\u636E.csv", u8"plain.csv"};
+  for (const auto& n : names) write_file(p.home() / "data" / "raw" / fs::path(n), "x\n");
+  auto r = p.run("--run-once -q");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  json report = p.latest_report();
+  CHECK(report["config"]["path"] == path_text(p.config_path()));
+  const json& take = stage(report, "take");
+  CHECK(take["inputs_count"] == 3);
+  json expected = json::array();
+  for (const auto& n : names) expected.push_back("data/raw/" + std::string(n.begin(), n.end()));
+  std::sort(expected.begin(), expected.end());
+  CHECK(take["inputs"] == expected);
+  for (const auto& n : names) {  // each moved, none reported missing
+    CHECK(fs::exists(p.home() / "data" / "archive" / fs::path(n)));
+    CHECK_FALSE(fs::exists(p.home() / "data" / "raw" / fs::path(n)));
+  }
+  CHECK_THAT(slurp(p.files_in("logs/events").at(0)), !Catch::Contains("missing"));
 }
 
 TEST_CASE("e2e: bad data fails the stage - keeps its inputs - and shows why", "[e2e]") {

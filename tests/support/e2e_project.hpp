@@ -58,9 +58,13 @@ struct Project {
   TempDir dir;
   std::string wrapper;  ///< a command the runner is started under (setpriv, ...)
   std::string env;      ///< NAME=VALUE words the runner's environment gets (else it is empty)
+  fs::path sub;         ///< a folder in dir the project lives in (e.g. a name outside ASCII)
+
+  /// The project's folder: its config/, data/, logs/ and state/ are in here.
+  fs::path home() const { return sub.empty() ? dir.path() : dir / sub; }
 
   void config(const std::string& stages_yaml) {
-    write_file(dir / "config" / "pipeline.yaml",
+    write_file(home() / "config" / "pipeline.yaml",
                "version: 1\npipeline: e2e\nroot: ..\n"
                "paths: {raw: data/raw, processed: data/processed, analysis: data/analysis,\n"
                "        merged: data/merged, archive: data/archive}\n"
@@ -74,14 +78,14 @@ struct Project {
     for (std::size_t p; (p = text.find(from)) != std::string::npos;) {
       text.replace(p, from.size(), stages_dir() + "/");
     }
-    write_file(dir / "config" / "pipeline.yaml", text);
+    write_file(home() / "config" / "pipeline.yaml", text);
     for (const auto& e : fs::directory_iterator(fs::path(SOURCE_DIR) / "sample_data" / "raw")) {
-      write_file(dir / "data" / "raw" / e.path().filename(), slurp(e.path()));
+      write_file(home() / "data" / "raw" / e.path().filename(), slurp(e.path()));
     }
     // Last month's rates are already in the reference folder, so fx_rates (which runs on
     // some days of the month) stays out of these tests whatever the date; it has its own.
     fs::path sample = fs::path(SOURCE_DIR) / "sample_data";
-    write_file(dir / "reference" / ("fx_" + prev_month() + ".csv"),
+    write_file(home() / "reference" / ("fx_" + prev_month() + ".csv"),
                slurp(sample / "imf" / "fx_published.csv"));
   }
 
@@ -89,7 +93,7 @@ struct Project {
     return pipeline::format_prev_month(std::chrono::system_clock::now(), "%Y_%m");
   }
 
-  fs::path config_path() const { return dir / "config" / "pipeline.yaml"; }
+  fs::path config_path() const { return home() / "config" / "pipeline.yaml"; }
 
   /// The runner with these arguments (words as sh splits them) and `-c` the config; its exit
   /// code (128+N when a signal N killed it), stdout and stderr.
@@ -97,8 +101,8 @@ struct Project {
 
   std::vector<fs::path> files_in(const fs::path& folder) const {
     std::vector<fs::path> out;
-    if (!fs::exists(dir / folder)) return out;
-    for (const auto& e : fs::directory_iterator(dir / folder)) out.push_back(e.path());
+    if (!fs::exists(home() / folder)) return out;
+    for (const auto& e : fs::directory_iterator(home() / folder)) out.push_back(e.path());
     std::sort(out.begin(), out.end());
     return out;
   }
@@ -114,7 +118,7 @@ struct Project {
 
   std::vector<json> events_of(const std::string& run_id) const {
     std::vector<json> out;
-    std::istringstream lines(slurp(dir / "logs" / "events" / ("pipeline_" + run_id + ".jsonl")));
+    std::istringstream lines(slurp(home() / "logs" / "events" / ("pipeline_" + run_id + ".jsonl")));
     for (std::string line; std::getline(lines, line);) out.push_back(json::parse(line));
     // Every event the binary writes is named in the catalogue (or is the run's status).
     for (const auto& e : out) {

@@ -58,11 +58,14 @@ TEST_CASE("unc_path_unsupported: a UNC path only where the C++ library would mis
   }
 }
 
-TEST_CASE("non_ascii_path_unsupported: only where the library misreads UTF-8 path text", "[util]") {
-  const bool windows = fs::path::preferred_separator == '\\';
-  CHECK_FALSE(non_ascii_path_unsupported("C:/data/raw"));
-  // GCC 12's libstdc++ for mingw takes each byte as a character (checked under wine).
-  CHECK(non_ascii_path_unsupported("C:/Donn\xC3\xA9"
-                                   "es") == windows);
-  CHECK(non_ascii_path_unsupported("/srv/\xE6\x95\xB0\xE6\x8D\xAE") == windows);
+TEST_CASE("path_text and path_from_text: UTF-8 both ways, '/' between names", "[util]") {
+  const std::string text =
+      "/srv/Donn\xC3\xA9"
+      "es/\xE6\x95\xB0\xE6\x8D\xAE.csv";
+  const fs::path p = path_from_text(text);
+  CHECK(p.filename().u8string() == u8"\u6570\u636E.csv");  // two characters, not six
+  CHECK(p.parent_path().filename().u8string() == u8"Donn\u00E9es");
+  CHECK(path_text(p) == text);
+  CHECK(path_text(path_from_text("a") / "b" / "c.txt") == "a/b/c.txt");
+  CHECK(path_text(fs::path()).empty());
 }
