@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "stage_common.hpp"
+#include "util/paths.hpp"
 
 namespace {
 
@@ -26,21 +27,22 @@ Rates newest_rates(const fs::path& dir) {
   fs::path newest;
   if (fs::is_directory(dir)) {
     for (const auto& e : fs::directory_iterator(dir)) {
-      std::string n = e.path().filename().string();
+      std::string n = pipeline::path_text(e.path().filename());
       if (n.size() == 14 && n.rfind("fx_", 0) == 0 && n.substr(10) == ".csv" &&
-          (newest.empty() || n > newest.filename().string())) {
+          (newest.empty() || n > pipeline::path_text(newest.filename()))) {
         newest = e.path();
       }
     }
   }
   if (newest.empty()) {
-    throw StageError{kDataError, "no exchange rates (fx_YYYY_MM.csv) in " + dir.string()};
+    throw StageError{kDataError,
+                     "no exchange rates (fx_YYYY_MM.csv) in " + pipeline::path_text(dir)};
   }
-  Rates r{newest.string(), {{"USD", 1.0}}};
+  Rates r{pipeline::path_text(newest), {{"USD", 1.0}}};
   read_csv(newest, "currency,rate_to_usd", [&](const auto& f, std::size_t line) {
     if (f.size() != 2) {
-      throw StageError{kDataError,
-                       newest.string() + ":" + std::to_string(line) + ": expected 2 fields"};
+      throw StageError{kDataError, pipeline::path_text(newest) + ":" + std::to_string(line) +
+                                       ": expected 2 fields"};
     }
     r.to_usd[std::string(f[0])] = parse_number(f[1], newest, line, "rate_to_usd");
   });
@@ -54,8 +56,8 @@ struct Day {
 
 int analyze(int argc, char** argv) {
   Args args = parse_args(argc, argv, {"out", "lookback", "rates-dir"});
-  fs::path out = args.require("out");
-  Rates rates = newest_rates(args.require("rates-dir"));
+  fs::path out = args.path("out");
+  Rates rates = newest_rates(args.path("rates-dir"));
   std::cout << "rates from " << rates.file << std::endl;
   long lookback = args.number("lookback", 5, 1, 1000);
   if (args.inputs.empty()) throw StageError{kUsage, "no input files given"};
@@ -64,22 +66,22 @@ int analyze(int argc, char** argv) {
     std::vector<Day> days;
     read_csv(file, "date,open,high,low,close,volume,ticks", [&](const auto& f, std::size_t line) {
       if (f.size() != 7) {
-        throw StageError{kDataError, file.string() + ":" + std::to_string(line) +
+        throw StageError{kDataError, pipeline::path_text(file) + ":" + std::to_string(line) +
                                          ": expected 7 fields, found " + std::to_string(f.size())};
       }
       Day d{std::string(f[0]), parse_number(f[2], file, line, "high"),
             parse_number(f[3], file, line, "low"), parse_number(f[4], file, line, "close")};
       if (d.low > d.high) {
-        throw StageError{kDataError,
-                         file.string() + ":" + std::to_string(line) + ": low is above high"};
+        throw StageError{kDataError, pipeline::path_text(file) + ":" + std::to_string(line) +
+                                         ": low is above high"};
       }
       if (!days.empty() && d.date <= days.back().date) {
-        throw StageError{kDataError, file.string() + ":" + std::to_string(line) +
+        throw StageError{kDataError, pipeline::path_text(file) + ":" + std::to_string(line) +
                                          ": dates are not in increasing order"};
       }
       days.push_back(d);
     });
-    std::string instrument = file.stem().string();
+    std::string instrument = pipeline::path_text(file.stem());
     std::string quote = instrument.size() >= 6 ? instrument.substr(3, 3) : "";
     auto rate = rates.to_usd.find(quote);
     if (rate == rates.to_usd.end()) {
@@ -103,7 +105,7 @@ int analyze(int argc, char** argv) {
       csv << instrument << ',' << days[i].date << ',' << direction << ',' << days[i].close << ','
           << hi << ',' << lo << ',' << days[i].close * rate->second << '\n';
     }
-    write_atomic(out / (instrument + "_breakouts.csv"), csv.str());
+    write_atomic(out / pipeline::path_from_text(instrument + "_breakouts.csv"), csv.str());
     std::cout << "analyzed " << instrument << ": " << breakouts << " breakouts" << std::endl;
   }
   return 0;

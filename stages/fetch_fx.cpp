@@ -13,6 +13,7 @@
 
 #include "run_program.hpp"
 #include "stage_common.hpp"
+#include "util/paths.hpp"
 
 namespace {
 
@@ -26,8 +27,9 @@ bool is_url(const std::string& s) {
 
 // Runs curl without a shell; returns its exit status (22: the server answered >= 400).
 int curl_to(const std::string& url, const fs::path& to) {
-  std::vector<std::string> args = {"curl",       "--fail", "--silent", "--show-error", "--location",
-                                   "--max-time", "60",     "--output", to.string(),    url};
+  std::vector<std::string> args = {
+      "curl",       "--fail", "--silent", "--show-error",          "--location",
+      "--max-time", "60",     "--output", pipeline::path_text(to), url};
   auto rc = run_program(args);
   if (!rc) throw StageError{kTempFail, "cannot start curl to fetch " + url};
   return *rc;
@@ -36,7 +38,7 @@ int curl_to(const std::string& url, const fs::path& to) {
 void check_rates(const fs::path& file) {
   std::set<std::string> seen;
   read_csv(file, "currency,rate_to_usd", [&](const auto& f, std::size_t line) {
-    std::string where = file.string() + ":" + std::to_string(line);
+    std::string where = pipeline::path_text(file) + ":" + std::to_string(line);
     if (f.size() != 2) throw StageError{kDataError, where + ": expected 2 fields"};
     std::string code(f[0]);
     if (code.size() != 3 || !std::all_of(code.begin(), code.end(), [](char c) {
@@ -49,24 +51,25 @@ void check_rates(const fs::path& file) {
       throw StageError{kDataError, where + ": the rate must be positive"};
     }
   });
-  if (seen.empty()) throw StageError{kDataError, file.string() + ": no rates"};
+  if (seen.empty()) throw StageError{kDataError, pipeline::path_text(file) + ": no rates"};
 }
 
 int fetch_fx(int argc, char** argv) {
   Args args = parse_args(argc, argv, {"month", "source", "out"});
   std::string month = args.require("month");
-  fs::path out = args.require("out");
+  fs::path out = args.path("out");
   std::string source = args.require("source");
   if (month.size() != 7 || month[4] != '_') {
     throw StageError{kUsage, "--month " + month + ": expected YYYY_MM"};
   }
   if (fs::exists(out)) {
-    std::cout << "fx rates for " << month << " already present: " << out.string() << "\n";
+    std::cout << "fx rates for " << month << " already present: " << pipeline::path_text(out)
+              << "\n";
     return 0;
   }
   std::string name = "fx_" + month + ".csv";
   fs::create_directories(out.parent_path());
-  fs::path fetched = out.parent_path() / ("." + name + ".fetch");
+  fs::path fetched = out.parent_path() / pipeline::path_from_text("." + name + ".fetch");
   std::string text;
   if (is_url(source)) {
     std::string url = source + (source.back() == '/' ? "" : "/") + name;
@@ -82,16 +85,16 @@ int fetch_fx(int argc, char** argv) {
     text = read_text(fetched);
     fs::remove(fetched);
   } else {
-    fs::path file = fs::path(source) / name;
+    fs::path file = pipeline::path_from_text(source) / pipeline::path_from_text(name);
     if (!fs::exists(file)) {
-      throw StageError{
-          kTempFail, "fx rates for " + month + " are not published yet (no " + file.string() + ")"};
+      throw StageError{kTempFail, "fx rates for " + month + " are not published yet (no " +
+                                      pipeline::path_text(file) + ")"};
     }
     check_rates(file);
     text = read_text(file);
   }
   write_atomic(out, text);
-  std::cout << "fetched fx rates for " << month << ": " << out.string() << "\n";
+  std::cout << "fetched fx rates for " << month << ": " << pipeline::path_text(out) << "\n";
   return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "stage_common.hpp"
+#include "util/paths.hpp"
 
 namespace {
 
@@ -15,17 +16,17 @@ constexpr std::string_view kHeader =
 
 int merge(int argc, char** argv) {
   Args args = parse_args(argc, argv, {"out"});
-  fs::path out = args.require("out");
+  fs::path out = args.path("out");
   if (args.inputs.empty()) throw StageError{kUsage, "no input files given"};
   std::set<std::tuple<std::string, std::string, std::string>> rows;  // date, instrument, line
   for (const auto& file : args.inputs) {
     read_csv(file, kHeader, [&](const auto& f, std::size_t line) {
       if (f.size() != 7) {
-        throw StageError{kDataError, file.string() + ":" + std::to_string(line) +
+        throw StageError{kDataError, pipeline::path_text(file) + ":" + std::to_string(line) +
                                          ": expected 7 fields, found " + std::to_string(f.size())};
       }
       if (f[2] != "up" && f[2] != "down") {
-        throw StageError{kDataError, file.string() + ":" + std::to_string(line) +
+        throw StageError{kDataError, pipeline::path_text(file) + ":" + std::to_string(line) +
                                          ": direction must be up or down"};
       }
       for (std::size_t i = 3; i < 7; ++i) parse_number(f[i], file, line, "price");

@@ -5,12 +5,19 @@
 #include <iostream>
 #include <sstream>
 
+#include "platform/runner_environment.hpp"
+#include "util/paths.hpp"
+
 namespace stage {
 
 std::string Args::require(const std::string& name) const {
   auto it = options.find(name);
   if (it == options.end()) throw StageError{kUsage, "missing required option --" + name};
   return it->second;
+}
+
+fs::path Args::path(const std::string& name) const {
+  return pipeline::path_from_text(require(name));
 }
 
 long Args::number(const std::string& name, long fallback, long lo, long hi) const {
@@ -33,9 +40,9 @@ Args parse_args(int argc, char** argv, const std::vector<std::string>& known) {
       std::string name = s.substr(2);
       if (i + 1 >= argc) throw StageError{kUsage, s + " needs a value"};
       if (name == "inputs-file") {
-        std::istringstream lines(read_text(argv[++i]));
+        std::istringstream lines(read_text(pipeline::path_from_text(argv[++i])));
         for (std::string line; std::getline(lines, line);) {
-          if (!line.empty()) a.inputs.emplace_back(line);
+          if (!line.empty()) a.inputs.push_back(pipeline::path_from_text(line));
         }
         continue;
       }
@@ -44,7 +51,7 @@ Args parse_args(int argc, char** argv, const std::vector<std::string>& known) {
       if (!ok) throw StageError{kUsage, "unknown option " + s};
       a.options[name] = argv[++i];
     } else {
-      a.inputs.emplace_back(s);
+      a.inputs.push_back(pipeline::path_from_text(s));
     }
   }
   return a;
@@ -68,15 +75,15 @@ double parse_number(std::string_view text, const fs::path& file, std::size_t lin
   char* end = nullptr;
   double v = s.empty() ? NAN : std::strtod(s.c_str(), &end);
   if (s.empty() || *end != '\0' || !std::isfinite(v)) {
-    throw StageError{kDataError, file.string() + ":" + std::to_string(line) + ": " + field + " '" +
-                                     s + "' is not a number"};
+    throw StageError{kDataError, pipeline::path_text(file) + ":" + std::to_string(line) + ": " +
+                                     field + " '" + s + "' is not a number"};
   }
   return v;
 }
 
 std::string read_text(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
-  if (!in) throw StageError{kIoError, "cannot read " + file.string()};
+  if (!in) throw StageError{kIoError, "cannot read " + pipeline::path_text(file)};
   std::ostringstream buf;
   buf << in.rdbuf();
   return buf.str();
@@ -89,16 +96,23 @@ void write_atomic(const fs::path& path, const std::string& content) {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     out << content;
     out.flush();
-    if (!out) throw StageError{kIoError, "cannot write " + tmp.string()};
+    if (!out) throw StageError{kIoError, "cannot write " + pipeline::path_text(tmp)};
   }
   std::error_code ec;
   fs::rename(tmp, path, ec);
-  if (ec) throw StageError{kIoError, "cannot rename " + tmp.string() + ": " + ec.message()};
+  if (ec)
+    throw StageError{kIoError, "cannot rename " + pipeline::path_text(tmp) + ": " + ec.message()};
 }
 
 int run_stage(const char* name, int (*body)(int, char**), int argc, char** argv) {
   try {
-    return body(argc, argv);
+    // UTF-8 arguments on every platform (Windows gives main the ANSI code page's).
+    std::vector<std::string> args = pipeline::command_line_arguments(argc, argv);
+    std::vector<char*> utf8_argv;
+    utf8_argv.reserve(args.size() + 1);
+    for (auto& a : args) utf8_argv.push_back(a.data());
+    utf8_argv.push_back(nullptr);
+    return body(static_cast<int>(args.size()), utf8_argv.data());
   } catch (const StageError& e) {
     std::cerr << name << ": " << e.message << std::endl;
     return e.code;

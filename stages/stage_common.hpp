@@ -28,6 +28,8 @@ struct Args {
   std::map<std::string, std::string> options;
   std::vector<fs::path> inputs;
   std::string require(const std::string& name) const;
+  /// A required option that names a file or folder (UTF-8 text made a path).
+  fs::path path(const std::string& name) const;
   long number(const std::string& name, long fallback, long lo, long hi) const;
 };
 Args parse_args(int argc, char** argv, const std::vector<std::string>& known);

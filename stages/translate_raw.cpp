@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "stage_common.hpp"
+#include "util/paths.hpp"
 
 namespace {
 
@@ -24,7 +25,7 @@ struct Bar {
 using Bars = std::map<std::string, Bar>;  // date -> bar
 
 std::string instrument_of(const fs::path& file) {
-  std::string stem = file.stem().string();
+  std::string stem = pipeline::path_text(file.stem());
   std::string name = stem.substr(0, stem.find('_'));
   bool ok = !name.empty() && name.size() <= 16;
   for (char& c : name) {
@@ -32,7 +33,7 @@ std::string instrument_of(const fs::path& file) {
     ok = ok && std::isalnum(static_cast<unsigned char>(c));
   }
   if (!ok) {
-    throw StageError{kDataError, file.string() +
+    throw StageError{kDataError, pipeline::path_text(file) +
                                      ": cannot tell the instrument from the file "
                                      "name (want NAME.csv or NAME_anything.csv)"};
   }
@@ -56,8 +57,9 @@ std::string date_of(std::string_view ts, const fs::path& file, std::size_t line)
     ok = month >= 1 && month <= 12 && day >= 1 && day <= 31;
   }
   if (!ok) {
-    throw StageError{kDataError, file.string() + ":" + std::to_string(line) + ": timestamp '" +
-                                     std::string(ts) + "' is not YYYY-MM-DDTHH:MM:SSZ"};
+    throw StageError{kDataError, pipeline::path_text(file) + ":" + std::to_string(line) +
+                                     ": timestamp '" + std::string(ts) +
+                                     "' is not YYYY-MM-DDTHH:MM:SSZ"};
   }
   return std::string(ts.substr(0, 10));
 }
@@ -65,7 +67,7 @@ std::string date_of(std::string_view ts, const fs::path& file, std::size_t line)
 void add_ticks(const fs::path& file, Bars& bars) {
   read_csv(file, "timestamp,price,volume", [&](const auto& f, std::size_t line) {
     if (f.size() != 3) {
-      throw StageError{kDataError, file.string() + ":" + std::to_string(line) +
+      throw StageError{kDataError, pipeline::path_text(file) + ":" + std::to_string(line) +
                                        ": expected 3 "
                                        "fields, found " +
                                        std::to_string(f.size())};
@@ -74,11 +76,11 @@ void add_ticks(const fs::path& file, Bars& bars) {
     double price = parse_number(f[1], file, line, "price");
     double volume = parse_number(f[2], file, line, "volume");
     if (price <= 0) {
-      throw StageError{kDataError,
-                       file.string() + ":" + std::to_string(line) + ": price must be positive"};
+      throw StageError{kDataError, pipeline::path_text(file) + ":" + std::to_string(line) +
+                                       ": price must be positive"};
     }
     if (volume < 0 || volume != static_cast<double>(static_cast<long long>(volume))) {
-      throw StageError{kDataError, file.string() + ":" + std::to_string(line) +
+      throw StageError{kDataError, pipeline::path_text(file) + ":" + std::to_string(line) +
                                        ": volume must be a whole number >= 0"};
     }
     std::string ts(f[0]);
@@ -99,8 +101,8 @@ void read_existing(const fs::path& file, Bars& bars) {
   if (!fs::exists(file)) return;
   read_csv(file, "date,open,high,low,close,volume,ticks", [&](const auto& f, std::size_t line) {
     if (f.size() != 7) {
-      throw StageError{kDataError,
-                       file.string() + ":" + std::to_string(line) + ": expected 7 fields"};
+      throw StageError{kDataError, pipeline::path_text(file) + ":" + std::to_string(line) +
+                                       ": expected 7 fields"};
     }
     Bar b;
     b.open = parse_number(f[1], file, line, "open");
@@ -115,7 +117,7 @@ void read_existing(const fs::path& file, Bars& bars) {
 
 int translate(int argc, char** argv) {
   Args args = parse_args(argc, argv, {"out"});
-  fs::path out = args.require("out");
+  fs::path out = args.path("out");
   if (args.inputs.empty()) throw StageError{kUsage, "no input files given"};
   std::map<std::string, std::vector<fs::path>> by_instrument;
   for (const auto& f : args.inputs) by_instrument[instrument_of(f)].push_back(f);
@@ -126,7 +128,7 @@ int translate(int argc, char** argv) {
   }
   fs::create_directories(out);
   for (auto& [instrument, bars] : fresh) {
-    fs::path target = out / (instrument + ".csv");
+    fs::path target = out / pipeline::path_from_text(instrument + ".csv");
     Bars merged;
     read_existing(target, merged);
     for (auto& [date, bar] : bars) merged[date] = bar;
