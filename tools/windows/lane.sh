@@ -23,8 +23,10 @@ wineserver -p </dev/null >/dev/null 2>&1
 trap 'wineserver -k >/dev/null 2>&1 || true' EXIT
 wine wineboot -i </dev/null >/dev/null 2>&1
 
+tools/windows/path_probe.py x86_64-w64-mingw32-g++-posix "$build/path-probe"
 cmake -S . -B "$build" -G Ninja --toolchain cmake/mingw-w64-x86_64.cmake \
   -DPIPELINE_WIN_DEPS="$build/deps/prefix" -DCMAKE_BUILD_TYPE=Release \
+  -DPIPELINE_PATH_PROBE="$build/path-probe" \
   "-DCMAKE_CXX_FLAGS_RELEASE=-O1 -DNDEBUG -Wno-maybe-uninitialized" -DPIPELINE_UNITY=ON \
   -DPIPELINE_WERROR=ON >/dev/null
 cmake --build "$build"
