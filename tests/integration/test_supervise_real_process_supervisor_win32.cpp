@@ -59,8 +59,10 @@ TEST_CASE("a stage inherits no handle of the runner, an inheritable one neither"
     startup.hStdError = out;
     std::wstring line = L"misbehave --handle " + std::to_wstring(std::stoull(held.number()));
     PROCESS_INFORMATION info{};
-    REQUIRE(CreateProcessW(fs::path(misbehave()).c_str(), line.data(), nullptr, nullptr, TRUE, 0,
-                           nullptr, nullptr, &startup, &info));
+    const BOOL started = CreateProcessW(fs::path(misbehave()).c_str(), line.data(), nullptr,
+                                        nullptr, TRUE, 0, nullptr, nullptr, &startup, &info);
+    INFO("CreateProcessW error " << GetLastError());
+    REQUIRE(started);
     WaitForSingleObject(info.hProcess, INFINITE);
     CloseHandle(info.hThread);
     CloseHandle(info.hProcess);
