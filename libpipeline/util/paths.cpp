@@ -1,7 +1,6 @@
 #include "util/paths.hpp"
 
 #include <algorithm>
-#include <cstdint>
 #include <optional>
 #include <string_view>
 
@@ -9,54 +8,12 @@
 
 namespace pipeline {
 
-namespace {
-
-[[maybe_unused]] void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
-// UTF-16 (a Windows name) as UTF-8; a lone surrogate, which a Windows name may hold, is
-// U+FFFD instead of the library's exception.
-template <class Wide>
-std::string utf8_from_utf16(const Wide& units) {
-  std::string out;
-  out.reserve(units.size());
-  for (std::size_t i = 0; i < units.size(); ++i) {
-    const auto u = static_cast<std::uint32_t>(units[i]) & 0xFFFF;
-    if (u >= 0xD800 && u < 0xDC00 && i + 1 < units.size()) {
-      const auto low = static_cast<std::uint32_t>(units[i + 1]) & 0xFFFF;
-      if (low >= 0xDC00 && low < 0xE000) {
-        append_utf8(out, 0x10000 + ((u - 0xD800) << 10) + (low - 0xDC00));
-        ++i;
-        continue;
-      }
-    }
-    append_utf8(out, u >= 0xD800 && u < 0xE000 ? 0xFFFD : u);
-  }
-  return out;
-}
-
-}  // namespace
-
 std::string path_text(const fs::path& p) {
   if constexpr (fs::path::preferred_separator == '/') {
     return p.generic_string();  // a POSIX name is its bytes
   } else {
-    return utf8_from_utf16(p.generic_wstring());
+    const std::wstring units = p.generic_wstring();  // UTF-16 on Windows
+    return utf8_from_utf16(std::u16string(units.begin(), units.end()));
   }
 }
 

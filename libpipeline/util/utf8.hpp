@@ -17,4 +17,8 @@ std::string cut_middle(std::string_view text, std::size_t max_bytes);
 /// schtasks read an XML file in. Invalid UTF-8 becomes U+FFFD first.
 std::string utf16le_with_bom(std::string_view utf8);
 
+/// UTF-16 (a Windows name) as UTF-8. A lone surrogate, which a Windows name may hold, becomes
+/// U+FFFD.
+std::string utf8_from_utf16(std::u16string_view units);
+
 }  // namespace pipeline

@@ -304,12 +304,10 @@ TEST_CASE("schedule install --for windows hands schtasks the XML it wrote, in UT
   CHECK(m.supervisor.specs[0].argv == std::vector<std::string>{"schtasks", "/Create", "/TN",
                                                                "pipeline_runner-fake", "/XML",
                                                                xml.generic_string(), "/F"});
-  ScheduleTarget t;
+  ScheduleTarget t = target();  // every 15m, user etl, as the fake machine and its config
   t.pipeline = "fake";
-  t.every = std::chrono::minutes(15);
   t.runner = "/opt/pr/bin/pipeline_runner"_abs;
   t.config = m.config_path().generic_string();
-  t.user = "etl";
   CHECK(m.files.content(xml) == utf16le_with_bom(task_scheduler_xml(t, "UTF-16")));
 
   CHECK(m.cli({"schedule", "remove"}) == 0);
