@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -23,7 +24,7 @@ constexpr Millis kMaxDuration = std::chrono::hours(24 * 365);
 
 const std::vector<std::string> kTopKeys = {
     "version", "pipeline",  "root",      "paths", "logs",    "state",   "defaults",
-    "stages",  "lifecycle", "retention", "lock",  "batches", "schedule"};
+    "stages",  "lifecycle", "retention", "lock",  "batches", "schedule", "notify", "metrics"};
 const std::vector<std::string> kDefaultsKeys = {"timeout", "hang_timeout", "grace",
                                                 "retries", "backoff",      "env"};
 const std::vector<std::string> kStageKeys = {
@@ -35,6 +36,14 @@ const std::vector<std::string> kLifecycleKeys = {"delete", "move", "to", "when_s
 const std::vector<std::string> kRetentionKeys = {"keep_days", "keep_runs"};
 const std::vector<std::string> kLockKeys = {"wait"};
 const std::vector<std::string> kScheduleKeys = {"every"};
+const std::vector<std::string> kNotifyKeys = {"on",    "timeout", "ca_file", "webhook",
+                                               "email", "command", "ping"};
+const std::vector<std::string> kNotifyOn = {"failure", "recovery", "success", "every_failure",
+                                            "stale"};
+const std::vector<std::string> kWebhookKeys = {"url", "headers", "timeout"};
+const std::vector<std::string> kEmailKeys = {"server", "from", "to", "user", "password", "timeout"};
+const std::vector<std::string> kPingKeys = {"url", "timeout"};
+const std::vector<std::string> kMetricsKeys = {"textfile"};
 const std::vector<std::string> kBatchKeys = {"hotfolder", "archive", "error", "max_per_run"};
 
 // Optimal string alignment distance: a swap of two neighbours counts as one typo.
@@ -428,6 +437,153 @@ ScheduleConfig read_schedule(const Reader& r, const YAML::Node& n) {
   return s;
 }
 
+// A notification string: checked now, expanded at delivery. Text that goes into a header
+// line or an address cannot hold a line break (it would add headers of its own).
+Template notify_text(const Reader& r, const YAML::Node& n, const std::string& what,
+                     const KnownNames& known, bool one_line = true) {
+  Template t = r.templ(n, what);
+  t.check(PlaceholderScope::kNotify, known);
+  if (one_line && t.source().find_first_of("\r\n") != std::string::npos) {
+    r.fail(n, what + " must be one line");
+  }
+  return t;
+}
+
+// A URL's scheme, when the template spells it out (it may come from ${env.NAME}: then it is
+// checked at delivery).
+void check_scheme(const Reader& r, const YAML::Node& n, const Template& t, const std::string& what,
+                  const std::vector<std::string>& schemes) {
+  if (t.parts().empty() || t.parts().front().placeholder) return;
+  const std::string& head = t.parts().front().text;
+  for (const auto& scheme : schemes) {
+    if (head.rfind(scheme, 0) == 0 || scheme.rfind(head, 0) == 0) return;
+  }
+  std::string list;
+  for (const auto& scheme : schemes) list += (list.empty() ? "" : " or ") + scheme;
+  r.fail(n, what + " '" + t.source() + "' must start with " + list);
+}
+
+NotifyConfig read_notify(const Reader& r, const YAML::Node& n, const KnownNames& known,
+                         const std::map<std::string, std::string>& folders, const fs::path& root) {
+  r.check_keys(n, kNotifyKeys, "notify");
+  NotifyConfig c;
+  if (n["ca_file"]) {
+    c.ca_file = resolve_path(root, r.expand_root_scope(n["ca_file"], "notify.ca_file", folders));
+  }
+  constexpr Millis kDefaultTimeout{10'000};
+  const Millis timeout = n["timeout"] ? r.duration(n["timeout"], "notify.timeout") : kDefaultTimeout;
+  auto channel_timeout = [&](const YAML::Node& ch, const std::string& where) {
+    Millis t = ch["timeout"] ? r.duration(ch["timeout"], where + ".timeout") : timeout;
+    if (t.count() == 0 || t > std::chrono::minutes(5)) {
+      r.fail(ch["timeout"] ? ch["timeout"] : n, where + ".timeout must be between 1ms and 5m");
+    }
+    return t;
+  };
+  if (n["on"]) {
+    c.on = {false, false, false, false, false};
+    for (const auto& e : r.one_or_list(n["on"], "notify.on")) {
+      std::string v = r.scalar(e, "notify.on entry");
+      if (v == "failure") c.on.failure = true;
+      else if (v == "recovery") c.on.recovery = true;
+      else if (v == "success") c.on.success = true;
+      else if (v == "every_failure") c.on.every_failure = true;
+      else if (v == "stale") c.on.stale = true;
+      else {
+        std::string message = "unknown notify.on '" + v +
+                              "': use failure, recovery, success, every_failure or stale";
+        if (auto near = nearest_word(v, kNotifyOn)) message += "; did you mean '" + *near + "'?";
+        r.fail(e, message);
+      }
+    }
+  }
+  if (const YAML::Node w = n["webhook"]) {
+    r.check_keys(w, kWebhookKeys, "notify.webhook");
+    if (!w["url"]) r.fail(w, "notify.webhook needs 'url'");
+    NotifyConfig::Webhook hook{notify_text(r, w["url"], "notify.webhook.url", known), {}, {}};
+    check_scheme(r, w["url"], hook.url, "notify.webhook.url", {"https://", "http://"});
+    if (const YAML::Node h = w["headers"]) {
+      r.require_map(h, "notify.webhook.headers");
+      for (const auto& kv : h) {
+        std::string name = r.scalar(kv.first, "a header name");
+        bool token = !name.empty() && std::all_of(name.begin(), name.end(), [](char ch) {
+          return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_';
+        });
+        if (!token) r.fail(kv.first, "'" + name + "' is not an HTTP header name");
+        hook.headers.emplace_back(
+            name, notify_text(r, kv.second, "notify.webhook.headers." + name, known));
+      }
+    }
+    hook.timeout = channel_timeout(w, "notify.webhook");
+    c.webhook = std::move(hook);
+  }
+  if (const YAML::Node e = n["email"]) {
+    r.check_keys(e, kEmailKeys, "notify.email");
+    for (const char* key : {"server", "from", "to"}) {
+      if (!e[key]) r.fail(e, std::string("notify.email needs '") + key + "'");
+    }
+    NotifyConfig::Email mail;
+    mail.server = notify_text(r, e["server"], "notify.email.server", known);
+    check_scheme(r, e["server"], mail.server, "notify.email.server", {"smtp://", "smtps://"});
+    mail.from = notify_text(r, e["from"], "notify.email.from", known);
+    for (const auto& to : r.one_or_list(e["to"], "notify.email.to")) {
+      mail.to.push_back(notify_text(r, to, "notify.email.to", known));
+    }
+    if (mail.to.empty()) r.fail(e["to"], "notify.email.to needs at least one address");
+    if (e["user"]) mail.user = notify_text(r, e["user"], "notify.email.user", known);
+    if (e["password"]) {
+      mail.password = notify_text(r, e["password"], "notify.email.password", known);
+    }
+    if (mail.password && !mail.user) r.fail(e["password"], "notify.email.password needs 'user'");
+    mail.timeout = channel_timeout(e, "notify.email");
+    c.email = std::move(mail);
+  }
+  if (const YAML::Node cmd = n["command"]) {
+    if (cmd.IsScalar()) {
+      r.fail(cmd, "notify.command must be a list of arguments, not a string");
+    }
+    for (const auto& e : r.list(cmd, "notify.command")) {
+      c.command.push_back(notify_text(r, e, "a notify.command element", known, false));
+    }
+    if (c.command.empty()) r.fail(cmd, "notify.command must not be empty");
+    c.command_timeout = timeout;
+  }
+  if (const YAML::Node p = n["ping"]) {
+    r.check_keys(p, kPingKeys, "notify.ping");
+    if (!p["url"]) r.fail(p, "notify.ping needs 'url'");
+    NotifyConfig::Ping ping{notify_text(r, p["url"], "notify.ping.url", known), {}};
+    check_scheme(r, p["url"], ping.url, "notify.ping.url", {"https://", "http://"});
+    ping.timeout = channel_timeout(p, "notify.ping");
+    c.ping = std::move(ping);
+  }
+  if (!c.webhook && !c.email && c.command.empty() && !c.ping) {
+    r.fail(n, "notify needs at least one of webhook, email, command or ping");
+  }
+  return c;
+}
+
+// The values a fixed path of the config may use: ${root}, ${logs}, ${state}, ${paths.*}.
+std::map<std::string, std::string> folder_values(const Config& cfg) {
+  std::map<std::string, std::string> scalars{{"root", path_text(cfg.root)},
+                                             {"logs", path_text(cfg.logs)},
+                                             {"state", path_text(cfg.state)}};
+  for (const auto& [name, path] : cfg.paths) scalars["paths." + name] = path_text(path);
+  return scalars;
+}
+
+MetricsConfig read_metrics(const Reader& r, const YAML::Node& n, const Config& cfg) {
+  r.check_keys(n, kMetricsKeys, "metrics");
+  if (!n["textfile"]) r.fail(n, "metrics needs 'textfile' (a .prom file for node_exporter)");
+  const auto scalars = folder_values(cfg);
+  MetricsConfig m;
+  m.textfile = resolve_path(cfg.root, r.expand_root_scope(n["textfile"], "metrics.textfile", scalars));
+  if (m.textfile.extension() != ".prom") {
+    r.fail(n["textfile"], "metrics.textfile '" + path_text(m.textfile) +
+                              "' must end in .prom (node_exporter's textfile collector reads "
+                              "only those)");
+  }
+  return m;
+}
+
 // The batch folders are fixed for the run: ${root}, ${paths.*} and ${env.*} only (a folder
 // that moved with ${date} would strand the batches in yesterday's).
 BatchConfig read_batches(const Reader& r, const YAML::Node& n, const Config& cfg) {
@@ -594,6 +750,13 @@ Config parse_config(const std::string& text, const fs::path& file, const EnvLook
   }
   if (const YAML::Node b = doc["batches"]) cfg.batches = read_batches(r, b, cfg);
   if (const YAML::Node s = doc["schedule"]) cfg.schedule = read_schedule(r, s);
+  if (const YAML::Node n = doc["notify"]) {
+    cfg.notify = read_notify(r, n, known, folder_values(cfg), cfg.root);
+  }
+  if (const YAML::Node m = doc["metrics"]) cfg.metrics = read_metrics(r, m, cfg);
+  if (cfg.notify && cfg.notify->on.stale && !cfg.schedule) {
+    r.fail(doc["notify"]["on"], "notify.on 'stale' needs 'schedule.every' (how often runs are due)");
+  }
   return cfg;
 }
 

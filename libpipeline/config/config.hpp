@@ -80,6 +80,48 @@ struct ScheduleConfig {
   Millis every{};
 };
 
+/// Who is told what, and how (SPEC 9). Every string is a template expanded at delivery, so a
+/// secret given as ${env.NAME} is read from the environment then and written nowhere.
+struct NotifyConfig {
+  /// Which outcomes are told: `on: [failure, recovery]` by default.
+  struct On {
+    bool failure = true;        ///< the first failing run of a streak
+    bool recovery = true;       ///< the first succeeding run after a streak
+    bool success = false;       ///< every succeeding run
+    bool every_failure = false;  ///< every failing run, not only the first of a streak
+    bool stale = false;         ///< the scheduler missed runs (3 x schedule.every)
+  };
+  struct Webhook {
+    Template url;
+    std::vector<std::pair<std::string, Template>> headers;
+    Millis timeout{};
+  };
+  struct Email {
+    Template server;  ///< smtp://host:587 (STARTTLS required) or smtps://host:465
+    Template from;
+    std::vector<Template> to;
+    std::optional<Template> user;
+    std::optional<Template> password;
+    Millis timeout{};
+  };
+  struct Ping {
+    Template url;  ///< GET after a run that is not failing, url + "/fail" after one that is
+    Millis timeout{};
+  };
+  On on;
+  fs::path ca_file;  ///< PEM bundle of the CAs trusted for HTTPS and SMTP; empty: the system's
+  std::optional<Webhook> webhook;
+  std::optional<Email> email;
+  std::vector<Template> command;  ///< any program; PIPELINE_NOTIFY_JSON holds the payload
+  Millis command_timeout{};
+  std::optional<Ping> ping;
+};
+
+/// Prometheus metrics for node_exporter's textfile collector (SPEC 10).
+struct MetricsConfig {
+  fs::path textfile;  ///< absolute, ends in .prom
+};
+
 struct Config {
   fs::path file;       ///< absolute path of the config file
   std::string sha256;  ///< of its bytes
@@ -95,6 +137,8 @@ struct Config {
   std::optional<BatchConfig> batches;
   Millis lock_wait{0};
   std::optional<ScheduleConfig> schedule;
+  std::optional<NotifyConfig> notify;
+  std::optional<MetricsConfig> metrics;
 
   const StageConfig* find_stage(std::string_view name) const;
 };

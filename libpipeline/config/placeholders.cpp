@@ -127,9 +127,24 @@ void Template::check(PlaceholderScope scope, const KnownNames& known) const {
       }
       continue;
     }
+    if (starts_with(n, "notify.")) {
+      if (n != "notify.event" && n != "notify.status" && n != "notify.pipeline") {
+        fail_at(mark_, "unknown placeholder " + shown +
+                           " (notification placeholders: ${notify.event}, ${notify.status}, "
+                           "${notify.pipeline})");
+      }
+      if (scope != PlaceholderScope::kNotify) {
+        fail_at(mark_, shown + " is only known in the notify section");
+      }
+      continue;
+    }
     if (starts_with(n, "batch.")) {
       if (!known.batch_mode) {
         fail_at(mark_, shown + " is only known in batch mode (add a 'batches' section)");
+      }
+      if (scope == PlaceholderScope::kNotify) {
+        fail_at(mark_, shown + " cannot be used here: a notification tells of a whole run, "
+                               "which may have run several batches");
       }
       if (n == "batch.raw_data") {
         if (scope != PlaceholderScope::kCommand || !is_exactly(n)) {

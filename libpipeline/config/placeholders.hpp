@@ -18,6 +18,7 @@ namespace pipeline {
 enum class PlaceholderScope {
   kRoot,     ///< root and paths: ${env.*}, ${root} (paths only), ${$$}
   kRun,      ///< run-level strings: + ${paths.*}, ${logs}, ${state}, ${run_id}, ${date}, ...
+  kNotify,   ///< notification strings: + ${notify.event}, ${notify.status}, ${notify.pipeline}
   kStage,    ///< stage strings: + ${stage}, ${inputs_file}, ${inputs_count}
   kCommand,  ///< command elements: + ${inputs} as a whole element
 };

@@ -262,3 +262,88 @@ TEST_CASE("the example configs load, and the README shows the Windows one as it 
   }
   CHECK_THAT(slurp(fs::path(SOURCE_DIR) / "README.md"), Catch::Contains(indented));
 }
+
+TEST_CASE("notify and metrics load, with their defaults", "[config]") {
+  auto env = [](const std::string& n) -> std::optional<std::string> {
+    if (n == "HOOK_TOKEN") return "t";
+    return std::nullopt;
+  };
+  Config c = parse_config(kHead + R"(stages:
+  - name: a
+    command: [a]
+schedule: {every: 15m}
+notify:
+  on: [failure, stale]
+  timeout: 20s
+  ca_file: certs/ca.pem
+  webhook:
+    url: "https://hooks.example.org/x"
+    headers: {Authorization: "Bearer ${env.HOOK_TOKEN}"}
+  email:
+    server: "smtps://mail.example.org:465"
+    from: p@example.org
+    to: team@example.org
+    timeout: 5s
+  command: [page-me, "${notify.event}", "${run_id}", "${notify.pipeline}"]
+  ping: {url: "https://hc.example.org/ping/1"}
+metrics: {textfile: "${state}/node/pipeline.prom"}
+)",
+                          "/etc/p/pipeline.yaml"_abs, env);
+  REQUIRE(c.notify);
+  const NotifyConfig& n = *c.notify;
+  CHECK(n.on.failure);
+  CHECK(n.on.stale);
+  CHECK_FALSE(n.on.recovery);
+  CHECK(n.ca_file == "/etc/p/certs/ca.pem"_abs);
+  CHECK(n.webhook->timeout == Millis(20'000));
+  CHECK(n.email->timeout == Millis(5'000));
+  CHECK(n.email->to.size() == 1);
+  CHECK(n.command.size() == 4);
+  CHECK(n.command_timeout == Millis(20'000));
+  CHECK(n.ping->timeout == Millis(20'000));
+  REQUIRE(c.metrics);
+  CHECK(c.metrics->textfile == "/etc/p/state/node/pipeline.prom"_abs);
+
+  Config d = parse(kHead + "stages:\n  - name: a\n    command: [a]\nnotify: {command: [x]}\n");
+  CHECK(d.notify->on.failure);
+  CHECK(d.notify->on.recovery);
+  CHECK_FALSE(d.notify->on.success);
+  CHECK(d.notify->command_timeout == Millis(10'000));
+}
+
+TEST_CASE("notify and metrics refuse what cannot be delivered", "[config]") {
+  const std::string stages = "stages:\n  - name: a\n    command: [a]\n";
+  auto err = [&](const std::string& tail) { return error_of(kHead + stages + tail); };
+  CHECK_THAT(err("notify: {on: [failure]}\n"),
+             Catch::Contains("notify needs at least one of webhook, email, command or ping"));
+  CHECK_THAT(err("notify:\n  on: [failures]\n  command: [x]\n"),
+             Catch::Contains("unknown notify.on 'failures'") && Catch::Contains("'failure'"));
+  CHECK_THAT(err("notify:\n  on: [stale]\n  command: [x]\n"),
+             Catch::Contains("'stale' needs 'schedule.every'"));
+  CHECK_THAT(err("notify:\n  webhook: {url: \"ftp://x/y\"}\n"),
+             Catch::Contains(":7:18:") && Catch::Contains("must start with https:// or http://"));
+  CHECK_THAT(err("notify:\n  email: {server: \"mail.example.org\", from: a@b, to: [c@d]}\n"),
+             Catch::Contains("must start with smtp:// or smtps://"));
+  CHECK_THAT(err("notify:\n  email: {server: \"smtp://m\", from: a@b}\n"),
+             Catch::Contains("notify.email needs 'to'"));
+  CHECK_THAT(err("notify:\n  email: {server: \"smtp://m\", from: a@b, to: [c@d], password: x}\n"),
+             Catch::Contains("password needs 'user'"));
+  CHECK_THAT(err("notify:\n  webhook: {url: \"https://x\", headers: {\"Bad Name\": v}}\n"),
+             Catch::Contains("'Bad Name' is not an HTTP header name"));
+  CHECK_THAT(err("notify:\n  webhook: {url: \"https://x\", timeout: 10m}\n"),
+             Catch::Contains("notify.webhook.timeout must be between 1ms and 5m"));
+  CHECK_THAT(err("notify:\n  command: \"page-me now\"\n"),
+             Catch::Contains("notify.command must be a list"));
+  CHECK_THAT(err("notify:\n  command: [x, \"${stage}\"]\n"),
+             Catch::Contains("${stage} is only known inside a stage"));
+  CHECK_THAT(err("notify:\n  command: [x, \"${env.NOT_SET_ANYWHERE}\"]\n"),
+             Catch::Contains("environment variable NOT_SET_ANYWHERE is not set"));
+  CHECK_THAT(err("notify:\n  command: [x, \"${notify.evnt}\"]\n"),
+             Catch::Contains("unknown placeholder ${notify.evnt}"));
+  CHECK_THAT(error_of(kHead + "stages:\n  - name: a\n    command: [a, \"${notify.event}\"]\n"),
+             Catch::Contains("${notify.event} is only known in the notify section"));
+  CHECK_THAT(err("metrics: {textfile: m.txt}\n"), Catch::Contains("must end in .prom"));
+  CHECK_THAT(err("metrics: {}\n"), Catch::Contains("metrics needs 'textfile'"));
+  CHECK_THAT(err("notify:\n  webhook: {url: \"https://x\", header: {}}\n"),
+             Catch::Contains("did you mean 'headers'?"));
+}
