@@ -46,26 +46,10 @@ std::string bytes(std::uint64_t n) {
   return out.str();
 }
 
-std::string how_it_ended(const AttemptRecord& a) {
-  if (!a.start_error.empty()) return "could not start: " + a.start_error;
-  std::string s;
-  if (a.timed_out) s = "timed out, ";
-  if (a.hung) s = "hung, ";
-  if (a.signal) {
-    s += "killed by signal " + std::to_string(*a.signal);
-  } else {
-    s += "exit " + or_dash(a.exit_code);
-  }
-  if (!a.completed_by.empty()) s += ", completed by " + a.completed_by;
-  if (a.terminated) s += ", terminated";
-  if (a.left_processes) s += ", left processes (killed)";
-  return s;
-}
-
 void render_attempts(std::ostream& out, const StageRecord& s) {
   const bool failing = s.status != StageStatus::kSucceeded;
   for (const auto& a : s.attempts) {
-    out << "    attempt " << a.attempt << ": " << how_it_ended(a) << ", "
+    out << "    attempt " << a.attempt << ": " << describe_attempt(a) << ", "
         << seconds(a.duration.count()) << "\n"
         << "      logs: " << or_dash(a.stdout_log) << ", " << or_dash(a.stderr_log) << "\n";
     if (!failing) continue;

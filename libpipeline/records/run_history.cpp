@@ -38,6 +38,32 @@ nlohmann::json summary_to_json(const RunSummary& s) {
           {"stages", std::move(stages)}};
 }
 
+bool is_failing_status(std::string_view status) {
+  return status == "failure" || status == "partial" || status == "error" || status == "aborted";
+}
+
+RunHealth health_of(const std::vector<RunSummary>& newest_first, const std::string& excluding) {
+  RunHealth h;
+  bool streak_open = true;  // walking back from the newest run, no success seen yet
+  for (const auto& run : newest_first) {
+    if (!excluding.empty() && run.run_id == excluding) continue;
+    ++h.runs_by_status[run.status];
+    if (!h.last) {
+      h.last = run;
+    } else if (!h.previous) {
+      h.previous = run;
+    }
+    if (run.status == "success") {
+      if (!h.last_success) h.last_success = run;
+      streak_open = false;
+    } else if (streak_open && is_failing_status(run.status)) {
+      ++h.streak_failed;
+      h.streak_first = run;
+    }
+  }
+  return h;
+}
+
 std::unique_ptr<RunHistory> open_history(const Config& config, bool check) {
   return open_sqlite_history(RecordLayout(config).history_db(), check);
 }

@@ -4,11 +4,13 @@
 /// rebuilt from them whenever it is missing or damaged. open_history(config) is the one place
 /// a store is chosen (today SQLite, `state/pipeline.db`; records/sqlite_history).
 
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -49,6 +51,27 @@ RunSummary summary_of(const RunReport& report, const std::string& report_path);
 /// {run_id, status, exit_code, started_at, duration_ms, report, stages: [{name, status, batch}]}
 nlohmann::json summary_to_json(const RunSummary& summary);
 
+/// A run that counts against the pipeline's health (SPEC 9): failure, partial, error, aborted.
+bool is_failing_status(std::string_view status);
+
+/// How the pipeline stands, judged from its history: what `status`, the alerts, the metrics
+/// and the dashboard all say. A failure streak is the failing runs since the last run that
+/// succeeded; an idle run (nothing to do) neither ends a streak nor adds to it, so a failure,
+/// then idle runs, then a failure again is one streak and one alert.
+struct RunHealth {
+  std::optional<RunSummary> last;      ///< the newest run
+  std::optional<RunSummary> previous;  ///< the run before it
+  std::optional<RunSummary> last_success;
+  std::optional<RunSummary> streak_first;  ///< the streak's first failing run
+  std::size_t streak_failed = 0;           ///< failing runs in the streak (0: none)
+  std::map<std::string, std::size_t> runs_by_status;  ///< every run on record, by status
+};
+
+/// The health from runs, newest first: the rule itself, and the answer when the database
+/// cannot be used. `excluding` leaves one run out (the run deciding its alerts asks how things
+/// stood before it).
+RunHealth health_of(const std::vector<RunSummary>& newest_first, const std::string& excluding = {});
+
 /// The history cannot be used: missing, not ours, or damaged. The reports can rebuild it.
 class HistoryUnusable : public std::runtime_error {
  public:
@@ -76,6 +99,8 @@ class RunHistory {
   /// Drops runs (their attempts and batches too) in one transaction.
   virtual void forget(const std::vector<std::string>& run_ids) = 0;
   virtual std::size_t count() = 0;
+  /// How the pipeline stands (see RunHealth), leaving out the run `excluding` if not empty.
+  virtual RunHealth health(const std::string& excluding) = 0;
   /// The reports folder's modification time when the history last held exactly the reports in
   /// it (nullopt: not known). A run that finds the folder unchanged since then knows the
   /// history is whole without listing the folder.

@@ -139,6 +139,24 @@ std::vector<RunSummary> query_runs(const Config& config, const FileSystem& files
   return out;
 }
 
+RunHealth query_health(const Config& config, const FileSystem& files, const std::string& excluding,
+                       const Warn& warn) {
+  try {
+    return open_history(config, false)->health(excluding);
+  } catch (const std::exception& e) {
+    if (warn && history_exists(config)) {
+      warn(std::string(e.what()) +
+           "; reading the reports instead (`pipeline_runner history rebuild` restores it)");
+    }
+  }
+  std::vector<RunSummary> runs;
+  auto reports = load_reports(config, files, warn);
+  for (auto it = reports.rbegin(); it != reports.rend(); ++it) {
+    runs.push_back(summary_of(it->first, it->second));
+  }
+  return health_of(runs, excluding);
+}
+
 fs::path find_report(const Config& config, const FileSystem& files, const std::string& ref) {
   AuditStore store(files, RecordLayout(config).reports_dir());
   if (ref == "latest" || is_run_id_prefix(ref)) {

@@ -51,6 +51,11 @@ RecordOutcome record_run(const Config& config, FileSystem& files, const RunRepor
 std::vector<RunSummary> query_runs(const Config& config, const FileSystem& files,
                                    const HistoryQuery& query, const Warn& warn);
 
+/// How the pipeline stands (RunHealth), leaving out the run `excluding` if not empty: from
+/// the database, or from the reports when it cannot be used.
+RunHealth query_health(const Config& config, const FileSystem& files, const std::string& excluding,
+                       const Warn& warn);
+
 /// `audit show`: the report file of a run id, unique prefix or "latest", found through the
 /// database when it can be used, else by listing the reports. Throws UsageError.
 fs::path find_report(const Config& config, const FileSystem& files, const std::string& ref);

@@ -104,4 +104,21 @@ int exit_code_for(RunStatus status, int aborted_exit) {
   return exit_code::kInternal;
 }
 
+std::string describe_attempt(const AttemptRecord& a) {
+  if (!a.start_error.empty()) return "could not start: " + a.start_error;
+  std::string s;
+  if (a.timed_out) s = "timed out, ";
+  if (a.hung) s = "hung, ";
+  if (a.signal) {
+    s += "killed by signal " + std::to_string(*a.signal);
+  } else {
+    s += "exit " + (a.exit_code ? std::to_string(*a.exit_code) : std::string("-"));
+  }
+  if (!a.completed_by.empty()) s += ", completed by " + a.completed_by;
+  if (a.terminated) s += ", terminated";
+  if (a.left_processes) s += ", left processes (killed)";
+  if (!a.error.empty()) s += ", " + a.error;
+  return s;
+}
+
 }  // namespace pipeline

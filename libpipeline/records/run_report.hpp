@@ -127,6 +127,9 @@ struct RunReport {
   std::optional<RecoveryRecord> recovered;  ///< a dead run this one cleaned up after
 };
 
+/// How an attempt ended, in words: "exit 2", "timed out, killed by signal 9, terminated", ...
+std::string describe_attempt(const AttemptRecord& a);
+
 /// Run status from the stages' outcomes (SPEC 3): nothing ran -> idle; all that ran
 /// succeeded -> success; none succeeded -> failure; otherwise partial.
 RunStatus status_from_stages(const std::vector<StageRecord>& stages);

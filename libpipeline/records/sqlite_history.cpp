@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <limits>
 #include <system_error>
 
 #include "util/paths.hpp"
@@ -165,30 +166,59 @@ class SqliteHistory final : public RunHistory {
     if (q.since) st.bind(":since", to_ms(*q.since));
     if (!q.stage.empty()) st.bind(":stage", q.stage);
     st.bind(":limit", static_cast<std::int64_t>(q.limit));
-    std::vector<RunSummary> out;
-    while (st.executeStep()) {
-      RunSummary row;
-      row.run_id = st.getColumn(0).getString();
-      row.status = st.getColumn(1).getString();
-      if (!st.getColumn(2).isNull()) row.exit_code = st.getColumn(2).getInt();
-      row.started_at = st.getColumn(3).getString();
-      row.duration_ms = st.getColumn(4).getInt64();
-      row.report = st.getColumn(5).getString();
-      out.push_back(std::move(row));
+    return summaries(st);
+  }
+
+  RunHealth health(const std::string& excluding) override {
+    RunHealth h;
+    const std::string columns =
+        "SELECT run_id, status, exit_code, started_at, duration_ms, report, started_ms FROM runs ";
+    const std::string ordered = " ORDER BY started_ms DESC, run_id DESC";
+    {
+      SQLite::Statement st(db_, columns + "WHERE run_id <> ?1" + ordered + " LIMIT 2");
+      st.bind(1, excluding);
+      auto runs = summaries(st);
+      if (!runs.empty()) h.last = runs[0];
+      if (runs.size() > 1) h.previous = runs[1];
     }
-    SQLite::Statement stages(db_,
-                             "SELECT stage, status, batch FROM stages WHERE run_id = ? AND status "
-                             "NOT IN ('skipped', 'not_started') ORDER BY seq");
-    for (auto& row : out) {
-      stages.reset();
-      stages.bind(1, row.run_id);
-      while (stages.executeStep()) {
-        row.stages.push_back(
-            {stages.getColumn(0).getString(), stages.getColumn(1).getString(),
-             stages.getColumn(2).isNull() ? std::string() : stages.getColumn(2).getString()});
-      }
+    std::int64_t success_ms = std::numeric_limits<std::int64_t>::min();
+    {
+      SQLite::Statement st(
+          db_, columns + "WHERE status = 'success' AND run_id <> ?1" + ordered + " LIMIT 1");
+      st.bind(1, excluding);
+      auto runs = summaries(st, &success_ms);
+      if (!runs.empty()) h.last_success = runs[0];
     }
-    return out;
+    // The streak: failing runs after the last success (on the status index, one range per
+    // failing status, however long the history).
+    const std::string failing =
+        "WHERE status IN ('failure', 'partial', 'error', 'aborted') AND run_id <> ?1 AND "
+        "(started_ms > ?2 OR (started_ms = ?2 AND run_id > ?3))";
+    std::string success_id = h.last_success ? h.last_success->run_id : std::string();
+    {
+      SQLite::Statement st(db_, "SELECT count(*) FROM runs " + failing);
+      st.bind(1, excluding);
+      st.bind(2, success_ms);
+      st.bind(3, success_id);
+      st.executeStep();
+      h.streak_failed = static_cast<std::size_t>(st.getColumn(0).getInt64());
+    }
+    if (h.streak_failed > 0) {
+      SQLite::Statement st(db_, columns + failing + " ORDER BY started_ms, run_id LIMIT 1");
+      st.bind(1, excluding);
+      st.bind(2, success_ms);
+      st.bind(3, success_id);
+      auto runs = summaries(st);
+      if (!runs.empty()) h.streak_first = runs[0];
+    }
+    SQLite::Statement counts(db_,
+                             "SELECT status, count(*) FROM runs WHERE run_id <> ? GROUP BY status");
+    counts.bind(1, excluding);
+    while (counts.executeStep()) {
+      h.runs_by_status[counts.getColumn(0).getString()] =
+          static_cast<std::size_t>(counts.getColumn(1).getInt64());
+    }
+    return h;
   }
 
   std::vector<std::pair<std::string, std::string>> find(const std::string& prefix,
@@ -311,6 +341,37 @@ class SqliteHistory final : public RunHistory {
       bind_text_or_null(attempt, 10, a.completed_by);
       attempt.exec();
     }
+  }
+
+  // The runs a statement selects (run_id, status, exit_code, started_at, duration_ms, report
+  // first), each with the stages that ran. started_ms, when asked for, gets the seventh column
+  // of the last row.
+  std::vector<RunSummary> summaries(SQLite::Statement& st, std::int64_t* started_ms = nullptr) {
+    std::vector<RunSummary> out;
+    while (st.executeStep()) {
+      RunSummary row;
+      row.run_id = st.getColumn(0).getString();
+      row.status = st.getColumn(1).getString();
+      if (!st.getColumn(2).isNull()) row.exit_code = st.getColumn(2).getInt();
+      row.started_at = st.getColumn(3).getString();
+      row.duration_ms = st.getColumn(4).getInt64();
+      row.report = st.getColumn(5).getString();
+      if (started_ms) *started_ms = st.getColumn(6).getInt64();
+      out.push_back(std::move(row));
+    }
+    SQLite::Statement stages(db_,
+                             "SELECT stage, status, batch FROM stages WHERE run_id = ? AND status "
+                             "NOT IN ('skipped', 'not_started') ORDER BY seq");
+    for (auto& row : out) {
+      stages.reset();
+      stages.bind(1, row.run_id);
+      while (stages.executeStep()) {
+        row.stages.push_back(
+            {stages.getColumn(0).getString(), stages.getColumn(1).getString(),
+             stages.getColumn(2).isNull() ? std::string() : stages.getColumn(2).getString()});
+      }
+    }
+    return out;
   }
 
   SQLite::Database db_;
