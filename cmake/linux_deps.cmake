@@ -10,6 +10,14 @@ find_package(SQLiteCpp REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
 
+# libcurl's headers only: the library is opened when the first alert is sent
+# (platform/curl_api.hpp), so that a run that sends none does not load it.
+find_package(CURL 7.68 REQUIRED)
+add_library(pipeline_curl INTERFACE)
+target_include_directories(pipeline_curl INTERFACE
+                           $<TARGET_PROPERTY:CURL::libcurl,INTERFACE_INCLUDE_DIRECTORIES>)
+target_link_libraries(pipeline_curl INTERFACE ${CMAKE_DL_LIBS})
+
 # The third-party libraries as the rest of the build links them: pipeline_logging (spdlog),
 # pipeline_yaml, pipeline_re2, pipeline_sqlite. Static: an archive listed before the shared
 # library the imported target carries, which --as-needed then leaves out.

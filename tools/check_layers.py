@@ -18,13 +18,14 @@ ALLOWED = {
     "records": {"util", "config", "ports", "records"},
     "batches": {"util", "config", "ports", "records", "batches"},
     "core": {"util", "config", "ports", "records", "batches", "core"},
+    "notify": {"util", "config", "ports", "records", "notify"},
     "platform": {"util", "ports", "platform"},
     "supervise": {"util", "ports", "platform", "supervise"},
-    "app": {"util", "config", "ports", "records", "batches", "core", "app"},
+    "app": {"util", "config", "ports", "records", "batches", "core", "notify", "app"},
 }
 OURS = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 SYSTEM = re.compile(r"^\s*#\s*include\s+<(unistd\.h|windows\.h|sys/[^>]+|fcntl\.h|signal\.h|"
-                    r"csignal|poll\.h|dirent\.h|spawn\.h|io\.h|process\.h|pwd\.h|direct\.h)>")
+                    r"csignal|poll\.h|dlfcn\.h|dirent\.h|spawn\.h|io\.h|process\.h|pwd\.h|direct\.h)>")
 PLATFORM_TEST = re.compile(r"^\s*#\s*(if|ifdef|ifndef|elif)\b.*\b(_WIN32|__linux__|__unix__|_MSC_VER)\b")
 SUFFIX = re.compile(r"_(posix|linux|win32)\.(cpp|hpp)$")
 

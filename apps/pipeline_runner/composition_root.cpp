@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "app/cli.hpp"
+#include "platform/curl_transport.hpp"
 #include "platform/file_run_lock.hpp"
 #include "platform/process_platform.hpp"
 #include "platform/real_file_system.hpp"
@@ -14,6 +15,7 @@
 #include "platform/stop_signals.hpp"
 #include "platform/system_clock.hpp"
 #include "supervise/real_process_supervisor.hpp"
+#include "util/paths.hpp"
 
 namespace pipeline_app {
 
@@ -40,6 +42,7 @@ int run(int argc, char** argv) {
       own_executable(),
       user_name(),
       native_scheduler(),
+      [](const fs::path& ca_file) { return make_curl_transport(path_text(ca_file)); },
       std::cout,
       std::cerr,
   };

@@ -13,6 +13,7 @@
 
 #include "ports/clock.hpp"
 #include "ports/file_system.hpp"
+#include "ports/notify_transport.hpp"
 #include "ports/process_supervisor.hpp"
 #include "ports/run_lock.hpp"
 #include "ports/stop_token.hpp"
@@ -34,6 +35,9 @@ struct Machine {
   fs::path executable;    ///< this program, absolute: what a scheduler entry starts
   std::string user;       ///< who runs it: whom a scheduler entry runs as
   std::string scheduler;  ///< the OS's own scheduler: "systemd", "cron" or "windows"
+  /// How alerts leave the machine (HTTP, SMTP), trusting the CAs in ca_file ("" for the
+  /// system's).
+  std::function<std::unique_ptr<NotifyTransport>(const fs::path& ca_file)> make_transport;
   std::ostream& out;
   std::ostream& err;
 };

@@ -9,6 +9,7 @@
 #include "batches/batch_hotfolder.hpp"
 #include "core/data_lifecycle.hpp"
 #include "core/orchestrator.hpp"
+#include "notify/notifier.hpp"
 #include "records/audit_reporter.hpp"
 #include "records/audit_store.hpp"
 #include "records/event_fanout.hpp"
@@ -20,6 +21,7 @@
 #include "records/retention.hpp"
 #include "records/run_log.hpp"
 #include "records/run_records.hpp"
+#include "records/sqlite_state.hpp"
 #include "util/error.hpp"
 #include "util/paths.hpp"
 #include "util/run_id.hpp"
@@ -260,6 +262,7 @@ class RunSession {
     report_path_.clear();
     write_report(report_);
     keep_records(events);
+    notify(events);
     return end(events);
   }
 
@@ -390,6 +393,25 @@ class RunSession {
       events.emit(event_source::kHistory, event::kRebuilt, *recorded.rebuilt,
                   {{"db", history_location(config_)}});
     }
+  }
+
+  // After the report and the history: the alerts this run raises, and those earlier runs
+  // could not deliver. Never changes the run's outcome.
+  void notify(EventSink& events) {
+    if (!config_.notify || !m_.make_transport) return;
+    RunHealth before = query_health(config_, m_.files, report_.run_id, warn);
+    std::unique_ptr<AlertOutbox> outbox;
+    try {
+      outbox = open_sqlite_outbox(layout_.state_db());
+    } catch (const std::exception& e) {
+      events.emit(event_source::kNotify, event::kWarning,
+                  std::string("the state store cannot keep alerts (") + e.what() +
+                      "): they are sent once and not retried",
+                  {{"db", path_text(layout_.state_db())}});
+    }
+    auto transport = m_.make_transport(config_.notify->ca_file);
+    Notifier({config_, outbox.get(), *transport, m_.supervisor, m_.environment, m_.clock, events})
+        .after_run(report_, report_path_, before);
   }
 
   int end(EventSink& events) {

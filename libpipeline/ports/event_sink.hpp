@@ -40,13 +40,18 @@ inline constexpr const char* kInterrupted = "interrupted";
 inline constexpr const char* kPruned = "pruned";
 inline constexpr const char* kRebuilt = "rebuilt";
 inline constexpr const char* kSummary = "summary";  ///< lifecycle.summary: beyond the listed
+// notify.*
+inline constexpr const char* kSent = "sent";
+inline constexpr const char* kFailed = "failed";
+inline constexpr const char* kKept = "kept";  ///< alerts left for later runs
 
 /// The whole catalogue (the run statuses, which end every event log, are apart).
 inline constexpr std::array kAll = {
     kDecision,  kStart,         kProgress,    kTerminate, kKill,    kSuccess,
     kFailure,   kTimeout,       kHang,        kRetry,     kMetric,  kSkipped,
     kRecovered, kMoveRecovered, kTempRemoved, kAction,    kClaimed, kArchived,
-    kError,     kWarning,       kInterrupted, kPruned,    kRebuilt, kSummary};
+    kError,     kWarning,       kInterrupted, kPruned,    kRebuilt, kSummary,
+    kSent,      kFailed,        kKept};
 }  // namespace event
 
 /// Where the events that are not a stage's come from (the part before the dot).
@@ -56,7 +61,8 @@ inline constexpr const char* kLifecycle = "lifecycle";
 inline constexpr const char* kBatch = "batch";
 inline constexpr const char* kRetention = "retention";
 inline constexpr const char* kHistory = "history";
-inline constexpr std::array kAll = {kPipeline, kLifecycle, kBatch, kRetention, kHistory};
+inline constexpr const char* kNotify = "notify";
+inline constexpr std::array kAll = {kPipeline, kLifecycle, kBatch, kRetention, kHistory, kNotify};
 }  // namespace event_source
 
 class EventSink {

@@ -7,7 +7,7 @@
 ///   logs/reports/pipeline_report_<stamp>_<run_id>.json the audit report
 ///   logs/stages/<run_id>[/<batch>]/<stage>[.attemptN].{stdout,stderr}.log, <stage>.inputs
 ///   logs/stages/<run_id>/lifecycle.jsonl                every lifecycle record of the run
-///   state/runner.lock  state/pipeline.db  state/moves/  state/inputs/<run_id>/<stage>.inputs
+///   state/runner.lock  state/pipeline.db  state/state.db  state/moves/  state/inputs/<run_id>/<stage>.inputs
 
 #include <filesystem>
 #include <optional>
@@ -53,6 +53,8 @@ class RecordLayout {
 
   fs::path lock_file() const { return state_ / "runner.lock"; }
   fs::path history_db() const { return state_ / "pipeline.db"; }
+  /// What only the runner knows and no report can rebuild: alerts not delivered yet.
+  fs::path state_db() const { return state_ / "state.db"; }
   fs::path moves_dir() const { return state_ / "moves"; }
 
   /// The run id in a report's file name (pipeline_report_<stamp>_<run_id>.json).

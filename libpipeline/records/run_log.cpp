@@ -41,6 +41,9 @@ void RunLog::emit(const std::string& source, const std::string& name, const std:
   if (source == event_source::kRetention) {
     return write(is(name, event::kPruned) ? LogLevel::kInfo : LogLevel::kWarn, "retention: " + msg);
   }
+  if (source == event_source::kNotify) {
+    return write(is(name, event::kSent) ? LogLevel::kInfo : LogLevel::kWarn, "notify: " + msg);
+  }
   write(LogLevel::kWarn, msg);  // history: rebuilt
 }
 

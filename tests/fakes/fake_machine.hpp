@@ -13,6 +13,7 @@
 #include "fakes/fake_file_system.hpp"
 #include "fakes/fake_lock.hpp"
 #include "fakes/fake_supervisor.hpp"
+#include "fakes/fake_transport.hpp"
 #include "support/abs_path.hpp"
 #include "support/temp_dir.hpp"
 
@@ -32,6 +33,7 @@ struct FakeMachine {
   FakeClock clock;
   FakeSupervisor supervisor{&clock};
   FakeLocks locks;
+  FakeTransports transports;
   std::ostringstream out, err;
   Machine machine{files,
                   clock,
@@ -45,6 +47,7 @@ struct FakeMachine {
                   "/opt/pr/bin/pipeline_runner"_abs,
                   "etl",
                   "cron",
+                  transports.factory(),
                   out,
                   err};
 
