@@ -2,7 +2,11 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 
+#include <SQLiteCpp/SQLiteCpp.h>
+
 #include "records/sqlite_history.hpp"
+#include "records/sqlite_state.hpp"
+#include "util/paths.hpp"
 #include "support/temp_dir.hpp"
 #include "util/run_id.hpp"
 
@@ -136,4 +140,89 @@ TEST_CASE("runs that close without a checkpoint are all kept, and the WAL stays 
   auto h = open_sqlite_history(db, true);  // quick_check over the database and its WAL
   CHECK(h->count() == kRuns);
   CHECK(h->list({1, "", std::nullopt, ""}).front().run_id == "run" + std::to_string(999 + kRuns));
+}
+
+namespace {
+
+// Two healths agree: the same runs, streak and counts.
+void check_same(const RunHealth& a, const RunHealth& b) {
+  auto id = [](const std::optional<RunSummary>& r) { return r ? r->run_id : std::string("-"); };
+  CHECK(id(a.last) == id(b.last));
+  CHECK(id(a.previous) == id(b.previous));
+  CHECK(id(a.last_success) == id(b.last_success));
+  CHECK(id(a.streak_first) == id(b.streak_first));
+  CHECK(a.streak_failed == b.streak_failed);
+  CHECK(a.runs_by_status == b.runs_by_status);
+}
+
+}  // namespace
+
+TEST_CASE("the history's health is the rule's over every sequence of statuses", "[history]") {
+  // Every sequence of 5 runs over success, failure, idle and partial: 1024 histories, each
+  // asked with and without its newest run, in SQLite and by health_of().
+  const RunStatus statuses[] = {RunStatus::kSuccess, RunStatus::kFailure, RunStatus::kIdle,
+                                RunStatus::kPartial};
+  TempDir dir;
+  std::vector<ReportOnRecord> none;
+  auto h = rebuild_sqlite_history(dir / "pipeline.db", none);
+  for (int code = 0; code < 1024; ++code) {
+    std::vector<std::string> recorded;
+    std::vector<RunSummary> newest_first;
+    int c = code;
+    for (int i = 0; i < 5; ++i, c /= 4) {
+      std::string id = "r" + std::to_string(code) + "-" + std::to_string(i);
+      RunReport r = report(id, statuses[c % 4], 10 - i);
+      h->record(r, id + ".json");
+      recorded.push_back(id);
+      newest_first.insert(newest_first.begin(), summary_of(r, id + ".json"));
+    }
+    INFO("statuses " << code);
+    check_same(h->health(""), health_of(newest_first));
+    check_same(h->health(recorded.back()), health_of(newest_first, recorded.back()));
+    h->forget(recorded);
+  }
+  RunHealth empty = h->health("");
+  CHECK_FALSE(empty.last);
+  CHECK(empty.streak_failed == 0);
+}
+
+TEST_CASE("the outbox keeps alerts through a reopen, in order, until removed", "[notify]") {
+  TempDir dir;
+  const fs::path db = dir / "state.db";
+  {
+    auto box = open_sqlite_outbox(db);
+    CHECK(box->add({0, "webhook", "failure", "r1", "failure", R"({"a":1})", 1000, 0, ""}) == 1);
+    CHECK(box->add({0, "email", "failure", "r1", "failure", R"({"a":1})", 1000, 0, ""}) == 2);
+    box->failed(1, "HTTP 503");
+    box->failed(1, "timed out");
+  }
+  auto box = open_sqlite_outbox(db);
+  auto kept = box->pending();
+  REQUIRE(kept.size() == 2);
+  CHECK(kept[0].channel == "webhook");
+  CHECK(kept[0].attempts == 2);
+  CHECK(kept[0].last_error == "timed out");
+  CHECK(kept[0].payload == R"({"a":1})");
+  CHECK(kept[0].created_ms == 1000);
+  CHECK(kept[1].channel == "email");
+  box->remove(1);
+  CHECK(box->add({0, "webhook", "recovery", "r2", "success", "{}", 2000, 0, ""}) == 3);
+  kept = box->pending();
+  REQUIRE(kept.size() == 2);
+  CHECK(kept[0].id == 2);
+  CHECK(kept[1].event == "recovery");
+}
+
+TEST_CASE("an outbox that is not ours, or not a database, is refused with the reason",
+          "[notify]") {
+  TempDir dir;
+  pipeline::testing::write_file(dir / "junk.db", std::string(8192, 'x'));
+  CHECK_THROWS_WITH(open_sqlite_outbox(dir / "junk.db"), Catch::Contains("junk.db"));
+  {
+    auto box = open_sqlite_outbox(dir / "future.db");
+  }
+  SQLite::Database(pipeline::path_text(dir / "future.db"), SQLite::OPEN_READWRITE)
+      .exec("PRAGMA user_version = 9");
+  CHECK_THROWS_WITH(open_sqlite_outbox(dir / "future.db"),
+                    Catch::Contains("a state store of schema 9, not 1"));
 }

@@ -5,7 +5,7 @@
   notify_receiver.py smtp --record FILE --port-file FILE --cert PEM --key PEM
                           [--user U --password P] [--smtps]
 
-It listens on 127.0.0.1 on a port of the system's choosing and writes that port to
+It listens on 127.0.0.1 on a port of the system's choosing (or --port) and writes that port to
 --port-file (atomically) once it accepts connections; the test waits for that file. Each
 request or mail received is one JSON line appended to --record:
   http: {"method", "path", "headers": {lower-case name: value}, "body"}
@@ -60,14 +60,14 @@ def serve_http(args):
 
     if args.silent:
         sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
+        sock.bind(("127.0.0.1", args.port))
         sock.listen(16)
         announce(args.port_file, sock.getsockname()[1])
         held = []
         while True:
             conn, _ = sock.accept()
             held.append(conn)  # read nothing, answer nothing, close nothing
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     announce(args.port_file, server.server_address[1])
     server.serve_forever()
 
@@ -83,7 +83,8 @@ def serve_smtp(args):
             record(args.record, {"mail_from": envelope.mail_from,
                                  "rcpt_tos": envelope.rcpt_tos,
                                  "data": envelope.content.decode("utf-8", "replace"),
-                                 "tls": session.ssl is not None,
+                                 "tls": session.ssl is not None or server.transport
+                                 .get_extra_info("ssl_object") is not None,
                                  "login": session.auth_data.decode()
                                  if isinstance(session.auth_data, bytes) else ""})
             return "250 OK"
@@ -105,7 +106,7 @@ def serve_smtp(args):
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     server = loop.run_until_complete(loop.create_server(
-        factory, host="127.0.0.1", port=0, ssl=context if args.smtps else None))
+        factory, host="127.0.0.1", port=args.port, ssl=context if args.smtps else None))
     announce(args.port_file, server.sockets[0].getsockname()[1])
     loop.run_forever()
 
@@ -115,6 +116,7 @@ def main():
     p.add_argument("kind", choices=["http", "smtp"])
     p.add_argument("--record", required=True)
     p.add_argument("--port-file", required=True)
+    p.add_argument("--port", type=int, default=0, help="this port (a receiver coming back)")
     p.add_argument("--status", type=int, default=200)
     p.add_argument("--silent", action="store_true")
     p.add_argument("--cert")
