@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh
+tools/promtool.sh build-test/promtool
 jobs=$(nproc)
 # The Windows lane's packages (mingw-w64, wine) download and its dependencies build while the
 # Linux builds compile; the lane waits for them at the end.

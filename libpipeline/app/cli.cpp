@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <ostream>
 
+#include "app/pipeline_status.hpp"
 #include "app/run_command.hpp"
 #include "app/schedule_command.hpp"
 #include "batches/batch_hotfolder.hpp"
@@ -293,6 +294,9 @@ int cli_main(int argc, const char* const* argv, Machine& machine) {
   submit->add_option("--raw", o.batch_raw, "a raw data file (repeatable)");
   CLI::App* blist = batch->add_subcommand("list", "ready, processing, archived and failed batches");
   blist->add_flag("--json", o.json, "print JSON");
+  CLI::App* status = app.add_subcommand(
+      "status", "health at a glance: exit 0 healthy, 1 failing, 2 stale (no run for 3 x every)");
+  status->add_flag("--json", o.json, "print JSON");
   CLI::App* config = app.add_subcommand("config", "the configuration");
   config->require_subcommand(1);
   CLI::App* check = config->add_subcommand("check", "validate the config and exit");
@@ -311,7 +315,7 @@ int cli_main(int argc, const char* const* argv, Machine& machine) {
     schedule_actions.push_back(a);
   }
   for (CLI::App* sub : {run, plan, audit, show, list, history, rebuild, batch, submit, blist,
-                        config, check, schedule}) {
+                        status, config, check, schedule}) {
     sub->fallthrough();
   }
   for (CLI::App* sub : schedule_actions) sub->fallthrough();
@@ -336,6 +340,7 @@ int cli_main(int argc, const char* const* argv, Machine& machine) {
     if (show->parsed()) return audit_show(o, machine);
     if (list->parsed()) return audit_list(o, machine);
     if (check->parsed()) return config_check(o, machine);
+    if (status->parsed()) return status_command(machine, load(o, machine), o.json);
     if (submit->parsed()) return batch_submit(o, machine);
     if (rebuild->parsed()) return history_rebuild(o, machine);
     if (blist->parsed()) return batch_list(o, machine);

@@ -1,5 +1,7 @@
 #include "app/run_command.hpp"
 
+#include "app/metrics_textfile.hpp"
+#include "app/pipeline_status.hpp"
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/spdlog.h>
 
@@ -262,6 +264,7 @@ class RunSession {
     report_path_.clear();
     write_report(report_);
     keep_records(events);
+    write_metrics(events);
     notify(events);
     return end(events);
   }
@@ -392,6 +395,29 @@ class RunSession {
     if (recorded.rebuilt) {
       events.emit(event_source::kHistory, event::kRebuilt, *recorded.rebuilt,
                   {{"db", history_location(config_)}});
+    }
+  }
+
+  // The metrics textfile, from the history as it now stands; a failure is a warning.
+  void write_metrics(EventSink& events) {
+    if (!config_.metrics) return;
+    const fs::path& file = config_.metrics->textfile;
+    try {
+      PipelineStatus status = gather_status(m_, config_);
+      std::map<std::string, std::uint64_t> runs;
+      try {
+        runs = count_run(layout_.state_db(), std::string(to_string(report_.status)),
+                         status.health.runs_by_status);
+      } catch (const std::exception& e) {
+        warn(std::string("the run counters are not kept: ") + e.what());
+        for (const auto& [s, n] : status.health.runs_by_status) runs[s] = n;
+      }
+      m_.files.create_directories(file.parent_path());
+      m_.files.write_atomic(file, metrics_text(status, config_, runs));
+    } catch (const std::exception& e) {
+      events.emit(event_source::kPipeline, event::kWarning,
+                  "the metrics file " + path_text(file) + " is not written: " + e.what(),
+                  {{"metrics", path_text(file)}});
     }
   }
 

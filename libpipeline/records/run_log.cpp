@@ -79,7 +79,8 @@ void RunLog::pipeline_line(const std::string& name, const std::string& msg,
   if (is(name, event::kStart)) {
     write(LogLevel::kInfo, "run " + run_id_ + " of " + text_of(data, "pipeline") +
                                " started (config " + text_of(data, "config") + ")");
-  } else if (is(name, event::kRecovered) || is(name, event::kMoveRecovered)) {
+  } else if (is(name, event::kRecovered) || is(name, event::kMoveRecovered) ||
+             is(name, event::kWarning)) {
     write(LogLevel::kWarn, msg);
   } else if (data.contains("exit_code")) {  // the run's status, its last event
     std::string report = text_of(data, "report", "");

@@ -16,28 +16,31 @@ CREATE TABLE IF NOT EXISTS alerts (
   id INTEGER PRIMARY KEY AUTOINCREMENT, channel TEXT NOT NULL, event TEXT NOT NULL,
   run_id TEXT NOT NULL, status TEXT NOT NULL, payload TEXT NOT NULL,
   created_ms INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT);
+CREATE TABLE IF NOT EXISTS run_counters (status TEXT PRIMARY KEY, runs INTEGER NOT NULL);
 )sql";
+
+// Opens the store, creating its tables when new; throws when it is another schema's.
+void open_store(SQLite::Database& db, const std::filesystem::path& path) {
+  db.setBusyTimeout(5000);
+  int version = db.execAndGet("PRAGMA user_version").getInt();
+  if (version != 0 && version != kSchemaVersion) {
+    throw std::runtime_error(path_text(path) + " is a state store of schema " +
+                             std::to_string(version) + ", not " + std::to_string(kSchemaVersion));
+  }
+  db.exec("PRAGMA journal_mode = WAL");
+  // What is kept must survive a power cut: each commit reaches the disk.
+  db.exec("PRAGMA synchronous = FULL");
+  SQLite::Transaction tx(db);
+  db.exec(kSchema);
+  if (version == 0) db.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
+  tx.commit();
+}
 
 class SqliteOutbox final : public AlertOutbox {
  public:
   explicit SqliteOutbox(const std::filesystem::path& path)
       : db_(path_text(path), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE) {
-    db_.setBusyTimeout(5000);
-    int version = db_.execAndGet("PRAGMA user_version").getInt();
-    if (version != 0 && version != kSchemaVersion) {
-      throw std::runtime_error(path_text(path) + " is a state store of schema " +
-                               std::to_string(version) + ", not " +
-                               std::to_string(kSchemaVersion));
-    }
-    db_.exec("PRAGMA journal_mode = WAL");
-    // An alert kept must survive a power cut: each commit reaches the disk.
-    db_.exec("PRAGMA synchronous = FULL");
-    if (version == 0) {
-      SQLite::Transaction tx(db_);
-      db_.exec(kSchema);
-      db_.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
-      tx.commit();
-    }
+    open_store(db_, path);
   }
 
   std::int64_t add(const PendingAlert& a) override {
@@ -96,6 +99,44 @@ class SqliteOutbox final : public AlertOutbox {
 };
 
 }  // namespace
+
+std::map<std::string, std::uint64_t> count_run(const std::filesystem::path& path,
+                                               const std::string& status,
+                                               const std::map<std::string, std::size_t>& seed) {
+  try {
+    SQLite::Database db(path_text(path), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    open_store(db, path);
+    SQLite::Transaction tx(db);
+    if (db.execAndGet("SELECT count(*) FROM run_counters").getInt64() == 0) {
+      SQLite::Statement put(db, "INSERT INTO run_counters VALUES (?, ?)");
+      for (const auto& [s, n] : seed) {
+        put.reset();
+        put.bind(1, s);
+        put.bind(2, static_cast<std::int64_t>(n));
+        put.exec();
+      }
+      // The history could not count this run (it was not recorded): it counts here.
+      SQLite::Statement self(db, "INSERT OR IGNORE INTO run_counters VALUES (?, 1)");
+      self.bind(1, status);
+      self.exec();
+    } else {
+      SQLite::Statement add(db,
+                            "INSERT INTO run_counters VALUES (?, 1) ON CONFLICT(status) DO UPDATE "
+                            "SET runs = runs + 1");
+      add.bind(1, status);
+      add.exec();
+    }
+    tx.commit();
+    std::map<std::string, std::uint64_t> out;
+    SQLite::Statement all(db, "SELECT status, runs FROM run_counters");
+    while (all.executeStep()) {
+      out[all.getColumn(0).getString()] = static_cast<std::uint64_t>(all.getColumn(1).getInt64());
+    }
+    return out;
+  } catch (const SQLite::Exception& e) {
+    throw std::runtime_error(path_text(path) + ": " + e.what());
+  }
+}
 
 std::unique_ptr<AlertOutbox> open_sqlite_outbox(const std::filesystem::path& db) {
   try {

@@ -1,10 +1,14 @@
 #pragma once
 /// The state store in SQLite (`state/state.db`): what only the runner knows and no report can
-/// rebuild. Today the outbox of alerts not delivered yet (SPEC 9). Every change is synced
+/// rebuild. Today the outbox of alerts not delivered yet (SPEC 9) and the run counters of the
+/// metrics (SPEC 10). Every change is synced
 /// before it returns: an alert kept is kept through a crash or a power cut.
 
+#include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <string>
 
 #include "ports/alert_outbox.hpp"
 
@@ -13,5 +17,13 @@ namespace pipeline {
 /// Opens (creating when missing) the store at db; throws std::runtime_error with the reason
 /// when it cannot be used (not a database, another schema, a full disk).
 std::unique_ptr<AlertOutbox> open_sqlite_outbox(const std::filesystem::path& db);
+
+/// Counts one more run of `status` in the store's run counters and returns them all: counters
+/// that only grow (pipeline_runner_runs_total), which retention pruning the history cannot
+/// lower. A store without counters starts from `seed` (the history's counts, this run
+/// included). Throws std::runtime_error when the store cannot be used.
+std::map<std::string, std::uint64_t> count_run(const std::filesystem::path& db,
+                                               const std::string& status,
+                                               const std::map<std::string, std::size_t>& seed);
 
 }  // namespace pipeline

@@ -1,0 +1,167 @@
+#include "app/metrics_textfile.hpp"
+
+#include <array>
+#include <cstdio>
+#include <sstream>
+
+namespace pipeline {
+namespace {
+
+constexpr std::array kStageStatuses = {StageStatus::kSucceeded, StageStatus::kFailed,
+                                       StageStatus::kTimedOut,  StageStatus::kHung,
+                                       StageStatus::kSkipped,   StageStatus::kNotStarted};
+constexpr std::array kRunStatuses = {RunStatus::kSuccess, RunStatus::kPartial, RunStatus::kFailure,
+                                     RunStatus::kIdle,    RunStatus::kAborted, RunStatus::kError};
+
+// Seconds as Prometheus reads them: a float, to the millisecond.
+std::string seconds(std::int64_t ms) {
+  char out[32];
+  std::snprintf(out, sizeof out, "%lld.%03lld", static_cast<long long>(ms / 1000),
+                static_cast<long long>(ms % 1000));
+  return out;
+}
+
+std::int64_t ms_of(TimePoint t) {
+  return std::chrono::duration_cast<Millis>(t.time_since_epoch()).count();
+}
+
+class Exposition {
+ public:
+  explicit Exposition(const std::string& pipeline)
+      : pipeline_("pipeline=\"" + prometheus_label(pipeline) + "\"") {}
+
+  void family(const char* name, const char* type, const char* help) {
+    out_ << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
+  }
+  void sample(const char* name, const std::string& value, const std::string& labels = "") {
+    out_ << name << "{" << pipeline_ << labels << "} " << value << "\n";
+  }
+  static std::string label(const char* name, const std::string& value) {
+    return std::string(",") + name + "=\"" + prometheus_label(value) + "\"";
+  }
+  std::string text() const { return out_.str(); }
+
+ private:
+  std::string pipeline_;
+  std::ostringstream out_;
+};
+
+int rank(StageStatus s) {
+  switch (s) {
+    case StageStatus::kNotStarted: return 0;
+    case StageStatus::kSkipped: return 1;
+    case StageStatus::kSucceeded: return 2;
+    default: return 3;
+  }
+}
+
+std::int64_t finished_ms(const RunSummary& r) {
+  auto started = parse_rfc3339(r.started_at);
+  return (started ? ms_of(*started) : 0) + r.duration_ms;
+}
+
+}  // namespace
+
+std::string prometheus_label(const std::string& value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string metrics_text(const PipelineStatus& s, const Config& config,
+                         const std::map<std::string, std::uint64_t>& runs_total) {
+  Exposition e(s.pipeline);
+  const RunHealth& h = s.health;
+  if (h.last) {
+    e.family("pipeline_runner_last_run_timestamp_seconds", "gauge",
+             "When the last run finished (Unix time).");
+    e.sample("pipeline_runner_last_run_timestamp_seconds", seconds(finished_ms(*h.last)));
+    e.family("pipeline_runner_run_duration_seconds", "gauge", "How long the last run took.");
+    e.sample("pipeline_runner_run_duration_seconds", seconds(h.last->duration_ms));
+  }
+  if (h.last_success) {
+    e.family("pipeline_runner_last_success_timestamp_seconds", "gauge",
+             "When the last successful run finished (Unix time).");
+    e.sample("pipeline_runner_last_success_timestamp_seconds",
+             seconds(finished_ms(*h.last_success)));
+  }
+  e.family("pipeline_runner_runs_total", "counter", "Runs by status, since the state store began.");
+  for (RunStatus st : kRunStatuses) {
+    auto it = runs_total.find(std::string(to_string(st)));
+    e.sample("pipeline_runner_runs_total",
+             std::to_string(it == runs_total.end() ? 0 : it->second),
+             Exposition::label("status", std::string(to_string(st))));
+  }
+  e.family("pipeline_runner_failure_streak_runs", "gauge",
+           "Failing runs since the last success (0: not failing).");
+  e.sample("pipeline_runner_failure_streak_runs", std::to_string(h.streak_failed));
+  e.family("pipeline_runner_healthy", "gauge",
+           "1 when `pipeline_runner status` says healthy (neither failing nor stale).");
+  e.sample("pipeline_runner_healthy", s.verdict == Verdict::kHealthy ? "1" : "0");
+
+  if (s.last_report) {
+    // The last run's record of each configured stage (a batch run's: summed over its batches).
+    struct Stage {
+      std::int64_t duration_ms = 0;
+      std::size_t items_done = 0;
+      std::optional<StageStatus> status;
+    };
+    std::map<std::string, Stage> stages;
+    for (const auto& st : s.last_report->stages) {
+      Stage& agg = stages[st.name];
+      for (const auto& a : st.attempts) agg.duration_ms += a.duration.count();
+      agg.items_done += st.items_done;
+      // Over a batch run's records: a failure anywhere wins, then a success, then skipped.
+      if (!agg.status || rank(st.status) > rank(*agg.status)) agg.status = st.status;
+    }
+    e.family("pipeline_runner_stage_duration_seconds", "gauge",
+             "How long each stage ran in the last run (every attempt).");
+    for (const auto& stage : config.stages) {
+      auto it = stages.find(stage.name);
+      if (it == stages.end()) continue;
+      e.sample("pipeline_runner_stage_duration_seconds", seconds(it->second.duration_ms),
+               Exposition::label("stage", stage.name));
+    }
+    e.family("pipeline_runner_stage_status", "gauge",
+             "Each stage's status in the last run: 1 for the status it had.");
+    for (const auto& stage : config.stages) {
+      auto it = stages.find(stage.name);
+      StageStatus now = it == stages.end() || !it->second.status ? StageStatus::kNotStarted
+                                                                 : *it->second.status;
+      for (StageStatus st : kStageStatuses) {
+        e.sample("pipeline_runner_stage_status", now == st ? "1" : "0",
+                 Exposition::label("stage", stage.name) +
+                     Exposition::label("status", std::string(to_string(st))));
+      }
+    }
+    e.family("pipeline_runner_stage_items_done", "gauge",
+             "Items each stage reported done (progress) in the last run.");
+    for (const auto& stage : config.stages) {
+      auto it = stages.find(stage.name);
+      e.sample("pipeline_runner_stage_items_done",
+               std::to_string(it == stages.end() ? 0 : it->second.items_done),
+               Exposition::label("stage", stage.name));
+    }
+  }
+  if (s.batches) {
+    e.family("pipeline_runner_batches", "gauge",
+             "Batches by state: ready and processing in the hot folder, failed in error/, "
+             "archived.");
+    for (const auto& [state, n] : *s.batches) {
+      e.sample("pipeline_runner_batches", std::to_string(n), Exposition::label("state", state));
+    }
+  }
+  return e.text();
+}
+
+}  // namespace pipeline
