@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <ostream>
 
+#include "app/dashboard.hpp"
 #include "app/pipeline_status.hpp"
 #include "app/run_command.hpp"
 #include "app/schedule_command.hpp"
@@ -50,6 +51,7 @@ struct Options {
   std::vector<std::string> batch_raw;
   ScheduleRequest schedule;
   std::string schedule_root = "/";
+  std::string out_dir;
 };
 
 fs::path discover_config(const Options& o, const Machine& p) {
@@ -235,6 +237,20 @@ int history_rebuild(const Options& o, Machine& p) {
   return exit_code::kSuccess;
 }
 
+int dashboard_command(const Options& o, Machine& p) {
+  Config cfg = load(o, p);
+  fs::path dir = o.out_dir.empty() ? default_dashboard_dir(cfg)
+                                   : fs::absolute(path_from_text(o.out_dir)).lexically_normal();
+  fs::path written;
+  try {
+    written = write_dashboard(p, cfg, dir);
+  } catch (const FileError& e) {
+    throw Error(exit_code::kInternal, std::string("the dashboard is not written: ") + e.what());
+  }
+  p.out << "wrote " << path_text(written) << "\n";
+  return exit_code::kSuccess;
+}
+
 int config_check(const Options& o, Machine& p) {
   Config cfg = load(o, p);
   p.out << path_text(cfg.file) << ": ok: pipeline " << cfg.pipeline << ", " << cfg.stages.size()
@@ -297,6 +313,8 @@ int cli_main(int argc, const char* const* argv, Machine& machine) {
   CLI::App* status = app.add_subcommand(
       "status", "health at a glance: exit 0 healthy, 1 failing, 2 stale (no run for 3 x every)");
   status->add_flag("--json", o.json, "print JSON");
+  CLI::App* dashboard = app.add_subcommand("dashboard", "write the HTML dashboard");
+  dashboard->add_option("--out", o.out_dir, "the folder of index.html (default: logs/dashboard)");
   CLI::App* config = app.add_subcommand("config", "the configuration");
   config->require_subcommand(1);
   CLI::App* check = config->add_subcommand("check", "validate the config and exit");
@@ -315,7 +333,7 @@ int cli_main(int argc, const char* const* argv, Machine& machine) {
     schedule_actions.push_back(a);
   }
   for (CLI::App* sub : {run, plan, audit, show, list, history, rebuild, batch, submit, blist,
-                        status, config, check, schedule}) {
+                        status, dashboard, config, check, schedule}) {
     sub->fallthrough();
   }
   for (CLI::App* sub : schedule_actions) sub->fallthrough();
@@ -341,6 +359,7 @@ int cli_main(int argc, const char* const* argv, Machine& machine) {
     if (list->parsed()) return audit_list(o, machine);
     if (check->parsed()) return config_check(o, machine);
     if (status->parsed()) return status_command(machine, load(o, machine), o.json);
+    if (dashboard->parsed()) return dashboard_command(o, machine);
     if (submit->parsed()) return batch_submit(o, machine);
     if (rebuild->parsed()) return history_rebuild(o, machine);
     if (blist->parsed()) return batch_list(o, machine);

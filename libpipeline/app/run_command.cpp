@@ -1,5 +1,6 @@
 #include "app/run_command.hpp"
 
+#include "app/dashboard.hpp"
 #include "app/metrics_textfile.hpp"
 #include "app/pipeline_status.hpp"
 #include <spdlog/sinks/basic_file_sink.h>
@@ -265,6 +266,7 @@ class RunSession {
     write_report(report_);
     keep_records(events);
     write_metrics(events);
+    write_dashboard_page(events);
     notify(events);
     return end(events);
   }
@@ -418,6 +420,17 @@ class RunSession {
       events.emit(event_source::kPipeline, event::kWarning,
                   "the metrics file " + path_text(file) + " is not written: " + e.what(),
                   {{"metrics", path_text(file)}});
+    }
+  }
+
+  // logs/dashboard/index.html, from the history as it now stands; a failure is a warning.
+  void write_dashboard_page(EventSink& events) {
+    try {
+      write_dashboard(m_, config_, default_dashboard_dir(config_));
+    } catch (const std::exception& e) {
+      events.emit(event_source::kPipeline, event::kWarning,
+                  std::string("the dashboard is not written: ") + e.what(),
+                  {{"dashboard", path_text(default_dashboard_dir(config_) / "index.html")}});
     }
   }
 

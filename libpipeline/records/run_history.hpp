@@ -28,6 +28,7 @@ struct HistoryQuery {
   std::string status;              ///< run status; empty: any
   std::optional<TimePoint> since;  ///< runs started at or after this
   std::string stage;               ///< only runs in which this stage ran; empty: any
+  bool with_stages = true;         ///< fill RunSummary::stages (a query per run)
 };
 
 /// One run as `audit list` shows it.
@@ -72,6 +73,23 @@ struct RunHealth {
 /// stood before it).
 RunHealth health_of(const std::vector<RunSummary>& newest_first, const std::string& excluding = {});
 
+/// How long one stage ran in one run (its attempts summed), for the duration charts.
+struct StageTiming {
+  std::string run_id;
+  std::int64_t started_ms = 0;  ///< the run's start
+  std::string stage;
+  std::string batch;
+  std::string status;
+  std::int64_t duration_ms = 0;
+};
+
+/// How many runs of each status started on one day (UTC), for the year view.
+struct DayCount {
+  std::int64_t day = 0;  ///< days since 1970-01-01 (UTC)
+  std::string status;
+  std::size_t runs = 0;
+};
+
 /// The history cannot be used: missing, not ours, or damaged. The reports can rebuild it.
 class HistoryUnusable : public std::runtime_error {
  public:
@@ -101,6 +119,10 @@ class RunHistory {
   virtual std::size_t count() = 0;
   /// How the pipeline stands (see RunHealth), leaving out the run `excluding` if not empty.
   virtual RunHealth health(const std::string& excluding) = 0;
+  /// The stages that ran in the newest `runs` runs, oldest first.
+  virtual std::vector<StageTiming> stage_timings(std::size_t runs) = 0;
+  /// Runs by day and status, oldest day first.
+  virtual std::vector<DayCount> runs_by_day() = 0;
   /// The reports folder's modification time when the history last held exactly the reports in
   /// it (nullopt: not known). A run that finds the folder unchanged since then knows the
   /// history is whole without listing the folder.

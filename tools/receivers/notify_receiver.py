@@ -54,6 +54,7 @@ def serve_http(args):
 
         do_POST = handle_one
         do_GET = handle_one
+        do_CONNECT = handle_one  # a browser's HTTPS request through this as its proxy
 
         def log_message(self, *a):
             pass
