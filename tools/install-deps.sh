@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs what pipeline_runner builds with, from Debian's packages. Idempotent: when every
-# package is already there it asks no network at all.
+# Installs what pipeline_runner builds with, from Debian's packages, and any packages named as
+# arguments (the test command adds chromium). Idempotent: when every package is already there
+# it asks no network at all.
 set -euo pipefail
 packages=(cmake ninja-build g++ libboost1.81-dev libboost-filesystem1.81-dev libcli11-dev
           libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev libsqlite3-dev libsqlitecpp-dev catch2
           libre2-dev pkg-config strace faketime python3 clang-tidy
-          systemd libxml2-utils libcurl4-openssl-dev python3-aiosmtpd openssl)
+          systemd libxml2-utils libcurl4-openssl-dev python3-aiosmtpd openssl "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -401,6 +401,21 @@ fs::path default_dashboard_dir(const Config& config) {
   return config.logs / "dashboard";
 }
 
+void fill_from_history(DashboardData& d, RunHistory& history) {
+  HistoryQuery q;
+  q.limit = kDashboardTimelineRuns;
+  q.with_stages = false;  // the timeline needs none; the listed runs get theirs below
+  d.runs = history.list(q);
+  q.limit = kDashboardListedRuns;
+  q.with_stages = true;
+  auto listed = history.list(q);
+  for (std::size_t i = 0; i < listed.size() && i < d.runs.size(); ++i) {
+    if (listed[i].run_id == d.runs[i].run_id) d.runs[i].stages = std::move(listed[i].stages);
+  }
+  d.timings = history.stage_timings(kDashboardTimelineRuns);
+  d.days = history.runs_by_day();
+}
+
 DashboardData gather_dashboard(const Machine& m, const Config& config, const fs::path& out_dir) {
   DashboardData d;
   d.status = gather_status(m, config);
@@ -416,18 +431,7 @@ DashboardData gather_dashboard(const Machine& m, const Config& config, const fs:
                 std::string("the dashboard is drawn from the run history, which cannot be used (") +
                     e.what() + "): `pipeline_runner history rebuild` restores it");
   }
-  HistoryQuery q;
-  q.limit = kDashboardTimelineRuns;
-  q.with_stages = false;  // the timeline needs none; the listed runs get theirs below
-  d.runs = history->list(q);
-  q.limit = kDashboardListedRuns;
-  q.with_stages = true;
-  auto listed = history->list(q);
-  for (std::size_t i = 0; i < listed.size() && i < d.runs.size(); ++i) {
-    if (listed[i].run_id == d.runs[i].run_id) d.runs[i].stages = std::move(listed[i].stages);
-  }
-  d.timings = history->stage_timings(kDashboardTimelineRuns);
-  d.days = history->runs_by_day();
+  fill_from_history(d, *history);
   for (const auto& r : d.runs) {
     if (d.failures.size() >= kDashboardFailures) break;
     if (!is_failing_status(r.status)) continue;

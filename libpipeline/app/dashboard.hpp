@@ -44,6 +44,9 @@ struct DashboardData {
 /// The page.
 std::string render_dashboard(const DashboardData& data);
 
+/// The runs, stage timings and days the page shows, from a history.
+void fill_from_history(DashboardData& data, RunHistory& history);
+
 /// Everything the page shows, from the history, the reports and the batch folders; throws
 /// Error when the history cannot be read.
 DashboardData gather_dashboard(const Machine& machine, const Config& config, const fs::path& out_dir);

@@ -1,9 +1,11 @@
 // The SQLite history on a real (temporary) file: recording, queries, damage and rebuild.
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <set>
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include "app/dashboard.hpp"
 #include "records/sqlite_history.hpp"
 #include "records/sqlite_state.hpp"
 #include "util/paths.hpp"
@@ -225,4 +227,55 @@ TEST_CASE("an outbox that is not ours, or not a database, is refused with the re
       .exec("PRAGMA user_version = 9");
   CHECK_THROWS_WITH(open_sqlite_outbox(dir / "future.db"),
                     Catch::Contains("a state store of schema 9, not 1"));
+}
+
+TEST_CASE("a year of runs every 15 minutes draws a dashboard under 1 MiB", "[dashboard]") {
+  // 35,040 runs (365 days x 96), each with three stages, one in fifty failing with stderr.
+  TempDir dir;
+  std::vector<ReportOnRecord> year;
+  const auto start = std::chrono::system_clock::now() - std::chrono::hours(24 * 365);
+  for (int i = 0; i < 365 * 96; ++i) {
+    RunReport r;
+    r.run_id = make_run_id(start + std::chrono::minutes(15 * i));
+    r.pipeline = "sales";
+    r.status = i % 50 == 0 ? RunStatus::kFailure : (i % 3 ? RunStatus::kIdle : RunStatus::kSuccess);
+    r.started_at = start + std::chrono::minutes(15 * i);
+    r.finished_at = r.started_at + std::chrono::seconds(40);
+    for (const char* name : {"extract", "transform", "load"}) {
+      StageRecord s;
+      s.name = name;
+      s.status = r.status == RunStatus::kIdle ? StageStatus::kSkipped
+                 : r.status == RunStatus::kFailure ? StageStatus::kFailed
+                                                    : StageStatus::kSucceeded;
+      AttemptRecord a;
+      a.duration = std::chrono::milliseconds(1000 + (i * 37) % 9000);
+      a.stderr_tail = {"warning: slow upstream", "error: the feed closed the connection"};
+      s.attempts = {a};
+      r.stages.push_back(s);
+    }
+    year.emplace_back(r, (dir / "logs" / "reports" / (r.run_id + ".json")).generic_string());
+  }
+  auto h = rebuild_sqlite_history(dir / "pipeline.db", year);
+  DashboardData d;
+  d.status.pipeline = "sales";
+  d.status.health = h->health("");
+  d.out_dir = dir / "logs" / "dashboard";
+  d.logs = dir / "logs";
+  d.stage_names = {"extract", "transform", "load"};
+  fill_from_history(d, *h);
+  for (std::size_t i = 0; i < kDashboardFailures; ++i) d.failures.push_back(year[i * 50].first);
+  const std::string page = render_dashboard(d);
+  INFO("page: " << page.size() << " bytes");
+  CHECK(page.size() < std::size_t{1} << 20);
+  CHECK(d.runs.size() == kDashboardTimelineRuns);
+  CHECK(d.status.health.runs_by_status.at("failure") == 701);
+  // Every day of the year is in the year view, and every run is counted in it.
+  std::size_t counted = 0;
+  std::set<std::int64_t> days;
+  for (const auto& dc : d.days) {
+    counted += dc.runs;
+    days.insert(dc.day);
+  }
+  CHECK(counted == year.size());
+  CHECK(days.size() >= 365);
 }
