@@ -32,6 +32,7 @@ find_package(Threads REQUIRED)
 find_package(yaml-cpp REQUIRED CONFIG)
 find_package(re2 REQUIRED CONFIG)
 find_package(SQLiteCpp REQUIRED CONFIG)
+find_package(CURL REQUIRED CONFIG)
 
 foreach(t logging yaml re2 sqlite)
   add_library(pipeline_${t} INTERFACE)
@@ -45,4 +46,7 @@ target_link_libraries(pipeline_logging INTERFACE pipeline_header_only Threads::T
 target_link_libraries(pipeline_yaml INTERFACE yaml-cpp)
 target_link_libraries(pipeline_re2 INTERFACE re2::re2)
 target_link_libraries(pipeline_sqlite INTERFACE SQLiteCpp)
+# libcurl linked in (statically, on Schannel): platform/curl_api_win32.cpp.
+add_library(pipeline_curl INTERFACE)
+target_link_libraries(pipeline_curl INTERFACE CURL::libcurl)
 target_link_libraries(pipeline_build_flags INTERFACE pipeline_header_only)

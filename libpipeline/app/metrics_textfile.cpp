@@ -21,10 +21,6 @@ std::string seconds(std::int64_t ms) {
   return out;
 }
 
-std::int64_t ms_of(TimePoint t) {
-  return std::chrono::duration_cast<Millis>(t.time_since_epoch()).count();
-}
-
 class Exposition {
  public:
   explicit Exposition(const std::string& pipeline)
@@ -57,7 +53,7 @@ int rank(StageStatus s) {
 
 std::int64_t finished_ms(const RunSummary& r) {
   auto started = parse_rfc3339(r.started_at);
-  return (started ? ms_of(*started) : 0) + r.duration_ms;
+  return (started ? unix_ms(*started) : 0) + r.duration_ms;
 }
 
 }  // namespace

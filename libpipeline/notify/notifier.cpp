@@ -77,10 +77,6 @@ constexpr const char* kWebhook = "webhook";
 constexpr const char* kEmail = "email";
 constexpr const char* kCommand = "command";
 
-std::int64_t ms_of(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
 bool one_line(const std::string& s) {
   return s.find_first_of("\r\n") == std::string::npos;
 }
@@ -141,7 +137,7 @@ void Notifier::after_run(const RunReport& run, const std::string& report_path,
     RunSummary summary = summary_of(run, report_path);
     std::optional<Millis> every;
     if (s_.config.schedule) every = s_.config.schedule->every;
-    const std::int64_t now = ms_of(s_.clock.now());
+    const std::int64_t now = unix_ms(s_.clock.now());
     for (const Alert& alert : alerts_for(n.on, before, summary, every)) {
       std::string payload = alert_payload(alert, run, report_path).dump();
       for (const char* channel : channels_of(n)) {
@@ -178,7 +174,7 @@ void Notifier::after_run(const RunReport& run, const std::string& report_path,
 }
 
 void Notifier::deliver_pending(const std::string& run_id, std::vector<PendingAlert> alerts) {
-  const std::int64_t now = ms_of(s_.clock.now());
+  const std::int64_t now = unix_ms(s_.clock.now());
   const auto configured = channels_of(*s_.config.notify);
   std::vector<std::string> down;  // channels that failed in this run
   std::size_t kept = 0;

@@ -60,10 +60,6 @@ END;
 INSERT INTO run_days SELECT started_ms / 86400000, status, count(*) FROM runs GROUP BY 1, 2;
 )sql";
 
-std::int64_t to_ms(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
 // Binds a value, or NULL for none: a missing exit code is not a zero.
 void bind_opt(SQLite::Statement& st, int index, const std::optional<int>& v) {
   if (v) {
@@ -186,7 +182,7 @@ class SqliteHistory final : public RunHistory {
     sql += " ORDER BY started_ms DESC, run_id DESC LIMIT :limit";
     SQLite::Statement st(db_, sql);
     if (!q.status.empty()) st.bind(":status", q.status);
-    if (q.since) st.bind(":since", to_ms(*q.since));
+    if (q.since) st.bind(":since", unix_ms(*q.since));
     if (!q.stage.empty()) st.bind(":stage", q.stage);
     st.bind(":limit", static_cast<std::int64_t>(q.limit));
     return summaries(st, nullptr, q.with_stages);
@@ -358,7 +354,7 @@ class SqliteHistory final : public RunHistory {
     run.bind(3, summary.status);
     run.bind(4, r.exit_code);
     run.bind(5, summary.started_at);
-    run.bind(6, to_ms(r.started_at));
+    run.bind(6, unix_ms(r.started_at));
     run.bind(7, format_rfc3339(r.finished_at));
     run.bind(8, summary.duration_ms);
     run.bind(9, r.host);

@@ -3,6 +3,7 @@
 /// strftime in local time, and the file-name stamp YYYYMMDD_HHMMSS.
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,5 +29,10 @@ int local_day_of_month(TimePoint t);
 
 /// "YYYYMMDD_HHMMSS" in local time, for report and log file names.
 std::string file_stamp(TimePoint t);
+
+/// Milliseconds since the Unix epoch, as the history and the state store keep times.
+inline std::int64_t unix_ms(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
 
 }  // namespace pipeline

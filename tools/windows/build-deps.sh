@@ -26,7 +26,7 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
   apt-get update -qq
 fi
-packages=(yaml-cpp re2 sqlitecpp)
+packages=(yaml-cpp re2 sqlitecpp curl)
 versions=$(for p in "${packages[@]}"; do apt-cache showsrc "$p" | awk '/^Version:/ {print $2; exit}'; done | tr '\n' ' ')
 stamp="$versions$(sha256sum "$toolchain" "$root/tools/windows/build-deps.sh" | cut -c1-16 | tr '\n' ' ')"
 if [[ -f $prefix/.built && "$(cat "$prefix/.built")" == "$stamp" ]]; then
@@ -68,6 +68,16 @@ cross re2 "$re2_src" -DRE2_BUILD_TESTING=OFF
 cross sqlitecpp "$(src_of sqlitecpp)" -DSQLITECPP_INTERNAL_SQLITE=ON -DSQLITECPP_RUN_CPPLINT=OFF \
   -DSQLITECPP_RUN_CPPCHECK=OFF -DSQLITECPP_BUILD_TESTS=OFF -DSQLITECPP_BUILD_EXAMPLES=OFF \
   -DSQLITE_OMIT_LOAD_EXTENSION=ON
+
+# libcurl for the alerts (HTTP and SMTP), on Schannel, Windows' own TLS and certificate store:
+# no OpenSSL to build, and the machine's trusted CAs are the ones an administrator manages.
+# Only what the runner speaks is built.
+cross curl "$(src_of curl)" -DCURL_USE_SCHANNEL=ON -DCURL_USE_OPENSSL=OFF -DBUILD_CURL_EXE=OFF \
+  -DBUILD_TESTING=OFF -DCURL_USE_LIBSSH2=OFF -DCURL_USE_LIBPSL=OFF -DUSE_LIBIDN2=OFF \
+  -DCURL_ZLIB=OFF -DCURL_BROTLI=OFF -DCURL_ZSTD=OFF -DUSE_NGHTTP2=OFF -DCURL_DISABLE_LDAP=ON \
+  -DCURL_DISABLE_LDAPS=ON -DCURL_DISABLE_FTP=ON -DCURL_DISABLE_TELNET=ON -DCURL_DISABLE_DICT=ON \
+  -DCURL_DISABLE_TFTP=ON -DCURL_DISABLE_GOPHER=ON -DCURL_DISABLE_POP3=ON -DCURL_DISABLE_IMAP=ON \
+  -DCURL_DISABLE_RTSP=ON -DCURL_DISABLE_MQTT=ON -DCURL_DISABLE_FILE=ON -DENABLE_MANUAL=OFF
 
 # Header-only libraries: their folders only, never /usr/include itself (glibc's headers).
 for h in nlohmann CLI catch2 spdlog fmt boost; do
