@@ -24,12 +24,23 @@ std::string esc(const std::string& s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -94,8 +105,8 @@ class Page {
     failures();
     batches();
     runs();
-    out_ << "<footer>Written by pipeline_runner at " << esc(format_rfc3339(d_.status.now))
-         << " on " << esc(d_.host)
+    out_ << "<footer>Written by pipeline_runner at " << esc(format_rfc3339(d_.status.now)) << " on "
+         << esc(d_.host)
          << ". The full history is in the run database (<code>pipeline_runner audit list</code>)."
             "</footer>\n</body>\n</html>\n";
     return out_.str();
@@ -146,7 +157,8 @@ class Page {
                                                                   : "#7b4fa0";
     out_ << "<header>\n<h1>" << esc(s.pipeline) << " <span class=\"badge\" id=\"verdict\" "
          << "style=\"background:" << verdict_colour << "\">" << to_string(s.verdict)
-         << "</span></h1>\n<div class=\"muted\">" << esc(s.config) << "</div>\n<dl class=\"facts\">";
+         << "</span></h1>\n<div class=\"muted\">" << esc(s.config)
+         << "</div>\n<dl class=\"facts\">";
     if (h.streak_failed > 0) {
       out_ << "<dt>failing since</dt><dd id=\"streak\">" << esc(h.streak_first->started_at) << " ("
            << h.streak_failed << " failed run" << (h.streak_failed == 1 ? "" : "s") << ")</dd>";
@@ -156,8 +168,8 @@ class Page {
     if (h.last) {
       out_ << "<dt>last run</dt><dd id=\"last-run\"><span class=\"dot\" style=\"background:"
            << colour(h.last->status) << "\"></span>" << esc(h.last->status) << " at "
-           << esc(h.last->started_at) << ", " << seconds_text(h.last->duration_ms)
-           << " <a href=\"" << link(path_from_text(h.last->report)) << "\">report</a></dd>";
+           << esc(h.last->started_at) << ", " << seconds_text(h.last->duration_ms) << " <a href=\""
+           << link(path_from_text(h.last->report)) << "\">report</a></dd>";
     } else {
       out_ << "<dt>last run</dt><dd id=\"last-run\">none on record</dd>";
     }
@@ -171,7 +183,8 @@ class Page {
     std::size_t total = 0;
     for (const auto& [_, n] : h.runs_by_status) total += n;
     out_ << "<dt>runs on record</dt><dd>" << total;
-    for (const auto& [status, n] : h.runs_by_status) out_ << " &middot; " << n << " " << esc(status);
+    for (const auto& [status, n] : h.runs_by_status)
+      out_ << " &middot; " << n << " " << esc(status);
     out_ << "</dd></dl>\n</header>\n";
   }
 
@@ -184,15 +197,16 @@ class Page {
     const std::size_t n = d_.runs.size();
     const int cell = n <= 100 ? 10 : n <= 250 ? 4 : 2;
     const int width = static_cast<int>(n) * cell;
-    out_ << "<svg id=\"timeline\" viewBox=\"0 0 " << width << " 28\" width=\"" << std::max(width, 200)
+    out_ << "<svg id=\"timeline\" viewBox=\"0 0 " << width << " 28\" width=\""
+         << std::max(width, 200)
          << "\" height=\"28\" preserveAspectRatio=\"none\" role=\"img\" aria-label=\"runs by "
             "status, oldest on the left\">";
     for (std::size_t i = 0; i < n; ++i) {
       const RunSummary& r = d_.runs[n - 1 - i];  // oldest on the left
       out_ << "<a href=\"" << link(path_from_text(r.report)) << "\"><rect x=\"" << i * cell
            << "\" y=\"0\" width=\"" << std::max(cell - (cell > 2 ? 1 : 0), 1)
-           << "\" height=\"28\" fill=\"" << colour(r.status) << "\" data-status=\""
-           << esc(r.status) << "\"><title>" << esc(r.started_at) << " " << esc(r.status) << " "
+           << "\" height=\"28\" fill=\"" << colour(r.status) << "\" data-status=\"" << esc(r.status)
+           << "\"><title>" << esc(r.started_at) << " " << esc(r.status) << " "
            << seconds_text(r.duration_ms) << "</title></rect></a>";
     }
     out_ << "</svg>\n<div class=\"legend muted\">";
@@ -211,7 +225,7 @@ class Page {
     std::size_t most = 1;
     for (const auto& [_, counts] : by_day) {
       std::size_t t = 0;
-      for (const auto& [__, n] : counts) t += n;
+      for (const auto& kv : counts) t += kv.second;
       most = std::max(most, t);
     }
     const int bar = 3, height = 60;
@@ -233,7 +247,7 @@ class Page {
         char rect[160];
         std::snprintf(rect, sizeof rect,
                       "<rect x=\"%lld\" y=\"%.1f\" width=\"%d\" height=\"%.1f\" fill=\"%s\"/>",
-                      static_cast<long long>((day - first) * bar), y, bar - 1, h, colour(st));
+                      static_cast<long long>(day - first) * bar, y, bar - 1, h, colour(st));
         rects += rect;
         title += " " + std::to_string(it->second) + " " + st;
       }
@@ -250,7 +264,8 @@ class Page {
     for (const auto& t : d_.timings) position.emplace(t.run_id, position.size());
     std::vector<std::string> stages = d_.stage_names;
     for (const auto& t : d_.timings) {
-      if (std::find(stages.begin(), stages.end(), t.stage) == stages.end()) stages.push_back(t.stage);
+      if (std::find(stages.begin(), stages.end(), t.stage) == stages.end())
+        stages.push_back(t.stage);
     }
     out_ << "<h2>Stage durations over the last " << position.size() << " runs</h2>\n<section>";
     const int width = 720, height = 70;
@@ -267,7 +282,8 @@ class Page {
         top = std::max(top, p->duration_ms);
         all.push_back(p->duration_ms);
       }
-      std::nth_element(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(all.size() / 2), all.end());
+      std::nth_element(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(all.size() / 2),
+                       all.end());
       out_ << "<div class=\"stage-chart\" data-stage=\"" << esc(stage) << "\"><b>" << esc(stage)
            << "</b> <span class=\"muted\">last " << seconds_text(points.back()->duration_ms)
            << " &middot; median " << seconds_text(all[all.size() / 2]) << " &middot; max "
@@ -294,7 +310,8 @@ class Page {
       }
       out_ << "</svg></div>\n";
     }
-    out_ << "<div class=\"muted\">Red dots: attempts that failed, timed out or hung.</div></section>\n";
+    out_ << "<div class=\"muted\">Red dots: attempts that failed, timed out or "
+            "hung.</div></section>\n";
   }
 
   void failures() {
@@ -305,9 +322,9 @@ class Page {
       out_ << "<div class=\"failure\"><b>" << esc(format_rfc3339(r.started_at)) << "</b> "
            << "<span class=\"dot\" style=\"background:" << colour(std::string(to_string(r.status)))
            << "\"></span>" << to_string(r.status) << " &middot; <span class=\"mono\">"
-           << esc(r.run_id) << "</span> &middot; <a href=\""
-           << link(layout.event_log(r.run_id)) << "\">events</a> &middot; <a href=\""
-           << link(layout.run_log(r.run_id, r.started_at)) << "\">log</a>";
+           << esc(r.run_id) << "</span> &middot; <a href=\"" << link(layout.event_log(r.run_id))
+           << "\">events</a> &middot; <a href=\"" << link(layout.run_log(r.run_id, r.started_at))
+           << "\">log</a>";
       for (const auto& e : r.errors) out_ << "<div>" << esc(e) << "</div>";
       for (const auto& s : r.stages) {
         if (s.status == StageStatus::kSucceeded || s.status == StageStatus::kSkipped ||
@@ -365,9 +382,8 @@ class Page {
     for (const auto& r : d_.runs) {
       if (++shown > kDashboardListedRuns) break;
       out_ << "<tr data-run=\"" << esc(r.run_id) << "\"><td>" << esc(r.started_at)
-           << "</td><td><span class=\"dot\" style=\"background:" << colour(r.status)
-           << "\"></span>" << esc(r.status) << "</td><td>" << seconds_text(r.duration_ms)
-           << "</td><td>";
+           << "</td><td><span class=\"dot\" style=\"background:" << colour(r.status) << "\"></span>"
+           << esc(r.status) << "</td><td>" << seconds_text(r.duration_ms) << "</td><td>";
       for (const auto& s : r.stages) {
         out_ << "<span class=\"dot\" style=\"background:" << colour(s.status) << "\" title=\""
              << esc(s.status) << "\"></span>" << esc(s.name)
@@ -376,7 +392,8 @@ class Page {
       auto started = parse_rfc3339(r.started_at);
       out_ << "</td><td><a href=\"" << link(path_from_text(r.report)) << "\">report</a> &middot; "
            << "<a href=\"" << link(layout.event_log(r.run_id)) << "\">events</a>";
-      if (started) out_ << " &middot; <a href=\"" << link(layout.run_log(r.run_id, *started)) << "\">log</a>";
+      if (started)
+        out_ << " &middot; <a href=\"" << link(layout.run_log(r.run_id, *started)) << "\">log</a>";
       out_ << "</td></tr>\n";
     }
     out_ << "</table>";
@@ -444,7 +461,8 @@ DashboardData gather_dashboard(const Machine& m, const Config& config, const fs:
   }
   if (config.batches) {
     for (auto& b : list_batches(config, m.files)) {
-      if (b.state == "failed" && d.failed_batches.size() < 50) d.failed_batches.push_back(std::move(b));
+      if (b.state == "failed" && d.failed_batches.size() < 50)
+        d.failed_batches.push_back(std::move(b));
     }
   }
   return d;

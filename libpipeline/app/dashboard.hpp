@@ -49,7 +49,8 @@ void fill_from_history(DashboardData& data, RunHistory& history);
 
 /// Everything the page shows, from the history, the reports and the batch folders; throws
 /// Error when the history cannot be read.
-DashboardData gather_dashboard(const Machine& machine, const Config& config, const fs::path& out_dir);
+DashboardData gather_dashboard(const Machine& machine, const Config& config,
+                               const fs::path& out_dir);
 
 /// Gathers and writes out_dir/index.html atomically; returns its path.
 fs::path write_dashboard(Machine& machine, const Config& config, const fs::path& out_dir);

@@ -44,10 +44,14 @@ class Exposition {
 
 int rank(StageStatus s) {
   switch (s) {
-    case StageStatus::kNotStarted: return 0;
-    case StageStatus::kSkipped: return 1;
-    case StageStatus::kSucceeded: return 2;
-    default: return 3;
+    case StageStatus::kNotStarted:
+      return 0;
+    case StageStatus::kSkipped:
+      return 1;
+    case StageStatus::kSucceeded:
+      return 2;
+    default:
+      return 3;
   }
 }
 
@@ -94,8 +98,7 @@ std::string metrics_text(const PipelineStatus& s, const Config& config,
   e.family("pipeline_runner_runs_total", "counter", "Runs by status, since the state store began.");
   for (RunStatus st : kRunStatuses) {
     auto it = runs_total.find(std::string(to_string(st)));
-    e.sample("pipeline_runner_runs_total",
-             std::to_string(it == runs_total.end() ? 0 : it->second),
+    e.sample("pipeline_runner_runs_total", std::to_string(it == runs_total.end() ? 0 : it->second),
              Exposition::label("status", std::string(to_string(st))));
   }
   e.family("pipeline_runner_failure_streak_runs", "gauge",
@@ -132,8 +135,8 @@ std::string metrics_text(const PipelineStatus& s, const Config& config,
              "Each stage's status in the last run: 1 for the status it had.");
     for (const auto& stage : config.stages) {
       auto it = stages.find(stage.name);
-      StageStatus now = it == stages.end() || !it->second.status ? StageStatus::kNotStarted
-                                                                 : *it->second.status;
+      StageStatus now =
+          it == stages.end() || !it->second.status ? StageStatus::kNotStarted : *it->second.status;
       for (StageStatus st : kStageStatuses) {
         e.sample("pipeline_runner_stage_status", now == st ? "1" : "0",
                  Exposition::label("stage", stage.name) +

@@ -54,9 +54,12 @@ bool failed(const StageRecord& s) {
 
 std::string_view to_string(Verdict v) {
   switch (v) {
-    case Verdict::kHealthy: return "healthy";
-    case Verdict::kFailing: return "failing";
-    case Verdict::kStale: return "stale";
+    case Verdict::kHealthy:
+      return "healthy";
+    case Verdict::kFailing:
+      return "failing";
+    case Verdict::kStale:
+      return "stale";
   }
   return "?";
 }
@@ -155,7 +158,8 @@ std::string render_status(const PipelineStatus& s) {
   out << "pipeline " << s.pipeline << ": ";
   if (s.verdict == Verdict::kStale) {
     out << "STALE: "
-        << (s.age ? "no run for " + format_duration(std::chrono::duration_cast<std::chrono::seconds>(*s.age))
+        << (s.age ? "no run for " +
+                        format_duration(std::chrono::duration_cast<std::chrono::seconds>(*s.age))
                   : std::string("no run on record"))
         << " (runs are due every " << format_duration(*s.every) << ")";
     if (h.streak_failed > 0) out << "; and failing";
@@ -195,7 +199,8 @@ std::string render_status(const PipelineStatus& s) {
       if (!st["batch"].is_null()) out << " (batch " << st["batch"].get<std::string>() << ")";
       out << ": " << st["status"].get<std::string>() << ", " << st["reason"].get<std::string>()
           << "\n";
-      for (const auto& line : st["stderr_tail"]) out << "      | " << line.get<std::string>() << "\n";
+      for (const auto& line : st["stderr_tail"])
+        out << "      | " << line.get<std::string>() << "\n";
     }
   } else if (!s.failing_report_error.empty()) {
     out << "  failing stages: the report cannot be read: " << s.failing_report_error << "\n";
@@ -203,8 +208,7 @@ std::string render_status(const PipelineStatus& s) {
   if (s.batches) {
     const auto& b = *s.batches;
     out << "  batches       " << b.at("ready") << " ready, " << b.at("processing")
-        << " processing, " << b.at("failed") << " in error/, " << b.at("archived")
-        << " archived\n";
+        << " processing, " << b.at("failed") << " in error/, " << b.at("archived") << " archived\n";
   }
   return out.str();
 }

@@ -1,14 +1,14 @@
 #include "app/run_command.hpp"
 
-#include "app/dashboard.hpp"
-#include "app/metrics_textfile.hpp"
-#include "app/pipeline_status.hpp"
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <ostream>
 #include <sstream>
 
+#include "app/dashboard.hpp"
+#include "app/metrics_textfile.hpp"
+#include "app/pipeline_status.hpp"
 #include "batches/batch_hotfolder.hpp"
 #include "core/data_lifecycle.hpp"
 #include "core/orchestrator.hpp"

@@ -23,8 +23,8 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 constexpr Millis kMaxDuration = std::chrono::hours(24 * 365);
 
 const std::vector<std::string> kTopKeys = {
-    "version", "pipeline",  "root",      "paths", "logs",    "state",   "defaults",
-    "stages",  "lifecycle", "retention", "lock",  "batches", "schedule", "notify", "metrics"};
+    "version",   "pipeline",  "root", "paths",   "logs",     "state",  "defaults", "stages",
+    "lifecycle", "retention", "lock", "batches", "schedule", "notify", "metrics"};
 const std::vector<std::string> kDefaultsKeys = {"timeout", "hang_timeout", "grace",
                                                 "retries", "backoff",      "env"};
 const std::vector<std::string> kStageKeys = {
@@ -37,7 +37,7 @@ const std::vector<std::string> kRetentionKeys = {"keep_days", "keep_runs"};
 const std::vector<std::string> kLockKeys = {"wait"};
 const std::vector<std::string> kScheduleKeys = {"every"};
 const std::vector<std::string> kNotifyKeys = {"on",    "timeout", "ca_file", "webhook",
-                                               "email", "command", "ping"};
+                                              "email", "command", "ping"};
 const std::vector<std::string> kNotifyOn = {"failure", "recovery", "success", "every_failure",
                                             "stale"};
 const std::vector<std::string> kWebhookKeys = {"url", "headers", "timeout"};
@@ -471,7 +471,8 @@ NotifyConfig read_notify(const Reader& r, const YAML::Node& n, const KnownNames&
     c.ca_file = resolve_path(root, r.expand_root_scope(n["ca_file"], "notify.ca_file", folders));
   }
   constexpr Millis kDefaultTimeout{10'000};
-  const Millis timeout = n["timeout"] ? r.duration(n["timeout"], "notify.timeout") : kDefaultTimeout;
+  const Millis timeout =
+      n["timeout"] ? r.duration(n["timeout"], "notify.timeout") : kDefaultTimeout;
   auto channel_timeout = [&](const YAML::Node& ch, const std::string& where) {
     Millis t = ch["timeout"] ? r.duration(ch["timeout"], where + ".timeout") : timeout;
     if (t.count() == 0 || t > std::chrono::minutes(5)) {
@@ -483,14 +484,19 @@ NotifyConfig read_notify(const Reader& r, const YAML::Node& n, const KnownNames&
     c.on = {false, false, false, false, false};
     for (const auto& e : r.one_or_list(n["on"], "notify.on")) {
       std::string v = r.scalar(e, "notify.on entry");
-      if (v == "failure") c.on.failure = true;
-      else if (v == "recovery") c.on.recovery = true;
-      else if (v == "success") c.on.success = true;
-      else if (v == "every_failure") c.on.every_failure = true;
-      else if (v == "stale") c.on.stale = true;
+      if (v == "failure")
+        c.on.failure = true;
+      else if (v == "recovery")
+        c.on.recovery = true;
+      else if (v == "success")
+        c.on.success = true;
+      else if (v == "every_failure")
+        c.on.every_failure = true;
+      else if (v == "stale")
+        c.on.stale = true;
       else {
-        std::string message = "unknown notify.on '" + v +
-                              "': use failure, recovery, success, every_failure or stale";
+        std::string message =
+            "unknown notify.on '" + v + "': use failure, recovery, success, every_failure or stale";
         if (auto near = nearest_word(v, kNotifyOn)) message += "; did you mean '" + *near + "'?";
         r.fail(e, message);
       }
@@ -575,7 +581,8 @@ MetricsConfig read_metrics(const Reader& r, const YAML::Node& n, const Config& c
   if (!n["textfile"]) r.fail(n, "metrics needs 'textfile' (a .prom file for node_exporter)");
   const auto scalars = folder_values(cfg);
   MetricsConfig m;
-  m.textfile = resolve_path(cfg.root, r.expand_root_scope(n["textfile"], "metrics.textfile", scalars));
+  m.textfile =
+      resolve_path(cfg.root, r.expand_root_scope(n["textfile"], "metrics.textfile", scalars));
   if (m.textfile.extension() != ".prom") {
     r.fail(n["textfile"], "metrics.textfile '" + path_text(m.textfile) +
                               "' must end in .prom (node_exporter's textfile collector reads "
@@ -608,6 +615,36 @@ BatchConfig read_batches(const Reader& r, const YAML::Node& n, const Config& cfg
     r.fail(n, "batches.hotfolder, archive and error must be three different folders");
   }
   return b;
+}
+
+// The sections about runs as a whole: retention, lock, batches, schedule, notify, metrics.
+void read_run_sections(const Reader& r, const YAML::Node& doc, const KnownNames& known,
+                       Config& cfg) {
+  if (const YAML::Node ret = doc["retention"]) {
+    r.check_keys(ret, kRetentionKeys, "retention");
+    if (ret["keep_days"]) {
+      cfg.retention_keep_days =
+          static_cast<int>(r.integer(ret["keep_days"], "retention.keep_days", 1, 36500));
+    }
+    if (ret["keep_runs"]) {
+      cfg.retention_keep_runs =
+          static_cast<int>(r.integer(ret["keep_runs"], "retention.keep_runs", 1, 10'000'000));
+    }
+  }
+  if (const YAML::Node lock = doc["lock"]) {
+    r.check_keys(lock, kLockKeys, "lock");
+    if (lock["wait"]) cfg.lock_wait = r.duration(lock["wait"], "lock.wait");
+  }
+  if (const YAML::Node b = doc["batches"]) cfg.batches = read_batches(r, b, cfg);
+  if (const YAML::Node s = doc["schedule"]) cfg.schedule = read_schedule(r, s);
+  if (const YAML::Node n = doc["notify"]) {
+    cfg.notify = read_notify(r, n, known, folder_values(cfg), cfg.root);
+  }
+  if (const YAML::Node m = doc["metrics"]) cfg.metrics = read_metrics(r, m, cfg);
+  if (cfg.notify && cfg.notify->on.stale && !cfg.schedule) {
+    r.fail(doc["notify"]["on"],
+           "notify.on 'stale' needs 'schedule.every' (how often runs are due)");
+  }
 }
 
 }  // namespace
@@ -733,30 +770,7 @@ Config parse_config(const std::string& text, const fs::path& file, const EnvLook
       cfg.lifecycle.push_back(read_lifecycle(r, rule, cfg, known));
     }
   }
-  if (const YAML::Node ret = doc["retention"]) {
-    r.check_keys(ret, kRetentionKeys, "retention");
-    if (ret["keep_days"]) {
-      cfg.retention_keep_days =
-          static_cast<int>(r.integer(ret["keep_days"], "retention.keep_days", 1, 36500));
-    }
-    if (ret["keep_runs"]) {
-      cfg.retention_keep_runs =
-          static_cast<int>(r.integer(ret["keep_runs"], "retention.keep_runs", 1, 10'000'000));
-    }
-  }
-  if (const YAML::Node lock = doc["lock"]) {
-    r.check_keys(lock, kLockKeys, "lock");
-    if (lock["wait"]) cfg.lock_wait = r.duration(lock["wait"], "lock.wait");
-  }
-  if (const YAML::Node b = doc["batches"]) cfg.batches = read_batches(r, b, cfg);
-  if (const YAML::Node s = doc["schedule"]) cfg.schedule = read_schedule(r, s);
-  if (const YAML::Node n = doc["notify"]) {
-    cfg.notify = read_notify(r, n, known, folder_values(cfg), cfg.root);
-  }
-  if (const YAML::Node m = doc["metrics"]) cfg.metrics = read_metrics(r, m, cfg);
-  if (cfg.notify && cfg.notify->on.stale && !cfg.schedule) {
-    r.fail(doc["notify"]["on"], "notify.on 'stale' needs 'schedule.every' (how often runs are due)");
-  }
+  read_run_sections(r, doc, known, cfg);
   return cfg;
 }
 

@@ -85,11 +85,11 @@ struct ScheduleConfig {
 struct NotifyConfig {
   /// Which outcomes are told: `on: [failure, recovery]` by default.
   struct On {
-    bool failure = true;        ///< the first failing run of a streak
-    bool recovery = true;       ///< the first succeeding run after a streak
-    bool success = false;       ///< every succeeding run
+    bool failure = true;         ///< the first failing run of a streak
+    bool recovery = true;        ///< the first succeeding run after a streak
+    bool success = false;        ///< every succeeding run
     bool every_failure = false;  ///< every failing run, not only the first of a streak
-    bool stale = false;         ///< the scheduler missed runs (3 x schedule.every)
+    bool stale = false;          ///< the scheduler missed runs (3 x schedule.every)
   };
   struct Webhook {
     Template url;

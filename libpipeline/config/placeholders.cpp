@@ -143,8 +143,9 @@ void Template::check(PlaceholderScope scope, const KnownNames& known) const {
         fail_at(mark_, shown + " is only known in batch mode (add a 'batches' section)");
       }
       if (scope == PlaceholderScope::kNotify) {
-        fail_at(mark_, shown + " cannot be used here: a notification tells of a whole run, "
-                               "which may have run several batches");
+        fail_at(mark_, shown +
+                           " cannot be used here: a notification tells of a whole run, "
+                           "which may have run several batches");
       }
       if (n == "batch.raw_data") {
         if (scope != PlaceholderScope::kCommand || !is_exactly(n)) {

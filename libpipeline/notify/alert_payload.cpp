@@ -98,7 +98,8 @@ std::string alert_text(const json& p) {
       out << "  | " << line.get<std::string>() << "\n";
     }
   }
-  for (const auto& e : p.value("errors", json::array())) out << "\nerror: " << e.get<std::string>() << "\n";
+  for (const auto& e : p.value("errors", json::array()))
+    out << "\nerror: " << e.get<std::string>() << "\n";
   if (p.contains("report") && p["report"].is_string()) {
     out << "\nreport: " << p["report"].get<std::string>() << "\n";
   }

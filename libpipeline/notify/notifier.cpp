@@ -24,14 +24,12 @@ class Expander {
   Expander(const Config& config, const std::map<std::string, std::string>& environment,
            const PendingAlert& alert)
       : environment_(environment) {
-    values_.scalars = {{"root", path_text(config.root)},
-                       {"logs", path_text(config.logs)},
-                       {"state", path_text(config.state)},
-                       {"run_id", alert.run_id},
-                       {"notify.event", alert.event},
-                       {"notify.status", alert.status},
+    values_.scalars = {{"root", path_text(config.root)},    {"logs", path_text(config.logs)},
+                       {"state", path_text(config.state)},  {"run_id", alert.run_id},
+                       {"notify.event", alert.event},       {"notify.status", alert.status},
                        {"notify.pipeline", config.pipeline}};
-    for (const auto& [name, path] : config.paths) values_.scalars["paths." + name] = path_text(path);
+    for (const auto& [name, path] : config.paths)
+      values_.scalars["paths." + name] = path_text(path);
     values_.env = [this](const std::string& name) -> std::optional<std::string> {
       auto it = environment_.find(name);
       if (it == environment_.end()) return std::nullopt;
@@ -101,7 +99,8 @@ std::string mail_date(TimePoint t) {
 
 // A header value: as it is when ASCII, else an RFC 2047 encoded word (UTF-8, base64).
 std::string header_text(const std::string& s) {
-  if (std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
+  if (std::all_of(s.begin(), s.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
     return s;
   }
   static const char* const kAlphabet =
@@ -173,22 +172,20 @@ void Notifier::after_run(const RunReport& run, const std::string& report_path,
   ping(run);
 }
 
-void Notifier::deliver_pending(const std::string& run_id, std::vector<PendingAlert> alerts) {
+void Notifier::deliver_pending(const std::string& run_id, const std::vector<PendingAlert>& alerts) {
   const std::int64_t now = unix_ms(s_.clock.now());
   const auto configured = channels_of(*s_.config.notify);
   std::vector<std::string> down;  // channels that failed in this run
   std::size_t kept = 0;
   for (const PendingAlert& a : alerts) {
-    json data = {{"channel", a.channel},
-                 {"event", a.event},
-                 {"run_id", a.run_id},
-                 {"attempts", a.attempts}};
+    json data = {
+        {"channel", a.channel}, {"event", a.event}, {"run_id", a.run_id}, {"attempts", a.attempts}};
     auto forget = [&](const std::string& why) {
       if (a.id != 0 && s_.outbox) s_.outbox->remove(a.id);
       data["error"] = why;
-      s_.events.emit(event_source::kNotify, event::kFailed,
-                     a.event + " alert of run " + a.run_id + " by " + a.channel + " dropped: " + why,
-                     data);
+      s_.events.emit(
+          event_source::kNotify, event::kFailed,
+          a.event + " alert of run " + a.run_id + " by " + a.channel + " dropped: " + why, data);
     };
     if (std::none_of(configured.begin(), configured.end(),
                      [&](const char* c) { return a.channel == c; })) {
@@ -319,9 +316,8 @@ Notifier::Outcome Notifier::run_command(const PendingAlert& alert, Expander& x,
     return {false, "timed out after " + format_duration(n.command_timeout)};
   }
   if (r.exit_code == 0) return {true, {}};
-  std::string why =
-      r.signal ? "killed by signal " + std::to_string(*r.signal)
-               : "exit code " + std::to_string(r.exit_code.value_or(-1));
+  std::string why = r.signal ? "killed by signal " + std::to_string(*r.signal)
+                             : "exit code " + std::to_string(r.exit_code.value_or(-1));
   if (!r.stderr_tail.empty()) why += ": " + r.stderr_tail.back();
   return {false, why};
 }

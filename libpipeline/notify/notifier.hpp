@@ -44,7 +44,7 @@ class Notifier {
 
  private:
   struct Outcome;
-  void deliver_pending(const std::string& run_id, std::vector<PendingAlert> alerts);
+  void deliver_pending(const std::string& run_id, const std::vector<PendingAlert>& alerts);
   Outcome deliver(const PendingAlert& alert, const std::string& run_id);
   Outcome send_webhook(const PendingAlert& alert, class Expander& x);
   Outcome send_email(const PendingAlert& alert, class Expander& x);

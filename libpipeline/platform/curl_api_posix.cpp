@@ -28,8 +28,9 @@ const Api* api(std::string& error) {
       if (lib) break;
     }
     if (!lib) {
-      why = "libcurl is not installed (notifications need it; on Debian: apt-get install "
-            "libcurl4)";
+      why =
+          "libcurl is not installed (notifications need it; on Debian: apt-get install "
+          "libcurl4)";
       return;
     }
     std::string missing;

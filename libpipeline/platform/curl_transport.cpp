@@ -99,7 +99,8 @@ class CurlTransport final : public NotifyTransport {
     }
     const std::string from = "<" + m.from + ">";
     c_->easy_setopt(e.h, CURLOPT_MAIL_FROM, from.c_str());
-    for (const auto& to : m.to) e.recipients = c_->slist_append(e.recipients, ("<" + to + ">").c_str());
+    for (const auto& to : m.to)
+      e.recipients = c_->slist_append(e.recipients, ("<" + to + ">").c_str());
     c_->easy_setopt(e.h, CURLOPT_MAIL_RCPT, e.recipients);
     for (const auto& [name, value] : m.headers) {
       e.headers = c_->slist_append(e.headers, (name + ": " + value).c_str());

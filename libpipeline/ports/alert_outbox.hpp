@@ -10,14 +10,14 @@
 namespace pipeline {
 
 struct PendingAlert {
-  std::int64_t id = 0;    ///< given by the outbox
-  std::string channel;    ///< "webhook", "email" or "command"
-  std::string event;      ///< "failure", "recovery", "success" or "stale"
-  std::string run_id;     ///< the run that raised it
-  std::string status;     ///< that run's status
-  std::string payload;    ///< the JSON payload, exactly as it is sent
+  std::int64_t id = 0;  ///< given by the outbox
+  std::string channel;  ///< "webhook", "email" or "command"
+  std::string event;    ///< "failure", "recovery", "success" or "stale"
+  std::string run_id;   ///< the run that raised it
+  std::string status;   ///< that run's status
+  std::string payload;  ///< the JSON payload, exactly as it is sent
   std::int64_t created_ms = 0;
-  int attempts = 0;       ///< deliveries tried and failed
+  int attempts = 0;  ///< deliveries tried and failed
   std::string last_error;
 };
 

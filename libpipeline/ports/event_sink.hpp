@@ -47,11 +47,10 @@ inline constexpr const char* kKept = "kept";  ///< alerts left for later runs
 
 /// The whole catalogue (the run statuses, which end every event log, are apart).
 inline constexpr std::array kAll = {
-    kDecision,  kStart,         kProgress,    kTerminate, kKill,    kSuccess,
-    kFailure,   kTimeout,       kHang,        kRetry,     kMetric,  kSkipped,
-    kRecovered, kMoveRecovered, kTempRemoved, kAction,    kClaimed, kArchived,
-    kError,     kWarning,       kInterrupted, kPruned,    kRebuilt, kSummary,
-    kSent,      kFailed,        kKept};
+    kDecision,    kStart,   kProgress, kTerminate, kKill,    kSuccess,   kFailure,
+    kTimeout,     kHang,    kRetry,    kMetric,    kSkipped, kRecovered, kMoveRecovered,
+    kTempRemoved, kAction,  kClaimed,  kArchived,  kError,   kWarning,   kInterrupted,
+    kPruned,      kRebuilt, kSummary,  kSent,      kFailed,  kKept};
 }  // namespace event
 
 /// Where the events that are not a stage's come from (the part before the dot).

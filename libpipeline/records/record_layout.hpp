@@ -7,7 +7,8 @@
 ///   logs/reports/pipeline_report_<stamp>_<run_id>.json the audit report
 ///   logs/stages/<run_id>[/<batch>]/<stage>[.attemptN].{stdout,stderr}.log, <stage>.inputs
 ///   logs/stages/<run_id>/lifecycle.jsonl                every lifecycle record of the run
-///   state/runner.lock  state/pipeline.db  state/state.db  state/moves/  state/inputs/<run_id>/<stage>.inputs
+///   state/runner.lock  state/pipeline.db  state/state.db  state/moves/
+///   state/inputs/<run_id>/<stage>.inputs
 
 #include <filesystem>
 #include <optional>

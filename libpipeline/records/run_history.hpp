@@ -63,8 +63,8 @@ struct RunHealth {
   std::optional<RunSummary> last;      ///< the newest run
   std::optional<RunSummary> previous;  ///< the run before it
   std::optional<RunSummary> last_success;
-  std::optional<RunSummary> streak_first;  ///< the streak's first failing run
-  std::size_t streak_failed = 0;           ///< failing runs in the streak (0: none)
+  std::optional<RunSummary> streak_first;             ///< the streak's first failing run
+  std::size_t streak_failed = 0;                      ///< failing runs in the streak (0: none)
   std::map<std::string, std::size_t> runs_by_status;  ///< every run on record, by status
 };
 

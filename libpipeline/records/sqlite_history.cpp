@@ -198,9 +198,11 @@ class SqliteHistory final : public RunHistory {
     const std::string ordered = " ORDER BY started_ms DESC, run_id DESC";
     {
       // (Without INDEXED BY the planner scans the table for this one.)
-      SQLite::Statement st(db_, "SELECT run_id, status, exit_code, started_at, duration_ms, "
-                                "report, started_ms FROM runs INDEXED BY runs_by_start WHERE "
-                                "+run_id <> ?1" + ordered + " LIMIT 2");
+      SQLite::Statement st(db_,
+                           "SELECT run_id, status, exit_code, started_at, duration_ms, "
+                           "report, started_ms FROM runs INDEXED BY runs_by_start WHERE "
+                           "+run_id <> ?1" +
+                               ordered + " LIMIT 2");
       st.bind(1, excluding);
       auto runs = summaries(st);
       if (!runs.empty()) h.last = runs[0];
@@ -232,8 +234,8 @@ class SqliteHistory final : public RunHistory {
       }
     }
     if (h.streak_failed > 0) {
-      SQLite::Statement st(db_, columns + failing +
-                                    " AND +run_id <> ?2 ORDER BY started_ms, run_id LIMIT 1");
+      SQLite::Statement st(
+          db_, columns + failing + " AND +run_id <> ?2 ORDER BY started_ms, run_id LIMIT 1");
       st.bind(1, success_ms);
       st.bind(2, excluding);
       auto runs = summaries(st);

@@ -23,9 +23,9 @@ struct Browser {
     fs::path profile = home / ("profile" + std::to_string(++runs));
     std::string cmd = "HOME=" + quote(home.path().string()) + " " + kChromium +
                       " --headless=new --no-sandbox --disable-gpu --no-first-run"
-                      " --window-size=1200,1800 --user-data-dir=" + quote(profile.string()) +
-                      " --log-net-log=" + quote(net_log().string()) + " " + what + " " +
-                      quote(url) + " 2>/dev/null";
+                      " --window-size=1200,1800 --user-data-dir=" +
+                      quote(profile.string()) + " --log-net-log=" + quote(net_log().string()) +
+                      " " + what + " " + quote(url) + " 2>/dev/null";
     FILE* pipe = ::popen(cmd.c_str(), "r");
     REQUIRE(pipe);
     std::string out;
@@ -104,11 +104,13 @@ TEST_CASE("e2e: the dashboard in headless Chromium shows the runs and failures a
   CHECK(count(dom, "class=\"failure\"") == 3);
   CHECK_THAT(dom, Catch::Contains("&lt;script&gt;alert(1)&lt;/script&gt; upstream refused"));
   CHECK(dom.find("<script") == std::string::npos);
-  CHECK_THAT(dom, Catch::Contains("data-stage=\"extract\"") && Catch::Contains("data-stage=\"load\""));
+  CHECK_THAT(dom,
+             Catch::Contains("data-stage=\"extract\"") && Catch::Contains("data-stage=\"load\""));
 
   // Each link the page has leads to a file that is there.
   std::size_t links = 0;
-  for (std::size_t at = dom.find("href=\""); at != std::string::npos; at = dom.find("href=\"", at + 1)) {
+  for (std::size_t at = dom.find("href=\""); at != std::string::npos;
+       at = dom.find("href=\"", at + 1)) {
     std::string href = dom.substr(at + 6, dom.find('"', at + 6) - at - 6);
     INFO(href);
     CHECK(fs::exists(page.parent_path() / href));
@@ -151,7 +153,8 @@ TEST_CASE("e2e: dashboard --out writes the page elsewhere, with links that still
   CHECK_THAT(r.out, Catch::Contains("index.html"));
   const std::string html = slurp(out / "index.html");
   std::size_t links = 0;
-  for (std::size_t at = html.find("href=\""); at != std::string::npos; at = html.find("href=\"", at + 1)) {
+  for (std::size_t at = html.find("href=\""); at != std::string::npos;
+       at = html.find("href=\"", at + 1)) {
     std::string href = html.substr(at + 6, html.find('"', at + 6) - at - 6);
     INFO(href);
     CHECK(fs::exists(out / href));

@@ -21,7 +21,8 @@ void notify_project(Project& p, const std::string& notify_yaml, const std::strin
     command: ["sh", "-c", "echo reading the feed >&2; echo 'feed unreachable' >&2; exit $$(cat outcome)"]
     cwd: "${root}"
 schedule: {every: 15m}
-)yaml" + extra + notify_yaml);
+)yaml" + extra +
+           notify_yaml);
 }
 
 void set_outcome(Project& p, int code) {
@@ -31,7 +32,8 @@ void set_outcome(Project& p, int code) {
 std::vector<std::string> events_received(const Receiver& r, const std::string& method = "POST") {
   std::vector<std::string> out;
   for (const auto& got : r.received()) {
-    if (got["method"] == method) out.push_back(json::parse(got["body"].get<std::string>())["event"]);
+    if (got["method"] == method)
+      out.push_back(json::parse(got["body"].get<std::string>())["event"]);
   }
   return out;
 }
@@ -58,9 +60,10 @@ std::vector<std::string> notify_events(const Project& p, const json& report) {
 
 }  // namespace
 
-TEST_CASE("e2e: fail, fail, fail, succeed, fail: one alert per streak and one recovery, by "
-          "webhook and mail",
-          "[e2e][notify]") {
+TEST_CASE(
+    "e2e: fail, fail, fail, succeed, fail: one alert per streak and one recovery, by "
+    "webhook and mail",
+    "[e2e][notify]") {
   TempDir receivers;
   TestCertificate cert(receivers.path());
   Receiver hook(receivers.path(), "hook", {"http"});
@@ -70,18 +73,22 @@ TEST_CASE("e2e: fail, fail, fail, succeed, fail: one alert per streak and one re
   Project p;
   p.env = "HOOK_TOKEN=" + kHookToken + " SMTP_PASSWORD=" + kSmtpPassword;
   notify_project(p, R"(notify:
-  ca_file: ")" + cert.cert.string() + R"("
+  ca_file: ")" + cert.cert.string() +
+                        R"("
   webhook:
-    url: ")" + hook.url("/hooks/T0") + R"("
+    url: ")" + hook.url("/hooks/T0") +
+                        R"("
     headers: {Authorization: "Bearer ${env.HOOK_TOKEN}"}
     timeout: 5s
   email:
-    server: "smtp://localhost:)" + std::to_string(smtp.port()) + R"("
+    server: "smtp://localhost:)" +
+                        std::to_string(smtp.port()) + R"("
     from: pipeline@example.org
     to: [data-team@example.org]
     user: pipeline
     password: "${env.SMTP_PASSWORD}"
-  ping: {url: ")" + hook.url("/ping/abc") + R"("}
+  ping: {url: ")" + hook.url("/ping/abc") +
+                        R"("}
 )");
   std::vector<int> exits;
   std::vector<std::string> run_ids;
@@ -209,7 +216,8 @@ TEST_CASE("e2e: a receiver that never answers costs the run its timeout, no more
     if (e["event"] == "notify.failed") why.push_back(e["data"]["error"]);
   }
   REQUIRE(why.size() == 2);  // the webhook, then the ping
-  for (const auto& w : why) CHECK_THAT(w, Catch::Contains("timed out") || Catch::Contains("Timeout"));
+  for (const auto& w : why)
+    CHECK_THAT(w, Catch::Contains("timed out") || Catch::Contains("Timeout"));
   // The run's last event is still its status.
   CHECK(events.back()["event"] == "pipeline.failure");
 }
@@ -217,9 +225,11 @@ TEST_CASE("e2e: a receiver that never answers costs the run its timeout, no more
 TEST_CASE("e2e: notify.command gets the payload in its environment", "[e2e][notify]") {
   Project p;
   const std::string out = (p.dir / "told.json").string();
-  notify_project(p, "notify:\n  on: [failure, recovery, success]\n  command: [\"sh\", \"-c\", "
-                    "\"printf '%s' \\\"$$PIPELINE_NOTIFY_JSON\\\" > " + out + "; echo $$1 $$2 >> " +
-                        out + ".args\", \"notify\", \"${notify.event}\", \"${run_id}\"]\n");
+  notify_project(p,
+                 "notify:\n  on: [failure, recovery, success]\n  command: [\"sh\", \"-c\", "
+                 "\"printf '%s' \\\"$$PIPELINE_NOTIFY_JSON\\\" > " +
+                     out + "; echo $$1 $$2 >> " + out +
+                     ".args\", \"notify\", \"${notify.event}\", \"${run_id}\"]\n");
   set_outcome(p, 0);
   CHECK(p.run("--run-once -q").exit_code == 0);
   json told = json::parse(slurp(out));

@@ -53,7 +53,8 @@ TEST_CASE("e2e: status, the metrics file and audit list agree, run after run", "
     CHECK(report["run_id"] == list[0]["run_id"]);
     auto finished = pipeline::parse_rfc3339(report["finished_at"].get<std::string>());
     REQUIRE(finished);
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(finished->time_since_epoch()).count();
+    auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(finished->time_since_epoch()).count();
     char stamp[32];
     std::snprintf(stamp, sizeof stamp, "%lld.%03lld", static_cast<long long>(ms / 1000),
                   static_cast<long long>(ms % 1000));
@@ -77,8 +78,7 @@ TEST_CASE("e2e: status, the metrics file and audit list agree, run after run", "
             std::to_string(runs[st]));
       CHECK(status["runs_by_status"].value(st, 0) == runs[st]);
     }
-    CHECK(sample(text, "pipeline_runner_stage_status" + pl +
-                           ",stage=\"extract\",status=\"" +
+    CHECK(sample(text, "pipeline_runner_stage_status" + pl + ",stage=\"extract\",status=\"" +
                            (outcome == 0 ? "succeeded" : "failed") + "\"}") == "1");
 
     // promtool, Prometheus's own checker, takes the file as it is (no lint complaint).

@@ -94,7 +94,7 @@ TEST_CASE("curl: a refusal, a closed port and a silent receiver each fail with w
   CHECK_FALSE(r.ok);
   CHECK_THAT(r.error, Catch::Contains("timed out") || Catch::Contains("Timeout"));
   CHECK(took >= std::chrono::milliseconds(250));  // it waited (curl rounds to its tick)
-  CHECK(took < std::chrono::seconds(5));  // bounded by its timeout, not by the receiver
+  CHECK(took < std::chrono::seconds(5));          // bounded by its timeout, not by the receiver
 }
 
 TEST_CASE("curl: mail over STARTTLS with a login, the text and the JSON attached", "[notify]") {
@@ -124,8 +124,7 @@ TEST_CASE("curl: mail over STARTTLS with a login, the text and the JSON attached
   CHECK_THAT(data, Catch::Contains("eyJzY2hlbWEiOiJwaXBlbGluZV9ydW5uZXIubm90aWZ5LzEiLCJldmVudCI6"));
 }
 
-TEST_CASE("curl: mail is refused without a trusted certificate or the right login",
-          "[notify]") {
+TEST_CASE("curl: mail is refused without a trusted certificate or the right login", "[notify]") {
   TempDir dir;
   TestCertificate cert(dir.path());
   Receiver smtp(dir.path(), "smtp",

@@ -1,15 +1,15 @@
 // The SQLite history on a real (temporary) file: recording, queries, damage and rebuild.
+#include <SQLiteCpp/SQLiteCpp.h>
+
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <set>
 
-#include <SQLiteCpp/SQLiteCpp.h>
-
 #include "app/dashboard.hpp"
 #include "records/sqlite_history.hpp"
 #include "records/sqlite_state.hpp"
-#include "util/paths.hpp"
 #include "support/temp_dir.hpp"
+#include "util/paths.hpp"
 #include "util/run_id.hpp"
 
 using namespace pipeline;
@@ -215,14 +215,11 @@ TEST_CASE("the outbox keeps alerts through a reopen, in order, until removed", "
   CHECK(kept[1].event == "recovery");
 }
 
-TEST_CASE("an outbox that is not ours, or not a database, is refused with the reason",
-          "[notify]") {
+TEST_CASE("an outbox that is not ours, or not a database, is refused with the reason", "[notify]") {
   TempDir dir;
   pipeline::testing::write_file(dir / "junk.db", std::string(8192, 'x'));
   CHECK_THROWS_WITH(open_sqlite_outbox(dir / "junk.db"), Catch::Contains("junk.db"));
-  {
-    auto box = open_sqlite_outbox(dir / "future.db");
-  }
+  { auto box = open_sqlite_outbox(dir / "future.db"); }
   SQLite::Database(pipeline::path_text(dir / "future.db"), SQLite::OPEN_READWRITE)
       .exec("PRAGMA user_version = 9");
   CHECK_THROWS_WITH(open_sqlite_outbox(dir / "future.db"),
@@ -244,9 +241,9 @@ TEST_CASE("a year of runs every 15 minutes draws a dashboard under 1 MiB", "[das
     for (const char* name : {"extract", "transform", "load"}) {
       StageRecord s;
       s.name = name;
-      s.status = r.status == RunStatus::kIdle ? StageStatus::kSkipped
+      s.status = r.status == RunStatus::kIdle      ? StageStatus::kSkipped
                  : r.status == RunStatus::kFailure ? StageStatus::kFailed
-                                                    : StageStatus::kSucceeded;
+                                                   : StageStatus::kSucceeded;
       AttemptRecord a;
       a.duration = std::chrono::milliseconds(1000 + (i * 37) % 9000);
       a.stderr_tail = {"warning: slow upstream", "error: the feed closed the connection"};

@@ -31,8 +31,8 @@ class Receiver {
   Receiver(const std::filesystem::path& dir, const std::string& name, std::vector<std::string> args)
       : record_(dir / (name + ".jsonl")), port_file_(dir / (name + ".port")) {
     std::filesystem::remove(port_file_);
-    std::vector<std::string> argv = {kReceiverPython,
-                                     std::string(SOURCE_DIR) + "/tools/receivers/notify_receiver.py"};
+    std::vector<std::string> argv = {
+        kReceiverPython, std::string(SOURCE_DIR) + "/tools/receivers/notify_receiver.py"};
     argv.insert(argv.end(), args.begin(), args.end());
     argv.insert(argv.end(), {"--record", record_.string(), "--port-file", port_file_.string()});
     const std::string log = (dir / (name + ".log")).string();
@@ -100,10 +100,11 @@ struct TestCertificate {
   std::filesystem::path cert, key;
   explicit TestCertificate(const std::filesystem::path& dir)
       : cert(dir / "cert.pem"), key(dir / "key.pem") {
-    std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
-                      " -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1"
-                      " -days 2 -keyout '" + key.string() + "' -out '" + cert.string() +
-                      "' 2>/dev/null";
+    std::string cmd =
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+        " -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1"
+        " -days 2 -keyout '" +
+        key.string() + "' -out '" + cert.string() + "' 2>/dev/null";
     REQUIRE(std::system(cmd.c_str()) == 0);
   }
 };

@@ -67,7 +67,10 @@ TEST_CASE("the dashboard shows the status, the runs, the failures and the stages
   CHECK(page.rfind("<!DOCTYPE html>", 0) == 0);
   CHECK_THAT(page, Catch::Contains("<title>sales: failing</title>"));
   CHECK_THAT(page, Catch::Contains("id=\"verdict\""));
-  CHECK_THAT(page, Catch::Contains("failing since</dt><dd id=\"streak\">2025-11-08T10:30:00.000+00:00 (1 failed run)"));
+  CHECK_THAT(
+      page,
+      Catch::Contains(
+          "failing since</dt><dd id=\"streak\">2025-11-08T10:30:00.000+00:00 (1 failed run)"));
   CHECK_THAT(page, Catch::Contains("data-run=\"r1\"") && Catch::Contains("data-run=\"r2\"") &&
                        Catch::Contains("data-run=\"r3\""));
   CHECK_THAT(page, Catch::Contains("<b>extract</b> <span class=\"muted\">last 4.00s"));

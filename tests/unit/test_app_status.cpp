@@ -80,8 +80,10 @@ TEST_CASE("each run rewrites the metrics file from the same facts as status", "[
   std::string text = metrics(m);
   CHECK_THAT(text, Catch::Contains("pipeline_runner_failure_streak_runs{pipeline=\"fake\"} 1\n"));
   CHECK_THAT(text, Catch::Contains("pipeline_runner_healthy{pipeline=\"fake\"} 0\n"));
-  CHECK_THAT(text, Catch::Contains(
-                       "pipeline_runner_stage_status{pipeline=\"fake\",stage=\"load\",status=\"failed\"} 1\n"));
+  CHECK_THAT(
+      text,
+      Catch::Contains(
+          "pipeline_runner_stage_status{pipeline=\"fake\",stage=\"load\",status=\"failed\"} 1\n"));
   CHECK_THAT(text, Catch::Contains(
                        "pipeline_runner_runs_total{pipeline=\"fake\",status=\"partial\"} 1\n"));
   CHECK(text.find("pipeline_runner_last_success_timestamp_seconds") == std::string::npos);
@@ -90,10 +92,11 @@ TEST_CASE("each run rewrites the metrics file from the same facts as status", "[
   CHECK(m.cli({"--run-once", "-q"}) == 0);
   text = metrics(m);
   CHECK_THAT(text, Catch::Contains("pipeline_runner_healthy{pipeline=\"fake\"} 1\n"));
-  CHECK_THAT(text, Catch::Contains(
-                       "pipeline_runner_stage_status{pipeline=\"fake\",stage=\"load\",status=\"succeeded\"} 1\n"));
+  CHECK_THAT(text, Catch::Contains("pipeline_runner_stage_status{pipeline=\"fake\",stage=\"load\","
+                                   "status=\"succeeded\"} 1\n"));
   json s = status_json(m, 0);
-  CHECK_THAT(text, Catch::Contains("pipeline_runner_last_success_timestamp_seconds{pipeline=\"fake\"} "));
+  CHECK_THAT(text,
+             Catch::Contains("pipeline_runner_last_success_timestamp_seconds{pipeline=\"fake\"} "));
   // The recovery went to the webhook, after the failure of the first run.
   std::vector<std::string> told;
   for (const auto& h : m.transports.transport->http) told.push_back(json::parse(h.body)["event"]);
@@ -117,29 +120,33 @@ TEST_CASE("metrics text: the exposition format, labels escaped", "[app][status]"
   s.verdict = Verdict::kFailing;
   s.batches = std::map<std::string, std::size_t>{{"failed", 2}, {"ready", 1}};
   const std::string text = metrics_text(s, config, {{"failure", 7}});
-  CHECK(text ==
-        "# HELP pipeline_runner_last_run_timestamp_seconds When the last run finished (Unix time).\n"
-        "# TYPE pipeline_runner_last_run_timestamp_seconds gauge\n"
-        "pipeline_runner_last_run_timestamp_seconds{pipeline=\"sales.eu\"} 1793527261.250\n"
-        "# HELP pipeline_runner_run_duration_seconds How long the last run took.\n"
-        "# TYPE pipeline_runner_run_duration_seconds gauge\n"
-        "pipeline_runner_run_duration_seconds{pipeline=\"sales.eu\"} 61.250\n"
-        "# HELP pipeline_runner_runs_total Runs by status, since the state store began.\n"
-        "# TYPE pipeline_runner_runs_total counter\n"
-        "pipeline_runner_runs_total{pipeline=\"sales.eu\",status=\"success\"} 0\n"
-        "pipeline_runner_runs_total{pipeline=\"sales.eu\",status=\"partial\"} 0\n"
-        "pipeline_runner_runs_total{pipeline=\"sales.eu\",status=\"failure\"} 7\n"
-        "pipeline_runner_runs_total{pipeline=\"sales.eu\",status=\"idle\"} 0\n"
-        "pipeline_runner_runs_total{pipeline=\"sales.eu\",status=\"aborted\"} 0\n"
-        "pipeline_runner_runs_total{pipeline=\"sales.eu\",status=\"error\"} 0\n"
-        "# HELP pipeline_runner_failure_streak_runs Failing runs since the last success (0: not failing).\n"
-        "# TYPE pipeline_runner_failure_streak_runs gauge\n"
-        "pipeline_runner_failure_streak_runs{pipeline=\"sales.eu\"} 1\n"
-        "# HELP pipeline_runner_healthy 1 when `pipeline_runner status` says healthy (neither failing nor stale).\n"
-        "# TYPE pipeline_runner_healthy gauge\n"
-        "pipeline_runner_healthy{pipeline=\"sales.eu\"} 0\n"
-        "# HELP pipeline_runner_batches Batches by state: ready and processing in the hot folder, failed in error/, archived.\n"
-        "# TYPE pipeline_runner_batches gauge\n"
-        "pipeline_runner_batches{pipeline=\"sales.eu\",state=\"failed\"} 2\n"
-        "pipeline_runner_batches{pipeline=\"sales.eu\",state=\"ready\"} 1\n");
+  CHECK(
+      text ==
+      "# HELP pipeline_runner_last_run_timestamp_seconds When the last run finished (Unix time).\n"
+      "# TYPE pipeline_runner_last_run_timestamp_seconds gauge\n"
+      "pipeline_runner_last_run_timestamp_seconds{pipeline=\"sales.eu\"} 1793527261.250\n"
+      "# HELP pipeline_runner_run_duration_seconds How long the last run took.\n"
+      "# TYPE pipeline_runner_run_duration_seconds gauge\n"
+      "pipeline_runner_run_duration_seconds{pipeline=\"sales.eu\"} 61.250\n"
+      "# HELP pipeline_runner_runs_total Runs by status, since the state store began.\n"
+      "# TYPE pipeline_runner_runs_total counter\n"
+      "pipeline_runner_runs_total{pipeline=\"sales.eu\",status=\"success\"} 0\n"
+      "pipeline_runner_runs_total{pipeline=\"sales.eu\",status=\"partial\"} 0\n"
+      "pipeline_runner_runs_total{pipeline=\"sales.eu\",status=\"failure\"} 7\n"
+      "pipeline_runner_runs_total{pipeline=\"sales.eu\",status=\"idle\"} 0\n"
+      "pipeline_runner_runs_total{pipeline=\"sales.eu\",status=\"aborted\"} 0\n"
+      "pipeline_runner_runs_total{pipeline=\"sales.eu\",status=\"error\"} 0\n"
+      "# HELP pipeline_runner_failure_streak_runs Failing runs since the last success (0: not "
+      "failing).\n"
+      "# TYPE pipeline_runner_failure_streak_runs gauge\n"
+      "pipeline_runner_failure_streak_runs{pipeline=\"sales.eu\"} 1\n"
+      "# HELP pipeline_runner_healthy 1 when `pipeline_runner status` says healthy (neither "
+      "failing nor stale).\n"
+      "# TYPE pipeline_runner_healthy gauge\n"
+      "pipeline_runner_healthy{pipeline=\"sales.eu\"} 0\n"
+      "# HELP pipeline_runner_batches Batches by state: ready and processing in the hot folder, "
+      "failed in error/, archived.\n"
+      "# TYPE pipeline_runner_batches gauge\n"
+      "pipeline_runner_batches{pipeline=\"sales.eu\",state=\"failed\"} 2\n"
+      "pipeline_runner_batches{pipeline=\"sales.eu\",state=\"ready\"} 1\n");
 }

@@ -132,8 +132,7 @@ struct Rig {
 
 }  // namespace
 
-TEST_CASE("a failing run tells every channel once, with the payload of the schema",
-          "[notify]") {
+TEST_CASE("a failing run tells every channel once, with the payload of the schema", "[notify]") {
   Rig rig;
   rig.run("r1", RunStatus::kFailure, 0);
 
@@ -154,7 +153,8 @@ TEST_CASE("a failing run tells every channel once, with the payload of the schem
   CHECK(p["status"] == "failure");
   CHECK(p["exit_code"] == 2);
   CHECK(p["duration_ms"] == 2000);
-  CHECK(p["streak"] == json{{"since_run_id", "r1"}, {"since", p["started_at"]}, {"failed_runs", 1}});
+  CHECK(p["streak"] ==
+        json{{"since_run_id", "r1"}, {"since", p["started_at"]}, {"failed_runs", 1}});
   CHECK(p["report"] == "/p/logs/reports/r1.json");
   REQUIRE(p["stages"].size() == 1);
   CHECK(p["stages"][0]["name"] == "extract");
@@ -174,9 +174,8 @@ TEST_CASE("a failing run tells every channel once, with the payload of the schem
   CHECK(mail.password == kSecretPassword);
   CHECK(json::parse(mail.json) == p);
   std::map<std::string, std::string> headers(mail.headers.begin(), mail.headers.end());
-  CHECK(headers["Subject"] ==
-        "[pipeline_runner] sales: failure on etl-1 (1 failed run since " +
-            p["started_at"].get<std::string>() + ")");
+  CHECK(headers["Subject"] == "[pipeline_runner] sales: failure on etl-1 (1 failed run since " +
+                                  p["started_at"].get<std::string>() + ")");
   CHECK(headers["To"] == "data-team@example.org, oncall@example.org");
   CHECK(headers["Date"] == "Fri, 04 Oct 2024 00:00:00 +0000");
   CHECK(mail.text.find("stage extract: failed, exit 2") != std::string::npos);
@@ -195,8 +194,8 @@ TEST_CASE("a failing run tells every channel once, with the payload of the schem
   CHECK(rig.transport.http[1].method == "GET");
   CHECK(rig.transport.http[1].url == "https://hc.example.org/ping/5e1f0c2a-uuid/fail");
 
-  CHECK(rig.events.names() == std::vector<std::string>{"notify.sent", "notify.sent",
-                                                       "notify.sent", "notify.sent"});
+  CHECK(rig.events.names() ==
+        std::vector<std::string>{"notify.sent", "notify.sent", "notify.sent", "notify.sent"});
   CHECK(rig.outbox.alerts.empty());
 }
 
@@ -220,8 +219,7 @@ TEST_CASE("the streak over runs: fail, fail, fail, succeed, fail", "[notify]") {
   CHECK(pings == std::vector<std::string>{"/fail", "/fail", "/fail", "/5e1f0c2a-uuid", "/fail"});
 }
 
-TEST_CASE("an undelivered alert is kept and sent by the next run, before the new one",
-          "[notify]") {
+TEST_CASE("an undelivered alert is kept and sent by the next run, before the new one", "[notify]") {
   Rig rig;
   // The webhook is down for the first run: connection refused. The mail and command go.
   rig.transport.answers = {{false, "Failed to connect to hooks.example.org port 443"}};
@@ -247,7 +245,7 @@ TEST_CASE("an undelivered alert is kept and sent by the next run, before the new
 TEST_CASE("a channel that fails is not tried again in the same run", "[notify]") {
   Rig rig;
   rig.transport.answers = {{false, "timed out"}};
-  rig.run("r1", RunStatus::kFailure, 0);   // webhook fails: kept
+  rig.run("r1", RunStatus::kFailure, 0);  // webhook fails: kept
   rig.transport.answers = {{false, "timed out"}};
   rig.transport.http.clear();
   rig.run("r2", RunStatus::kSuccess, 15);  // r1's webhook fails again; r2's waits untried
@@ -334,6 +332,6 @@ TEST_CASE("a subject outside ASCII is an encoded word", "[notify]") {
       .after_run(r, "", {});
   REQUIRE(rig.transport.mail.size() == 1);
   std::map<std::string, std::string> headers(rig.transport.mail[0].headers.begin(),
-                                              rig.transport.mail[0].headers.end());
+                                             rig.transport.mail[0].headers.end());
   CHECK(headers["Subject"].rfind("=?UTF-8?B?", 0) == 0);
 }
