@@ -164,7 +164,7 @@ void Notifier::after_run(const RunReport& run, const std::string& report_path,
       }
     }
     all.insert(all.end(), unkept.begin(), unkept.end());
-    deliver_pending(run.run_id, std::move(all));
+    deliver_pending(run.run_id, all);
   } catch (const std::exception& e) {
     s_.events.emit(event_source::kNotify, event::kWarning,
                    std::string("notifications stopped: ") + e.what(), {});
