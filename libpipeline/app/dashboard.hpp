@@ -19,8 +19,9 @@
 
 namespace pipeline {
 
-/// Runs drawn one by one on the timeline and the duration charts.
-inline constexpr std::size_t kDashboardTimelineRuns = 500;
+/// Runs drawn one by one on the timeline and the duration charts: two days at 15 minutes. At
+/// 500 the page cost an idle run over a 35,000-run history 6 ms more (17.8 ms, not 11.9).
+inline constexpr std::size_t kDashboardTimelineRuns = 200;
 /// Runs listed with their stages and links.
 inline constexpr std::size_t kDashboardListedRuns = 100;
 /// Failing runs shown with their stderr.
