@@ -12,39 +12,13 @@
 #include "records/run_records.hpp"
 #include "util/duration.hpp"
 #include "util/error.hpp"
+#include "util/markup.hpp"
 #include "util/paths.hpp"
 
 namespace pipeline {
 namespace {
 
 using nlohmann::json;
-
-std::string esc(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 // A path as a URL path: every byte but the unreserved ones and '/' percent-encoded.
 std::string url_path(const std::string& path) {
@@ -105,8 +79,8 @@ class Page {
     failures();
     batches();
     runs();
-    out_ << "<footer>Written by pipeline_runner at " << esc(format_rfc3339(d_.status.now)) << " on "
-         << esc(d_.host)
+    out_ << "<footer>Written by pipeline_runner at " << escape_markup(format_rfc3339(d_.status.now))
+         << " on " << escape_markup(d_.host)
          << ". The full history is in the run database (<code>pipeline_runner audit list</code>)."
             "</footer>\n</body>\n</html>\n";
     return out_.str();
@@ -124,7 +98,7 @@ class Page {
   void head() {
     out_ << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
          << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-         << "<title>" << esc(d_.status.pipeline) << ": " << to_string(d_.status.verdict)
+         << "<title>" << escape_markup(d_.status.pipeline) << ": " << to_string(d_.status.verdict)
          << "</title>\n<style>\n"
          << "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:0 auto;"
             "max-width:1100px;padding:16px 20px;color:#1d2329;background:#f6f7f9}"
@@ -155,26 +129,29 @@ class Page {
     const char* verdict_colour = s.verdict == Verdict::kHealthy   ? "#2e9d4f"
                                  : s.verdict == Verdict::kFailing ? "#d64541"
                                                                   : "#7b4fa0";
-    out_ << "<header>\n<h1>" << esc(s.pipeline) << " <span class=\"badge\" id=\"verdict\" "
+    out_ << "<header>\n<h1>" << escape_markup(s.pipeline)
+         << " <span class=\"badge\" id=\"verdict\" "
          << "style=\"background:" << verdict_colour << "\">" << to_string(s.verdict)
-         << "</span></h1>\n<div class=\"muted\">" << esc(s.config)
+         << "</span></h1>\n<div class=\"muted\">" << escape_markup(s.config)
          << "</div>\n<dl class=\"facts\">";
     if (h.streak_failed > 0) {
-      out_ << "<dt>failing since</dt><dd id=\"streak\">" << esc(h.streak_first->started_at) << " ("
-           << h.streak_failed << " failed run" << (h.streak_failed == 1 ? "" : "s") << ")</dd>";
+      out_ << "<dt>failing since</dt><dd id=\"streak\">"
+           << escape_markup(h.streak_first->started_at) << " (" << h.streak_failed << " failed run"
+           << (h.streak_failed == 1 ? "" : "s") << ")</dd>";
     } else {
       out_ << "<dt>failure streak</dt><dd id=\"streak\">none</dd>";
     }
     if (h.last) {
       out_ << "<dt>last run</dt><dd id=\"last-run\"><span class=\"dot\" style=\"background:"
-           << colour(h.last->status) << "\"></span>" << esc(h.last->status) << " at "
-           << esc(h.last->started_at) << ", " << seconds_text(h.last->duration_ms) << " <a href=\""
-           << link(path_from_text(h.last->report)) << "\">report</a></dd>";
+           << colour(h.last->status) << "\"></span>" << escape_markup(h.last->status) << " at "
+           << escape_markup(h.last->started_at) << ", " << seconds_text(h.last->duration_ms)
+           << " <a href=\"" << link(path_from_text(h.last->report)) << "\">report</a></dd>";
     } else {
       out_ << "<dt>last run</dt><dd id=\"last-run\">none on record</dd>";
     }
     out_ << "<dt>last success</dt><dd>"
-         << (h.last_success ? esc(h.last_success->started_at) : std::string("none on record"))
+         << (h.last_success ? escape_markup(h.last_success->started_at)
+                            : std::string("none on record"))
          << "</dd>";
     if (s.every) {
       out_ << "<dt>schedule</dt><dd>every " << format_duration(*s.every) << "; stale after "
@@ -184,7 +161,7 @@ class Page {
     for (const auto& [_, n] : h.runs_by_status) total += n;
     out_ << "<dt>runs on record</dt><dd>" << total;
     for (const auto& [status, n] : h.runs_by_status)
-      out_ << " &middot; " << n << " " << esc(status);
+      out_ << " &middot; " << n << " " << escape_markup(status);
     out_ << "</dd></dl>\n</header>\n";
   }
 
@@ -205,9 +182,10 @@ class Page {
       const RunSummary& r = d_.runs[n - 1 - i];  // oldest on the left
       out_ << "<a href=\"" << link(path_from_text(r.report)) << "\"><rect x=\"" << i * cell
            << "\" y=\"0\" width=\"" << std::max(cell - (cell > 2 ? 1 : 0), 1)
-           << "\" height=\"28\" fill=\"" << colour(r.status) << "\" data-status=\"" << esc(r.status)
-           << "\"><title>" << esc(r.started_at) << " " << esc(r.status) << " "
-           << seconds_text(r.duration_ms) << "</title></rect></a>";
+           << "\" height=\"28\" fill=\"" << colour(r.status) << "\" data-status=\""
+           << escape_markup(r.status) << "\"><title>" << escape_markup(r.started_at) << " "
+           << escape_markup(r.status) << " " << seconds_text(r.duration_ms)
+           << "</title></rect></a>";
     }
     out_ << "</svg>\n<div class=\"legend muted\">";
     for (const char* st : {"success", "partial", "failure", "error", "aborted", "idle"}) {
@@ -284,12 +262,14 @@ class Page {
       }
       std::nth_element(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(all.size() / 2),
                        all.end());
-      out_ << "<div class=\"stage-chart\" data-stage=\"" << esc(stage) << "\"><b>" << esc(stage)
-           << "</b> <span class=\"muted\">last " << seconds_text(points.back()->duration_ms)
-           << " &middot; median " << seconds_text(all[all.size() / 2]) << " &middot; max "
-           << seconds_text(top) << " &middot; " << points.size() << " runs</span>"
+      out_ << "<div class=\"stage-chart\" data-stage=\"" << escape_markup(stage) << "\"><b>"
+           << escape_markup(stage) << "</b> <span class=\"muted\">last "
+           << seconds_text(points.back()->duration_ms) << " &middot; median "
+           << seconds_text(all[all.size() / 2]) << " &middot; max " << seconds_text(top)
+           << " &middot; " << points.size() << " runs</span>"
            << "<svg viewBox=\"0 0 " << width << " " << height << "\" width=\"" << width
-           << "\" height=\"" << height << "\" role=\"img\" aria-label=\"durations of " << esc(stage)
+           << "\" height=\"" << height << "\" role=\"img\" aria-label=\"durations of "
+           << escape_markup(stage)
            << "\"><polyline fill=\"none\" stroke=\"#1f5fbf\" stroke-width=\"1.2\" points=\"";
       auto xy = [&](const StageTiming& t) {
         double x = 4 + static_cast<double>(position[t.run_id]) / span * (width - 8);
@@ -319,22 +299,22 @@ class Page {
     if (d_.failures.empty()) out_ << "<p class=\"muted\">No failing run among the runs shown.</p>";
     RecordLayout layout(d_.logs, fs::path());
     for (const auto& r : d_.failures) {
-      out_ << "<div class=\"failure\"><b>" << esc(format_rfc3339(r.started_at)) << "</b> "
+      out_ << "<div class=\"failure\"><b>" << escape_markup(format_rfc3339(r.started_at)) << "</b> "
            << "<span class=\"dot\" style=\"background:" << colour(std::string(to_string(r.status)))
            << "\"></span>" << to_string(r.status) << " &middot; <span class=\"mono\">"
-           << esc(r.run_id) << "</span> &middot; <a href=\"" << link(layout.event_log(r.run_id))
-           << "\">events</a> &middot; <a href=\"" << link(layout.run_log(r.run_id, r.started_at))
-           << "\">log</a>";
-      for (const auto& e : r.errors) out_ << "<div>" << esc(e) << "</div>";
+           << escape_markup(r.run_id) << "</span> &middot; <a href=\""
+           << link(layout.event_log(r.run_id)) << "\">events</a> &middot; <a href=\""
+           << link(layout.run_log(r.run_id, r.started_at)) << "\">log</a>";
+      for (const auto& e : r.errors) out_ << "<div>" << escape_markup(e) << "</div>";
       for (const auto& s : r.stages) {
         if (s.status == StageStatus::kSucceeded || s.status == StageStatus::kSkipped ||
             s.status == StageStatus::kNotStarted || s.attempts.empty()) {
           continue;
         }
         const AttemptRecord& a = s.attempts.back();
-        out_ << "<div>stage <b>" << esc(s.name) << "</b>"
-             << (s.batch.empty() ? "" : " (batch " + esc(s.batch) + ")") << ": "
-             << esc(describe_attempt(a)) << " after " << s.attempts.size() << " attempt"
+        out_ << "<div>stage <b>" << escape_markup(s.name) << "</b>"
+             << (s.batch.empty() ? "" : " (batch " + escape_markup(s.batch) + ")") << ": "
+             << escape_markup(describe_attempt(a)) << " after " << s.attempts.size() << " attempt"
              << (s.attempts.size() == 1 ? "" : "s");
         if (!a.stderr_log.empty()) {
           fs::path log = path_from_text(a.stderr_log);
@@ -346,7 +326,7 @@ class Page {
           out_ << "<pre>";
           std::size_t from = a.stderr_tail.size() > 20 ? a.stderr_tail.size() - 20 : 0;
           for (std::size_t i = from; i < a.stderr_tail.size(); ++i) {
-            out_ << esc(a.stderr_tail[i]) << "\n";
+            out_ << escape_markup(a.stderr_tail[i]) << "\n";
           }
           out_ << "</pre>";
         }
@@ -365,8 +345,8 @@ class Page {
     if (!d_.failed_batches.empty()) {
       out_ << "<table><tr><th>failed batch</th><th>folder</th><th>why</th></tr>";
       for (const auto& fb : d_.failed_batches) {
-        out_ << "<tr><td class=\"mono\">" << esc(fb.id) << "</td><td class=\"mono\">"
-             << esc(fb.path) << "</td><td>" << esc(fb.detail) << "</td></tr>";
+        out_ << "<tr><td class=\"mono\">" << escape_markup(fb.id) << "</td><td class=\"mono\">"
+             << escape_markup(fb.path) << "</td><td>" << escape_markup(fb.detail) << "</td></tr>";
       }
       out_ << "</table>";
     }
@@ -381,13 +361,14 @@ class Page {
     std::size_t shown = 0;
     for (const auto& r : d_.runs) {
       if (++shown > kDashboardListedRuns) break;
-      out_ << "<tr data-run=\"" << esc(r.run_id) << "\"><td>" << esc(r.started_at)
+      out_ << "<tr data-run=\"" << escape_markup(r.run_id) << "\"><td>"
+           << escape_markup(r.started_at)
            << "</td><td><span class=\"dot\" style=\"background:" << colour(r.status) << "\"></span>"
-           << esc(r.status) << "</td><td>" << seconds_text(r.duration_ms) << "</td><td>";
+           << escape_markup(r.status) << "</td><td>" << seconds_text(r.duration_ms) << "</td><td>";
       for (const auto& s : r.stages) {
         out_ << "<span class=\"dot\" style=\"background:" << colour(s.status) << "\" title=\""
-             << esc(s.status) << "\"></span>" << esc(s.name)
-             << (s.batch.empty() ? "" : "@" + esc(s.batch)) << " ";
+             << escape_markup(s.status) << "\"></span>" << escape_markup(s.name)
+             << (s.batch.empty() ? "" : "@" + escape_markup(s.batch)) << " ";
       }
       auto started = parse_rfc3339(r.started_at);
       out_ << "</td><td><a href=\"" << link(path_from_text(r.report)) << "\">report</a> &middot; "

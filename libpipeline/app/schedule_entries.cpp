@@ -5,6 +5,7 @@
 
 #include "util/command_line.hpp"
 #include "util/error.hpp"
+#include "util/markup.hpp"
 
 namespace pipeline {
 namespace {
@@ -160,32 +161,6 @@ std::string systemd_timer(const ScheduleTarget& t) {
          "WantedBy=timers.target\n";
 }
 
-std::string xml_text(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 std::string windows_path(std::string p) {
   std::replace(p.begin(), p.end(), '/', '\\');
   return p;
@@ -255,18 +230,18 @@ std::string task_scheduler_xml(const ScheduleTarget& t, std::string_view encodin
         "      </Repetition>\n";
   }
   const std::string user =
-      t.user.empty() ? "" : "      <UserId>" + xml_text(t.user) + "</UserId>\n";
+      t.user.empty() ? "" : "      <UserId>" + escape_markup(t.user) + "</UserId>\n";
   return "<?xml version=\"1.0\" encoding=\"" + std::string(encoding) +
          "\"?>\n"
          "<Task version=\"1.2\" "
          "xmlns=\"http://schemas.microsoft.com/windows/2004/02/mit/task\">\n"
          "  <RegistrationInfo>\n"
          "    <URI>\\" +
-         xml_text(schedule_name(Scheduler::kWindows, t.pipeline)) +
+         escape_markup(schedule_name(Scheduler::kWindows, t.pipeline)) +
          "</URI>\n"
          "    <Description>" +
-         xml_text("Starts pipeline " + t.pipeline + " every " + every_text(t.every) + ". " +
-                  std::string(kOwnerPrefix.substr(2)) + config) +
+         escape_markup("Starts pipeline " + t.pipeline + " every " + every_text(t.every) + ". " +
+                       std::string(kOwnerPrefix.substr(2)) + config) +
          "</Description>\n"
          "  </RegistrationInfo>\n"
          "  <Triggers>\n"
@@ -306,11 +281,12 @@ std::string task_scheduler_xml(const ScheduleTarget& t, std::string_view encodin
          "  <Actions Context=\"Author\">\n"
          "    <Exec>\n"
          "      <Command>" +
-         xml_text(windows_path(t.runner)) +
+         escape_markup(windows_path(t.runner)) +
          "</Command>\n"
          "      <Arguments>" +
-         xml_text(windows_command_line({"pipeline_runner.exe", "--run-once", "-q", "-c", config})
-                      .substr(std::string_view("pipeline_runner.exe ").size())) +
+         escape_markup(
+             windows_command_line({"pipeline_runner.exe", "--run-once", "-q", "-c", config})
+                 .substr(std::string_view("pipeline_runner.exe ").size())) +
          "</Arguments>\n"
          "    </Exec>\n"
          "  </Actions>\n"
