@@ -307,10 +307,7 @@ class Page {
            << link(layout.run_log(r.run_id, r.started_at)) << "\">log</a>";
       for (const auto& e : r.errors) out_ << "<div>" << escape_markup(e) << "</div>";
       for (const auto& s : r.stages) {
-        if (s.status == StageStatus::kSucceeded || s.status == StageStatus::kSkipped ||
-            s.status == StageStatus::kNotStarted || s.attempts.empty()) {
-          continue;
-        }
+        if (!stage_failed(s.status) || s.attempts.empty()) continue;
         const AttemptRecord& a = s.attempts.back();
         out_ << "<div>stage <b>" << escape_markup(s.name) << "</b>"
              << (s.batch.empty() ? "" : " (batch " + escape_markup(s.batch) + ")") << ": "
@@ -324,9 +321,8 @@ class Page {
         out_ << "</div>";
         if (!a.stderr_tail.empty()) {
           out_ << "<pre>";
-          std::size_t from = a.stderr_tail.size() > 20 ? a.stderr_tail.size() - 20 : 0;
-          for (std::size_t i = from; i < a.stderr_tail.size(); ++i) {
-            out_ << escape_markup(a.stderr_tail[i]) << "\n";
+          for (const auto& line : last_lines(a.stderr_tail, kDashboardStderrLines)) {
+            out_ << escape_markup(line) << "\n";
           }
           out_ << "</pre>";
         }

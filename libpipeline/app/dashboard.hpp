@@ -26,6 +26,8 @@ inline constexpr std::size_t kDashboardTimelineRuns = 200;
 inline constexpr std::size_t kDashboardListedRuns = 100;
 /// Failing runs shown with their stderr.
 inline constexpr std::size_t kDashboardFailures = 8;
+/// Lines of a failing stage's stderr shown.
+inline constexpr std::size_t kDashboardStderrLines = 20;
 /// Days of the year view.
 inline constexpr std::size_t kDashboardDays = 400;
 

@@ -45,11 +45,6 @@ std::optional<Millis> since(const std::string& rfc3339, TimePoint now) {
   return std::chrono::duration_cast<Millis>(now - *t);
 }
 
-bool failed(const StageRecord& s) {
-  return s.status != StageStatus::kSucceeded && s.status != StageStatus::kSkipped &&
-         s.status != StageStatus::kNotStarted;
-}
-
 }  // namespace
 
 std::string_view to_string(Verdict v) {
@@ -108,16 +103,10 @@ json status_to_json(const PipelineStatus& s) {
   json failing = json::array();
   if (s.failing_report) {
     for (const auto& st : s.failing_report->stages) {
-      if (!failed(st)) continue;
-      json tail = json::array();
-      if (!st.attempts.empty()) {
-        const auto& lines = st.attempts.back().stderr_tail;
-        for (std::size_t i = lines.size() > kStatusStderrLines ? lines.size() - kStatusStderrLines
-                                                               : 0;
-             i < lines.size(); ++i) {
-          tail.push_back(lines[i]);
-        }
-      }
+      if (!stage_failed(st.status)) continue;
+      json tail = st.attempts.empty()
+                      ? json::array()
+                      : json(last_lines(st.attempts.back().stderr_tail, kStatusStderrLines));
       failing.push_back({{"name", st.name},
                          {"batch", st.batch.empty() ? json(nullptr) : json(st.batch)},
                          {"status", std::string(to_string(st.status))},

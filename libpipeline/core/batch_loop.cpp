@@ -11,7 +11,7 @@ std::string batch_failure(const std::vector<StageRecord>& stages, std::size_t fi
   bool any_ran = false;
   for (std::size_t i = first; i < stages.size(); ++i) {
     const StageRecord& r = stages[i];
-    if (r.status == StageStatus::kSkipped || r.status == StageStatus::kNotStarted) continue;
+    if (!stage_ran(r.status)) continue;
     any_ran = true;
     if (r.status == StageStatus::kSucceeded) continue;
     std::string what = std::string(to_string(r.status));

@@ -17,23 +17,17 @@ std::string text_of(const json& j, const char* key) {
 json alert_payload(const Alert& alert, const RunReport& run, const std::string& report) {
   json stages = json::array();
   for (const auto& s : run.stages) {
-    if (s.status == StageStatus::kSkipped || s.status == StageStatus::kNotStarted) continue;
+    if (!stage_ran(s.status)) continue;
     json stage = {{"name", s.name}, {"status", std::string(to_string(s.status))}};
     if (!s.batch.empty()) stage["batch"] = s.batch;
-    json tail = json::array();
     if (s.status == StageStatus::kSucceeded || s.attempts.empty()) {
       stage["reason"] = s.decision.reason;
+      stage["stderr_tail"] = json::array();
     } else {
       const AttemptRecord& last = s.attempts.back();
       stage["reason"] = describe_attempt(last);
-      std::size_t from = last.stderr_tail.size() > kAlertStderrLines
-                             ? last.stderr_tail.size() - kAlertStderrLines
-                             : 0;
-      for (std::size_t i = from; i < last.stderr_tail.size(); ++i) {
-        tail.push_back(last.stderr_tail[i]);
-      }
+      stage["stderr_tail"] = last_lines(last.stderr_tail, kAlertStderrLines);
     }
-    stage["stderr_tail"] = std::move(tail);
     stages.push_back(std::move(stage));
   }
   const Streak& st = alert.streak;

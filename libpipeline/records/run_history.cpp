@@ -15,7 +15,7 @@ RunSummary summary_of(const RunReport& r, const std::string& report_path) {
   out.duration_ms = report_duration_ms(r);
   out.report = report_path;
   for (const auto& s : r.stages) {
-    if (s.status == StageStatus::kSkipped || s.status == StageStatus::kNotStarted) continue;
+    if (!stage_ran(s.status)) continue;
     out.stages.push_back({s.name, std::string(to_string(s.status)), s.batch});
   }
   return out;

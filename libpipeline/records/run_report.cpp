@@ -1,5 +1,7 @@
 #include "records/run_report.hpp"
 
+#include <algorithm>
+
 #include "util/error.hpp"
 
 namespace pipeline {
@@ -59,7 +61,7 @@ std::optional<RunStatus> run_status_from_string(std::string_view s) {
 RunStatus status_from_stages(const std::vector<StageRecord>& stages) {
   std::size_t ran = 0, succeeded = 0;
   for (const auto& s : stages) {
-    if (s.status == StageStatus::kSkipped || s.status == StageStatus::kNotStarted) continue;
+    if (!stage_ran(s.status)) continue;
     ++ran;
     if (s.status == StageStatus::kSucceeded) ++succeeded;
   }
@@ -119,6 +121,18 @@ std::string describe_attempt(const AttemptRecord& a) {
   if (a.left_processes) s += ", left processes (killed)";
   if (!a.error.empty()) s += ", " + a.error;
   return s;
+}
+
+bool stage_ran(StageStatus s) {
+  return s != StageStatus::kSkipped && s != StageStatus::kNotStarted;
+}
+
+bool stage_failed(StageStatus s) {
+  return stage_ran(s) && s != StageStatus::kSucceeded;
+}
+
+std::vector<std::string> last_lines(const std::vector<std::string>& lines, std::size_t n) {
+  return {lines.end() - static_cast<std::ptrdiff_t>(std::min(n, lines.size())), lines.end()};
 }
 
 }  // namespace pipeline

@@ -127,6 +127,14 @@ struct RunReport {
   std::optional<RecoveryRecord> recovered;  ///< a dead run this one cleaned up after
 };
 
+/// A stage that was started (not skipped, not left unstarted by a stop).
+bool stage_ran(StageStatus s);
+/// A stage that was started and did not succeed: failed, timed out or hung.
+bool stage_failed(StageStatus s);
+
+/// The last n of lines (all of them when there are fewer): a stderr tail cut for a person.
+std::vector<std::string> last_lines(const std::vector<std::string>& lines, std::size_t n);
+
 /// How an attempt ended, in words: "exit 2", "timed out, killed by signal 9, terminated", ...
 std::string describe_attempt(const AttemptRecord& a);
 

@@ -46,3 +46,18 @@ TEST_CASE("status names read back", "[status]") {
   }
   CHECK_FALSE(run_status_from_string("ok").has_value());
 }
+
+TEST_CASE("stage_ran, stage_failed and last_lines", "[report]") {
+  CHECK(stage_ran(StageStatus::kSucceeded));
+  CHECK(stage_ran(StageStatus::kHung));
+  CHECK_FALSE(stage_ran(StageStatus::kSkipped));
+  CHECK_FALSE(stage_ran(StageStatus::kNotStarted));
+  CHECK(stage_failed(StageStatus::kFailed));
+  CHECK(stage_failed(StageStatus::kTimedOut));
+  CHECK_FALSE(stage_failed(StageStatus::kSucceeded));
+  CHECK_FALSE(stage_failed(StageStatus::kSkipped));
+  const std::vector<std::string> lines = {"a", "b", "c"};
+  CHECK(last_lines(lines, 2) == std::vector<std::string>{"b", "c"});
+  CHECK(last_lines(lines, 5) == lines);
+  CHECK(last_lines({}, 3).empty());
+}
