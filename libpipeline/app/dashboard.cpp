@@ -8,7 +8,6 @@
 
 #include "records/audit_store.hpp"
 #include "records/record_layout.hpp"
-#include "records/report_json.hpp"
 #include "records/run_records.hpp"
 #include "util/duration.hpp"
 #include "util/error.hpp"
@@ -426,12 +425,12 @@ DashboardData gather_dashboard(const Machine& m, const Config& config, const fs:
                     e.what() + "): `pipeline_runner history rebuild` restores it");
   }
   fill_from_history(d, *history);
+  const AuditStore reports(m.files, RecordLayout(config).reports_dir());
   for (const auto& r : d.runs) {
     if (d.failures.size() >= kDashboardFailures) break;
     if (!is_failing_status(r.status)) continue;
     try {
-      d.failures.push_back(report_from_json(
-          json::parse(m.files.read_file(path_from_text(r.report), kMaxReportBytes))));
+      d.failures.push_back(reports.load({"", path_from_text(r.report)}));
     } catch (const std::exception&) {
       // A report pruned or damaged since: the run is still on the timeline.
     }

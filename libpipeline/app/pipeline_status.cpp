@@ -6,6 +6,7 @@
 
 #include "batches/batch_listing.hpp"
 #include "records/audit_store.hpp"
+#include "records/record_layout.hpp"
 #include "records/report_json.hpp"
 #include "records/run_records.hpp"
 #include "util/duration.hpp"
@@ -19,13 +20,14 @@ using nlohmann::json;
 // The failing stages of a report, with why and the end of their stderr.
 constexpr std::size_t kStatusStderrLines = 5;
 
-std::optional<RunReport> read_report(const FileSystem& files, const std::string& path,
+// A report by the path the history has for it; why not, in error (naming the file).
+std::optional<RunReport> read_report(const AuditStore& store, const std::string& path,
                                      std::string& error) {
   if (path.empty()) return std::nullopt;
   try {
-    return report_from_json(json::parse(files.read_file(path_from_text(path), kMaxReportBytes)));
+    return store.load({"", path_from_text(path)});
   } catch (const std::exception& e) {
-    error = path + ": " + e.what();
+    error = e.what();
     return std::nullopt;
   }
 }
@@ -71,14 +73,15 @@ PipelineStatus gather_status(const Machine& m, const Config& config) {
   auto warn = [](const std::string& w) { spdlog::warn("{}", w); };
   s.health = query_health(config, m.files, "", warn);
   std::string ignored;
-  if (s.health.last) s.last_report = read_report(m.files, s.health.last->report, ignored);
+  const AuditStore reports(m.files, RecordLayout(config).reports_dir());
+  if (s.health.last) s.last_report = read_report(reports, s.health.last->report, ignored);
   if (s.health.streak_failed > 0) {
     // The streak's newest failing run: the last run, unless idle runs came after it.
     HistoryQuery q;
     q.limit = 50;
     for (const auto& run : query_runs(config, m.files, q, warn)) {
       if (!is_failing_status(run.status)) continue;
-      s.failing_report = read_report(m.files, run.report, s.failing_report_error);
+      s.failing_report = read_report(reports, run.report, s.failing_report_error);
       break;
     }
   }
