@@ -243,7 +243,7 @@ int dashboard_command(const Options& o, Machine& p) {
                                    : fs::absolute(path_from_text(o.out_dir)).lexically_normal();
   fs::path written;
   try {
-    written = write_dashboard(p, cfg, dir);
+    written = write_dashboard(p, cfg, dir, gather_status(p, cfg));
   } catch (const FileError& e) {
     throw Error(exit_code::kInternal, std::string("the dashboard is not written: ") + e.what());
   }

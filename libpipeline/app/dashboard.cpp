@@ -409,9 +409,10 @@ void fill_from_history(DashboardData& d, RunHistory& history) {
   d.days = history.runs_by_day();
 }
 
-DashboardData gather_dashboard(const Machine& m, const Config& config, const fs::path& out_dir) {
+DashboardData gather_dashboard(const Machine& m, const Config& config, const fs::path& out_dir,
+                               PipelineStatus status) {
   DashboardData d;
-  d.status = gather_status(m, config);
+  d.status = std::move(status);
   d.host = m.host;
   d.out_dir = out_dir;
   d.logs = config.logs;
@@ -444,8 +445,10 @@ DashboardData gather_dashboard(const Machine& m, const Config& config, const fs:
   return d;
 }
 
-fs::path write_dashboard(Machine& m, const Config& config, const fs::path& out_dir) {
-  const std::string page = render_dashboard(gather_dashboard(m, config, out_dir));
+fs::path write_dashboard(Machine& m, const Config& config, const fs::path& out_dir,
+                         PipelineStatus status) {
+  const std::string page =
+      render_dashboard(gather_dashboard(m, config, out_dir, std::move(status)));
   fs::path file = out_dir / "index.html";
   m.files.create_directories(out_dir);
   m.files.write_atomic(file, page);

@@ -50,13 +50,14 @@ std::string render_dashboard(const DashboardData& data);
 /// The runs, stage timings and days the page shows, from a history.
 void fill_from_history(DashboardData& data, RunHistory& history);
 
-/// Everything the page shows, from the history, the reports and the batch folders; throws
-/// Error when the history cannot be read.
+/// Everything the page shows besides the status, from the history, the reports and the batch
+/// folders; throws Error when the history cannot be read.
 DashboardData gather_dashboard(const Machine& machine, const Config& config,
-                               const fs::path& out_dir);
+                               const fs::path& out_dir, PipelineStatus status);
 
 /// Gathers and writes out_dir/index.html atomically; returns its path.
-fs::path write_dashboard(Machine& machine, const Config& config, const fs::path& out_dir);
+fs::path write_dashboard(Machine& machine, const Config& config, const fs::path& out_dir,
+                         PipelineStatus status);
 
 /// The page's folder when none is given: logs/dashboard.
 fs::path default_dashboard_dir(const Config& config);

@@ -265,8 +265,7 @@ class RunSession {
     report_path_.clear();
     write_report(report_);
     keep_records(events);
-    write_metrics(events);
-    write_dashboard_page(events);
+    write_views(events);
     notify(events);
     return end(events);
   }
@@ -400,12 +399,25 @@ class RunSession {
     }
   }
 
-  // The metrics textfile, from the history as it now stands; a failure is a warning.
-  void write_metrics(EventSink& events) {
+  // The metrics textfile and the dashboard, from one look at the history as it now stands.
+  // A failure is a warning.
+  void write_views(EventSink& events) {
+    std::optional<PipelineStatus> status;
+    try {
+      status = gather_status(m_, config_);
+    } catch (const std::exception& e) {
+      events.emit(event_source::kPipeline, event::kWarning,
+                  std::string("the metrics and the dashboard are not written: ") + e.what(), {});
+      return;
+    }
+    write_metrics(events, *status);
+    write_dashboard_page(events, *status);
+  }
+
+  void write_metrics(EventSink& events, const PipelineStatus& status) {
     if (!config_.metrics) return;
     const fs::path& file = config_.metrics->textfile;
     try {
-      PipelineStatus status = gather_status(m_, config_);
       std::map<std::string, std::uint64_t> runs;
       try {
         runs = count_run(layout_.state_db(), std::string(to_string(report_.status)),
@@ -423,10 +435,9 @@ class RunSession {
     }
   }
 
-  // logs/dashboard/index.html, from the history as it now stands; a failure is a warning.
-  void write_dashboard_page(EventSink& events) {
+  void write_dashboard_page(EventSink& events, const PipelineStatus& status) {
     try {
-      write_dashboard(m_, config_, default_dashboard_dir(config_));
+      write_dashboard(m_, config_, default_dashboard_dir(config_), status);
     } catch (const std::exception& e) {
       events.emit(event_source::kPipeline, event::kWarning,
                   std::string("the dashboard is not written: ") + e.what(),
