@@ -9,9 +9,9 @@
 namespace pipeline {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kStateSchemaVersion = 1;
 
-constexpr const char* kSchema = R"sql(
+constexpr const char* kStateSchema = R"sql(
 CREATE TABLE IF NOT EXISTS alerts (
   id INTEGER PRIMARY KEY AUTOINCREMENT, channel TEXT NOT NULL, event TEXT NOT NULL,
   run_id TEXT NOT NULL, status TEXT NOT NULL, payload TEXT NOT NULL,
@@ -23,16 +23,17 @@ CREATE TABLE IF NOT EXISTS run_counters (status TEXT PRIMARY KEY, runs INTEGER N
 void open_store(SQLite::Database& db, const std::filesystem::path& path) {
   db.setBusyTimeout(5000);
   int version = db.execAndGet("PRAGMA user_version").getInt();
-  if (version != 0 && version != kSchemaVersion) {
+  if (version != 0 && version != kStateSchemaVersion) {
     throw std::runtime_error(path_text(path) + " is a state store of schema " +
-                             std::to_string(version) + ", not " + std::to_string(kSchemaVersion));
+                             std::to_string(version) + ", not " +
+                             std::to_string(kStateSchemaVersion));
   }
   db.exec("PRAGMA journal_mode = WAL");
   // What is kept must survive a power cut: each commit reaches the disk.
   db.exec("PRAGMA synchronous = FULL");
   SQLite::Transaction tx(db);
-  db.exec(kSchema);
-  if (version == 0) db.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
+  db.exec(kStateSchema);
+  if (version == 0) db.exec("PRAGMA user_version = " + std::to_string(kStateSchemaVersion));
   tx.commit();
 }
 
