@@ -163,7 +163,8 @@ int print_plan(Machine& machine, const Config& config, const std::vector<std::st
   FileMover no_mover(machine.files, fs::path());
   DataLifecycle no_lifecycle(config, machine.files, no_mover, no_events);
   Orchestrator orchestrator({config, machine.files, machine.clock, machine.supervisor, no_events,
-                             no_lifecycle, machine.environment, machine.stop, nullptr, nullptr});
+                             no_lifecycle, machine.environment, machine.stop, nullptr, nullptr,
+                             nullptr});
   const std::string run_id = make_run_id(now);
   json out = {{"pipeline", config.pipeline},
               {"config", path_text(config.file)},
@@ -349,13 +350,32 @@ class RunSession {
     }
   }
 
+  // The state store of the time windows, when a stage has windows; null (and an error in
+  // the report) when it cannot be used: then no window runs, as none could be kept.
+  std::unique_ptr<WindowStore> open_windows() {
+    if (std::none_of(config_.stages.begin(), config_.stages.end(),
+                     [](const StageConfig& s) { return s.windows.has_value(); })) {
+      return nullptr;
+    }
+    try {
+      return open_sqlite_window_store(layout_.state_db());
+    } catch (const std::exception& e) {
+      report_.errors.push_back(std::string("the state store of the time windows cannot be used: ") +
+                               e.what());
+      spdlog::error("{}", report_.errors.back());
+      return nullptr;
+    }
+  }
+
   void orchestrate(EventSink& events, FileMover& mover, const RunRequest& request) {
     LockRecordingSupervisor supervisor(m_.supervisor, *lock_, owner_);
     DataLifecycle lifecycle(config_, m_.files, mover, events);
     std::optional<BatchHotfolder> hotfolder;
     if (config_.batches) hotfolder.emplace(config_, m_.files, mover, m_.clock, m_.make_lock);
+    std::unique_ptr<WindowStore> windows = open_windows();
     Orchestrator orchestrator({config_, m_.files, m_.clock, supervisor, events, lifecycle,
                                m_.environment, m_.stop, hotfolder ? &*hotfolder : nullptr,
+                               windows.get(),
                                [this](const RunReport& r) { return write_report(r); }});
     try {
       orchestrator.run({request.stages}, report_);

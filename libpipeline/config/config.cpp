@@ -29,7 +29,9 @@ const std::vector<std::string> kDefaultsKeys = {"timeout", "hang_timeout", "grac
                                                 "retries", "backoff",      "env"};
 const std::vector<std::string> kStageKeys = {
     "name",  "command",    "cwd",      "env",     "when",    "timeout", "hang_timeout",
-    "grace", "completion", "progress", "retries", "backoff", "retry_on"};
+    "grace", "completion", "progress", "retries", "backoff", "retry_on", "windows", "counts"};
+const std::vector<std::string> kWindowsKeys = {"every",       "start", "lag", "timezone",
+                                               "max_per_run", "order"};
 const std::vector<std::string> kWhenKeys = {"files", "missing", "days_of_month", "after"};
 const std::vector<std::string> kBackoffKeys = {"initial", "factor", "max"};
 const std::vector<std::string> kLifecycleKeys = {"delete", "move", "to", "when_succeeded"};
@@ -261,6 +263,7 @@ RetryCondition parse_retry_condition(const Reader& r, const YAML::Node& n) {
   if (s == "exit") return {K::kAnyExit};
   if (s == "signal") return {K::kSignal};
   if (s == "start") return {K::kStart};
+  if (s == "count") return {K::kCount};
   if (s.rfind("exit:", 0) == 0) {
     std::string digits = s.substr(5);
     if (!digits.empty() && digits.size() <= 3 &&
@@ -270,16 +273,114 @@ RetryCondition parse_retry_condition(const Reader& r, const YAML::Node& n) {
     }
   }
   std::string message = "unknown retry condition '" + s +
-                        "': use timeout, hang, exit, exit:N (1-255), signal or start";
-  if (auto near = nearest_word(s, {"timeout", "hang", "exit", "signal", "start"})) {
+                        "': use timeout, hang, exit, exit:N (1-255), signal, start or count";
+  if (auto near = nearest_word(s, {"timeout", "hang", "exit", "signal", "start", "count"})) {
     message += "; did you mean '" + *near + "'?";
   }
   r.fail(n, message);
 }
 
+WindowsConfig read_windows(const Reader& r, const YAML::Node& n, const std::string& where) {
+  r.check_keys(n, kWindowsKeys, where + " windows");
+  WindowsConfig w;
+  w.mark = r.mark(n);
+  if (!n["every"]) r.fail(n, where + ": windows needs 'every' (the window length, e.g. 2h)");
+  if (!n["start"]) {
+    r.fail(n, where + ": windows needs 'start' (when the first window begins, e.g. 2026-01-01)");
+  }
+  const Millis every = r.duration(n["every"], "windows.every");
+  if (every < std::chrono::minutes(1) || every.count() % 1000 != 0) {
+    r.fail(n["every"], "windows.every must be whole seconds, at least 1m");
+  }
+  w.every = std::chrono::duration_cast<std::chrono::seconds>(every);
+  if (n["lag"]) {
+    const Millis lag = r.duration(n["lag"], "windows.lag");
+    w.lag = std::chrono::ceil<std::chrono::seconds>(lag);
+  }
+  if (n["timezone"]) {
+    std::string name = r.scalar(n["timezone"], "windows.timezone");
+    try {
+      w.zone = TimeZone::named(name);
+    } catch (const std::exception& e) {
+      r.fail(n["timezone"], e.what());
+    }
+  }
+  w.start = r.scalar(n["start"], "windows.start");
+  auto civil = parse_civil_time(w.start);
+  if (!civil) {
+    r.fail(n["start"], "windows.start '" + w.start +
+                           "' is not a time: write 2026-01-01, 2026-01-01T06:00 (on the "
+                           "timezone's clock) or 2026-01-01T06:00:00Z");
+  }
+  // An instant as written is read on the zone's clock: the grid is a wall-clock grid.
+  if (civil->offset) {
+    const std::int64_t instant = civil->local_seconds - *civil->offset;
+    w.origin_local = instant + w.zone.offset_at(instant);
+  } else {
+    w.origin_local = civil->local_seconds;
+  }
+  if (n["max_per_run"]) {
+    w.max_per_run = static_cast<int>(r.integer(n["max_per_run"], "windows.max_per_run", 1, 10000));
+  }
+  if (n["order"]) {
+    std::string order = r.scalar(n["order"], "windows.order");
+    if (order != "strict" && order != "independent") {
+      r.fail(n["order"], "windows.order '" + order + "' must be strict or independent");
+    }
+    w.strict = order == "strict";
+  }
+  return w;
+}
+
+// "0.5%" -> 0.005; "0" -> 0.
+double read_tolerance(const Reader& r, const YAML::Node& n) {
+  std::string text = r.scalar(n, "counts.tolerance");
+  std::string digits = text;
+  if (!digits.empty() && digits.back() == '%') digits.pop_back();
+  std::istringstream in(digits);
+  in.imbue(std::locale::classic());
+  double v = -1;
+  if (!(in >> v) || !in.eof() || (digits == text && v != 0) || v < 0 || v > 100) {
+    r.fail(n, "counts.tolerance '" + text + "' must be a percentage from 0% to 100%, e.g. 0.5%");
+  }
+  return v / 100.0;
+}
+
+CountsConfig read_counts(const Reader& r, const YAML::Node& n, const std::string& where) {
+  r.require_map(n, where + " counts");
+  CountsConfig c;
+  const YAML::Node* tolerance = nullptr;
+  for (const auto& kv : n) {
+    std::string name = r.scalar(kv.first, "a count name");
+    if (name == "tolerance") {
+      tolerance = &kv.second;
+      c.tolerance = read_tolerance(r, kv.second);
+      continue;
+    }
+    if (!valid_name(name, 32, false)) {
+      r.fail(kv.first, "count name '" + name + "' must be 1-32 of a-z, 0-9, '_' and '-'");
+    }
+    for (const auto& [known, _] : c.patterns) {
+      if (known == name) r.fail(kv.first, "duplicate count '" + name + "'");
+    }
+    c.patterns.emplace_back(name, compile_regex(r, kv.second, "count '" + name + "'", 1));
+  }
+  auto has = [&](const char* name) {
+    return std::any_of(c.patterns.begin(), c.patterns.end(),
+                       [&](const auto& p) { return p.first == name; });
+  };
+  if (tolerance && (!has("source") || !has("target"))) {
+    r.fail(*tolerance, "counts.tolerance compares 'source' with 'target': name both patterns");
+  }
+  if (c.patterns.empty()) r.fail(n, where + ": counts needs at least one named pattern");
+  return c;
+}
+
 StageConfig read_stage(const Reader& r, const YAML::Node& n, const Defaults& d,
-                       const KnownNames& known, const std::vector<std::string>& earlier) {
+                       const KnownNames& run_known, const std::vector<std::string>& earlier) {
   r.check_keys(n, kStageKeys, "a stage");
+  KnownNames known = run_known;
+  known.windowed = n["windows"].IsDefined();
   StageConfig s;
   s.mark = r.mark(n);
   if (!n["name"]) r.fail(n, "a stage needs a name");
@@ -365,6 +466,15 @@ StageConfig read_stage(const Reader& r, const YAML::Node& n, const Defaults& d,
       s.retry_on.push_back(parse_retry_condition(r, c));
     }
   }
+  if (n["windows"]) {
+    if (known.batch_mode) {
+      r.fail(n["windows"], where +
+                               ": windows and batches do not mix (a run works through either "
+                               "its batches or its time windows)");
+    }
+    s.windows = read_windows(r, n["windows"], where);
+  }
+  if (n["counts"]) s.counts = read_counts(r, n["counts"], where);
   return s;
 }
 
@@ -648,6 +758,10 @@ void read_run_sections(const Reader& r, const YAML::Node& doc, const KnownNames&
 }
 
 }  // namespace
+
+std::string WindowsConfig::grid_key() const {
+  return std::to_string(every.count()) + "s@" + std::to_string(origin_local) + "@" + zone.name();
+}
 
 const StageConfig* Config::find_stage(std::string_view name) const {
   for (const auto& s : stages) {

@@ -11,6 +11,7 @@
 #include "config/placeholders.hpp"
 #include "util/duration.hpp"
 #include "util/paths.hpp"
+#include "util/time_zone.hpp"
 
 namespace pipeline {
 
@@ -23,9 +24,9 @@ struct Backoff {
 };
 
 /// Which failures a stage retries: `timeout`, `hang`, `exit:N`, `exit` (any non-zero),
-/// `signal` (killed by a signal), `start` (could not start).
+/// `signal` (killed by a signal), `start` (could not start), `count` (a count mismatch).
 struct RetryCondition {
-  enum class Kind { kTimeout, kHang, kExitCode, kAnyExit, kSignal, kStart };
+  enum class Kind { kTimeout, kHang, kExitCode, kAnyExit, kSignal, kStart, kCount };
   Kind kind;
   int code = 0;
 };
@@ -37,6 +38,30 @@ struct WhenClause {
   std::optional<Template> missing;
   std::vector<int> days_of_month;
   std::vector<std::string> after;
+};
+
+/// A stage run once per due time window (SPEC 11). Windows follow the zone's wall clock:
+/// their boundaries are where it reads origin + k x every (a 1h window is an hour, 23 of them
+/// on a day the clock goes forward; 1d windows run from local midnight to local midnight).
+struct WindowsConfig {
+  std::chrono::seconds every{};     ///< a window's length on the wall clock
+  std::int64_t origin_local = 0;    ///< the first window's start, on the zone's wall clock
+  std::string start;                ///< as written
+  TimeZone zone;                    ///< default UTC
+  std::chrono::seconds lag{};       ///< a window is due once its end is this far in the past
+  int max_per_run = 10;             ///< windows one run works through, at most
+  bool strict = true;               ///< order: strict (stop at a failed window) | independent
+  SourceMark mark;
+
+  /// What identifies the grid: windows kept under another grid are not this one's.
+  std::string grid_key() const;
+};
+
+/// Numbers a stage prints (SPEC 11): each named pattern's last match over its output is
+/// recorded; with source, target and tolerance they are compared.
+struct CountsConfig {
+  std::vector<std::pair<std::string, std::string>> patterns;  ///< name -> regex, one capture
+  std::optional<double> tolerance;  ///< a fraction (0.005 for 0.5%), with source and target
 };
 
 struct StageConfig {
@@ -53,7 +78,9 @@ struct StageConfig {
   std::optional<std::string> progress;    ///< regex with one capture group
   int retries = 0;
   Backoff backoff;
-  std::vector<RetryCondition> retry_on;  ///< empty: any failure
+  std::vector<RetryCondition> retry_on;  ///< empty: any failure but a count mismatch
+  std::optional<WindowsConfig> windows;
+  std::optional<CountsConfig> counts;
 };
 
 struct LifecycleRule {

@@ -15,6 +15,15 @@ bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
 
+// ${window.id}, ${window.start[:FMT]}, ${window.end[:FMT]}; without a format, RFC 3339 with
+// the zone's offset.
+std::string window_text(const Template& t, const Template::Part& p, const WindowValue* w) {
+  if (!w || !w->zone) fail_at(t.mark(), "${" + p.text + "} has no value here");
+  if (p.text == "window.id") return w->id;
+  const TimePoint at = p.text == "window.start" ? w->start : w->end;
+  return w->zone->format(at, p.arg.empty() ? "%Y-%m-%dT%H:%M:%S%Ez" : p.arg);
+}
+
 }  // namespace
 
 Template::Template(std::string text, SourceMark mark)
@@ -76,6 +85,18 @@ void Template::check(PlaceholderScope scope, const KnownNames& known) const {
     if (n == "date" || n == "prev_month") {
       if (!has_arg) fail_at(mark_, shown + " needs a strftime format, as in ${" + n + ":%Y%m%d}");
       if (!at_least(PlaceholderScope::kRun)) fail_at(mark_, shown + " cannot be used here");
+      continue;
+    }
+    if (starts_with(n, "window.")) {
+      if (n != "window.start" && n != "window.end" && n != "window.id") {
+        fail_at(mark_, "unknown placeholder " + shown +
+                           " (window placeholders: ${window.start:FMT}, ${window.end:FMT}, "
+                           "${window.id})");
+      }
+      if (n == "window.id" && has_arg) fail_at(mark_, shown + ": ${window.id} takes no format");
+      if (!known.windowed || !at_least(PlaceholderScope::kStage)) {
+        fail_at(mark_, shown + " is only known in the command, cwd or env of a stage with windows");
+      }
       continue;
     }
     if (starts_with(n, "env.")) {
@@ -179,6 +200,8 @@ std::string expand(const Template& t, const PlaceholderValues& values) {
       if (!values.run_start) fail_at(t.mark(), "${" + p.text + "} has no value here");
       out += p.text == "date" ? format_local(*values.run_start, p.arg)
                               : format_prev_month(*values.run_start, p.arg);
+    } else if (starts_with(p.text, "window.")) {
+      out += window_text(t, p, values.window);
     } else if (starts_with(p.text, "env.")) {
       std::optional<std::string> v = values.env ? values.env(p.text.substr(4)) : std::nullopt;
       if (!p.arg.empty() && (!v || v->empty())) v = p.arg.substr(1);  // ${env.NAME:-default}

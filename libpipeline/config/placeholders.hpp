@@ -11,6 +11,7 @@
 
 #include "util/source_mark.hpp"
 #include "util/time_format.hpp"
+#include "util/time_zone.hpp"
 
 namespace pipeline {
 
@@ -31,6 +32,7 @@ struct KnownNames {
   /// unset variable is found when the config loads, before any stage starts. Unset: not
   /// checked.
   std::function<std::optional<std::string>(const std::string&)> env;
+  bool windowed = false;  ///< the stage has `windows`: ${window.*} have values
 };
 
 /// A string with placeholders, split into literal text and placeholder names.
@@ -39,8 +41,8 @@ class Template {
   struct Part {
     bool placeholder = false;
     std::string text;  ///< literal text, or the placeholder's name ("paths.raw", "date")
-    std::string arg;   ///< the strftime format of ${date:FMT} / ${prev_month:FMT}; for
-                       ///< ${env.NAME:-default}, "-default"
+    std::string arg;   ///< the strftime format of ${date:FMT} / ${prev_month:FMT} /
+                       ///< ${window.start:FMT}; for ${env.NAME:-default}, "-default"
   };
 
   Template() = default;
@@ -64,12 +66,22 @@ class Template {
   std::vector<Part> parts_;
 };
 
+/// The time window a stage runs for (SPEC 11): ${window.start[:FMT]}, ${window.end[:FMT]}
+/// on the zone's wall clock, ${window.id}.
+struct WindowValue {
+  TimePoint start;
+  TimePoint end;
+  std::string id;
+  const TimeZone* zone = nullptr;
+};
+
 /// The values placeholders expand to at one moment of a run.
 struct PlaceholderValues {
   std::map<std::string, std::string> scalars;  ///< "root", "paths.raw", "run_id", "stage", ...
   std::optional<TimePoint> run_start;          ///< for ${date:...} and ${prev_month:...}
   const std::vector<std::string>* inputs = nullptr;
   const std::vector<std::string>* batch_raw_data = nullptr;  ///< ${batch.raw_data}
+  const WindowValue* window = nullptr;                        ///< ${window.*}
   std::function<std::optional<std::string>(const std::string&)> env;
 };
 

@@ -4,6 +4,7 @@
 
 #include "core/batch_loop.hpp"
 #include "core/stage_runner.hpp"
+#include "core/window_loop.hpp"
 #include "records/record_layout.hpp"
 #include "records/report_json.hpp"
 #include "util/error.hpp"
@@ -100,21 +101,30 @@ void Orchestrator::run(const RunOptions& options, RunReport& report) {
   report.exit_code = exit_code_for(report.status, run.aborted.value_or(130));
 }
 
-StageRecord Orchestrator::pass_stage(RunContext& run, const StageConfig& stage, Pass& pass) {
+StageStatus Orchestrator::pass_stage(RunContext& run, const StageConfig& stage, Pass& pass) {
   StageRecord rec;
   rec.name = stage.name;
+  rec.batch = pass.batch;
+  auto add = [&run](StageRecord r) {
+    const StageStatus status = r.status;
+    run.report.stages.push_back(std::move(r));
+    return status;
+  };
   if (run.stopped()) {
     rec.decision = {false, "the run was stopped before this stage", {}};
     rec.status = StageStatus::kNotStarted;
-    return rec;
+    return add(std::move(rec));
   }
   if (!selected(run.options, stage.name)) {
     rec.decision = {false, "not selected (--stage)", {}};
     rec.status = StageStatus::kSkipped;
-    return rec;
+    return add(std::move(rec));
   }
   DecisionInputs in{s_.files, pass.values, s_.config.root, s_.clock.now(),
                     [&](const std::string& n) {
+                      // Two windowed stages: the later waits per window (WindowLoop).
+                      const StageConfig* dep = s_.config.find_stage(n);
+                      if (stage.windows && dep && dep->windows) return EarlierStage::kSucceeded;
                       auto it = pass.outcomes.find(n);
                       if (it == pass.outcomes.end() || it->second == StageStatus::kSkipped)
                         return EarlierStage::kNotRun;
@@ -123,29 +133,32 @@ StageRecord Orchestrator::pass_stage(RunContext& run, const StageConfig& stage, 
                     }};
   in.stat_inputs = lifecycle_names(stage.name);
   DecisionResult d = decide_stage(stage, in);
+  const fs::path stage_logs = run.layout.stage_logs(run.report.run_id, pass.batch);
+  if (d.decision.run && stage.windows) {
+    const StageStatus status = WindowLoop(run, s_.windows).run(stage, d, pass.values, stage_logs);
+    if (status == StageStatus::kSucceeded) pass.snapshots[stage.name] = std::move(d.inputs);
+    return status;
+  }
   nlohmann::json data = decision_to_json(d.decision);
   data["inputs_count"] = d.inputs.files.size();
   s_.events.emit(stage.name, event::kDecision, d.decision.reason, std::move(data));
   if (d.decision.run) {
-    const fs::path stage_logs = run.layout.stage_logs(run.report.run_id, pass.batch);
     rec = StageRunner(run).run(stage, d.inputs, pass.values, stage_logs);
+    rec.batch = pass.batch;
     pass.snapshots[stage.name] = std::move(d.inputs);
   } else {
     rec.status = StageStatus::kSkipped;
     s_.events.emit(stage.name, event::kSkipped, d.decision.reason, {{"reason", d.decision.reason}});
   }
   rec.decision = std::move(d.decision);
-  return rec;
+  return add(std::move(rec));
 }
 
 void Orchestrator::run_pass(RunContext& run, const PlaceholderValues& values,
                             const std::string& batch) {
   Pass pass{values, batch, {}, {}};
   for (const auto& stage : s_.config.stages) {
-    StageRecord rec = pass_stage(run, stage, pass);
-    rec.batch = batch;
-    pass.outcomes[stage.name] = rec.status;
-    run.report.stages.push_back(std::move(rec));
+    pass.outcomes[stage.name] = pass_stage(run, stage, pass);
   }
   apply_lifecycle(run, pass);
 }

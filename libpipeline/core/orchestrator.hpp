@@ -39,8 +39,9 @@ class Orchestrator {
   PlaceholderValues run_values(const std::string& run_id, TimePoint started_at) const;
   /// One pass over the stages in config order, then the lifecycle rules; appends to the report.
   void run_pass(RunContext& run, const PlaceholderValues& values, const std::string& batch);
-  /// Decides one stage and runs it when it should.
-  StageRecord pass_stage(RunContext& run, const StageConfig& stage, Pass& pass);
+  /// Decides one stage and runs it when it should (a windowed stage once per due window),
+  /// appending its records to the report; returns its outcome for `when.after`.
+  StageStatus pass_stage(RunContext& run, const StageConfig& stage, Pass& pass);
   void apply_lifecycle(RunContext& run, const Pass& pass);
   bool selected(const RunOptions& options, const std::string& name) const;
   /// True when a lifecycle rule acts on this stage's inputs.

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <limits>
 
 namespace pipeline {
 
@@ -38,9 +40,45 @@ bool should_retry(const StageConfig& stage, const ProcessResult& r) {
       case K::kStart:
         if (!r.started) return true;
         break;
+      case K::kCount:
+        break;  // should_retry_count
+
     }
   }
   return false;
+}
+
+std::string count_check(const StageConfig& stage,
+                        const std::map<std::string, std::int64_t>& counts) {
+  if (!stage.counts || !stage.counts->tolerance) return "";
+  auto source = counts.find("source");
+  auto target = counts.find("target");
+  for (const auto* name : {"source", "target"}) {
+    if (!counts.count(name)) {
+      return std::string("count missing: no line matched ") + name +
+             " (the comparison needs both counts)";
+    }
+  }
+  const double s = static_cast<double>(source->second);
+  const double t = static_cast<double>(target->second);
+  const double diff = std::abs(s - t);
+  if (diff == 0) return "";
+  const double tolerance = *stage.counts->tolerance;
+  const double share = s == 0 ? std::numeric_limits<double>::infinity() : diff / std::abs(s);
+  if (share <= tolerance) return "";
+  char pct[32];
+  if (std::isinf(share)) {
+    std::snprintf(pct, sizeof pct, "source is 0");
+  } else {
+    std::snprintf(pct, sizeof pct, "%.4g%%", share * 100.0);
+  }
+  return "count mismatch: source " + std::to_string(source->second) + ", target " +
+         std::to_string(target->second) + " (" + pct + ")";
+}
+
+bool should_retry_count(const StageConfig& stage) {
+  return std::any_of(stage.retry_on.begin(), stage.retry_on.end(),
+                     [](const RetryCondition& c) { return c.kind == RetryCondition::Kind::kCount; });
 }
 
 Millis backoff_delay(const Backoff& b, int retry_number) {

@@ -16,6 +16,7 @@
 #include "ports/file_system.hpp"
 #include "ports/process_supervisor.hpp"
 #include "ports/stop_token.hpp"
+#include "ports/window_store.hpp"
 #include "records/record_layout.hpp"
 #include "records/run_report.hpp"
 
@@ -41,6 +42,9 @@ struct OrchestratorServices {
   StopToken stop;
   /// The manifest hot folder, when the config has `batches`: the stages run once per batch.
   BatchHotfolder* batches = nullptr;
+  /// The state of the windowed stages' time windows (SPEC 11); null when the store cannot be
+  /// used (then no window runs: its state could not be kept).
+  WindowStore* windows = nullptr;
   /// Writes the report as it stands (before lifecycle deletes anything); false when it cannot
   /// be written. Unset: records are not the orchestrator's concern (plan, tests).
   std::function<bool(const RunReport&)> checkpoint;

@@ -74,8 +74,14 @@ std::vector<std::string> reported_inputs(const InputSnapshot& inputs, const fs::
   return out;
 }
 
+void StageRunner::emit(const std::string& stage, const char* event, const std::string& msg,
+                       nlohmann::json data) {
+  if (window_) data["window"] = window_->id;
+  s_.events.emit(stage, event, msg, std::move(data));
+}
+
 void StageRunner::warn(const std::string& stage, const std::string& what) {
-  s_.events.emit(stage, event::kWarning, what, {{"warning", what}});
+  emit(stage, event::kWarning, what, {{"warning", what}});
 }
 
 fs::path StageRunner::write_inputs_file(const StageConfig& stage, const fs::path& stage_logs,
@@ -109,6 +115,7 @@ ProcessSpec StageRunner::spec_for(const StageConfig& stage, const StageInputs& i
   values.scalars["inputs_file"] = path_text(RecordLayout::inputs_file(stage_logs, stage.name));
   values.scalars["inputs_count"] = std::to_string(in.paths.size());
   values.inputs = &in.paths;
+  values.window = window_;
 
   ProcessSpec spec;
   try {
@@ -136,17 +143,15 @@ ProcessSpec StageRunner::spec_for(const StageConfig& stage, const StageInputs& i
   spec.grace = stage.grace;
   spec.completion = stage.completion;
   spec.progress = stage.progress;
-  spec.on_stop_step = [&events = s_.events, name = stage.name](StopStep step,
-                                                               const std::string& reason) {
+  if (stage.counts) spec.counts = stage.counts->patterns;
+  spec.on_stop_step = [this, name = stage.name](StopStep step, const std::string& reason) {
     const bool terminate = step == StopStep::kTerminate;
-    events.emit(name, terminate ? event::kTerminate : event::kKill,
-                std::string(terminate ? "asked to end: " : "killed: ") + reason,
-                {{"reason", reason}});
+    emit(name, terminate ? event::kTerminate : event::kKill,
+         std::string(terminate ? "asked to end: " : "killed: ") + reason, {{"reason", reason}});
   };
-  spec.on_progress = [&events = s_.events, name = stage.name](const std::string& item,
-                                                              std::size_t done) {
-    events.emit(name, event::kProgress, item + " done (" + std::to_string(done) + " so far)",
-                {{"item", item}, {"items_done", done}, {"items", nullptr}});
+  spec.on_progress = [this, name = stage.name](const std::string& item, std::size_t done) {
+    emit(name, event::kProgress, item + " done (" + std::to_string(done) + " so far)",
+         {{"item", item}, {"items_done", done}, {"items", nullptr}});
   };
   return spec;
 }
@@ -165,13 +170,13 @@ AttemptRecord StageRunner::attempt(const StageConfig& stage, ProcessSpec& spec,
   a.started_at = s_.clock.now();
   a.stdout_log = display_path(spec.stdout_log, s_.config.root);
   a.stderr_log = display_path(spec.stderr_log, s_.config.root);
-  s_.events.emit(stage.name, event::kStart,
-                 "attempt " + std::to_string(number) + " of " + std::to_string(1 + stage.retries),
-                 {{"attempt", number},
-                  {"argv", shown_argv(spec.argv)},
-                  {"argc", spec.argv.size()},
-                  {"cwd", path_text(spec.cwd)},
-                  {"inputs_count", rec.inputs_count}});
+  emit(stage.name, event::kStart,
+       "attempt " + std::to_string(number) + " of " + std::to_string(1 + stage.retries),
+       {{"attempt", number},
+        {"argv", shown_argv(spec.argv)},
+        {"argc", spec.argv.size()},
+        {"cwd", path_text(spec.cwd)},
+        {"inputs_count", rec.inputs_count}});
   if (!setup_error.empty()) {
     r.start_error = setup_error;
   } else {
@@ -182,31 +187,37 @@ AttemptRecord StageRunner::attempt(const StageConfig& stage, ProcessSpec& spec,
   rec.items_done = r.items_done;
   rec.stdout_bytes += r.stdout_bytes;
   rec.stderr_bytes += r.stderr_bytes;
+  rec.counts = r.counts;
+  a.counts = r.counts;
   rec.status = outcome_of(r);
+  if (rec.status == StageStatus::kSucceeded) {
+    a.count_error = count_check(stage, r.counts);
+    if (!a.count_error.empty()) rec.status = StageStatus::kFailed;
+  }
   for (const auto& w : r.warnings) warn(stage.name, w);
 
-  s_.events.emit(stage.name, event_for(rec.status), describe(r, stage),
-                 {{"attempt", number},
-                  {"status", to_string(rec.status)},
-                  {"exit_code", optional_json(r.exit_code)},
-                  {"signal", optional_json(r.signal)},
-                  {"duration_ms", a.duration.count()},
-                  {"terminated", r.terminated},
-                  {"left_processes", r.left_processes}});
+  nlohmann::json data = {{"attempt", number},
+                         {"status", to_string(rec.status)},
+                         {"exit_code", optional_json(r.exit_code)},
+                         {"signal", optional_json(r.signal)},
+                         {"duration_ms", a.duration.count()},
+                         {"terminated", r.terminated},
+                         {"left_processes", r.left_processes}};
+  if (stage.counts) data["counts"] = r.counts;
+  emit(stage.name, event_for(rec.status),
+       a.count_error.empty() ? describe(r, stage) : a.count_error, std::move(data));
   return a;
 }
 
-bool StageRunner::back_off(const StageConfig& stage, int attempt, const ProcessResult& r) {
+bool StageRunner::back_off(const StageConfig& stage, int attempt, const std::string& what) {
   const Millis delay = backoff_delay(stage.backoff, attempt);
-  const std::string what = describe(r, stage);
-  s_.events.emit(stage.name, event::kRetry,
-                 "retrying in " + format_duration(delay) + " (attempt " +
-                     std::to_string(attempt + 1) + " of " + std::to_string(1 + stage.retries) +
-                     ") after: " + what,
-                 {{"attempt", attempt},
-                  {"next_attempt", attempt + 1},
-                  {"delay_ms", delay.count()},
-                  {"reason", what}});
+  emit(stage.name, event::kRetry,
+       "retrying in " + format_duration(delay) + " (attempt " + std::to_string(attempt + 1) +
+           " of " + std::to_string(1 + stage.retries) + ") after: " + what,
+       {{"attempt", attempt},
+        {"next_attempt", attempt + 1},
+        {"delay_ms", delay.count()},
+        {"reason", what}});
   return s_.clock.sleep_for(delay);
 }
 
@@ -225,21 +236,25 @@ StageRecord StageRunner::run(const StageConfig& stage, const InputSnapshot& inpu
     ProcessResult r;
     rec.attempts.push_back(attempt(stage, spec, stage_logs, number, setup_error, rec, r));
     if (r.aborted) run_.abort();
+    const std::string& count_error = rec.attempts.back().count_error;
+    const bool retry = count_error.empty() ? should_retry(stage, r) : should_retry_count(stage);
     if (rec.status == StageStatus::kSucceeded || run_.aborted || number == max_attempts ||
-        !should_retry(stage, r)) {
+        !retry) {
       break;
     }
-    if (!back_off(stage, number, r)) {
+    if (!back_off(stage, number, count_error.empty() ? describe(r, stage) : count_error)) {
       run_.abort();
       break;
     }
   }
-  s_.events.emit(stage.name, event::kMetric, "stage metrics",
-                 {{"items_done", rec.items_done},
-                  {"items", rec.items ? nlohmann::json(*rec.items) : nlohmann::json(nullptr)},
-                  {"stdout_bytes", rec.stdout_bytes},
-                  {"stderr_bytes", rec.stderr_bytes},
-                  {"attempts", rec.attempts.size()}});
+  nlohmann::json metrics = {
+      {"items_done", rec.items_done},
+      {"items", rec.items ? nlohmann::json(*rec.items) : nlohmann::json(nullptr)},
+      {"stdout_bytes", rec.stdout_bytes},
+      {"stderr_bytes", rec.stderr_bytes},
+      {"attempts", rec.attempts.size()}};
+  if (stage.counts) metrics["counts"] = rec.counts;
+  emit(stage.name, event::kMetric, "stage metrics", std::move(metrics));
   return rec;
 }
 

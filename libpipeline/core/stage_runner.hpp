@@ -19,7 +19,9 @@ std::vector<std::string> reported_inputs(const InputSnapshot& inputs, const fs::
 
 class StageRunner {
  public:
-  explicit StageRunner(RunContext& run) : run_(run), s_(run.s) {}
+  /// window: the time window the stage runs for (its events and values say which), or null.
+  explicit StageRunner(RunContext& run, const WindowValue* window = nullptr)
+      : run_(run), s_(run.s), window_(window) {}
 
   /// Runs the stage on the inputs it was decided with; a stop it meets is left in the context.
   StageRecord run(const StageConfig& stage, const InputSnapshot& inputs,
@@ -37,15 +39,19 @@ class StageRunner {
                         int number, const std::string& setup_error, StageRecord& rec,
                         ProcessResult& r);
   /// Waits out the backoff after a failed attempt; false when a stop came first.
-  bool back_off(const StageConfig& stage, int attempt, const ProcessResult& r);
+  bool back_off(const StageConfig& stage, int attempt, const std::string& why);
   /// Writes a stage's ${inputs_file} into its logs folder, else (logs not writable) under
   /// state; returns where. Throws FileError when neither takes it.
   fs::path write_inputs_file(const StageConfig& stage, const fs::path& stage_logs,
                              const std::vector<std::string>& inputs);
   void warn(const std::string& stage, const std::string& what);
+  /// An event of the stage, with the window it runs for when it has one.
+  void emit(const std::string& stage, const char* event, const std::string& msg,
+            nlohmann::json data);
 
   RunContext& run_;
   const OrchestratorServices& s_;
+  const WindowValue* window_;
 };
 
 }  // namespace pipeline

@@ -32,6 +32,8 @@ struct ProcessSpec {
   Millis grace{10'000};    ///< SIGTERM -> SIGKILL, and the drain after exit
   std::optional<std::string> completion;  ///< regex: a matching line means the work is done
   std::optional<std::string> progress;    ///< regex with one capture: an item is done
+  /// Named regexes with one capture: the last whole number each matched, on either stream.
+  std::vector<std::pair<std::string, std::string>> counts;
   /// Called as soon as the process runs with what identifies its processes to the platform
   /// (on Linux its session and start time): opaque text for the run's records (the lock
   /// file), by which a later run finds what a dead runner left. Never for the core to parse.
@@ -63,6 +65,7 @@ struct ProcessResult {
   std::vector<std::string> stdout_tail;  ///< last lines, each cut at 8 KiB, valid UTF-8
   std::vector<std::string> stderr_tail;
   std::size_t items_done = 0;         ///< distinct progress items
+  std::map<std::string, std::int64_t> counts;  ///< each count's last match
   std::vector<std::string> warnings;  ///< e.g. a log file that could not be written
 };
 

@@ -9,6 +9,15 @@ json optional_int(const std::optional<int>& v) {
   return v ? json(*v) : json(nullptr);
 }
 
+json optional_time(const std::optional<TimePoint>& t) {
+  return t ? json(format_rfc3339(*t)) : json(nullptr);
+}
+
+json window_json(const std::optional<WindowRef>& w) {
+  if (!w) return nullptr;
+  return {{"id", w->id}, {"start", format_rfc3339(w->start)}, {"end", format_rfc3339(w->end)}};
+}
+
 json attempt_json(const AttemptRecord& a) {
   return {
       {"attempt", a.attempt},
@@ -24,6 +33,8 @@ json attempt_json(const AttemptRecord& a) {
       {"left_processes", a.left_processes},
       {"start_error", a.start_error.empty() ? json(nullptr) : json(a.start_error)},
       {"error", a.error.empty() ? json(nullptr) : json(a.error)},
+      {"count_error", a.count_error.empty() ? json(nullptr) : json(a.count_error)},
+      {"counts", a.counts},
       {"stdout_tail", a.stdout_tail},
       {"stderr_tail", a.stderr_tail},
       {"stdout_log", a.stdout_log},
@@ -47,6 +58,7 @@ json report_to_json(const RunReport& r) {
     stages.push_back({
         {"name", s.name},
         {"batch", s.batch.empty() ? json(nullptr) : json(s.batch)},
+        {"window", window_json(s.window)},
         {"decision", decision_to_json(s.decision)},
         {"status", to_string(s.status)},
         {"inputs_count", s.inputs_count},
@@ -55,7 +67,8 @@ json report_to_json(const RunReport& r) {
          {{"items_done", s.items_done},
           {"items", s.items ? json(*s.items) : json(nullptr)},
           {"stdout_bytes", s.stdout_bytes},
-          {"stderr_bytes", s.stderr_bytes}}},
+          {"stderr_bytes", s.stderr_bytes},
+          {"counts", s.counts}}},
         {"attempts", attempts},
     });
   }
@@ -81,6 +94,14 @@ json report_to_json(const RunReport& r) {
                        {"error", b.error.empty() ? json(nullptr) : json(b.error)},
                        {"reclaimed", b.reclaimed}});
   }
+  json windows = json::array();
+  for (const auto& w : r.windows) {
+    windows.push_back({{"stage", w.stage},
+                       {"watermark", optional_time(w.watermark)},
+                       {"open", w.open},
+                       {"ran", w.ran},
+                       {"next_due", optional_time(w.next_due)}});
+  }
   return {
       {"schema", kReportSchema},
       {"run_id", r.run_id},
@@ -98,6 +119,7 @@ json report_to_json(const RunReport& r) {
       {"lifecycle", lifecycle},
       {"lifecycle_summary", lifecycle_summary},
       {"batches", batches},
+      {"windows", windows},
       {"errors", r.errors},
       {"recovered", r.recovered ? json{{"run_id", r.recovered->run_id},
                                        {"pid", r.recovered->pid},
@@ -161,6 +183,17 @@ class Fields {
     return out;
   }
   bool has(const char* key) const { return j_.contains(key); }
+  /// {"name": whole number, ...}
+  std::map<std::string, std::int64_t> counts(const char* key) const {
+    const json& v = at(key);
+    if (!v.is_object()) fail(key, "expected an object of counts");
+    std::map<std::string, std::int64_t> out;
+    for (const auto& [name, n] : v.items()) {
+      if (!n.is_number_integer()) fail(key, "expected whole numbers");
+      out[name] = n.get<std::int64_t>();
+    }
+    return out;
+  }
   const json& array(const char* key) const {
     const json& v = at(key);
     if (!v.is_array()) fail(key, "expected a list");
@@ -229,6 +262,8 @@ AttemptRecord attempt_from(const Fields& f) {
   a.left_processes = f.flag_or_false("left_processes");
   a.start_error = f.text_or_empty("start_error");
   a.error = f.text_or_empty("error");
+  if (f.has("count_error")) a.count_error = f.text_or_empty("count_error");
+  if (f.has("counts")) a.counts = f.counts("counts");
   if (f.has("stdout_tail")) a.stdout_tail = f.texts("stdout_tail");
   if (f.has("stderr_tail")) a.stderr_tail = f.texts("stderr_tail");
   a.stdout_log = f.text("stdout_log");
@@ -240,6 +275,10 @@ StageRecord stage_from(const Fields& f) {
   StageRecord s;
   s.name = f.text("name");
   s.batch = f.text_or_empty("batch");
+  if (f.has("window") && !f.at("window").is_null()) {
+    Fields w = f.object("window");
+    s.window = WindowRef{w.text("id"), w.time("start"), w.time("end")};
+  }
   Fields d = f.object("decision");
   s.decision.run = d.flag("run");
   s.decision.reason = d.text("reason");
@@ -254,6 +293,7 @@ StageRecord stage_from(const Fields& f) {
   s.items = m.number_or_null<std::size_t>("items");
   s.stdout_bytes = m.number<std::uint64_t>("stdout_bytes");
   s.stderr_bytes = m.number<std::uint64_t>("stderr_bytes");
+  if (m.has("counts")) s.counts = m.counts("counts");
   for (std::size_t i = 0; i < f.array("attempts").size(); ++i) {
     s.attempts.push_back(attempt_from(f.item("attempts", i)));
   }
@@ -294,6 +334,16 @@ RunReport report_from_json(const json& j) {
     r.batches.push_back({b.text("id"), b.text("status"), b.text_or_empty("moved_to"),
                          b.text_or_empty("manifest"), b.text_or_empty("error"),
                          b.flag_or_false("reclaimed")});
+  }
+  for (std::size_t i = 0; i < f.array_or_empty("windows").size(); ++i) {
+    Fields w = f.item("windows", i);
+    WindowSummary ws;
+    ws.stage = w.text("stage");
+    if (!w.at("watermark").is_null()) ws.watermark = w.time("watermark");
+    ws.open = w.number<std::size_t>("open");
+    ws.ran = w.number<std::size_t>("ran");
+    if (!w.at("next_due").is_null()) ws.next_due = w.time("next_due");
+    r.windows.push_back(std::move(ws));
   }
   if (f.has("errors")) r.errors = f.texts("errors");
   if (f.has("recovered") && !f.at("recovered").is_null()) {

@@ -120,6 +120,7 @@ std::string describe_attempt(const AttemptRecord& a) {
   if (a.terminated) s += ", terminated";
   if (a.left_processes) s += ", left processes (killed)";
   if (!a.error.empty()) s += ", " + a.error;
+  if (!a.count_error.empty()) s += ", " + a.count_error;
   return s;
 }
 

@@ -45,15 +45,25 @@ struct AttemptRecord {
   bool left_processes = false;
   std::string start_error;
   std::string error;  ///< the supervision itself failed (the stage was killed)
+  std::string count_error;  ///< it ended well but its counts did not hold (SPEC 11)
+  std::map<std::string, std::int64_t> counts;  ///< each count's last match in its output
   std::vector<std::string> stdout_tail;
   std::vector<std::string> stderr_tail;
   std::string stdout_log;  ///< relative to root when under it
   std::string stderr_log;
 };
 
+/// The time window a stage's record ran for (SPEC 11).
+struct WindowRef {
+  std::string id;  ///< "20260101T000000Z"
+  TimePoint start;
+  TimePoint end;
+};
+
 struct StageRecord {
   std::string name;
   std::string batch;  ///< the batch id this record ran for, in batch mode
+  std::optional<WindowRef> window;  ///< the window this record ran for, for a windowed stage
   StageDecision decision;
   StageStatus status = StageStatus::kSkipped;
   std::size_t inputs_count = 0;
@@ -62,7 +72,17 @@ struct StageRecord {
   std::optional<std::size_t> items;  ///< items expected, when known (the runner cannot tell yet)
   std::uint64_t stdout_bytes = 0;
   std::uint64_t stderr_bytes = 0;
+  std::map<std::string, std::int64_t> counts;  ///< its last attempt's counts
   std::vector<AttemptRecord> attempts;
+};
+
+/// Where a windowed stage stood when the run ended (SPEC 11).
+struct WindowSummary {
+  std::string stage;
+  std::optional<TimePoint> watermark;  ///< end of the last contiguous succeeded window
+  std::size_t open = 0;                ///< due windows not succeeded
+  std::size_t ran = 0;                 ///< windows this run worked on
+  std::optional<TimePoint> next_due;   ///< when the next window not yet known becomes due
 };
 
 struct LifecycleRecord {
@@ -123,6 +143,7 @@ struct RunReport {
   std::vector<LifecycleRecord> lifecycle;  ///< the first kListedLifecycle
   LifecycleSummary lifecycle_summary;
   std::vector<BatchRecord> batches;
+  std::vector<WindowSummary> windows;
   std::vector<std::string> errors;
   std::optional<RecoveryRecord> recovered;  ///< a dead run this one cleaned up after
 };

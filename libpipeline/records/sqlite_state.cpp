@@ -2,6 +2,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 
 #include "util/paths.hpp"
@@ -17,6 +18,17 @@ CREATE TABLE IF NOT EXISTS alerts (
   run_id TEXT NOT NULL, status TEXT NOT NULL, payload TEXT NOT NULL,
   created_ms INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT);
 CREATE TABLE IF NOT EXISTS run_counters (status TEXT PRIMARY KEY, runs INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS windows (
+  stage TEXT NOT NULL, grid TEXT NOT NULL, start_s INTEGER NOT NULL, end_s INTEGER NOT NULL,
+  state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, runs INTEGER NOT NULL DEFAULT 0,
+  run_id TEXT NOT NULL DEFAULT '', updated_ms INTEGER NOT NULL DEFAULT 0,
+  error TEXT NOT NULL DEFAULT '', counts TEXT NOT NULL DEFAULT '{}',
+  PRIMARY KEY (stage, grid, start_s)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS windows_open ON windows (stage, grid, start_s)
+  WHERE state != 'succeeded';
+CREATE TABLE IF NOT EXISTS window_grids (
+  stage TEXT NOT NULL, grid TEXT NOT NULL, known_until INTEGER NOT NULL,
+  PRIMARY KEY (stage, grid));
 )sql";
 
 // Opens the store, creating its tables when new; throws when it is another schema's.
@@ -99,7 +111,152 @@ class SqliteOutbox final : public AlertOutbox {
   SQLite::Database db_;
 };
 
+constexpr const char* kWindowColumns =
+    "start_s, end_s, state, attempts, runs, run_id, updated_ms, error, counts";
+
+WindowRow window_row(SQLite::Statement& st) {
+  WindowRow w;
+  w.start = st.getColumn(0).getInt64();
+  w.end = st.getColumn(1).getInt64();
+  w.state = window_state_from_string(st.getColumn(2).getString()).value_or(WindowState::kPending);
+  w.attempts = st.getColumn(3).getInt();
+  w.runs = st.getColumn(4).getInt();
+  w.run_id = st.getColumn(5).getString();
+  w.updated_ms = st.getColumn(6).getInt64();
+  w.error = st.getColumn(7).getString();
+  const auto counts = nlohmann::json::parse(st.getColumn(8).getString(), nullptr, false);
+  if (counts.is_object()) {
+    for (const auto& [name, v] : counts.items()) {
+      if (v.is_number_integer()) w.counts[name] = v.get<std::int64_t>();
+    }
+  }
+  return w;
+}
+
+class SqliteWindowStore final : public WindowStore {
+ public:
+  explicit SqliteWindowStore(const std::filesystem::path& path)
+      : db_(path_text(path), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE) {
+    open_store(db_, path);
+  }
+
+  std::optional<std::int64_t> known_until(const WindowKey& key) override {
+    SQLite::Statement st(db_, "SELECT known_until FROM window_grids WHERE stage = ? AND grid = ?");
+    bind_key(st, key);
+    if (!st.executeStep()) return std::nullopt;
+    return st.getColumn(0).getInt64();
+  }
+
+  void add(const WindowKey& key, const std::vector<std::pair<std::int64_t, std::int64_t>>& windows,
+           std::int64_t until) override {
+    SQLite::Transaction tx(db_);
+    SQLite::Statement put(db_,
+                          "INSERT OR IGNORE INTO windows (stage, grid, start_s, end_s, state) "
+                          "VALUES (?, ?, ?, ?, 'pending')");
+    for (const auto& [start, end] : windows) {
+      put.reset();
+      bind_key(put, key);
+      put.bind(3, start);
+      put.bind(4, end);
+      put.exec();
+    }
+    SQLite::Statement mark(db_,
+                           "INSERT INTO window_grids VALUES (?, ?, ?) ON CONFLICT (stage, grid) "
+                           "DO UPDATE SET known_until = excluded.known_until");
+    bind_key(mark, key);
+    mark.bind(3, until);
+    mark.exec();
+    tx.commit();
+  }
+
+  std::vector<WindowRow> open(const WindowKey& key, std::size_t limit) override {
+    SQLite::Statement st(db_, std::string("SELECT ") + kWindowColumns +
+                                  " FROM windows WHERE stage = ? AND grid = ? AND state != "
+                                  "'succeeded' ORDER BY start_s LIMIT ?");
+    bind_key(st, key);
+    st.bind(3, static_cast<std::int64_t>(limit));
+    return rows(st);
+  }
+
+  std::size_t open_count(const WindowKey& key) override {
+    SQLite::Statement st(db_,
+                         "SELECT count(*) FROM windows WHERE stage = ? AND grid = ? AND state != "
+                         "'succeeded'");
+    bind_key(st, key);
+    st.executeStep();
+    return static_cast<std::size_t>(st.getColumn(0).getInt64());
+  }
+
+  std::vector<WindowRow> overlapping(const WindowKey& key, std::int64_t from,
+                                     std::int64_t until) override {
+    SQLite::Statement st(db_, std::string("SELECT ") + kWindowColumns +
+                                  " FROM windows WHERE stage = ? AND grid = ? AND start_s < ? "
+                                  "AND end_s > ? ORDER BY start_s");
+    bind_key(st, key);
+    st.bind(3, until);
+    st.bind(4, from);
+    return rows(st);
+  }
+
+  void put(const WindowKey& key, const WindowRow& w) override {
+    SQLite::Statement st(db_,
+                         "INSERT OR REPLACE INTO windows (stage, grid, start_s, end_s, state, "
+                         "attempts, runs, run_id, updated_ms, error, counts) VALUES (?, ?, ?, ?, "
+                         "?, ?, ?, ?, ?, ?, ?)");
+    bind_key(st, key);
+    st.bind(3, w.start);
+    st.bind(4, w.end);
+    st.bind(5, std::string(to_string(w.state)));
+    st.bind(6, w.attempts);
+    st.bind(7, w.runs);
+    st.bind(8, w.run_id);
+    st.bind(9, w.updated_ms);
+    st.bind(10, w.error);
+    st.bind(11, nlohmann::json(w.counts).dump());
+    st.exec();
+  }
+
+  std::vector<WindowRow> reset(const WindowKey& key, std::int64_t from, std::int64_t until,
+                               const std::string& by_run, std::int64_t now_ms) override {
+    SQLite::Transaction tx(db_);
+    std::vector<WindowRow> before = overlapping(key, from, until);
+    SQLite::Statement st(db_,
+                         "UPDATE windows SET state = 'pending', run_id = ?, updated_ms = ?, "
+                         "error = '' WHERE stage = ? AND grid = ? AND start_s < ? AND end_s > ?");
+    st.bind(1, by_run);
+    st.bind(2, now_ms);
+    st.bind(3, key.stage);
+    st.bind(4, key.grid);
+    st.bind(5, until);
+    st.bind(6, from);
+    st.exec();
+    tx.commit();
+    return before;
+  }
+
+ private:
+  static void bind_key(SQLite::Statement& st, const WindowKey& key) {
+    st.bind(1, key.stage);
+    st.bind(2, key.grid);
+  }
+  static std::vector<WindowRow> rows(SQLite::Statement& st) {
+    std::vector<WindowRow> out;
+    while (st.executeStep()) out.push_back(window_row(st));
+    return out;
+  }
+
+  SQLite::Database db_;
+};
+
 }  // namespace
+
+std::unique_ptr<WindowStore> open_sqlite_window_store(const std::filesystem::path& db) {
+  try {
+    return std::make_unique<SqliteWindowStore>(db);
+  } catch (const SQLite::Exception& e) {
+    throw std::runtime_error(path_text(db) + ": " + e.what());
+  }
+}
 
 std::map<std::string, std::uint64_t> count_run(const std::filesystem::path& path,
                                                const std::string& status,

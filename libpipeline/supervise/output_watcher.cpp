@@ -1,6 +1,7 @@
 #include "supervise/output_watcher.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 
 #include "util/paths.hpp"
@@ -8,12 +9,38 @@
 
 namespace pipeline {
 
+namespace {
+
+// A count is a whole number, as a stage prints one: digits, maybe a sign.
+std::optional<std::int64_t> whole_number(std::string_view text) {
+  std::int64_t v = 0;
+  const char* first = text.data();
+  const char* last = first + text.size();
+  if (first != last && *first == '+') ++first;
+  auto [end, ec] = std::from_chars(first, last, v);
+  if (ec != std::errc() || end != last || first == last) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
 LinePatterns::LinePatterns(const std::optional<std::string>& completion,
                            const std::optional<std::string>& progress,
-                           std::function<void(const std::string&, std::size_t)> on_progress)
+                           std::function<void(const std::string&, std::size_t)> on_progress,
+                           const std::vector<std::pair<std::string, std::string>>& counts)
     : on_progress_(std::move(on_progress)) {
   if (completion) completion_.emplace(*completion);
   if (progress) progress_.emplace(*progress, 1);
+  for (const auto& [name, source] : counts) counts_.emplace_back(name, LinePattern(source, 1));
+}
+
+std::vector<std::string> LinePatterns::count_warnings() const {
+  std::vector<std::string> out;
+  for (const auto& [name, text] : not_numbers_) {
+    out.push_back("count '" + name + "' matched \"" + text +
+                  "\", which is not a whole number: not counted");
+  }
+  return out;
 }
 
 void LinePatterns::feed(std::string_view line) {
@@ -23,6 +50,15 @@ void LinePatterns::feed(std::string_view line) {
     if (auto captured = progress_->capture(line)) {
       std::string item = sanitize_utf8(*captured);
       if (items_.insert(item).second && on_progress_) on_progress_(item, items_.size());
+    }
+  }
+  for (const auto& [name, pattern] : counts_) {
+    auto captured = pattern.capture(line);
+    if (!captured) continue;
+    if (auto v = whole_number(*captured)) {
+      counted_[name] = *v;
+    } else if (!not_numbers_.count(name)) {
+      not_numbers_[name] = sanitize_utf8(captured->substr(0, 100));
     }
   }
 }

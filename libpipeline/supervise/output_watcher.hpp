@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -22,13 +23,20 @@ class LinePatterns {
  public:
   LinePatterns(const std::optional<std::string>& completion,
                const std::optional<std::string>& progress,
-               std::function<void(const std::string&, std::size_t)> on_progress);
+               std::function<void(const std::string&, std::size_t)> on_progress,
+               const std::vector<std::pair<std::string, std::string>>& counts = {});
   /// Looks at one line (already cut at the cap, without its newline).
   void feed(std::string_view line);
   /// False when no pattern looks at lines: then only the tail needs them.
-  bool wants_lines() const { return completion_.has_value() || progress_.has_value(); }
+  bool wants_lines() const {
+    return completion_.has_value() || progress_.has_value() || !counts_.empty();
+  }
   bool completed() const { return completed_; }
   std::size_t items_done() const { return items_.size(); }
+  /// Each count's last whole-number match so far.
+  const std::map<std::string, std::int64_t>& counts() const { return counted_; }
+  /// Matches that were not whole numbers, one line per count.
+  std::vector<std::string> count_warnings() const;
 
  private:
   std::optional<LinePattern> completion_;
@@ -36,6 +44,9 @@ class LinePatterns {
   std::function<void(const std::string&, std::size_t)> on_progress_;
   bool completed_ = false;
   std::set<std::string> items_;
+  std::vector<std::pair<std::string, LinePattern>> counts_;
+  std::map<std::string, std::int64_t> counted_;
+  std::map<std::string, std::string> not_numbers_;  ///< count -> the first text that was not
 };
 
 class OutputWatcher {

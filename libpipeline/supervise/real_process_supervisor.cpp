@@ -29,7 +29,7 @@ class Supervision {
   Supervision(const ProcessSpec& spec, StopToken stop)
       : spec_(spec),
         stop_(stop),
-        patterns_(spec.completion, spec.progress, spec.on_progress),
+        patterns_(spec.completion, spec.progress, spec.on_progress, spec.counts),
         out_(spec.stdout_log, patterns_),
         err_(spec.stderr_log, patterns_),
         out_pipe_(ctx_),
@@ -227,6 +227,8 @@ class Supervision {
     result_.stdout_tail = out_.tail();
     result_.stderr_tail = err_.tail();
     result_.items_done = patterns_.items_done();
+    result_.counts = patterns_.counts();
+    for (auto& w : patterns_.count_warnings()) result_.warnings.push_back(std::move(w));
     for (const auto* w : {&out_, &err_}) {
       result_.warnings.insert(result_.warnings.end(), w->warnings().begin(), w->warnings().end());
     }

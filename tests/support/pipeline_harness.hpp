@@ -13,6 +13,7 @@
 #include "fakes/fake_file_system.hpp"
 #include "fakes/fake_lock.hpp"
 #include "fakes/fake_supervisor.hpp"
+#include "fakes/fake_window_store.hpp"
 #include "records/event_fanout.hpp"
 #include "records/event_logger.hpp"
 #include "records/run_log.hpp"
@@ -38,7 +39,7 @@ struct PipelineHarness {
     if (config.batches) hotfolder.emplace(config, files, mover, clock, locks.factory());
     Orchestrator orchestrator({config, files, clock, supervisor, events, lifecycle, environment,
                                StopToken(&stop_signal), hotfolder ? &*hotfolder : nullptr,
-                               checkpoint});
+                               no_window_store ? nullptr : &window_store, checkpoint});
     orchestrator.run(options, report);
     return report;
   }
@@ -75,6 +76,8 @@ struct PipelineHarness {
   FakeClock clock;
   FakeSupervisor supervisor{&clock};
   FakeLocks locks;
+  FakeWindowStore window_store;
+  bool no_window_store = false;  ///< the state store could not be opened
   FileMover mover{files, "/r/state/moves"};
   /// The report writer the run checks before lifecycle deletes anything; unset: none.
   std::function<bool(const RunReport&)> checkpoint;

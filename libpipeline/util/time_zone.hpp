@@ -1,0 +1,72 @@
+#pragma once
+/// Time zones of the IANA database (Howard Hinnant's date library), for window boundaries on
+/// a zone's wall clock (SPEC 11). UTC needs no database; any other zone is looked up once.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "util/time_format.hpp"
+
+namespace date {
+class time_zone;
+}
+
+namespace pipeline {
+
+class TimeZone {
+ public:
+  /// UTC.
+  TimeZone() = default;
+  /// The zone named so in the IANA database ("America/Los_Angeles"; "UTC" needs none).
+  /// Throws std::runtime_error saying why: an unknown name (with a near one), no zone data.
+  static TimeZone named(const std::string& name);
+
+  const std::string& name() const { return name_; }
+  bool is_utc() const { return zone_ == nullptr; }
+
+  /// Seconds east of UTC at an instant (Unix seconds).
+  std::int64_t offset_at(std::int64_t unix_seconds) const;
+
+  /// When the wall clock reads a local time (seconds since 1970-01-01 00:00 on that clock).
+  struct Instants {
+    std::int64_t first = 0;               ///< the instant; in a fold the earlier one
+    std::optional<std::int64_t> second;   ///< in a fold (the clock went back): the later one
+    bool gap = false;  ///< the clock skipped that time: `first` is the instant the gap ends
+  };
+  Instants instants(std::int64_t local_seconds) const;
+
+  /// strftime-style text of t (whole seconds) on this zone's wall clock: %Y-%m-%dT%H:%M:%S%z,
+  /// %F, %T, %Z ("PST"), ... (the date library's format flags).
+  std::string format(TimePoint t, std::string_view fmt) const;
+
+ private:
+  const date::time_zone* zone_ = nullptr;
+  std::string name_ = "UTC";
+};
+
+/// Where the zone data comes from, for messages: "/usr/share/zoneinfo (the tzdata package)".
+std::string zone_data_source();
+
+/// Makes the zone data findable before the first lookup (Windows: the tzdata folder beside
+/// the program, or PIPELINE_TZDATA); nothing to do where the system has it.
+void prepare_zone_data();
+
+}  // namespace pipeline
+
+namespace pipeline {
+
+/// A time as a user writes one: "2026-01-05", "2026-01-05T06:00[:00]", with or without "Z" or
+/// "+01:00". Without an offset it is a wall-clock time, to be read in some zone.
+struct CivilTime {
+  std::int64_t local_seconds = 0;      ///< seconds since 1970-01-01 00:00 on its clock
+  std::optional<std::int64_t> offset;  ///< seconds east of UTC, when written
+};
+std::optional<CivilTime> parse_civil_time(std::string_view text);
+
+/// The instant a civil time names: with its offset as written, else on zone's wall clock (the
+/// earlier instant in a fold, the gap's end in a gap).
+std::int64_t instant_of(const CivilTime& t, const TimeZone& zone);
+
+}  // namespace pipeline
