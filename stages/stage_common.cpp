@@ -122,4 +122,10 @@ int run_stage(const char* name, int (*body)(int, char**), int argc, char** argv)
   }
 }
 
+void append_line(const fs::path& file, const std::string& line) {
+  std::ofstream out(file, std::ios::app | std::ios::binary);
+  out << line << "\n";
+  if (!out.flush()) throw StageError{kIoError, "cannot append to " + pipeline::path_text(file)};
+}
+
 }  // namespace stage

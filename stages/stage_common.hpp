@@ -53,6 +53,9 @@ int run_stage(const char* name, int (*body)(int, char**), int argc, char** argv)
 
 std::string read_text(const fs::path& file);
 
+/// Appends one line to a file (a ledger of what a stage did); a StageError when it cannot.
+void append_line(const fs::path& file, const std::string& line);
+
 }  // namespace stage
 
 #include <fstream>

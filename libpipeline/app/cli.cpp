@@ -11,6 +11,7 @@
 #include "app/pipeline_status.hpp"
 #include "app/run_command.hpp"
 #include "app/schedule_command.hpp"
+#include "app/windows_command.hpp"
 #include "batches/batch_hotfolder.hpp"
 #include "batches/batch_listing.hpp"
 #include "batches/batch_submit.hpp"
@@ -52,6 +53,7 @@ struct Options {
   ScheduleRequest schedule;
   std::string schedule_root = "/";
   std::string out_dir;
+  WindowsRequest windows;
 };
 
 fs::path discover_config(const Options& o, const Machine& p) {
@@ -315,6 +317,21 @@ int cli_main(int argc, const char* const* argv, Machine& machine) {
   status->add_flag("--json", o.json, "print JSON");
   CLI::App* dashboard = app.add_subcommand("dashboard", "write the HTML dashboard");
   dashboard->add_option("--out", o.out_dir, "the folder of index.html (default: logs/dashboard)");
+  CLI::App* windows = app.add_subcommand("windows", "the time windows of the windowed stages");
+  windows->require_subcommand(1);
+  CLI::App* wlist = windows->add_subcommand("list", "every window and its state");
+  wlist->add_option("--stage", o.windows.stage, "only this stage");
+  wlist->add_option("--status", o.windows.status, "only pending, running, succeeded or failed");
+  wlist->add_flag("--json", o.windows.json, "print JSON");
+  CLI::App* wreset = windows->add_subcommand(
+      "reset", "mark a range of windows pending again (a backfill), under the run lock");
+  wreset->add_option("--stage", o.windows.stage, "the stage")->required();
+  wreset->add_option("--from", o.windows.from,
+                     "the first time: 2026-01-05, 2026-01-05T06:00 (on the stage's timezone), "
+                     "with Z or an offset, or a window id")
+      ->required();
+  wreset->add_option("--to", o.windows.to, "the end, exclusive (default: every later window)");
+  wreset->add_flag("--json", o.windows.json, "print JSON");
   CLI::App* config = app.add_subcommand("config", "the configuration");
   config->require_subcommand(1);
   CLI::App* check = config->add_subcommand("check", "validate the config and exit");
@@ -333,7 +350,7 @@ int cli_main(int argc, const char* const* argv, Machine& machine) {
     schedule_actions.push_back(a);
   }
   for (CLI::App* sub : {run, plan, audit, show, list, history, rebuild, batch, submit, blist,
-                        status, dashboard, config, check, schedule}) {
+                        status, dashboard, config, check, schedule, windows, wlist, wreset}) {
     sub->fallthrough();
   }
   for (CLI::App* sub : schedule_actions) sub->fallthrough();
@@ -363,6 +380,10 @@ int cli_main(int argc, const char* const* argv, Machine& machine) {
     if (submit->parsed()) return batch_submit(o, machine);
     if (rebuild->parsed()) return history_rebuild(o, machine);
     if (blist->parsed()) return batch_list(o, machine);
+    if (wlist->parsed() || wreset->parsed()) {
+      o.windows.action = wreset->parsed() ? "reset" : "list";
+      return windows_command(machine, load(o, machine), o.windows);
+    }
     for (CLI::App* sub : schedule_actions) {
       if (!sub->parsed()) continue;
       o.schedule.action = sub->get_name();

@@ -39,7 +39,7 @@ void add_due_windows(const StageConfig& stage, WindowStore& store, TimePoint now
   store.add(key, rows, due.back().end);
 }
 
-WindowSummary summarize_windows(const StageConfig& stage, WindowStore& store) {
+WindowSummary summarize_windows(const StageConfig& stage, WindowStore& store, TimePoint now) {
   const WindowsConfig& c = *stage.windows;
   const WindowGrid grid(c);
   const WindowKey key = window_key(stage);
@@ -49,8 +49,11 @@ WindowSummary summarize_windows(const StageConfig& stage, WindowStore& store) {
   const auto first_open = store.open(key, 1);
   std::optional<std::int64_t> mark = first_open.empty() ? known : first_open.front().start;
   if (mark && *mark > grid.first_start()) out.watermark = from_unix(*mark);
-  out.open = store.open_count(key);
-  const auto next = grid.between(known.value_or(grid.first_start()),
+  const std::int64_t from = known.value_or(grid.first_start());
+  const std::int64_t horizon = unix_s(now) - c.lag.count();
+  const auto unknown = grid.between(from, horizon, kWindowsAddedPerRun);
+  out.open = store.open_count(key) + unknown.size();
+  const auto next = grid.between(unknown.empty() ? from : unknown.back().end,
                                  std::numeric_limits<std::int64_t>::max() / 4, 1);
   if (!next.empty()) out.next_due = from_unix(next.front().end + c.lag.count());
   return out;
@@ -163,7 +166,7 @@ StageStatus WindowLoop::run(const StageConfig& stage, const DecisionResult& deci
                             [&](const WindowRow& r) { return r.end > horizon; }),
              open.end());
   if (open.empty()) {
-    const WindowSummary now_at = summarize_windows(stage, *store_);
+    const WindowSummary now_at = summarize_windows(stage, *store_, s_.clock.now());
     std::string why = "no window is due";
     if (now_at.next_due) why += "; the next is due at " + format_rfc3339(*now_at.next_due);
     skipped(stage, why);
@@ -208,7 +211,7 @@ StageStatus WindowLoop::run(const StageConfig& stage, const DecisionResult& deci
   }
   if (ran == 0 && !held.empty()) skipped(stage, held);
   try {
-    WindowSummary summary = summarize_windows(stage, *store_);
+    WindowSummary summary = summarize_windows(stage, *store_, s_.clock.now());
     summary.ran = ran;
     run_.report.windows.push_back(summary);
   } catch (const std::exception& e) {

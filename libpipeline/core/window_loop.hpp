@@ -25,8 +25,9 @@ WindowKey window_key(const StageConfig& stage);
 /// Adds the windows that became due by `now` (end + lag passed) to the store.
 void add_due_windows(const StageConfig& stage, WindowStore& store, TimePoint now);
 
-/// Where a windowed stage stands in the store: watermark, open windows, the next one due.
-WindowSummary summarize_windows(const StageConfig& stage, WindowStore& store);
+/// Where a windowed stage stands at `now`: watermark, open windows (kept, and due but not
+/// yet taken up by a run), the next one due.
+WindowSummary summarize_windows(const StageConfig& stage, WindowStore& store, TimePoint now);
 
 /// "2026-01-01 00:00-02:00 PST": a window as a person reads it, on its zone's clock.
 std::string describe_window(const WindowsConfig& c, const TimeWindow& w);

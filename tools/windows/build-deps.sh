@@ -26,6 +26,8 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
   apt-get update -qq
 fi
+# The date library and the zone data the Windows build reads (cmake/date_tz.cmake).
+tools/debian-source.sh build-deps howardhinnant-date tzdata
 packages=(yaml-cpp re2 sqlitecpp curl)
 versions=$(for p in "${packages[@]}"; do apt-cache showsrc "$p" | awk '/^Version:/ {print $2; exit}'; done | tr '\n' ' ')
 stamp="$versions$(sha256sum "$toolchain" "$root/tools/windows/build-deps.sh" | cut -c1-16 | tr '\n' ' ')"
