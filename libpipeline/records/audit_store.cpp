@@ -178,10 +178,19 @@ std::string render_run_list(const std::vector<RunSummary>& runs) {
   out << "RUN ID                                STARTED                        STATUS    "
          "DURATION  STAGES\n";
   for (const auto& r : runs) {
+    // A stage that ran per window or per batch shows each outcome once, with how many:
+    // "extract=succeeded x12 load=succeeded x11 load=failed".
     std::string stages;
-    for (const auto& s : r.stages) {
+    for (std::size_t i = 0; i < r.stages.size();) {
+      std::size_t same = i + 1;
+      while (same < r.stages.size() && r.stages[same].name == r.stages[i].name &&
+             r.stages[same].status == r.stages[i].status) {
+        ++same;
+      }
       if (!stages.empty()) stages += ' ';
-      stages.append(s.name).append("=").append(s.status);
+      stages.append(r.stages[i].name).append("=").append(r.stages[i].status);
+      if (same - i > 1) stages.append(" x").append(std::to_string(same - i));
+      i = same;
     }
     out << r.run_id << "  " << r.started_at
         << std::string(r.started_at.size() < 29 ? 29 - r.started_at.size() : 0, ' ') << "  "
