@@ -77,6 +77,7 @@ class Page {
     durations();
     failures();
     batches();
+    windows();
     runs();
     out_ << "<footer>Written by pipeline_runner at " << escape_markup(format_rfc3339(d_.status.now))
          << " on " << escape_markup(d_.host)
@@ -115,7 +116,7 @@ class Page {
             "pre{background:#1d2329;color:#e8eaed;padding:8px 10px;border-radius:4px;"
             "overflow-x:auto;font-size:12px;margin:4px 0 10px}"
             "code,.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}"
-            ".muted{color:#7a8591}.legend span{margin-right:12px}"
+            ".muted{color:#7a8591}.legend span{margin-right:12px}.behind{color:#b7791f;font-weight:600}"
             "svg{display:block;max-width:100%;height:auto}"
             "footer{margin:24px 0 8px;color:#7a8591;font-size:12px}"
             "a{color:#1f5fbf;text-decoration:none}a:hover{text-decoration:underline}"
@@ -345,8 +346,32 @@ class Page {
       }
       out_ << "</table>";
     }
-    out_ << "</section>\n<h2>Time windows</h2>\n<section class=\"muted\">No stage of this "
-            "pipeline has time windows.</section>\n";
+    out_ << "</section>\n";
+  }
+
+  // Each windowed stage's watermark (SPEC 11): how far its data is done, and what is behind.
+  void windows() {
+    out_ << "<h2>Time windows</h2>\n";
+    if (d_.status.windows.empty() && d_.status.windows_error.empty()) {
+      out_ << "<section class=\"muted\">No stage of this pipeline has time windows.</section>\n";
+      return;
+    }
+    out_ << "<section id=\"windows\">";
+    if (!d_.status.windows_error.empty()) {
+      out_ << "<div>The state store cannot be read: " << escape_markup(d_.status.windows_error)
+           << "</div>";
+    }
+    out_ << "<table><tr><th>stage</th><th>watermark (done up to)</th><th>open windows</th>"
+            "<th>next due</th></tr>";
+    for (const auto& w : d_.status.windows) {
+      out_ << "<tr data-stage=\"" << escape_markup(w.stage) << "\"><td class=\"mono\">"
+           << escape_markup(w.stage) << "</td><td>"
+           << (w.watermark ? escape_markup(format_rfc3339(*w.watermark)) : "none yet")
+           << "</td><td" << (w.open > 0 ? " class=\"behind\"" : "") << ">" << w.open
+           << "</td><td>" << (w.next_due ? escape_markup(format_rfc3339(*w.next_due)) : "-")
+           << "</td></tr>";
+    }
+    out_ << "</table></section>\n";
   }
 
   void runs() {

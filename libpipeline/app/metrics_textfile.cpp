@@ -114,12 +114,14 @@ std::string metrics_text(const PipelineStatus& s, const Config& config,
       std::int64_t duration_ms = 0;
       std::size_t items_done = 0;
       std::optional<StageStatus> status;
+      std::map<std::string, std::int64_t> counts;  ///< its last record's (the newest window's)
     };
     std::map<std::string, Stage> stages;
     for (const auto& st : s.last_report->stages) {
       Stage& agg = stages[st.name];
       for (const auto& a : st.attempts) agg.duration_ms += a.duration.count();
       agg.items_done += st.items_done;
+      if (!st.counts.empty()) agg.counts = st.counts;
       // Over a batch run's records: a failure anywhere wins, then a success, then skipped.
       if (!agg.status || rank(st.status) > rank(*agg.status)) agg.status = st.status;
     }
@@ -150,6 +152,40 @@ std::string metrics_text(const PipelineStatus& s, const Config& config,
       e.sample("pipeline_runner_stage_items_done",
                std::to_string(it == stages.end() ? 0 : it->second.items_done),
                Exposition::label("stage", stage.name));
+    }
+  }
+  if (s.last_report) {
+    bool any = false;
+    for (const auto& st : s.last_report->stages) any = any || !st.counts.empty();
+    if (any) {
+      e.family("pipeline_runner_stage_metric", "gauge",
+               "Each count a stage printed in the last run (its `counts` patterns; a windowed "
+               "stage's newest window).");
+      std::map<std::string, std::map<std::string, std::int64_t>> last;
+      for (const auto& st : s.last_report->stages) {
+        if (!st.counts.empty()) last[st.name] = st.counts;
+      }
+      for (const auto& [stage, counts] : last) {
+        for (const auto& [name, n] : counts) {
+          e.sample("pipeline_runner_stage_metric", std::to_string(n),
+                   Exposition::label("stage", stage) + Exposition::label("name", name));
+        }
+      }
+    }
+  }
+  if (!s.windows.empty()) {
+    e.family("pipeline_runner_windows_pending", "gauge",
+             "Time windows due and not succeeded yet, per windowed stage.");
+    for (const auto& w : s.windows) {
+      e.sample("pipeline_runner_windows_pending", std::to_string(w.open),
+               Exposition::label("stage", w.stage));
+    }
+    e.family("pipeline_runner_window_watermark_timestamp_seconds", "gauge",
+             "The end of each windowed stage's last contiguous succeeded window (Unix time).");
+    for (const auto& w : s.windows) {
+      if (!w.watermark) continue;
+      e.sample("pipeline_runner_window_watermark_timestamp_seconds",
+               seconds(unix_ms(*w.watermark)), Exposition::label("stage", w.stage));
     }
   }
   if (s.batches) {

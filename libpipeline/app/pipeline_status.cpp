@@ -4,6 +4,7 @@
 
 #include <sstream>
 
+#include "app/windows_command.hpp"
 #include "batches/batch_listing.hpp"
 #include "records/audit_store.hpp"
 #include "records/record_layout.hpp"
@@ -93,6 +94,7 @@ PipelineStatus gather_status(const Machine& m, const Config& config) {
     for (const auto& b : list_batches(config, m.files)) ++counts[b.state];
     s.batches = counts;
   }
+  s.windows = read_window_summaries(m, config, s.windows_error);
   if (s.every && (!s.age || *s.age > 3 * *s.every)) {
     s.verdict = Verdict::kStale;
   } else if (s.health.streak_failed > 0) {
@@ -112,6 +114,7 @@ json status_to_json(const PipelineStatus& s) {
                       : json(last_lines(st.attempts.back().stderr_tail, kStatusStderrLines));
       failing.push_back({{"name", st.name},
                          {"batch", st.batch.empty() ? json(nullptr) : json(st.batch)},
+                         {"window", st.window ? json(st.window->id) : json(nullptr)},
                          {"status", std::string(to_string(st.status))},
                          {"reason", st.attempts.empty() ? st.decision.reason
                                                         : describe_attempt(st.attempts.back())},
@@ -126,6 +129,19 @@ json status_to_json(const PipelineStatus& s) {
   }
   json batches = nullptr;
   if (s.batches) batches = *s.batches;
+  json windows = nullptr;
+  if (!s.windows.empty() || !s.windows_error.empty()) {
+    windows = json::array();
+    for (const auto& w : s.windows) {
+      auto t = [](const std::optional<TimePoint>& v) {
+        return v ? json(format_rfc3339(*v)) : json(nullptr);
+      };
+      windows.push_back({{"stage", w.stage},
+                         {"watermark", t(w.watermark)},
+                         {"open", w.open},
+                         {"next_due", t(w.next_due)}});
+    }
+  }
   return {{"pipeline", s.pipeline},
           {"config", s.config},
           {"status", std::string(to_string(s.verdict))},
@@ -140,7 +156,8 @@ json status_to_json(const PipelineStatus& s) {
           {"failing_stages", std::move(failing)},
           {"schedule", std::move(schedule)},
           {"batches", std::move(batches)},
-          {"windows", nullptr},
+          {"windows", std::move(windows)},
+          {"windows_error", s.windows_error.empty() ? json(nullptr) : json(s.windows_error)},
           {"runs_by_status", h.runs_by_status}};
 }
 
@@ -189,6 +206,7 @@ std::string render_status(const PipelineStatus& s) {
     for (const auto& st : j["failing_stages"]) {
       out << "    " << st["name"].get<std::string>();
       if (!st["batch"].is_null()) out << " (batch " << st["batch"].get<std::string>() << ")";
+      if (!st["window"].is_null()) out << " (window " << st["window"].get<std::string>() << ")";
       out << ": " << st["status"].get<std::string>() << ", " << st["reason"].get<std::string>()
           << "\n";
       for (const auto& line : st["stderr_tail"])
@@ -202,6 +220,14 @@ std::string render_status(const PipelineStatus& s) {
     out << "  batches       " << b.at("ready") << " ready, " << b.at("processing")
         << " processing, " << b.at("failed") << " in error/, " << b.at("archived") << " archived\n";
   }
+  for (const auto& w : s.windows) {
+    out << "  windows       " << w.stage << ": watermark "
+        << (w.watermark ? format_rfc3339(*w.watermark) : std::string("none yet")) << ", " << w.open
+        << " open (due, not succeeded)";
+    if (w.next_due) out << "; next due " << format_rfc3339(*w.next_due);
+    out << "\n";
+  }
+  if (!s.windows_error.empty()) out << "  windows       cannot be read: " << s.windows_error << "\n";
   return out.str();
 }
 

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "app/machine.hpp"
 #include "config/config.hpp"
@@ -29,6 +30,9 @@ struct PipelineStatus {
   std::optional<Millis> age;                ///< since the newest run started
   /// Batch mode: how many batches are ready, processing, archived, failed.
   std::optional<std::map<std::string, std::size_t>> batches;
+  /// Each windowed stage's watermark and open windows (SPEC 11), from the state store.
+  std::vector<WindowSummary> windows;
+  std::string windows_error;  ///< why the state store could not be read
   Verdict verdict = Verdict::kHealthy;
 };
 
