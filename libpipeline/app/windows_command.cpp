@@ -19,12 +19,6 @@ namespace {
 
 using nlohmann::json;
 
-TimePoint from_unix(std::int64_t s) { return TimePoint(std::chrono::seconds(s)); }
-
-std::int64_t unix_s(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-
 std::vector<const StageConfig*> windowed_stages(const Config& cfg, const std::string& only) {
   std::vector<const StageConfig*> out;
   for (const auto& s : cfg.stages) {
@@ -62,8 +56,8 @@ std::int64_t read_time(const std::string& option, const std::string& text,
 
 json row_json(const WindowsConfig& w, const WindowRow& r) {
   return {{"id", window_id(r.start)},
-          {"start", w.zone.format(from_unix(r.start), "%Y-%m-%dT%H:%M:%S%Ez")},
-          {"end", w.zone.format(from_unix(r.end), "%Y-%m-%dT%H:%M:%S%Ez")},
+          {"start", w.zone.format(from_unix_seconds(r.start), "%Y-%m-%dT%H:%M:%S%Ez")},
+          {"end", w.zone.format(from_unix_seconds(r.end), "%Y-%m-%dT%H:%M:%S%Ez")},
           {"state", to_string(r.state)},
           {"attempts", r.attempts},
           {"runs", r.runs},
@@ -94,7 +88,7 @@ std::vector<WindowRow> all_windows(const StageConfig& stage, WindowStore* store,
     known = store->known_until(key);
   }
   for (const auto& tw : grid.between(known.value_or(grid.first_start()),
-                                     unix_s(now) - w.lag.count(), kWindowsAddedPerRun)) {
+                                     unix_seconds(now) - w.lag.count(), kWindowsAddedPerRun)) {
     WindowRow r;
     r.start = tw.start;
     r.end = tw.end;

@@ -5,6 +5,7 @@
 
 #include "core/stage_runner.hpp"
 #include "records/report_json.hpp"
+#include "util/paths.hpp"
 
 namespace pipeline {
 namespace {
@@ -12,12 +13,6 @@ namespace {
 // Open windows read per run beyond max_per_run: those a dependency holds back (independent
 // order) leave room for later ones.
 constexpr std::size_t kLookAhead = 64;
-
-std::int64_t unix_s(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-
-TimePoint from_unix(std::int64_t s) { return TimePoint(std::chrono::seconds(s)); }
 
 std::int64_t now_ms(const OrchestratorServices& s) { return unix_ms(s.clock.now()); }
 
@@ -30,7 +25,7 @@ void add_due_windows(const StageConfig& stage, WindowStore& store, TimePoint now
   const WindowGrid grid(c);
   const WindowKey key = window_key(stage);
   const std::int64_t from = store.known_until(key).value_or(grid.first_start());
-  const std::int64_t horizon = unix_s(now) - c.lag.count();
+  const std::int64_t horizon = unix_seconds(now) - c.lag.count();
   const auto due = grid.between(from, horizon, kWindowsAddedPerRun);
   if (due.empty()) return;
   std::vector<std::pair<std::int64_t, std::int64_t>> rows;
@@ -48,19 +43,19 @@ WindowSummary summarize_windows(const StageConfig& stage, WindowStore& store, Ti
   const std::optional<std::int64_t> known = store.known_until(key);
   const auto first_open = store.open(key, 1);
   std::optional<std::int64_t> mark = first_open.empty() ? known : first_open.front().start;
-  if (mark && *mark > grid.first_start()) out.watermark = from_unix(*mark);
+  if (mark && *mark > grid.first_start()) out.watermark = from_unix_seconds(*mark);
   const std::int64_t from = known.value_or(grid.first_start());
-  const std::int64_t horizon = unix_s(now) - c.lag.count();
+  const std::int64_t horizon = unix_seconds(now) - c.lag.count();
   const auto unknown = grid.between(from, horizon, kWindowsAddedPerRun);
   out.open = store.open_count(key) + unknown.size();
   const auto next = grid.between(unknown.empty() ? from : unknown.back().end,
                                  std::numeric_limits<std::int64_t>::max() / 4, 1);
-  if (!next.empty()) out.next_due = from_unix(next.front().end + c.lag.count());
+  if (!next.empty()) out.next_due = from_unix_seconds(next.front().end + c.lag.count());
   return out;
 }
 
 std::string describe_window(const WindowsConfig& c, const TimeWindow& w) {
-  const TimePoint start = from_unix(w.start), end = from_unix(w.end);
+  const TimePoint start = from_unix_seconds(w.start), end = from_unix_seconds(w.end);
   const bool same_day = c.zone.format(start, "%F") == c.zone.format(end, "%F");
   return c.zone.format(start, "%F %H:%M %Z") + " to " +
          c.zone.format(end, same_day ? "%H:%M %Z" : "%F %H:%M %Z");
@@ -101,7 +96,7 @@ StageRecord WindowLoop::run_window(const StageConfig& stage, const DecisionResul
   const WindowsConfig& c = *stage.windows;
   const WindowKey key = window_key(stage);
   const TimeWindow w{row.start, row.end};
-  const WindowValue value{from_unix(row.start), from_unix(row.end), window_id(row.start),
+  const WindowValue value{from_unix_seconds(row.start), from_unix_seconds(row.end), window_id(row.start),
                           &c.zone};
   // Running, before it starts: a run that dies now leaves it open, to be run again.
   row.state = WindowState::kRunning;
@@ -111,7 +106,7 @@ StageRecord WindowLoop::run_window(const StageConfig& stage, const DecisionResul
   store_->put(key, row);
 
   StageRecord rec =
-      StageRunner(run_, &value).run(stage, decided.inputs, values, stage_logs / value.id);
+      StageRunner(run_, &value).run(stage, decided.inputs, values, stage_logs / path_from_text(value.id));
   rec.window = WindowRef{value.id, value.start, value.end};
   rec.decision = {true, "window " + describe_window(c, w) + " is due", decided.decision.warnings};
 
@@ -149,7 +144,7 @@ StageStatus WindowLoop::run(const StageConfig& stage, const DecisionResult& deci
     return StageStatus::kSkipped;
   }
   const TimePoint now = s_.clock.now();
-  const std::int64_t horizon = unix_s(now) - c.lag.count();
+  const std::int64_t horizon = unix_seconds(now) - c.lag.count();
   std::vector<WindowRow> open;
   try {
     add_due_windows(stage, *store_, now);

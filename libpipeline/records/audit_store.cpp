@@ -65,12 +65,18 @@ void render_attempts(std::ostream& out, const StageRecord& s) {
 void render_stages(std::ostream& out, const std::vector<StageRecord>& stages) {
   out << "\nstages:\n";
   for (const auto& s : stages) {
-    out << "  " << s.name << ": " << to_string(s.status) << " — " << or_dash(s.decision.reason)
-        << "\n";
+    out << "  " << s.name;
+    if (s.window) out << " [window " << s.window->id << "]";
+    out << ": " << to_string(s.status) << " — " << or_dash(s.decision.reason) << "\n";
     if (!s.attempts.empty()) {
       out << "    inputs " << s.inputs_count << ", items " << s.items_done;
       if (s.items) out << "/" << *s.items;
       out << ", stdout " << bytes(s.stdout_bytes) << ", stderr " << bytes(s.stderr_bytes) << "\n";
+    }
+    if (!s.counts.empty()) {
+      out << "    counts:";
+      for (const auto& [name, n] : s.counts) out << " " << name << "=" << n;
+      out << "\n";
     }
     render_attempts(out, s);
   }
@@ -164,6 +170,15 @@ std::string render_report(const RunReport& r) {
       for (const auto& [result, n] : s.results) out << " " << n << " " << result;
       out << (s.list.empty() ? " (the full list could not be written)" : "; every one in " + s.list)
           << "\n";
+    }
+  }
+  if (!r.windows.empty()) {
+    out << "\nwindows:\n";
+    for (const auto& w : r.windows) {
+      out << "  " << w.stage << ": " << w.ran << " run now, " << w.open << " open, watermark "
+          << (w.watermark ? format_rfc3339(*w.watermark) : std::string("none yet"));
+      if (w.next_due) out << ", next due " << format_rfc3339(*w.next_due);
+      out << "\n";
     }
   }
   if (!r.errors.empty()) {

@@ -30,6 +30,12 @@ int local_day_of_month(TimePoint t);
 /// "YYYYMMDD_HHMMSS" in local time, for report and log file names.
 std::string file_stamp(TimePoint t);
 
+/// Seconds since the Unix epoch (whole, rounded down), as time windows are kept.
+inline std::int64_t unix_seconds(TimePoint t) {
+  return std::chrono::floor<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+inline TimePoint from_unix_seconds(std::int64_t s) { return TimePoint(std::chrono::seconds(s)); }
+
 /// Milliseconds since the Unix epoch, as the history and the state store keep times.
 inline std::int64_t unix_ms(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
