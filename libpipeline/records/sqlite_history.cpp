@@ -43,6 +43,16 @@ CREATE INDEX batches_by_id ON batches(batch_id);
 // Facts about the history as a whole (added within schema 1: a history without it gets it).
 constexpr const char* kMeta = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value)";
 
+// What each stage record counted (SPEC 11 `counts`), with the time window it ran for. Added
+// within schema 1: a history without it gets it (`history rebuild` fills it for older runs).
+constexpr const char* kCounts = R"sql(
+CREATE TABLE IF NOT EXISTS stage_counts (
+  run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE, seq INTEGER NOT NULL,
+  stage TEXT NOT NULL, window TEXT, name TEXT NOT NULL, value INTEGER NOT NULL,
+  PRIMARY KEY (run_id, seq, name));
+CREATE INDEX IF NOT EXISTS stage_counts_by_name ON stage_counts(stage, name);
+)sql";
+
 // Runs by day (UTC) and status, kept by triggers as runs are recorded and forgotten, so the
 // dashboard's year view costs a few hundred rows, not a sort of every run (12 ms at 35,000).
 // Added within schema 1: a history without it gets it, filled from its runs, when opened.
@@ -89,6 +99,7 @@ class SqliteHistory final : public RunHistory {
     SQLite::Transaction tx(db_);
     db_.exec(kSchema);
     db_.exec(kMeta);
+    db_.exec(kCounts);
     db_.exec(kRunDays);
     db_.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
     tx.commit();
@@ -121,6 +132,7 @@ class SqliteHistory final : public RunHistory {
   void tune_for_runs() {
     db_.exec("PRAGMA synchronous = NORMAL");
     db_.exec(kMeta);
+    db_.exec(kCounts);
     if (!db_.tableExists("run_days")) {
       SQLite::Transaction tx(db_);
       db_.exec(kRunDays);
@@ -365,6 +377,7 @@ class SqliteHistory final : public RunHistory {
     run.exec();
 
     SQLite::Statement stage(db_, "INSERT INTO stages VALUES (?, ?, ?, ?, ?, ?, ?)");
+    SQLite::Statement counts(db_, "INSERT INTO stage_counts VALUES (?, ?, ?, ?, ?, ?)");
     int seq = 0;
     for (const auto& s : r.stages) {
       ++seq;
@@ -378,6 +391,20 @@ class SqliteHistory final : public RunHistory {
       stage.bind(7, static_cast<std::int64_t>(s.inputs_count));
       stage.exec();
       insert_attempts(r.run_id, seq, s.attempts);
+      for (const auto& [name, value] : s.counts) {
+        counts.reset();
+        counts.bind(1, r.run_id);
+        counts.bind(2, seq);
+        counts.bind(3, s.name);
+        if (s.window) {
+          counts.bind(4, s.window->id);
+        } else {
+          counts.bind(4);
+        }
+        counts.bind(5, name);
+        counts.bind(6, value);
+        counts.exec();
+      }
     }
     SQLite::Statement batch(db_, "INSERT INTO batches VALUES (?, ?, ?, ?, ?)");
     for (const auto& b : r.batches) {
