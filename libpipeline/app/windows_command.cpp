@@ -196,8 +196,9 @@ int reset_windows(Machine& m, const Config& cfg, const WindowsRequest& req) {
   m.out << "reset " << before.size() << (before.size() == 1 ? " window" : " windows") << " of "
         << stage->name;
   if (!before.empty()) {
-    m.out << " (" << describe_window(w, {before.front().start, before.front().end}) << " to "
-          << describe_window(w, {before.back().start, before.back().end}) << "; was:";
+    const std::string shown = "%F %H:%M %Z";
+    m.out << " (from " << w.zone.format(from_unix_seconds(before.front().start), shown) << " to "
+          << w.zone.format(from_unix_seconds(before.back().end), shown) << "; was:";
     for (const auto& [state, n] : was) m.out << " " << n << " " << state;
     m.out << ")";
   }
