@@ -70,7 +70,8 @@ int extract(int argc, char** argv) {
   write_atomic(out, csv);
   std::cout << "extracted rows: " << rows.size() << "\nduplicates dropped: " << duplicates
             << "\nlate arrivals: " << late << std::endl;
-  if (args.options.count("ledger")) append_line(args.path("ledger"), "extract " + args.require("window"));
+  if (args.options.count("ledger"))
+    append_line(args.path("ledger"), "extract " + args.require("window"));
   return 0;
 }
 

@@ -40,8 +40,7 @@ int load(int argc, char** argv) {
   for (std::size_t i = drop; i < source.size(); ++i) csv += source[i] + "\n";
   write_atomic(partition, csv);
   const auto loaded = rows_of(partition);
-  std::cout << "source rows: " << source.size() << "\nloaded rows: " << loaded.size()
-            << std::endl;
+  std::cout << "source rows: " << source.size() << "\nloaded rows: " << loaded.size() << std::endl;
   if (args.options.count("ledger")) append_line(args.path("ledger"), "load " + window);
   return 0;
 }

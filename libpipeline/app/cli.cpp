@@ -326,9 +326,10 @@ int cli_main(int argc, const char* const* argv, Machine& machine) {
   CLI::App* wreset = windows->add_subcommand(
       "reset", "mark a range of windows pending again (a backfill), under the run lock");
   wreset->add_option("--stage", o.windows.stage, "the stage")->required();
-  wreset->add_option("--from", o.windows.from,
-                     "the first time: 2026-01-05, 2026-01-05T06:00 (on the stage's timezone), "
-                     "with Z or an offset, or a window id")
+  wreset
+      ->add_option("--from", o.windows.from,
+                   "the first time: 2026-01-05, 2026-01-05T06:00 (on the stage's timezone), "
+                   "with Z or an offset, or a window id")
       ->required();
   wreset->add_option("--to", o.windows.to, "the end, exclusive (default: every later window)");
   wreset->add_flag("--json", o.windows.json, "print JSON");

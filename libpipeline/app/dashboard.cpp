@@ -116,7 +116,8 @@ class Page {
             "pre{background:#1d2329;color:#e8eaed;padding:8px 10px;border-radius:4px;"
             "overflow-x:auto;font-size:12px;margin:4px 0 10px}"
             "code,.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}"
-            ".muted{color:#7a8591}.legend span{margin-right:12px}.behind{color:#b7791f;font-weight:600}"
+            ".muted{color:#7a8591}.legend "
+            "span{margin-right:12px}.behind{color:#b7791f;font-weight:600}"
             "svg{display:block;max-width:100%;height:auto}"
             "footer{margin:24px 0 8px;color:#7a8591;font-size:12px}"
             "a{color:#1f5fbf;text-decoration:none}a:hover{text-decoration:underline}"
@@ -366,10 +367,9 @@ class Page {
     for (const auto& w : d_.status.windows) {
       out_ << "<tr data-stage=\"" << escape_markup(w.stage) << "\"><td class=\"mono\">"
            << escape_markup(w.stage) << "</td><td>"
-           << (w.watermark ? escape_markup(format_rfc3339(*w.watermark)) : "none yet")
-           << "</td><td" << (w.open > 0 ? " class=\"behind\"" : "") << ">" << w.open
-           << "</td><td>" << (w.next_due ? escape_markup(format_rfc3339(*w.next_due)) : "-")
-           << "</td></tr>";
+           << (w.watermark ? escape_markup(format_rfc3339(*w.watermark)) : "none yet") << "</td><td"
+           << (w.open > 0 ? " class=\"behind\"" : "") << ">" << w.open << "</td><td>"
+           << (w.next_due ? escape_markup(format_rfc3339(*w.next_due)) : "-") << "</td></tr>";
     }
     out_ << "</table></section>\n";
   }

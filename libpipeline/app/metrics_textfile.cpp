@@ -184,8 +184,8 @@ std::string metrics_text(const PipelineStatus& s, const Config& config,
              "The end of each windowed stage's last contiguous succeeded window (Unix time).");
     for (const auto& w : s.windows) {
       if (!w.watermark) continue;
-      e.sample("pipeline_runner_window_watermark_timestamp_seconds",
-               seconds(unix_ms(*w.watermark)), Exposition::label("stage", w.stage));
+      e.sample("pipeline_runner_window_watermark_timestamp_seconds", seconds(unix_ms(*w.watermark)),
+               Exposition::label("stage", w.stage));
     }
   }
   if (s.batches) {

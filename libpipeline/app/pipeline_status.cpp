@@ -227,7 +227,8 @@ std::string render_status(const PipelineStatus& s) {
     if (w.next_due) out << "; next due " << format_rfc3339(*w.next_due);
     out << "\n";
   }
-  if (!s.windows_error.empty()) out << "  windows       cannot be read: " << s.windows_error << "\n";
+  if (!s.windows_error.empty())
+    out << "  windows       cannot be read: " << s.windows_error << "\n";
   return out.str();
 }
 

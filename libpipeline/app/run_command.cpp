@@ -222,17 +222,18 @@ int print_plan(Machine& machine, const Config& config, const std::vector<std::st
   if (!windows.empty()) out["windows"] = json::array();
   for (const auto& w : windows) {
     const StageConfig* stage = config.find_stage(w.stage);
-    out["windows"].push_back({{"stage", w.stage},
-                              {"open", w.open},
-                              {"max_per_run", stage->windows->max_per_run},
-                              {"watermark", w.watermark ? json(format_rfc3339(*w.watermark))
-                                                        : json(nullptr)}});
+    out["windows"].push_back(
+        {{"stage", w.stage},
+         {"open", w.open},
+         {"max_per_run", stage->windows->max_per_run},
+         {"watermark", w.watermark ? json(format_rfc3339(*w.watermark)) : json(nullptr)}});
     text << "  " << w.stage << ": " << w.open << " window" << (w.open == 1 ? "" : "s")
          << " due and not succeeded; a run takes up to " << stage->windows->max_per_run
          << ", oldest first (watermark "
          << (w.watermark ? format_rfc3339(*w.watermark) : std::string("none yet")) << ")\n";
   }
-  if (!windows_error.empty()) text << "  warning: the windows cannot be read: " << windows_error << "\n";
+  if (!windows_error.empty())
+    text << "  warning: the windows cannot be read: " << windows_error << "\n";
   if (as_json) {
     machine.out << dump_json(out, 2) << "\n";
     return exit_code::kSuccess;

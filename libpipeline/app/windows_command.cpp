@@ -42,14 +42,14 @@ std::unique_ptr<WindowStore> existing_store(const Machine& m, const Config& cfg)
 
 // A time as the user wrote it, on the stage's clock: 2026-01-05, 2026-01-05T06:00, with an
 // offset, or a window id.
-std::int64_t read_time(const std::string& option, const std::string& text,
-                       const WindowsConfig& w) {
+std::int64_t read_time(const std::string& option, const std::string& text, const WindowsConfig& w) {
   if (auto id = parse_window_id(text)) return *id;
   auto civil = parse_civil_time(text);
   if (!civil) {
     throw UsageError(option + " " + text +
                      ": not a time; write 2026-01-05, 2026-01-05T06:00 (on the stage's "
-                     "timezone, " + w.zone.name() + "), 2026-01-05T06:00:00Z or a window id");
+                     "timezone, " +
+                     w.zone.name() + "), 2026-01-05T06:00:00Z or a window id");
   }
   return instant_of(*civil, w.zone);
 }
@@ -62,8 +62,8 @@ json row_json(const WindowsConfig& w, const WindowRow& r) {
           {"attempts", r.attempts},
           {"runs", r.runs},
           {"run_id", r.run_id.empty() ? json(nullptr) : json(r.run_id)},
-          {"updated_at", r.updated_ms ? json(format_rfc3339(TimePoint(Millis(r.updated_ms))))
-                                      : json(nullptr)},
+          {"updated_at",
+           r.updated_ms ? json(format_rfc3339(TimePoint(Millis(r.updated_ms)))) : json(nullptr)},
           {"error", r.error.empty() ? json(nullptr) : json(r.error)},
           {"counts", r.counts}};
 }
@@ -111,8 +111,10 @@ int list_windows(Machine& m, const Config& cfg, const WindowsRequest& req) {
     json windows = json::array();
     std::string lines;
     const auto rows = all_windows(*stage, store.get(), m.clock.now());
-    summary.open = static_cast<std::size_t>(std::count_if(
-        rows.begin(), rows.end(), [](const WindowRow& r) { return r.state != WindowState::kSucceeded; }));
+    summary.open =
+        static_cast<std::size_t>(std::count_if(rows.begin(), rows.end(), [](const WindowRow& r) {
+          return r.state != WindowState::kSucceeded;
+        }));
     for (const auto& r : rows) {
       if (!req.status.empty() && to_string(r.state) != req.status) continue;
       if (req.json) {
@@ -136,8 +138,9 @@ int list_windows(Machine& m, const Config& cfg, const WindowsRequest& req) {
       out.push_back(std::move(s));
       continue;
     }
-    m.out << stage->name << ": every " << format_duration(std::chrono::duration_cast<Millis>(w.every))
-          << " on " << w.zone.name() << ", watermark "
+    m.out << stage->name << ": every "
+          << format_duration(std::chrono::duration_cast<Millis>(w.every)) << " on " << w.zone.name()
+          << ", watermark "
           << (summary.watermark ? format_rfc3339(*summary.watermark) : std::string("none yet"))
           << ", " << summary.open << " open"
           << (summary.next_due ? ", next due " + format_rfc3339(*summary.next_due) : "") << "\n"
@@ -153,8 +156,8 @@ int reset_windows(Machine& m, const Config& cfg, const WindowsRequest& req) {
   const StageConfig* stage = windowed_stages(cfg, req.stage).front();
   const WindowsConfig& w = *stage->windows;
   const std::int64_t from = read_time("--from", req.from, w);
-  const std::int64_t until = req.to.empty() ? std::numeric_limits<std::int64_t>::max() / 4
-                                            : read_time("--to", req.to, w);
+  const std::int64_t until =
+      req.to.empty() ? std::numeric_limits<std::int64_t>::max() / 4 : read_time("--to", req.to, w);
   if (until <= from) throw UsageError("--to must be later than --from");
 
   // Under the run lock, waiting like a run: a run working on these windows finishes first.
@@ -187,9 +190,9 @@ int reset_windows(Machine& m, const Config& cfg, const WindowsRequest& req) {
   if (req.json) {
     json ids = json::array();
     for (const auto& r : before) ids.push_back(window_id(r.start));
-    m.out << dump_json({{"stage", stage->name}, {"reset", before.size()}, {"was", was},
-                        {"windows", ids}},
-                       2)
+    m.out << dump_json(
+                 {{"stage", stage->name}, {"reset", before.size()}, {"was", was}, {"windows", ids}},
+                 2)
           << "\n";
     return exit_code::kSuccess;
   }

@@ -28,10 +28,10 @@ const std::vector<std::string> kTopKeys = {
 const std::vector<std::string> kDefaultsKeys = {"timeout", "hang_timeout", "grace",
                                                 "retries", "backoff",      "env"};
 const std::vector<std::string> kStageKeys = {
-    "name",  "command",    "cwd",      "env",     "when",    "timeout", "hang_timeout",
-    "grace", "completion", "progress", "retries", "backoff", "retry_on", "windows", "counts"};
-const std::vector<std::string> kWindowsKeys = {"every",       "start", "lag", "timezone",
-                                               "max_per_run", "order"};
+    "name",       "command",  "cwd",     "env",     "when",     "timeout", "hang_timeout", "grace",
+    "completion", "progress", "retries", "backoff", "retry_on", "windows", "counts"};
+const std::vector<std::string> kWindowsKeys = {"every",    "start",       "lag",
+                                               "timezone", "max_per_run", "order"};
 const std::vector<std::string> kWhenKeys = {"files", "missing", "days_of_month", "after"};
 const std::vector<std::string> kBackoffKeys = {"initial", "factor", "max"};
 const std::vector<std::string> kLifecycleKeys = {"delete", "move", "to", "when_succeeded"};

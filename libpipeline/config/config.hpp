@@ -44,13 +44,13 @@ struct WhenClause {
 /// their boundaries are where it reads origin + k x every (a 1h window is an hour, 23 of them
 /// on a day the clock goes forward; 1d windows run from local midnight to local midnight).
 struct WindowsConfig {
-  std::chrono::seconds every{};     ///< a window's length on the wall clock
-  std::int64_t origin_local = 0;    ///< the first window's start, on the zone's wall clock
-  std::string start;                ///< as written
-  TimeZone zone;                    ///< default UTC
-  std::chrono::seconds lag{};       ///< a window is due once its end is this far in the past
-  int max_per_run = 10;             ///< windows one run works through, at most
-  bool strict = true;               ///< order: strict (stop at a failed window) | independent
+  std::chrono::seconds every{};   ///< a window's length on the wall clock
+  std::int64_t origin_local = 0;  ///< the first window's start, on the zone's wall clock
+  std::string start;              ///< as written
+  TimeZone zone;                  ///< default UTC
+  std::chrono::seconds lag{};     ///< a window is due once its end is this far in the past
+  int max_per_run = 10;           ///< windows one run works through, at most
+  bool strict = true;             ///< order: strict (stop at a failed window) | independent
   SourceMark mark;
 
   /// What identifies the grid: windows kept under another grid are not this one's.

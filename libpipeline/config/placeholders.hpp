@@ -81,7 +81,7 @@ struct PlaceholderValues {
   std::optional<TimePoint> run_start;          ///< for ${date:...} and ${prev_month:...}
   const std::vector<std::string>* inputs = nullptr;
   const std::vector<std::string>* batch_raw_data = nullptr;  ///< ${batch.raw_data}
-  const WindowValue* window = nullptr;                        ///< ${window.*}
+  const WindowValue* window = nullptr;                       ///< ${window.*}
   std::function<std::optional<std::string>(const std::string&)> env;
 };
 

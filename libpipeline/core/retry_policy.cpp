@@ -42,7 +42,6 @@ bool should_retry(const StageConfig& stage, const ProcessResult& r) {
         break;
       case K::kCount:
         break;  // should_retry_count
-
     }
   }
   return false;
@@ -77,8 +76,9 @@ std::string count_check(const StageConfig& stage,
 }
 
 bool should_retry_count(const StageConfig& stage) {
-  return std::any_of(stage.retry_on.begin(), stage.retry_on.end(),
-                     [](const RetryCondition& c) { return c.kind == RetryCondition::Kind::kCount; });
+  return std::any_of(stage.retry_on.begin(), stage.retry_on.end(), [](const RetryCondition& c) {
+    return c.kind == RetryCondition::Kind::kCount;
+  });
 }
 
 Millis backoff_delay(const Backoff& b, int retry_number) {

@@ -22,7 +22,8 @@ bool should_retry(const StageConfig& stage, const ProcessResult& r);
 /// Why an attempt that ended well did not do its work by its counts (SPEC 11): "count
 /// mismatch: source 100, target 98 (2%)", "count missing: no line matched target"; "" when
 /// its counts hold, or nothing compares them.
-std::string count_check(const StageConfig& stage, const std::map<std::string, std::int64_t>& counts);
+std::string count_check(const StageConfig& stage,
+                        const std::map<std::string, std::int64_t>& counts);
 
 /// True when a count mismatch may be tried again: only with `count` in retry_on.
 bool should_retry_count(const StageConfig& stage);

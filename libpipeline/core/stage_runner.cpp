@@ -238,8 +238,7 @@ StageRecord StageRunner::run(const StageConfig& stage, const InputSnapshot& inpu
     if (r.aborted) run_.abort();
     const std::string& count_error = rec.attempts.back().count_error;
     const bool retry = count_error.empty() ? should_retry(stage, r) : should_retry_count(stage);
-    if (rec.status == StageStatus::kSucceeded || run_.aborted || number == max_attempts ||
-        !retry) {
+    if (rec.status == StageStatus::kSucceeded || run_.aborted || number == max_attempts || !retry) {
       break;
     }
     if (!back_off(stage, number, count_error.empty() ? describe(r, stage) : count_error)) {

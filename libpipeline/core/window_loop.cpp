@@ -14,11 +14,15 @@ namespace {
 // order) leave room for later ones.
 constexpr std::size_t kLookAhead = 64;
 
-std::int64_t now_ms(const OrchestratorServices& s) { return unix_ms(s.clock.now()); }
+std::int64_t now_ms(const OrchestratorServices& s) {
+  return unix_ms(s.clock.now());
+}
 
 }  // namespace
 
-WindowKey window_key(const StageConfig& stage) { return {stage.name, stage.windows->grid_key()}; }
+WindowKey window_key(const StageConfig& stage) {
+  return {stage.name, stage.windows->grid_key()};
+}
 
 void add_due_windows(const StageConfig& stage, WindowStore& store, TimePoint now) {
   const WindowsConfig& c = *stage.windows;
@@ -82,8 +86,8 @@ std::string WindowLoop::waits_for(const StageConfig& stage, const TimeWindow& w)
       return r.state != WindowState::kSucceeded;
     });
     if (!known || *known < w.end || rows.empty() || open > 0) {
-      return "waits for " + name + " to succeed over " + describe_window(*stage.windows, w) +
-             " (" + std::to_string(open) + " of its windows there not succeeded" +
+      return "waits for " + name + " to succeed over " + describe_window(*stage.windows, w) + " (" +
+             std::to_string(open) + " of its windows there not succeeded" +
              (!known || *known < w.end ? ", and not all of them due yet)" : ")");
     }
   }
@@ -96,8 +100,8 @@ StageRecord WindowLoop::run_window(const StageConfig& stage, const DecisionResul
   const WindowsConfig& c = *stage.windows;
   const WindowKey key = window_key(stage);
   const TimeWindow w{row.start, row.end};
-  const WindowValue value{from_unix_seconds(row.start), from_unix_seconds(row.end), window_id(row.start),
-                          &c.zone};
+  const WindowValue value{from_unix_seconds(row.start), from_unix_seconds(row.end),
+                          window_id(row.start), &c.zone};
   // Running, before it starts: a run that dies now leaves it open, to be run again.
   row.state = WindowState::kRunning;
   row.runs += 1;
@@ -105,8 +109,8 @@ StageRecord WindowLoop::run_window(const StageConfig& stage, const DecisionResul
   row.updated_ms = now_ms(s_);
   store_->put(key, row);
 
-  StageRecord rec =
-      StageRunner(run_, &value).run(stage, decided.inputs, values, stage_logs / path_from_text(value.id));
+  StageRecord rec = StageRunner(run_, &value)
+                        .run(stage, decided.inputs, values, stage_logs / path_from_text(value.id));
   rec.window = WindowRef{value.id, value.start, value.end};
   rec.decision = {true, "window " + describe_window(c, w) + " is due", decided.decision.warnings};
 
@@ -150,16 +154,16 @@ StageStatus WindowLoop::run(const StageConfig& stage, const DecisionResult& deci
     add_due_windows(stage, *store_, now);
     open = store_->open(window_key(stage), static_cast<std::size_t>(c.max_per_run) + kLookAhead);
   } catch (const std::exception& e) {
-    run_.report.errors.push_back("stage " + stage.name + ": its windows cannot be read: " +
-                                 e.what());
+    run_.report.errors.push_back("stage " + stage.name +
+                                 ": its windows cannot be read: " + e.what());
     skipped(stage, std::string("its windows cannot be read: ") + e.what());
     return StageStatus::kSkipped;
   }
   // Never a window whose data may still come (future-data protection), also when the clock
   // went back since the window was added.
-  open.erase(std::remove_if(open.begin(), open.end(),
-                            [&](const WindowRow& r) { return r.end > horizon; }),
-             open.end());
+  open.erase(
+      std::remove_if(open.begin(), open.end(), [&](const WindowRow& r) { return r.end > horizon; }),
+      open.end());
   if (open.empty()) {
     const WindowSummary now_at = summarize_windows(stage, *store_, s_.clock.now());
     std::string why = "no window is due";
@@ -168,11 +172,12 @@ StageStatus WindowLoop::run(const StageConfig& stage, const DecisionResult& deci
     run_.report.windows.push_back(now_at);
     return StageStatus::kSkipped;
   }
-  const std::string due = std::to_string(open.size()) +
-                          (open.size() > static_cast<std::size_t>(c.max_per_run) ? " or more" : "") +
-                          " windows due, oldest first from " +
-                          describe_window(c, {open.front().start, open.front().end}) +
-                          "; this run takes up to " + std::to_string(c.max_per_run);
+  const std::string due =
+      std::to_string(open.size()) +
+      (open.size() > static_cast<std::size_t>(c.max_per_run) ? " or more" : "") +
+      " windows due, oldest first from " +
+      describe_window(c, {open.front().start, open.front().end}) + "; this run takes up to " +
+      std::to_string(c.max_per_run);
   nlohmann::json data = decision_to_json(decided.decision);
   data["windows_due"] = open.size();
   s_.events.emit(stage.name, event::kDecision, decided.decision.reason + "; " + due,
@@ -193,8 +198,7 @@ StageStatus WindowLoop::run(const StageConfig& stage, const DecisionResult& deci
       rec = run_window(stage, decided, values, stage_logs, row);
     } catch (const std::exception& e) {
       run_.report.errors.push_back("stage " + stage.name + ": window " + window_id(row.start) +
-                                   " was not run: its state could not be kept (" + e.what() +
-                                   ")");
+                                   " was not run: its state could not be kept (" + e.what() + ")");
       all_succeeded = false;
       break;
     }
@@ -210,8 +214,8 @@ StageStatus WindowLoop::run(const StageConfig& stage, const DecisionResult& deci
     summary.ran = ran;
     run_.report.windows.push_back(summary);
   } catch (const std::exception& e) {
-    run_.report.errors.push_back("stage " + stage.name + ": its windows cannot be read: " +
-                                 e.what());
+    run_.report.errors.push_back("stage " + stage.name +
+                                 ": its windows cannot be read: " + e.what());
   }
   if (ran == 0) return all_succeeded ? StageStatus::kSkipped : StageStatus::kFailed;
   return all_succeeded ? StageStatus::kSucceeded : StageStatus::kFailed;

@@ -64,9 +64,9 @@ struct ProcessResult {
   std::uint64_t stderr_bytes = 0;
   std::vector<std::string> stdout_tail;  ///< last lines, each cut at 8 KiB, valid UTF-8
   std::vector<std::string> stderr_tail;
-  std::size_t items_done = 0;         ///< distinct progress items
+  std::size_t items_done = 0;                  ///< distinct progress items
   std::map<std::string, std::int64_t> counts;  ///< each count's last match
-  std::vector<std::string> warnings;  ///< e.g. a log file that could not be written
+  std::vector<std::string> warnings;           ///< e.g. a log file that could not be written
 };
 
 class ProcessSupervisor {

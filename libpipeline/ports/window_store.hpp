@@ -22,11 +22,11 @@ struct WindowRow {
   std::int64_t start = 0;  ///< Unix seconds
   std::int64_t end = 0;
   WindowState state = WindowState::kPending;
-  int attempts = 0;         ///< every attempt of every run
-  int runs = 0;             ///< runs that worked on it
-  std::string run_id;       ///< the last run that worked on it (or reset it)
+  int attempts = 0;    ///< every attempt of every run
+  int runs = 0;        ///< runs that worked on it
+  std::string run_id;  ///< the last run that worked on it (or reset it)
   std::int64_t updated_ms = 0;
-  std::string error;        ///< why its last run did not succeed
+  std::string error;                           ///< why its last run did not succeed
   std::map<std::string, std::int64_t> counts;  ///< what its last attempt counted
 };
 
@@ -43,7 +43,8 @@ class WindowStore {
   virtual std::optional<std::int64_t> known_until(const WindowKey& key) = 0;
   /// Adds windows as pending (a window already kept stays as it is) and moves known_until to
   /// `until`, in one transaction.
-  virtual void add(const WindowKey& key, const std::vector<std::pair<std::int64_t, std::int64_t>>& windows,
+  virtual void add(const WindowKey& key,
+                   const std::vector<std::pair<std::int64_t, std::int64_t>>& windows,
                    std::int64_t until) = 0;
   /// Windows not succeeded, oldest first, at most limit.
   virtual std::vector<WindowRow> open(const WindowKey& key, std::size_t limit) = 0;

@@ -44,7 +44,7 @@ struct AttemptRecord {
   bool terminated = false;
   bool left_processes = false;
   std::string start_error;
-  std::string error;  ///< the supervision itself failed (the stage was killed)
+  std::string error;        ///< the supervision itself failed (the stage was killed)
   std::string count_error;  ///< it ended well but its counts did not hold (SPEC 11)
   std::map<std::string, std::int64_t> counts;  ///< each count's last match in its output
   std::vector<std::string> stdout_tail;
@@ -62,7 +62,7 @@ struct WindowRef {
 
 struct StageRecord {
   std::string name;
-  std::string batch;  ///< the batch id this record ran for, in batch mode
+  std::string batch;                ///< the batch id this record ran for, in batch mode
   std::optional<WindowRef> window;  ///< the window this record ran for, for a windowed stage
   StageDecision decision;
   StageStatus status = StageStatus::kSkipped;

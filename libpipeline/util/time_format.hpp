@@ -34,7 +34,9 @@ std::string file_stamp(TimePoint t);
 inline std::int64_t unix_seconds(TimePoint t) {
   return std::chrono::floor<std::chrono::seconds>(t.time_since_epoch()).count();
 }
-inline TimePoint from_unix_seconds(std::int64_t s) { return TimePoint(std::chrono::seconds(s)); }
+inline TimePoint from_unix_seconds(std::int64_t s) {
+  return TimePoint(std::chrono::seconds(s));
+}
 
 /// Milliseconds since the Unix epoch, as the history and the state store keep times.
 inline std::int64_t unix_ms(TimePoint t) {

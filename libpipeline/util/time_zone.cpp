@@ -119,8 +119,8 @@ std::optional<CivilTime> parse_civil_time(std::string_view s) {
     if (h > 23 || m > 59 || sec > 59) return std::nullopt;
   }
   CivilTime out;
-  out.local_seconds = date::sys_days(ymd).time_since_epoch().count() * 86400 + h * 3600 + m * 60 +
-                      sec;
+  out.local_seconds =
+      date::sys_days(ymd).time_since_epoch().count() * 86400 + h * 3600 + m * 60 + sec;
   if (take(s, i, 'Z')) {
     out.offset = 0;
   } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {

@@ -31,8 +31,8 @@ class TimeZone {
 
   /// When the wall clock reads a local time (seconds since 1970-01-01 00:00 on that clock).
   struct Instants {
-    std::int64_t first = 0;               ///< the instant; in a fold the earlier one
-    std::optional<std::int64_t> second;   ///< in a fold (the clock went back): the later one
+    std::int64_t first = 0;              ///< the instant; in a fold the earlier one
+    std::optional<std::int64_t> second;  ///< in a fold (the clock went back): the later one
     bool gap = false;  ///< the clock skipped that time: `first` is the instant the gap ends
   };
   Instants instants(std::int64_t local_seconds) const;

@@ -3,7 +3,9 @@
 namespace pipeline {
 
 // The date library reads the system's compiled zone files (USE_OS_TZDB).
-std::string zone_data_source() { return "/usr/share/zoneinfo, from the tzdata package"; }
+std::string zone_data_source() {
+  return "/usr/share/zoneinfo, from the tzdata package";
+}
 
 void prepare_zone_data() {}
 

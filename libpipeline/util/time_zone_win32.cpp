@@ -1,9 +1,8 @@
+#include <date/tz.h>
 #include <windows.h>
 
 #include <cstdlib>
 #include <string>
-
-#include <date/tz.h>
 
 #include "util/time_zone.hpp"
 
@@ -37,6 +36,8 @@ std::string zone_data_source() {
   return "the IANA files in " + zone_data_folder() + " (set PIPELINE_TZDATA to use another)";
 }
 
-void prepare_zone_data() { date::set_install(zone_data_folder()); }
+void prepare_zone_data() {
+  date::set_install(zone_data_folder());
+}
 
 }  // namespace pipeline

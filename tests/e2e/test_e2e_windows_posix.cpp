@@ -18,7 +18,8 @@ namespace {
 const char* kFaketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 
 // The example as the README runs it, in a project folder of its own.
-void events_example(Project& p, const std::string& edit_from = "", const std::string& edit_to = "") {
+void events_example(Project& p, const std::string& edit_from = "",
+                    const std::string& edit_to = "") {
   std::string text = slurp(fs::path(SOURCE_DIR) / "config" / "events.yaml");
   auto replace = [&](const std::string& from, const std::string& to) {
     auto at = text.find(from);
@@ -90,9 +91,10 @@ bool have_faketime() {
 
 }  // namespace
 
-TEST_CASE("windows: a week of downtime is caught up in bounded runs, each window exactly once, "
-          "and a backfill re-runs exactly its range",
-          "[e2e][windows]") {
+TEST_CASE(
+    "windows: a week of downtime is caught up in bounded runs, each window exactly once, "
+    "and a backfill re-runs exactly its range",
+    "[e2e][windows]") {
   if (!have_faketime()) return;
   Project p;
   events_example(p);
@@ -106,8 +108,7 @@ TEST_CASE("windows: a week of downtime is caught up in bounded runs, each window
   int runs = 0;
   for (; runs < 20; ++runs) {
     // A minute apart, so that the reports sort in run order.
-    at_time(p, "2026-01-10 12:" + std::string(runs < 10 ? "0" : "") + std::to_string(runs) +
-                   ":00");
+    at_time(p, "2026-01-10 12:" + std::string(runs < 10 ? "0" : "") + std::to_string(runs) + ":00");
     auto r = p.run("--run-once -q");
     REQUIRE(r.exit_code == 0);
     if (p.latest_report()["status"] == "idle") break;
@@ -127,8 +128,8 @@ TEST_CASE("windows: a week of downtime is caught up in bounded runs, each window
   CHECK(counted["extract"].begin()->first == "20260101T050000Z");
   CHECK(counted["extract"].rbegin()->first == "20260109T090000Z");
   // Nothing lost: every event of the sample in those windows reached the warehouse once.
-  const std::size_t expected = events_between(instant("2026-01-01T05:00:00Z"),
-                                              instant("2026-01-09T11:00:00Z"));
+  const std::size_t expected =
+      events_between(instant("2026-01-01T05:00:00Z"), instant("2026-01-09T11:00:00Z"));
   CHECK(expected > 300);
   CHECK(rows_in(p.home() / "data" / "events" / "warehouse") == expected);
   CHECK(rows_in(p.home() / "data" / "events" / "extract") == expected);
@@ -231,9 +232,10 @@ TEST_CASE("windows: a runner killed at any fsync never skips a window", "[e2e][w
     events_example(p, "every: 2h\n      start: 2026-01-01            # local midnight in New York",
                    "every: 6h\n      start: " + start);
     // Only the first stage: its own ledger shows every window it processed.
-    p.wrapper = "strace -f -qq -o /dev/null -e trace=fsync,fdatasync -e "
-                "inject=fsync,fdatasync:signal=KILL:when=" +
-                std::to_string(n);
+    p.wrapper =
+        "strace -f -qq -o /dev/null -e trace=fsync,fdatasync -e "
+        "inject=fsync,fdatasync:signal=KILL:when=" +
+        std::to_string(n);
     p.env = kNoLeakCheckUnderPtrace;
     auto crashed = p.run("--run-once -q --stage extract");
     p.wrapper.clear();

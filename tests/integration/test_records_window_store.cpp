@@ -118,8 +118,7 @@ TEST_CASE("a state store of another schema is refused for windows too", "[window
     SQLite::Database db(path_text(dir / "state.db"), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
     db.exec("PRAGMA user_version = 7");
   }
-  CHECK_THROWS_WITH(open_sqlite_window_store(dir / "state.db"),
-                    Catch::Contains("schema 7, not 1"));
+  CHECK_THROWS_WITH(open_sqlite_window_store(dir / "state.db"), Catch::Contains("schema 7, not 1"));
 }
 
 TEST_CASE("the history keeps each record's counts with its window", "[windows][history]") {

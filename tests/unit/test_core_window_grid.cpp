@@ -11,11 +11,11 @@ namespace {
 WindowsConfig windows(const std::string& every_s, const std::string& start,
                       const std::string& zone = "UTC") {
   // Through the config, as a user writes it.
-  Config c = parse_config("version: 1\npipeline: t\nroot: /r\nstages:\n  - name: s\n"
-                          "    command: [x]\n    windows:\n      every: " +
-                              every_s + "\n      start: " + start + "\n      timezone: " + zone +
-                              "\n",
-                          "/r/p.yaml", [](const std::string&) { return std::nullopt; });
+  Config c = parse_config(
+      "version: 1\npipeline: t\nroot: /r\nstages:\n  - name: s\n"
+      "    command: [x]\n    windows:\n      every: " +
+          every_s + "\n      start: " + start + "\n      timezone: " + zone + "\n",
+      "/r/p.yaml", [](const std::string&) { return std::nullopt; });
   return *c.stages[0].windows;
 }
 
@@ -149,9 +149,11 @@ TEST_CASE("overlapping finds the windows that touch a range", "[windows]") {
 TEST_CASE("a bad windows section is refused with its place", "[windows][config]") {
   auto error_of = [](const std::string& body) {
     try {
-      parse_config("version: 1\npipeline: t\nroot: /r\nstages:\n  - name: s\n"
-                   "    command: [x]\n" + body,
-                   "/r/p.yaml", [](const std::string&) { return std::nullopt; });
+      parse_config(
+          "version: 1\npipeline: t\nroot: /r\nstages:\n  - name: s\n"
+          "    command: [x]\n" +
+              body,
+          "/r/p.yaml", [](const std::string&) { return std::nullopt; });
     } catch (const UsageError& e) {
       return std::string(e.what());
     }

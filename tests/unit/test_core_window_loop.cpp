@@ -38,14 +38,13 @@ std::size_t runs_of(const PipelineHarness& h, const std::string& program) {
 
 }  // namespace
 
-TEST_CASE("due windows run oldest first, at most max_per_run, with their own values",
-          "[windows]") {
+TEST_CASE("due windows run oldest first, at most max_per_run, with their own values", "[windows]") {
   PipelineHarness h(extract());
   auto report = h.run();
   REQUIRE(h.supervisor.specs.size() == 12);
-  CHECK(h.supervisor.specs[0].argv ==
-        std::vector<std::string>{"extract", "2024-09-30T00:00:00+0000", "02:00",
-                                 "20240930T000000Z"});
+  CHECK(h.supervisor.specs[0].argv == std::vector<std::string>{"extract",
+                                                               "2024-09-30T00:00:00+0000", "02:00",
+                                                               "20240930T000000Z"});
   CHECK(h.supervisor.specs[11].argv[3] == "20240930T220000Z");
   REQUIRE(report.stages.size() == 12);
   CHECK(report.stages[0].window->id == "20240930T000000Z");
@@ -136,11 +135,10 @@ TEST_CASE("strict order stops at a failed window; it runs first the next time", 
   CHECK(ids(h.window_store.all("extract"), WindowState::kFailed).empty());
 }
 
-TEST_CASE("independent order goes on after a failed window and retries it next run",
-          "[windows]") {
+TEST_CASE("independent order goes on after a failed window and retries it next run", "[windows]") {
   PipelineHarness h(extract("max_per_run: 12, order: independent"));
-  h.supervisor.script("extract", {FakeSupervisor::exited(0), FakeSupervisor::exited(3),
-                                  FakeSupervisor::exited(0)});
+  h.supervisor.script(
+      "extract", {FakeSupervisor::exited(0), FakeSupervisor::exited(3), FakeSupervisor::exited(0)});
   h.run();
   CHECK(h.supervisor.specs.size() == 12);
   CHECK(ids(h.window_store.all("extract"), WindowState::kFailed) ==
@@ -176,8 +174,8 @@ TEST_CASE("a windowed stage after another waits for the same span of it", "[wind
     h.run();
     // Extract did the 30th but 08:00: load runs 00:00, 12:00, 18:00; not 06:00, and not the
     // 1st, which extract has not reached.
-    CHECK(loaded(h) == std::vector<std::string>{"20240930T000000Z", "20240930T120000Z",
-                                                "20240930T180000Z"});
+    CHECK(loaded(h) ==
+          std::vector<std::string>{"20240930T000000Z", "20240930T120000Z", "20240930T180000Z"});
     CHECK(runs_of(h, "extract") == 12);
     h.supervisor.specs.clear();
     h.run();  // extract's 08:00 succeeds now, and load's 06:00 follows in the same run
@@ -257,8 +255,7 @@ TEST_CASE("counts are recorded; a mismatch fails the attempt and is retried only
     silent.counts = {{"source", 10}};
     h.supervisor.script("load", {silent});
     auto report = h.run();
-    CHECK_THAT(report.stages[0].attempts[0].count_error,
-               Catch::Contains("no line matched target"));
+    CHECK_THAT(report.stages[0].attempts[0].count_error, Catch::Contains("no line matched target"));
   }
   SECTION("a zero source with a zero target holds; with rows it does not") {
     PipelineHarness h(counted + "}\n");
