@@ -261,6 +261,29 @@ int config_check(const Options& o, Machine& p) {
   return exit_code::kSuccess;
 }
 
+// `windows list` and `windows reset`: the group and its two commands.
+void add_windows_commands(CLI::App& app, WindowsRequest& w) {
+  CLI::App* windows = app.add_subcommand("windows", "the time windows of the windowed stages");
+  windows->require_subcommand(1);
+  CLI::App* wlist = windows->add_subcommand("list", "every window and its state");
+  wlist->add_option("--stage", w.stage, "only this stage");
+  wlist->add_option("--status", w.status, "only pending, running, succeeded or failed");
+  wlist->add_flag("--json", w.json, "print JSON");
+  wlist->callback([&w] { w.action = "list"; });
+  CLI::App* wreset = windows->add_subcommand(
+      "reset", "mark a range of windows pending again (a backfill), under the run lock");
+  wreset->add_option("--stage", w.stage, "the stage")->required();
+  wreset
+      ->add_option("--from", w.from,
+                   "the first time: 2026-01-05, 2026-01-05T06:00 (on the stage's timezone), "
+                   "with Z or an offset, or a window id")
+      ->required();
+  wreset->add_option("--to", w.to, "the end, exclusive (default: every later window)");
+  wreset->add_flag("--json", w.json, "print JSON");
+  wreset->callback([&w] { w.action = "reset"; });
+  for (CLI::App* sub : {windows, wlist, wreset}) sub->fallthrough();
+}
+
 }  // namespace
 
 int cli_main(int argc, const char* const* argv, Machine& machine) {
@@ -271,8 +294,7 @@ int cli_main(int argc, const char* const* argv, Machine& machine) {
   app.fallthrough();
   app.set_version_flag("--version", kRunnerVersion);
   app.add_option("-c,--config", o.config,
-                 "config file (default: $PIPELINE_RUNNER_CONFIG, "
-                 "else ./config/pipeline.yaml)");
+                 "config file (default: $PIPELINE_RUNNER_CONFIG, else ./config/pipeline.yaml)");
   app.add_flag("-q,--quiet", o.quiet, "only warnings and errors on stderr");
   app.add_flag("-v,--verbose", o.verbose, "debug output on stderr");
   bool run_once = false;
@@ -317,22 +339,7 @@ int cli_main(int argc, const char* const* argv, Machine& machine) {
   status->add_flag("--json", o.json, "print JSON");
   CLI::App* dashboard = app.add_subcommand("dashboard", "write the HTML dashboard");
   dashboard->add_option("--out", o.out_dir, "the folder of index.html (default: logs/dashboard)");
-  CLI::App* windows = app.add_subcommand("windows", "the time windows of the windowed stages");
-  windows->require_subcommand(1);
-  CLI::App* wlist = windows->add_subcommand("list", "every window and its state");
-  wlist->add_option("--stage", o.windows.stage, "only this stage");
-  wlist->add_option("--status", o.windows.status, "only pending, running, succeeded or failed");
-  wlist->add_flag("--json", o.windows.json, "print JSON");
-  CLI::App* wreset = windows->add_subcommand(
-      "reset", "mark a range of windows pending again (a backfill), under the run lock");
-  wreset->add_option("--stage", o.windows.stage, "the stage")->required();
-  wreset
-      ->add_option("--from", o.windows.from,
-                   "the first time: 2026-01-05, 2026-01-05T06:00 (on the stage's timezone), "
-                   "with Z or an offset, or a window id")
-      ->required();
-  wreset->add_option("--to", o.windows.to, "the end, exclusive (default: every later window)");
-  wreset->add_flag("--json", o.windows.json, "print JSON");
+  add_windows_commands(app, o.windows);
   CLI::App* config = app.add_subcommand("config", "the configuration");
   config->require_subcommand(1);
   CLI::App* check = config->add_subcommand("check", "validate the config and exit");
@@ -351,7 +358,7 @@ int cli_main(int argc, const char* const* argv, Machine& machine) {
     schedule_actions.push_back(a);
   }
   for (CLI::App* sub : {run, plan, audit, show, list, history, rebuild, batch, submit, blist,
-                        status, dashboard, config, check, schedule, windows, wlist, wreset}) {
+                        status, dashboard, config, check, schedule}) {
     sub->fallthrough();
   }
   for (CLI::App* sub : schedule_actions) sub->fallthrough();
@@ -381,10 +388,7 @@ int cli_main(int argc, const char* const* argv, Machine& machine) {
     if (submit->parsed()) return batch_submit(o, machine);
     if (rebuild->parsed()) return history_rebuild(o, machine);
     if (blist->parsed()) return batch_list(o, machine);
-    if (wlist->parsed() || wreset->parsed()) {
-      o.windows.action = wreset->parsed() ? "reset" : "list";
-      return windows_command(machine, load(o, machine), o.windows);
-    }
+    if (!o.windows.action.empty()) return windows_command(machine, load(o, machine), o.windows);
     for (CLI::App* sub : schedule_actions) {
       if (!sub->parsed()) continue;
       o.schedule.action = sub->get_name();

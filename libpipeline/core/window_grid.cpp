@@ -10,7 +10,7 @@ namespace {
 
 // No zone is further than this from UTC, nor moves its clock by more at once: a boundary is
 // never further than this from the wall-clock time it was made from.
-constexpr std::int64_t kZoneReach = 27 * 3600;
+constexpr std::int64_t kZoneReach = std::int64_t{27} * 3600;
 constexpr std::int64_t kDay = 86400;
 
 std::int64_t floor_div(std::int64_t a, std::int64_t b) {

@@ -138,14 +138,14 @@ StageRecord WindowLoop::run_window(const StageConfig& stage, const DecisionResul
   return rec;
 }
 
-StageStatus WindowLoop::run(const StageConfig& stage, const DecisionResult& decided,
-                            const PlaceholderValues& values, const fs::path& stage_logs) {
+std::optional<std::vector<WindowRow>> WindowLoop::due_windows(const StageConfig& stage,
+                                                              const DecisionResult& decided) {
   const WindowsConfig& c = *stage.windows;
   if (!store_) {
-    const std::string why = "its windows cannot run: the state store that keeps them " +
-                            std::string("cannot be used (see the run's errors)");
-    skipped(stage, why);
-    return StageStatus::kSkipped;
+    skipped(stage,
+            "its windows cannot run: the state store that keeps them cannot be used (see the "
+            "run's errors)");
+    return std::nullopt;
   }
   const TimePoint now = s_.clock.now();
   const std::int64_t horizon = unix_seconds(now) - c.lag.count();
@@ -153,24 +153,24 @@ StageStatus WindowLoop::run(const StageConfig& stage, const DecisionResult& deci
   try {
     add_due_windows(stage, *store_, now);
     open = store_->open(window_key(stage), static_cast<std::size_t>(c.max_per_run) + kLookAhead);
+    // Never a window whose data may still come (future-data protection), also when the
+    // clock went back since the window was added.
+    open.erase(std::remove_if(open.begin(), open.end(),
+                              [&](const WindowRow& r) { return r.end > horizon; }),
+               open.end());
+    if (open.empty()) {
+      const WindowSummary now_at = summarize_windows(stage, *store_, now);
+      std::string why = "no window is due";
+      if (now_at.next_due) why += "; the next is due at " + format_rfc3339(*now_at.next_due);
+      skipped(stage, why);
+      run_.report.windows.push_back(now_at);
+      return std::nullopt;
+    }
   } catch (const std::exception& e) {
     run_.report.errors.push_back("stage " + stage.name +
                                  ": its windows cannot be read: " + e.what());
     skipped(stage, std::string("its windows cannot be read: ") + e.what());
-    return StageStatus::kSkipped;
-  }
-  // Never a window whose data may still come (future-data protection), also when the clock
-  // went back since the window was added.
-  open.erase(
-      std::remove_if(open.begin(), open.end(), [&](const WindowRow& r) { return r.end > horizon; }),
-      open.end());
-  if (open.empty()) {
-    const WindowSummary now_at = summarize_windows(stage, *store_, s_.clock.now());
-    std::string why = "no window is due";
-    if (now_at.next_due) why += "; the next is due at " + format_rfc3339(*now_at.next_due);
-    skipped(stage, why);
-    run_.report.windows.push_back(now_at);
-    return StageStatus::kSkipped;
+    return std::nullopt;
   }
   const std::string due =
       std::to_string(open.size()) +
@@ -182,11 +182,18 @@ StageStatus WindowLoop::run(const StageConfig& stage, const DecisionResult& deci
   data["windows_due"] = open.size();
   s_.events.emit(stage.name, event::kDecision, decided.decision.reason + "; " + due,
                  std::move(data));
+  return open;
+}
 
+StageStatus WindowLoop::run(const StageConfig& stage, const DecisionResult& decided,
+                            const PlaceholderValues& values, const fs::path& stage_logs) {
+  const WindowsConfig& c = *stage.windows;
+  const auto open = due_windows(stage, decided);
+  if (!open) return StageStatus::kSkipped;
   std::size_t ran = 0;
   bool all_succeeded = true;
   std::string held;
-  for (const WindowRow& row : open) {
+  for (const WindowRow& row : *open) {
     if (ran == static_cast<std::size_t>(c.max_per_run) || run_.stopped()) break;
     if (std::string wait = waits_for(stage, {row.start, row.end}); !wait.empty()) {
       if (held.empty()) held = wait;

@@ -46,6 +46,10 @@ class WindowLoop {
   /// Whether the windowed stages this one runs after have succeeded over all of w; the
   /// reason when not.
   std::string waits_for(const StageConfig& stage, const TimeWindow& w);
+  /// Adds the windows that became due, and says which are open and due now (announcing
+  /// them); nullopt, with a skipped record, when none can run.
+  std::optional<std::vector<WindowRow>> due_windows(const StageConfig& stage,
+                                                    const DecisionResult& decided);
   StageRecord run_window(const StageConfig& stage, const DecisionResult& decided,
                          const PlaceholderValues& values, const fs::path& stage_logs,
                          WindowRow row);
