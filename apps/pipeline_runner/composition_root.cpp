@@ -16,6 +16,7 @@
 #include "platform/system_clock.hpp"
 #include "supervise/real_process_supervisor.hpp"
 #include "util/paths.hpp"
+#include "util/time_zone.hpp"
 
 namespace pipeline_app {
 
@@ -46,6 +47,7 @@ int run(int argc, char** argv) {
       std::cout,
       std::cerr,
   };
+  set_program_folder(machine.executable.parent_path());  // Windows finds its zone data there
   const std::vector<std::string> args = command_line_arguments(argc, argv);
   std::vector<const char*> arg_pointers;
   arg_pointers.reserve(args.size());

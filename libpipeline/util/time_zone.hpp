@@ -3,6 +3,7 @@
 /// a zone's wall clock (SPEC 11). UTC needs no database; any other zone is looked up once.
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,8 +50,12 @@ class TimeZone {
 /// Where the zone data comes from, for messages: "/usr/share/zoneinfo (the tzdata package)".
 std::string zone_data_source();
 
-/// Makes the zone data findable before the first lookup (Windows: the tzdata folder beside
-/// the program, or PIPELINE_TZDATA); nothing to do where the system has it.
+/// The folder of the running program, given by the composition root before any lookup: on
+/// Windows the zone data is the tzdata folder beside the program (or PIPELINE_TZDATA's);
+/// where the system has it (Linux) this changes nothing.
+void set_program_folder(const std::filesystem::path& folder);
+
+/// Makes the zone data findable before the first lookup.
 void prepare_zone_data();
 
 }  // namespace pipeline

@@ -7,6 +7,8 @@ std::string zone_data_source() {
   return "/usr/share/zoneinfo, from the tzdata package";
 }
 
+void set_program_folder(const std::filesystem::path&) {}
+
 void prepare_zone_data() {}
 
 }  // namespace pipeline
