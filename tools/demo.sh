@@ -3,10 +3,7 @@
 # sample data, then shows the run's audit report. Run from anywhere, as root on Debian.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools/install-deps.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DPIPELINE_TESTS=OFF \
-  -DPIPELINE_SANITIZE=OFF -DPIPELINE_WERROR=OFF >/dev/null
-cmake --build build
+tools/demo-build.sh
 # The pipeline consumes its inputs (lifecycle deletes raw files it translated), so the
 # sample data is copied in fresh for the demo.
 mkdir -p data/raw

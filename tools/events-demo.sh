@@ -6,10 +6,7 @@
 # Run from anywhere, as root on Debian.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools/install-deps.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DPIPELINE_TESTS=OFF \
-  -DPIPELINE_SANITIZE=OFF -DPIPELINE_WERROR=OFF >/dev/null
-cmake --build build
+tools/demo-build.sh
 rm -rf data/events logs/events state/events  # a fresh start each time
 runner="$PWD/build/apps/pipeline_runner/pipeline_runner"
 config="$PWD/config/events.yaml"

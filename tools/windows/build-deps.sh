@@ -15,20 +15,12 @@ prefix=$deps/prefix
 toolchain=$root/cmake/mingw-w64-x86_64.cmake
 mkdir -p "$deps/src" "$prefix/include" "$prefix/lib"
 
-# Debian's source packages (bookworm main), the same versions the Linux build links.
-if ! apt-get source --print-uris yaml-cpp >/dev/null 2>&1; then
-  cat > /etc/apt/sources.list.d/pipeline-runner-src.sources <<'SRC'
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: bookworm
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
-  apt-get update -qq
-fi
-# The date library and the zone data the Windows build reads (cmake/date_tz.cmake).
-tools/debian-source.sh build-deps howardhinnant-date tzdata
+# Debian's source packages (bookworm main), the same versions the Linux build links, fetched
+# and unpacked with Debian's patches; and the date library and the zone data the Windows
+# build reads (cmake/date_tz.cmake).
 packages=(yaml-cpp re2 sqlitecpp curl)
+tools/debian-source.sh "$deps/src" "${packages[@]}"
+tools/debian-source.sh build-deps howardhinnant-date tzdata
 versions=$(for p in "${packages[@]}"; do apt-cache showsrc "$p" | awk '/^Version:/ {print $2; exit}'; done | tr '\n' ' ')
 stamp="$versions$(sha256sum "$toolchain" "$root/tools/windows/build-deps.sh" | cut -c1-16 | tr '\n' ' ')"
 if [[ -f $prefix/.built && "$(cat "$prefix/.built")" == "$stamp" ]]; then
@@ -37,11 +29,6 @@ if [[ -f $prefix/.built && "$(cat "$prefix/.built")" == "$stamp" ]]; then
 fi
 
 cd "$deps/src"
-for p in "${packages[@]}"; do
-  if [[ -z $(find . -maxdepth 1 -type d -name "$p-*" -print -quit) ]]; then
-    apt-get source -qq "$p" >/dev/null 2>&1  # fetched and unpacked with Debian's patches
-  fi
-done
 src_of() { find "$deps/src" -maxdepth 1 -type d -name "$1-*" | head -1; }
 
 cross() {  # cross NAME SOURCE_DIR CMAKE_ARGS...
