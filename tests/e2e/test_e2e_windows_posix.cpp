@@ -152,6 +152,12 @@ TEST_CASE(
   CHECK(extracted == static_cast<std::int64_t>(expected));
   CHECK(duplicates == 1);  // the sample delivers one event twice
   for (const auto& w : all[1]["windows"]) CHECK(w["counts"]["source"] == w["counts"]["target"]);
+  auto status = json::parse(p.run("status --json").out);
+  REQUIRE(status["windows"].size() == 2);
+  CHECK(status["windows"][1]["stage"] == "load");
+  CHECK(status["windows"][1]["open"] == 0);
+  CHECK(status["windows"][1]["watermark"] == all[1]["watermark"]);
+  CHECK_THAT(p.run("plan").out, Catch::Contains("load: 0 windows due and not succeeded"));
 
   // A backfill of New York's January 2nd: 12 windows, under the lock, for both stages.
   at_time(p, "2026-01-10 12:30:00");

@@ -119,3 +119,26 @@ TEST_CASE("an empty history draws an empty page, not a broken one", "[app][dashb
   CHECK_THAT(page, Catch::Contains("No failing run among the runs shown."));
   CHECK_THAT(page, Catch::Contains("</html>"));
 }
+
+TEST_CASE("the time windows section shows each windowed stage's watermark and what is open",
+          "[app][dashboard][windows]") {
+  DashboardData d = sample();
+  CHECK_THAT(render_dashboard(d), Catch::Contains("No stage of this pipeline has time windows."));
+  WindowSummary behind;
+  behind.stage = "extract";
+  behind.watermark = TimePoint(std::chrono::hours(24 * 20399));
+  behind.open = 7;
+  behind.next_due = TimePoint(std::chrono::hours(24 * 20400 + 2));
+  WindowSummary fresh;
+  fresh.stage = "<load>";
+  d.status.windows = {behind, fresh};
+  const std::string page = render_dashboard(d);
+  CHECK_THAT(page, !Catch::Contains("No stage of this pipeline has time windows."));
+  CHECK_THAT(page, Catch::Contains(
+                       "<tr data-stage=\"extract\"><td class=\"mono\">extract</td><td>" +
+                       format_rfc3339(*behind.watermark) + "</td><td class=\"behind\">7</td>"));
+  CHECK_THAT(page, Catch::Contains("&lt;load&gt;</td><td>none yet</td><td>0</td><td>-</td>"));
+  d.status.windows_error = "database disk image is malformed";
+  CHECK_THAT(render_dashboard(d), Catch::Contains("The state store cannot be read: database disk "
+                                                  "image is malformed"));
+}
