@@ -492,9 +492,69 @@ def build_limits(a):
         a.limits[name] = exe
 
 
+def windowed_stage(every, zone, start, lag, most):
+    return (f"  - name: w\n    command: [/bin/true, \"${{window.id}}\"]\n"
+            f"    windows: {{every: {every}, start: \"{start}\", timezone: {zone}, lag: {lag}, "
+            f"max_per_run: {most}}}\n")
+
+
+def bench_windows(a, figs):
+    """Time windows (SPEC 11): an idle run of a windowed stage on UTC and on a named zone, and
+    the cost of one window (a state store write before and after it) beside a plain spawn."""
+    day_ago = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 2 * 86400))
+    plain = Workspace(a.runner, a.misbehave, "windows-plain")
+    plain.config('  - name: w\n    command: [/bin/true]\n    when: {files: "${paths.raw}/*.csv"}\n')
+    checked(plain.run_argv())
+    sides = {"plain": lambda: checked(plain.run_argv())}
+    spaces = []
+    for zone in ("UTC", "America/New_York"):
+        w = Workspace(a.runner, a.misbehave, "windows-idle")
+        # 1d windows from two days ago with a 3d lag: none is ever due, the store is read.
+        w.config(windowed_stage("1d", zone, day_ago, "3d", 10))
+        checked(w.run_argv())
+        sides["ours-" + zone] = (lambda ws: lambda: checked(ws.run_argv()))(w)
+        spaces.append(w)
+    m = paired(sides, a.runs)
+    for w in spaces + [plain]:
+        w.close()
+    utc, ny, ref = (m["ours-UTC"] * 1000, m["ours-America/New_York"] * 1000, m["plain"] * 1000)
+    figs.append(Figure("idle run, a windowed stage on UTC (no window due)", "", "ms", ("", utc),
+                       ("the stage without windows, idle", ref), None,
+                       "<= +2 ms (the state store read)", utc <= ref + 2.0))
+    figs.append(Figure("idle run, the same on America/New_York", "", "ms", ("", ny),
+                       ("the UTC run", utc), None, "<= UTC + 3 ms (the zone database)",
+                       ny <= utc + 3.0))
+    # 96 windows of 15 minutes (yesterday), each /bin/true, reset before every round.
+    w = Workspace(a.runner, a.misbehave, "windows-run")
+    size = 96
+    w.config(windowed_stage("15m", "UTC", day_ago, "0s", size))
+    base = Workspace(a.runner, a.misbehave, "windows-none")
+    base.config(windowed_stage("1d", "UTC", day_ago, "3d", 10))
+    checked(w.run_argv())
+    checked(base.run_argv())
+    reset = [a.runner, "windows", "reset", "-c", w.cfg, "--stage", "w", "--from", day_ago]
+    logs = w.path("limit-logs")
+    os.makedirs(logs)
+    spawn = a.limits["limit_spawn"]
+    m = paired({"ours": lambda: checked(w.run_argv()),
+                "ours-idle": lambda: checked(base.run_argv()),
+                "limit": lambda: checked([spawn, str(size), logs, "/bin/true"]),
+                "limit-none": lambda: checked([spawn, "0", logs, "/bin/true"])},
+               max(6, a.runs // 4), setup=lambda: checked(reset))
+    report = w.latest_report()
+    assert report["windows"][0]["ran"] == size, "the timed run did not run every window"
+    ours = (m["ours"] - m["ours-idle"]) * 1000 / size
+    limit = (m["limit"] - m["limit-none"]) * 1000 / size
+    figs.append(Figure("per-window overhead, per window", f"{size} x `/bin/true`", "ms",
+                       ("", ours), None, ("`limit_spawn`", limit),
+                       "<= 3x limit (two synced store writes a window)", ours <= 3 * limit))
+    w.close()
+    base.close()
+
+
 GROUPS = {"idle": bench_idle, "stages": bench_per_stage, "streaming": bench_streaming,
           "termination": bench_termination, "decision": bench_decision,
-          "lifecycle": bench_lifecycle, "history": bench_history}
+          "lifecycle": bench_lifecycle, "history": bench_history, "windows": bench_windows}
 
 
 def table(figs):
