@@ -1,9 +1,6 @@
 #include "core/window_grid.hpp"
 
 #include <algorithm>
-#include <cstdio>
-
-#include "util/local_time.hpp"
 
 namespace pipeline {
 namespace {
@@ -22,11 +19,7 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) {
 }  // namespace
 
 std::string window_id(std::int64_t start) {
-  const std::tm tm = to_utc_tm(static_cast<std::time_t>(start));
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d%02d%02dT%02d%02d%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  return buf;
+  return TimeZone().format(from_unix_seconds(start), "%Y%m%dT%H%M%SZ");
 }
 
 std::optional<std::int64_t> parse_window_id(const std::string& id) {
