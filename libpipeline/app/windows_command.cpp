@@ -1,6 +1,5 @@
 #include "app/windows_command.hpp"
 
-#include <algorithm>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -106,16 +105,10 @@ int list_windows(Machine& m, const Config& cfg, const WindowsRequest& req) {
   json out = json::array();
   for (const StageConfig* stage : stages) {
     const WindowsConfig& w = *stage->windows;
-    WindowSummary summary;
-    if (store) summary = summarize_windows(*stage, *store, m.clock.now());
+    const WindowSummary summary = summarize_windows(*stage, store.get(), m.clock.now());
     json windows = json::array();
     std::string lines;
-    const auto rows = all_windows(*stage, store.get(), m.clock.now());
-    summary.open =
-        static_cast<std::size_t>(std::count_if(rows.begin(), rows.end(), [](const WindowRow& r) {
-          return r.state != WindowState::kSucceeded;
-        }));
-    for (const auto& r : rows) {
+    for (const auto& r : all_windows(*stage, store.get(), m.clock.now())) {
       if (!req.status.empty() && to_string(r.state) != req.status) continue;
       if (req.json) {
         windows.push_back(row_json(w, r));
@@ -223,15 +216,7 @@ std::vector<WindowSummary> read_window_summaries(const Machine& machine, const C
   try {
     store = existing_store(machine, config);
     for (const auto& s : config.stages) {
-      if (!s.windows) continue;
-      if (store) {
-        out.push_back(summarize_windows(s, *store, machine.clock.now()));
-      } else {
-        WindowSummary none;  // no run has kept any window: every due one is open
-        none.stage = s.name;
-        none.open = all_windows(s, nullptr, machine.clock.now()).size();
-        out.push_back(none);
-      }
+      if (s.windows) out.push_back(summarize_windows(s, store.get(), machine.clock.now()));
     }
   } catch (const std::exception& e) {
     error = e.what();

@@ -38,20 +38,20 @@ void add_due_windows(const StageConfig& stage, WindowStore& store, TimePoint now
   store.add(key, rows, due.back().end);
 }
 
-WindowSummary summarize_windows(const StageConfig& stage, WindowStore& store, TimePoint now) {
+WindowSummary summarize_windows(const StageConfig& stage, WindowStore* store, TimePoint now) {
   const WindowsConfig& c = *stage.windows;
   const WindowGrid grid(c);
   const WindowKey key = window_key(stage);
   WindowSummary out;
   out.stage = stage.name;
-  const std::optional<std::int64_t> known = store.known_until(key);
-  const auto first_open = store.open(key, 1);
+  const std::optional<std::int64_t> known = store ? store->known_until(key) : std::nullopt;
+  const auto first_open = store ? store->open(key, 1) : std::vector<WindowRow>{};
   std::optional<std::int64_t> mark = first_open.empty() ? known : first_open.front().start;
   if (mark && *mark > grid.first_start()) out.watermark = from_unix_seconds(*mark);
   const std::int64_t from = known.value_or(grid.first_start());
   const std::int64_t horizon = unix_seconds(now) - c.lag.count();
   const auto unknown = grid.between(from, horizon, kWindowsAddedPerRun);
-  out.open = store.open_count(key) + unknown.size();
+  out.open = (store ? store->open_count(key) : 0) + unknown.size();
   const auto next = grid.between(unknown.empty() ? from : unknown.back().end,
                                  std::numeric_limits<std::int64_t>::max() / 4, 1);
   if (!next.empty()) out.next_due = from_unix_seconds(next.front().end + c.lag.count());
@@ -159,7 +159,7 @@ std::optional<std::vector<WindowRow>> WindowLoop::due_windows(const StageConfig&
                               [&](const WindowRow& r) { return r.end > horizon; }),
                open.end());
     if (open.empty()) {
-      const WindowSummary now_at = summarize_windows(stage, *store_, now);
+      const WindowSummary now_at = summarize_windows(stage, store_, now);
       std::string why = "no window is due";
       if (now_at.next_due) why += "; the next is due at " + format_rfc3339(*now_at.next_due);
       skipped(stage, why);
@@ -217,7 +217,7 @@ StageStatus WindowLoop::run(const StageConfig& stage, const DecisionResult& deci
   }
   if (ran == 0 && !held.empty()) skipped(stage, held);
   try {
-    WindowSummary summary = summarize_windows(stage, *store_, s_.clock.now());
+    WindowSummary summary = summarize_windows(stage, store_, s_.clock.now());
     summary.ran = ran;
     run_.report.windows.push_back(summary);
   } catch (const std::exception& e) {

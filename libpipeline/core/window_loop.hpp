@@ -26,8 +26,8 @@ WindowKey window_key(const StageConfig& stage);
 void add_due_windows(const StageConfig& stage, WindowStore& store, TimePoint now);
 
 /// Where a windowed stage stands at `now`: watermark, open windows (kept, and due but not
-/// yet taken up by a run), the next one due.
-WindowSummary summarize_windows(const StageConfig& stage, WindowStore& store, TimePoint now);
+/// yet taken up by a run), the next one due. store null: no run has kept a window yet.
+WindowSummary summarize_windows(const StageConfig& stage, WindowStore* store, TimePoint now);
 
 /// "2026-01-01 00:00-02:00 PST": a window as a person reads it, on its zone's clock.
 std::string describe_window(const WindowsConfig& c, const TimeWindow& w);
