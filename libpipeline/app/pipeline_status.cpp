@@ -132,15 +132,7 @@ json status_to_json(const PipelineStatus& s) {
   json windows = nullptr;
   if (!s.windows.empty() || !s.windows_error.empty()) {
     windows = json::array();
-    for (const auto& w : s.windows) {
-      auto t = [](const std::optional<TimePoint>& v) {
-        return v ? json(format_rfc3339(*v)) : json(nullptr);
-      };
-      windows.push_back({{"stage", w.stage},
-                         {"watermark", t(w.watermark)},
-                         {"open", w.open},
-                         {"next_due", t(w.next_due)}});
-    }
+    for (const auto& w : s.windows) windows.push_back(window_summary_to_json(w));
   }
   return {{"pipeline", s.pipeline},
           {"config", s.config},

@@ -222,11 +222,9 @@ int print_plan(Machine& machine, const Config& config, const std::vector<std::st
   if (!windows.empty()) out["windows"] = json::array();
   for (const auto& w : windows) {
     const StageConfig* stage = config.find_stage(w.stage);
-    out["windows"].push_back(
-        {{"stage", w.stage},
-         {"open", w.open},
-         {"max_per_run", stage->windows->max_per_run},
-         {"watermark", w.watermark ? json(format_rfc3339(*w.watermark)) : json(nullptr)}});
+    json one = window_summary_to_json(w);
+    one["max_per_run"] = stage->windows->max_per_run;
+    out["windows"].push_back(std::move(one));
     text << "  " << w.stage << ": " << w.open << " window" << (w.open == 1 ? "" : "s")
          << " due and not succeeded; a run takes up to " << stage->windows->max_per_run
          << ", oldest first (watermark "

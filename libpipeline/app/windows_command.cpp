@@ -67,13 +67,6 @@ json row_json(const WindowsConfig& w, const WindowRow& r) {
           {"counts", r.counts}};
 }
 
-json summary_json(const WindowSummary& s) {
-  auto t = [](const std::optional<TimePoint>& v) {
-    return v ? json(format_rfc3339(*v)) : json(nullptr);
-  };
-  return {{"watermark", t(s.watermark)}, {"open", s.open}, {"next_due", t(s.next_due)}};
-}
-
 // The windows kept, and those due that no run has taken up yet (pending too).
 std::vector<WindowRow> all_windows(const StageConfig& stage, WindowStore* store, TimePoint now) {
   const WindowsConfig& w = *stage.windows;
@@ -123,8 +116,7 @@ int list_windows(Machine& m, const Config& cfg, const WindowsRequest& req) {
       lines += "\n";
     }
     if (req.json) {
-      json s = summary_json(summary);
-      s["stage"] = stage->name;
+      json s = window_summary_to_json(summary);
       s["timezone"] = w.zone.name();
       s["every"] = format_duration(std::chrono::duration_cast<Millis>(w.every));
       s["windows"] = std::move(windows);

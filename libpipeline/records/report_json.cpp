@@ -50,6 +50,13 @@ json decision_to_json(const StageDecision& d) {
   return out;
 }
 
+json window_summary_to_json(const WindowSummary& w) {
+  return {{"stage", w.stage},
+          {"watermark", optional_time(w.watermark)},
+          {"open", w.open},
+          {"next_due", optional_time(w.next_due)}};
+}
+
 json report_to_json(const RunReport& r) {
   json stages = json::array();
   for (const auto& s : r.stages) {
@@ -96,11 +103,9 @@ json report_to_json(const RunReport& r) {
   }
   json windows = json::array();
   for (const auto& w : r.windows) {
-    windows.push_back({{"stage", w.stage},
-                       {"watermark", optional_time(w.watermark)},
-                       {"open", w.open},
-                       {"ran", w.ran},
-                       {"next_due", optional_time(w.next_due)}});
+    json one = window_summary_to_json(w);
+    one["ran"] = w.ran;
+    windows.push_back(std::move(one));
   }
   return {
       {"schema", kReportSchema},

@@ -30,6 +30,9 @@ class ReportError : public std::runtime_error {
 /// A stage's decision: {run, reason} and its warnings when there are any.
 nlohmann::json decision_to_json(const StageDecision& decision);
 
+/// A windowed stage's standing as every record shows it: {stage, watermark, open, next_due}.
+nlohmann::json window_summary_to_json(const WindowSummary& summary);
+
 /// Serialises JSON we write to disk: invalid UTF-8 is replaced, never thrown on.
 std::string dump_json(const nlohmann::json& j, int indent = -1);
 
