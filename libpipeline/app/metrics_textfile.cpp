@@ -1,5 +1,6 @@
 #include "app/metrics_textfile.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <sstream>
@@ -153,22 +154,18 @@ std::string metrics_text(const PipelineStatus& s, const Config& config,
                std::to_string(it == stages.end() ? 0 : it->second.items_done),
                Exposition::label("stage", stage.name));
     }
-  }
-  if (s.last_report) {
-    bool any = false;
-    for (const auto& st : s.last_report->stages) any = any || !st.counts.empty();
-    if (any) {
+    const bool counted = std::any_of(stages.begin(), stages.end(),
+                                     [](const auto& kv) { return !kv.second.counts.empty(); });
+    if (counted) {
       e.family("pipeline_runner_stage_metric", "gauge",
                "Each count a stage printed in the last run (its `counts` patterns; a windowed "
                "stage's newest window).");
-      std::map<std::string, std::map<std::string, std::int64_t>> last;
-      for (const auto& st : s.last_report->stages) {
-        if (!st.counts.empty()) last[st.name] = st.counts;
-      }
-      for (const auto& [stage, counts] : last) {
-        for (const auto& [name, n] : counts) {
+      for (const auto& stage : config.stages) {
+        auto it = stages.find(stage.name);
+        if (it == stages.end()) continue;
+        for (const auto& [name, n] : it->second.counts) {
           e.sample("pipeline_runner_stage_metric", std::to_string(n),
-                   Exposition::label("stage", stage) + Exposition::label("name", name));
+                   Exposition::label("stage", stage.name) + Exposition::label("name", name));
         }
       }
     }
