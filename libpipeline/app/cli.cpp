@@ -17,7 +17,6 @@
 #include "batches/batch_submit.hpp"
 #include "config/config.hpp"
 #include "records/audit_store.hpp"
-#include "records/lock_record.hpp"
 #include "records/record_layout.hpp"
 #include "records/report_json.hpp"
 #include "records/run_records.hpp"
@@ -208,24 +207,9 @@ int batch_list(const Options& o, Machine& p) {
 int history_rebuild(const Options& o, Machine& p) {
   Config cfg = load(o, p);
   // Under the run lock: a run finishing meanwhile would record into the file being replaced.
-  p.files.create_directories(cfg.state);
+  auto lock = lock_like_a_run(p, cfg, "history rebuild");
+  if (!lock) return exit_code::kLocked;
   const RecordLayout layout(cfg);
-  auto lock = p.make_lock(layout.lock_file());
-  LockOwner owner;
-  owner.pid = p.pid;
-  owner.host = p.host;
-  owner.command = "history rebuild";
-  if (!lock->acquire(cfg.lock_wait, p.clock, lock_owner_to_text(owner))) {
-    p.err << "pipeline_runner: a run holds " << path_text(layout.lock_file())
-          << "; try again when it has finished\n";
-    return exit_code::kLocked;
-  }
-  // A run that died holding the lock left its record there: end what it left running now,
-  // before this command's own record replaces it.
-  if (auto dead = recover_dead_run_of(p, cfg, *lock)) {
-    p.err << "pipeline_runner: run " << dead->run_id << " died holding the lock; "
-          << dead->killed.size() << " of its stage processes killed\n";
-  }
   std::size_t runs = 0;  // the lock goes with `lock`, on every path
   try {
     runs = rebuild_history_from_reports(cfg, p.files, [](const std::string& m) {

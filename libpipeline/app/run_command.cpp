@@ -94,6 +94,29 @@ class LockRecordingSupervisor final : public ProcessSupervisor {
 
 }  // namespace
 
+std::unique_ptr<RunLock> lock_like_a_run(Machine& machine, const Config& config,
+                                         const std::string& command) {
+  const RecordLayout layout(config);
+  machine.files.create_directories(config.state);
+  auto lock = machine.make_lock(layout.lock_file());
+  LockOwner owner;
+  owner.pid = machine.pid;
+  owner.host = machine.host;
+  owner.command = command;
+  if (!lock->acquire(config.lock_wait, machine.clock, lock_owner_to_text(owner))) {
+    machine.err << "pipeline_runner: a run holds " << path_text(layout.lock_file())
+                << "; try again when it has finished\n";
+    return nullptr;
+  }
+  // A run that died holding the lock left its record there: end what it left running now,
+  // before this command's own record replaces it.
+  if (auto dead = recover_dead_run_of(machine, config, *lock)) {
+    machine.err << "pipeline_runner: run " << dead->run_id << " died holding the lock; "
+                << dead->killed.size() << " of its stage processes killed\n";
+  }
+  return lock;
+}
+
 std::optional<RecoveryRecord> recover_dead_run_of(Machine& machine, const Config& config,
                                                   const RunLock& lock) {
   if (lock.previous_owner().empty() || !machine.run_processes.find) return std::nullopt;

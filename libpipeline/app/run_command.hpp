@@ -20,6 +20,12 @@ struct RunRequest {
 std::optional<RecoveryRecord> recover_dead_run_of(Machine& machine, const Config& config,
                                                   const RunLock& lock);
 
+/// The run lock for a command that changes what runs keep (`history rebuild`, `windows
+/// reset`), taken as a run takes it (waiting lock.wait), then ending what a dead run left.
+/// Null, with a message on machine.err, when a run holds it.
+std::unique_ptr<RunLock> lock_like_a_run(Machine& machine, const Config& config,
+                                         const std::string& command);
+
 /// Removes the temporary files of atomic writes that a dead run never finished (older than an
 /// hour, in the state and hot folders; the reports folder is record_run's); one line per file
 /// removed.

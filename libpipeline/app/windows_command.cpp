@@ -7,7 +7,6 @@
 #include "app/run_command.hpp"
 #include "core/window_grid.hpp"
 #include "core/window_loop.hpp"
-#include "records/lock_record.hpp"
 #include "records/record_layout.hpp"
 #include "records/report_json.hpp"
 #include "records/sqlite_state.hpp"
@@ -146,25 +145,11 @@ int reset_windows(Machine& m, const Config& cfg, const WindowsRequest& req) {
   if (until <= from) throw UsageError("--to must be later than --from");
 
   // Under the run lock, waiting like a run: a run working on these windows finishes first.
-  const RecordLayout layout(cfg);
-  m.files.create_directories(cfg.state);
-  auto lock = m.make_lock(layout.lock_file());
-  LockOwner owner;
-  owner.pid = m.pid;
-  owner.host = m.host;
-  owner.command = "windows reset";
-  if (!lock->acquire(cfg.lock_wait, m.clock, lock_owner_to_text(owner))) {
-    m.err << "pipeline_runner: a run holds " << path_text(layout.lock_file())
-          << "; try again when it has finished (or set lock.wait)\n";
-    return exit_code::kLocked;
-  }
-  if (auto dead = recover_dead_run_of(m, cfg, *lock)) {
-    m.err << "pipeline_runner: run " << dead->run_id << " died holding the lock; "
-          << dead->killed.size() << " of its stage processes killed\n";
-  }
+  auto lock = lock_like_a_run(m, cfg, "windows reset");
+  if (!lock) return exit_code::kLocked;
   std::vector<WindowRow> before;
   try {
-    auto store = open_sqlite_window_store(layout.state_db());
+    auto store = open_sqlite_window_store(RecordLayout(cfg).state_db());
     before = store->reset(window_key(*stage), from, until,
                           "reset at " + format_rfc3339(m.clock.now()), unix_ms(m.clock.now()));
   } catch (const std::exception& e) {
