@@ -22,6 +22,7 @@ namespace pipeline_app {
 
 int run(int argc, char** argv) {
   using namespace pipeline;
+  open_standard_streams();
   install_stop_handlers();
   use_utf8_console();
   // Stage processes that leave their group (setsid, double fork) are re-parented to us, so

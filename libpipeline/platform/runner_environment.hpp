@@ -13,6 +13,10 @@ namespace pipeline {
 /// The runner's own arguments as UTF-8. On Windows main's argv is in the ANSI code page (a
 /// config path outside it arrives as '?'), so they are read again from the wide command line.
 std::vector<std::string> command_line_arguments(int argc, char** argv);
+/// Standard input, output and error open, on the null device where the runner was started
+/// without them (cron with `>&-`, a daemon that closed them): else the first files the runner
+/// opens take their numbers, and what it prints lands in its own records. First thing in main.
+void open_standard_streams();
 /// Console output as UTF-8 (Windows: the console's code page; elsewhere nothing to do).
 void use_utf8_console();
 std::map<std::string, std::string> current_environment();

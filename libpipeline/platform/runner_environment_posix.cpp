@@ -1,6 +1,8 @@
+#include <fcntl.h>
 #include <pwd.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <system_error>
 
 #include "platform/runner_environment.hpp"
@@ -11,6 +13,18 @@ namespace pipeline {
 
 std::vector<std::string> command_line_arguments(int argc, char** argv) {
   return {argv, argv + argc};
+}
+
+void open_standard_streams() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    // The lowest free number is fd itself: the ones below it are open by now.
+    const int null = ::open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+    if (null >= 0 && null != fd) {
+      ::dup2(null, fd);
+      ::close(null);
+    }
+  }
 }
 
 void use_utf8_console() {}

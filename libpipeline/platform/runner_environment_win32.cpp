@@ -22,6 +22,11 @@ std::vector<std::string> command_line_arguments(int argc, char** argv) {
   return out;
 }
 
+void open_standard_streams() {
+  // Nothing to do: a missing standard handle is null, and a file opened later never takes its
+  // place (handles are not numbered from 0 as POSIX descriptors are).
+}
+
 void use_utf8_console() {
   SetConsoleOutputCP(CP_UTF8);  // fails harmlessly without a console
 }

@@ -392,3 +392,29 @@ TEST_CASE("hostile 18: an unreadable sub-folder under ** is a warning for a runn
   CHECK(has_text(stage(p.latest_report(), "copy")["decision"]["warnings"], "secret"));
   CHECK(p.run("plan").exit_code == 0);
 }
+
+TEST_CASE("hostile 22: a runner started with its standard streams closed keeps its records whole",
+          "[e2e][hostile]") {
+  Project p;
+  // As cron runs `pipeline_runner ... <&- >&- 2>&-`: the first files the runner opens would
+  // take the numbers 0, 1 and 2, and what it prints would go into them.
+  p.wrapper = "sh -c 'exec \"$@\" <&- >&- 2>&-' sh";
+  p.config(
+      "stages:\n  - name: hello\n    command: [/bin/sh, -c, \"echo out-line; echo "
+      "err-line >&2\"]\n  - name: sad\n    command: [/bin/sh, -c, \"exit 3\"]\n");
+  auto r = p.run("--run-once");  // not quiet: it prints a line for every step
+  CHECK(r.exit_code == 1);       // sad failed
+  CHECK(r.out.empty());
+  CHECK(r.err.empty());
+  check_events_whole(p);
+  json report = p.latest_report();
+  CHECK(stage(report, "hello")["status"] == "succeeded");
+  CHECK(stage(report, "sad")["status"] == "failed");
+  const std::string run_id = report["run_id"];
+  CHECK(slurp(p.home() / "logs" / "stages" / run_id / "hello.stdout.log") == "out-line\n");
+  CHECK(slurp(p.home() / "logs" / "stages" / run_id / "hello.stderr.log") == "err-line\n");
+  for (const auto& f : p.files_in("logs")) {
+    if (fs::is_regular_file(f)) CHECK_THAT(slurp(f), !Catch::Contains("pipeline_runner: "));
+  }
+  CHECK(p.run("audit show " + run_id).exit_code == 0);  // the records read back
+}
