@@ -41,13 +41,21 @@ class StageProcesses {
   StageProcesses& operator=(const StageProcesses&) = delete;
   ~StageProcesses() { close(); }
 
-  /// Starts `exe` inside: in a session and process group of its own, with exactly `env`,
-  /// default signal handling, and no descriptor of ours but stdout and stderr into the two
-  /// pipes. Throws boost::system::system_error (or std::system_error) when it cannot start.
+  /// Starts `exe` inside, held at its start: the process exists and identity() names it, but
+  /// nothing of the program runs until release(). It gets a session and process group of its
+  /// own, exactly `env`, default signal handling, and no descriptor of ours but stdout and
+  /// stderr into the two pipes. Throws std::system_error (or boost::system::system_error)
+  /// when it cannot be made.
   bp::process start(boost::asio::io_context& ctx, const std::filesystem::path& exe,
                     const std::vector<std::string>& args, boost::asio::readable_pipe& out,
                     boost::asio::readable_pipe& err, const std::filesystem::path& cwd,
                     const std::map<std::string, std::string>& env);
+
+  /// Lets the held process run the program: after the caller recorded identity(), so a runner
+  /// killed at any point leaves nothing a later run cannot find (a held process whose runner
+  /// died exits without running anything). Throws std::system_error when the program could
+  /// not be run (the process has then ended, to be waited for).
+  void release();
 
   /// Which of the stage's processes a signal reaches: the group its main process leads
   /// (while that runs, SPEC 4's ladder goes to the group; what escaped it is dealt with
@@ -70,7 +78,8 @@ class StageProcesses {
 
  private:
   std::vector<std::int64_t> escapees();
-  std::int64_t group_ = 0;  ///< the process group (on Windows: the main process's id)
+  std::int64_t group_ = 0;   ///< the process group (on Windows: the main process's id)
+  std::intptr_t gate_ = -1;  ///< what holds the process at its start (Windows: its thread)
   [[maybe_unused]] std::uintptr_t job_ = 0;  ///< Windows: the Job Object's handle
   std::vector<std::string> marks_;           ///< NAME=VALUE entries of env that mark its processes
   /// Escapees already found to be the stage's, as (pid, start time): a process being killed

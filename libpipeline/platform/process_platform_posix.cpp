@@ -1,8 +1,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -75,21 +75,65 @@ std::pair<OwnedFd, OwnedFd> output_pipe() {
   return {OwnedFd(fds[0]), OwnedFd(fds[1])};
 }
 
-/// posix_spawn's two descriptions of the child, destroyed with it.
-struct SpawnSetup {
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  SpawnSetup() {
-    ::posix_spawn_file_actions_init(&actions);
-    ::posix_spawnattr_init(&attr);
-  }
-  SpawnSetup(const SpawnSetup&) = delete;
-  SpawnSetup& operator=(const SpawnSetup&) = delete;
-  ~SpawnSetup() {
-    ::posix_spawn_file_actions_destroy(&actions);
-    ::posix_spawnattr_destroy(&attr);
-  }
+/// What the child does between fork and exec, all of it made before the fork: in there it
+/// may only make system calls (the runner may have other threads, holding any lock).
+struct ChildSetup {
+  const char* exe;
+  char* const* argv;
+  char* const* envp;
+  const char* dir;  ///< empty: the runner's
+  int out;          ///< the write ends of the output pipes
+  int err;
+  int gate;  ///< the child's end of the start gate
 };
+
+/// The descriptor the child holds its end of the start gate on (close-on-exec).
+constexpr int kGateFd = 3;
+
+/// The child's way out before exec: why, through the gate, for the runner to report.
+[[noreturn]] void fail_at_gate(int gate, int err) {
+  [[maybe_unused]] ssize_t n = ::write(gate, &err, sizeof err);
+  ::_exit(127);
+}
+
+/// Never returns. In this order: a session of its own (and so a process group numbered by its
+/// pid: the group is what the stop ladder signals, the session also holds what a job-control
+/// shell in the stage moves to other groups); every signal at its default; stdin from
+/// /dev/null, stdout and stderr into the pipes, the gate on 3 and every other descriptor
+/// closed (the lock file's, the runner's end of the gate, a library's); the stage's
+/// directory. Then it waits at the gate for the runner to have recorded who it is, and exits
+/// unseen (127) when the runner died first. Then no signal blocked, and exec. Any error goes
+/// back through the gate as an errno.
+[[noreturn]] void child_at_gate(ChildSetup s) {
+  ::setsid();
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);  // KILL, STOP: no-ops
+  // Out of 0..2 first, so that the dup2s below cannot overwrite one another.
+  for (int* fd : {&s.out, &s.err, &s.gate}) {
+    if (*fd < 3) *fd = ::fcntl(*fd, F_DUPFD_CLOEXEC, 3);
+  }
+  const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(s.out, 1) < 0 || ::dup2(s.err, 2) < 0 ||
+      (s.gate != kGateFd && ::dup3(s.gate, kGateFd, O_CLOEXEC) < 0)) {
+    fail_at_gate(s.gate, errno);
+  }
+  if (::close_range(kGateFd + 1, ~0U, 0) != 0) {  // a kernel before 5.9
+    for (int fd = kGateFd + 1; fd < 65536; ++fd) ::close(fd);
+  }
+  if (s.dir[0] != '\0' && ::chdir(s.dir) != 0) fail_at_gate(kGateFd, errno);
+  char go = 0;
+  ssize_t n = 0;
+  do {
+    n = ::read(kGateFd, &go, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) ::_exit(127);  // the runner is gone: the stage must not run unrecorded
+  sigset_t none;
+  ::sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::execve(s.exe, s.argv, s.envp);
+  fail_at_gate(kGateFd, errno);
+}
 
 }  // namespace
 
@@ -265,37 +309,32 @@ bp::process StageProcesses::start(boost::asio::io_context& ctx, const std::files
   CStringArray envp(std::move(entries));
   auto [out_read, out_write] = output_pipe();
   auto [err_read, err_write] = output_pipe();
+  int gate[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, gate) != 0)
+    throw_errno(errno, "socketpair");
+  OwnedFd ours(gate[0]);
+  OwnedFd theirs(gate[1]);
+  const std::string dir = cwd.string();
+  const ChildSetup setup{exe.c_str(),     argv_c.data(),   envp.data(), dir.c_str(),
+                         out_write.get(), err_write.get(), theirs.get()};
 
-  // posix_spawn (a vfork-style clone in glibc, no copy of our page tables) does in the child,
-  // in this order: stdin from /dev/null, stdout and stderr into the pipes, the stage's
-  // directory, every other descriptor closed (ours are close-on-exec, a library's may not
-  // be); then a session of its own (and so a process group numbered by its pid: the group is
-  // what the stop ladder signals, the session also holds what a job-control shell in the stage
-  // moves to other groups), no blocked signal, every signal at its default. An exec that
-  // fails comes back as the error of posix_spawn itself.
-  SpawnSetup setup;
-  sigset_t none;
+  // fork, not posix_spawn: posix_spawn returns once the program runs, and a runner killed
+  // before it recorded the stage would leave a stage no later run can find (one that cleared
+  // its environment and left its session). Every signal stays blocked across the fork, so
+  // none reaches one of our handlers in the child before it set them to default.
   sigset_t all;
-  ::sigemptyset(&none);
+  sigset_t old;
   ::sigfillset(&all);
-  for (int rc :
-       {::posix_spawn_file_actions_addopen(&setup.actions, 0, "/dev/null", O_RDONLY, 0),
-        ::posix_spawn_file_actions_adddup2(&setup.actions, out_write.get(), 1),
-        ::posix_spawn_file_actions_adddup2(&setup.actions, err_write.get(), 2),
-        ::posix_spawn_file_actions_addchdir_np(&setup.actions, cwd.c_str()),
-        ::posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3),
-        ::posix_spawnattr_setsigmask(&setup.attr, &none),
-        ::posix_spawnattr_setsigdefault(&setup.attr, &all),
-        ::posix_spawnattr_setflags(
-            &setup.attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)}) {
-    if (rc != 0) throw_errno(rc, "posix_spawn setup");
-  }
-  pid_t pid = 0;
-  const int rc =
-      ::posix_spawn(&pid, exe.c_str(), &setup.actions, &setup.attr, argv_c.data(), envp.data());
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  const pid_t pid = ::fork();
+  if (pid == 0) child_at_gate(setup);
+  const int fork_errno = errno;
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (pid < 0) throw_errno(fork_errno, "fork");
   out_write.reset();  // the stage holds the only write ends now: its exit is our end of file
   err_write.reset();
-  if (rc != 0) throw_errno(rc, "posix_spawn");
+  theirs.reset();
+  gate_ = ours.release();
   out.assign(out_read.release());
   err.assign(err_read.release());
   bp::process p(ctx.get_executor(), pid);  // waits through a pidfd
@@ -351,7 +390,23 @@ std::string StageProcesses::identity() const {
   return stage_identity(group_);
 }
 
+void StageProcesses::release() {
+  OwnedFd gate(static_cast<int>(std::exchange(gate_, -1)));
+  const char go = 1;
+  // MSG_NOSIGNAL: a child that is gone already is an error here, not a SIGPIPE for the runner.
+  const bool sent = ::send(gate.get(), &go, 1, MSG_NOSIGNAL) == 1;
+  const int send_errno = errno;
+  int err = 0;
+  ssize_t n = 0;
+  do {  // end of file: the exec closed the child's end; an errno: what failed on its way there
+    n = ::recv(gate.get(), &err, sizeof err, MSG_WAITALL);
+  } while (n < 0 && errno == EINTR);
+  if (n == static_cast<ssize_t>(sizeof err)) throw_errno(err, "exec");
+  if (!sent) throw_errno(send_errno, "start gate");
+}
+
 void StageProcesses::close() {
+  if (gate_ >= 0) ::close(static_cast<int>(std::exchange(gate_, -1)));  // held: it never runs
   if (group_ == 0) return;
   std::lock_guard<std::mutex> lock(g_leaders_mutex);
   g_leaders.erase(std::remove(g_leaders.begin(), g_leaders.end(), static_cast<pid_t>(group_)),
@@ -364,7 +419,9 @@ void StageProcesses::close() {
 std::string stage_identity(std::int64_t group) {
   auto st = proc_stat(static_cast<pid_t>(group));
   if (!st) return {};  // gone already: nothing of it to find later either
-  return "session=" + std::to_string(st->session) + " start=" + std::to_string(st->start_ticks) +
+  // The session its leader starts: `group` itself (a child held at the start gate may not
+  // have called setsid yet, so its own session is not read here).
+  return "session=" + std::to_string(group) + " start=" + std::to_string(st->start_ticks) +
          " boot=" + boot_id();
 }
 

@@ -252,14 +252,14 @@ bp::process StageProcesses::start(boost::asio::io_context& ctx, const std::files
     if (!AssignProcessToJobObject(job.get(), process.get())) {
       throw_last_error("AssignProcessToJobObject");
     }
-    if (ResumeThread(thread.get()) == static_cast<DWORD>(-1)) throw_last_error("ResumeThread");
     job_ = reinterpret_cast<std::uintptr_t>(job.release());
   } catch (...) {
     TerminateProcess(process.get(), kKilledExitCode);
     WaitForSingleObject(process.get(), INFINITE);
     throw;
   }
-  group_ = static_cast<std::int64_t>(info.dwProcessId);  // it leads its own process group
+  group_ = static_cast<std::int64_t>(info.dwProcessId);       // it leads its own process group
+  gate_ = reinterpret_cast<std::intptr_t>(thread.release());  // resumed by release()
   out.assign(out_read.release());
   err.assign(err_read.release());
   return bp::process(ctx.get_executor(), info.dwProcessId, process.release());
@@ -288,7 +288,17 @@ std::string StageProcesses::identity() const {
   return stage_identity(group_);
 }
 
+void StageProcesses::release() {
+  OwnedHandle thread(reinterpret_cast<HANDLE>(std::exchange(gate_, -1)));
+  if (ResumeThread(thread.get()) == static_cast<DWORD>(-1)) {
+    const DWORD error = GetLastError();
+    TerminateJobObject(job_of(job_), kKilledExitCode);  // it never ran: nothing to wait for
+    throw_error(error, "ResumeThread");
+  }
+}
+
 void StageProcesses::close() {
+  if (gate_ != -1) CloseHandle(reinterpret_cast<HANDLE>(std::exchange(gate_, -1)));
   if (job_ != 0) CloseHandle(job_of(job_));  // kills whatever is still in it
   job_ = 0;
   group_ = 0;

@@ -34,9 +34,10 @@ struct ProcessSpec {
   std::optional<std::string> progress;    ///< regex with one capture: an item is done
   /// Named regexes with one capture: the last whole number each matched, on either stream.
   std::vector<std::pair<std::string, std::string>> counts;
-  /// Called as soon as the process runs with what identifies its processes to the platform
-  /// (on Linux its session and start time): opaque text for the run's records (the lock
-  /// file), by which a later run finds what a dead runner left. Never for the core to parse.
+  /// Called once the process exists, before any of the program runs, with what identifies its
+  /// processes to the platform (on Linux its session and start time): opaque text for the
+  /// run's records (the lock file), by which a later run finds what a dead runner left. The
+  /// program runs once this returns. Never for the core to parse.
   std::function<void(const std::string& identity)> on_started;
   /// Called as each step of the stop ladder is sent to the stage's processes, with why
   /// ("timed out", "no output", "stop requested", ...): the records show every step.

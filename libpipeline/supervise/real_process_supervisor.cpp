@@ -49,15 +49,16 @@ class Supervision {
     try {
       process_.emplace(
           processes_.start(ctx_, *exe, args, out_pipe_, err_pipe_, spec_.cwd, spec_.env));
+      // Held at its start: the records name its processes before any of the program runs,
+      // so a runner killed from here on leaves nothing a later run cannot find.
+      if (spec_.on_started) spec_.on_started(processes_.identity());
+      processes_.release();
     } catch (const boost::system::system_error& e) {  // what Boost.Process throws
-      result_.start_error = "cannot start " + path_text(*exe) + ": " + e.code().message();
-      return finish();
+      return not_started(*exe, e.code().message());
     } catch (const std::system_error& e) {
-      result_.start_error = "cannot start " + path_text(*exe) + ": " + e.code().message();
-      return finish();
+      return not_started(*exe, e.code().message());
     }
     result_.started = true;
-    if (spec_.on_started) spec_.on_started(processes_.identity());
     last_output_ = Steady::now();
     read(out_pipe_, out_buf_.get(), out_, out_open_);
     read(err_pipe_, err_buf_.get(), err_, err_open_);
@@ -216,6 +217,16 @@ class Supervision {
       result_.terminated = true;
     }
     processes_.close();
+  }
+
+  ProcessResult not_started(const std::filesystem::path& exe, const std::string& why) {
+    if (process_) {  // made, but its program never ran: it has ended or ends now
+      bp::error_code ignored;
+      process_->wait(ignored);
+    }
+    processes_.close();
+    result_.start_error = "cannot start " + path_text(exe) + ": " + why;
+    return finish();
   }
 
   ProcessResult finish() {

@@ -3,10 +3,12 @@
 // a runner that is not root) and each run must still end cleanly, with its records. One
 // TEST_CASE per finding of issue 8; the findings every platform shares are in
 // test_e2e_hostile_world.cpp, the crash points in test_e2e_crash_points_posix.cpp.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <thread>
 #include <tuple>
 
 #include "support/e2e_posix.hpp"
@@ -152,9 +154,83 @@ TEST_CASE("hostile 20: a stage child with a cleared environment dies with a dead
            "    when: {missing: \"done.flag\"}\n");
   kill_runner_mid_stage(p, "long", pids, 2);
   write_file(p.dir / "done.flag", "");
-  CHECK(p.run("--run-once -q").exit_code == 0);
+  auto next = p.run("--run-once -q");
+  INFO(next.err);
+  CHECK(next.exit_code == 0);
   for (long pid : read_pids(pids)) CHECK(process_gone(pid));
   CHECK(p.latest_report()["recovered"]["killed"].size() == 2);
+}
+
+namespace {
+
+// The processes other than this one whose command line mentions `text`: a stage's, or a
+// runner's child that never became one (before exec it still has the runner's).
+std::vector<long> processes_mentioning(const std::string& text) {
+  std::vector<long> out;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const long pid = std::stol(name);
+    if (pid == ::getpid() || process_gone(pid)) continue;
+    std::string cmdline(4096, '\0');  // read(), not a stream: one gone meanwhile is ESRCH
+    const int fd = ::open((e.path() / "cmdline").c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    const ssize_t n = ::read(fd, cmdline.data(), cmdline.size());
+    ::close(fd);
+    cmdline.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    if (cmdline.find(text) != std::string::npos) out.push_back(pid);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("hostile 20: the runner killed as it records a stage it started leaves nothing behind",
+          "[e2e][hostile]") {
+  if (std::system("command -v strace >/dev/null 2>&1") != 0) {
+    WARN("SKIPPED: strace is not installed (tools/install-deps.sh installs it)");
+    return;
+  }
+  // Between its start and its program running, a stage is recorded in the lock file with an
+  // ftruncate and a pwrite: the runner is killed at each such call in turn, from the ones
+  // that record the run itself to the first after the stage (once it has timed out).
+  for (const std::string call : {"ftruncate", "pwrite64"}) {
+    int points = 0;
+    for (int n = 1; n <= 20; ++n) {
+      Project p;
+      std::string pids = (p.dir / "pids").string();
+      p.config("stages:\n  - name: long\n    command: [\"/usr/bin/env\", \"-i\", \"" +
+               std::string(MISBEHAVE_PATH) + "\", \"--pidfile\", \"" + pids +
+               "\", \"--fork-grandchild\", \"60000\", \"--sleep\", \"60000\"]\n"
+               "    when: {missing: \"done.flag\"}\n    timeout: 2s\n");
+      p.wrapper = "strace -qq -o /dev/null -e trace=" + call + " -e inject=" + call +
+                  ":signal=KILL:when=" + std::to_string(n);
+      p.env = kNoLeakCheckUnderPtrace;
+      auto crashed = p.run("--run-once -q");
+      p.wrapper.clear();
+      p.env.clear();
+      INFO(call << " killed at call " << n);
+      if (crashed.exit_code != 128 + SIGKILL) break;  // fewer calls than n: all tried
+      ++points;
+      std::size_t running = 0;  // the stage's processes the dead run left
+      for (long pid : read_pids(pids)) running += process_gone(pid) ? 0 : 1;
+      write_file(p.dir / "done.flag", "");
+      CHECK(p.run("--run-once -q").exit_code == 0);
+      CHECK(p.latest_report()["recovered"]["killed"].size() == running);
+      // Each was either recorded (and the run just made killed it) or had not run its program
+      // yet: then it never does, and ends by itself once its runner is gone.
+      std::vector<long> left;
+      for (int i = 0; i < 1000; ++i) {
+        left = processes_mentioning(p.dir.path().string());
+        if (left.empty()) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      INFO("left: " << json(left).dump());
+      CHECK(left.empty());
+      if (!read_pids(pids).empty() && running == 0) break;  // past the stage: the rest is not
+    }
+    CHECK(points >= 2);  // recording the run, recording the stage
+  }
 }
 
 TEST_CASE("hostile 15: history rebuild after a dead run kills what the run left",

@@ -4,6 +4,7 @@
 // start is a result. Signals, sessions, descriptors and escapees (POSIX only) are in
 // test_supervise_real_process_supervisor_posix.cpp. Bounds on time are generous: the
 // assertions are on outcomes.
+#include <boost/asio/read.hpp>
 #include <catch2/catch.hpp>
 #include <set>
 
@@ -139,6 +140,47 @@ TEST_CASE("tree: a program that cannot start is a result, not an exception", "[s
   auto d = no_dir.go();
   CHECK_FALSE(d.started);
   CHECK_THAT(d.start_error, Catch::Contains("cannot start"));
+}
+
+// A stage is made held at its start, recorded, then released (process_platform.hpp). One the
+// runner lets go of while held (as a runner killed before it recorded it) ends without
+// running any of its program; once released it runs as any other.
+TEST_CASE("tree: a held stage runs nothing until released - let go of, it never runs",
+          "[supervisor][tree]") {
+  TempDir dir;
+  boost::asio::io_context ctx;
+  const std::string exe = std::filesystem::absolute(MISBEHAVE_PATH).generic_string();
+  auto start = [&](platform::StageProcesses& stage, boost::asio::readable_pipe& out,
+                   boost::asio::readable_pipe& err, const std::string& name) {
+    return stage.start(ctx, exe, {"--pidfile", (dir / name).generic_string(), "--print", "ran"},
+                       out, err, dir.path(), {});
+  };
+  auto all_of = [](boost::asio::readable_pipe& pipe) {
+    std::string text;
+    boost::system::error_code ec;  // end of file
+    boost::asio::read(pipe, boost::asio::dynamic_buffer(text), ec);
+    return text;
+  };
+  {
+    boost::asio::readable_pipe out(ctx), err(ctx);
+    platform::StageProcesses held;
+    auto process = start(held, out, err, "held");
+    CHECK_FALSE(held.identity().empty());
+    held.close();
+    process.wait();
+    CHECK(process.exit_code() != 0);
+    CHECK(all_of(out).empty());
+    CHECK_FALSE(std::filesystem::exists(dir / "held"));  // its program never ran
+  }
+  boost::asio::readable_pipe out(ctx), err(ctx);
+  platform::StageProcesses released;
+  auto process = start(released, out, err, "released");
+  released.release();
+  CHECK(all_of(out) == "ran\n");
+  process.wait();
+  CHECK(process.exit_code() == 0);
+  CHECK(read_pids((dir / "released").string()).size() == 1);
+  released.close();
 }
 
 TEST_CASE("hang: no output for hang_timeout", "[supervisor]") {

@@ -295,10 +295,12 @@ TEST_CASE("escapees are told apart per stage while two stages run", "[supervisor
   auto a_main = a.start(ctx, MISBEHAVE_PATH,
                         {"--pidfile", (dir / "a").string(), "--setsid-grandchild", "60000"}, a_out,
                         a_err, dir.path(), env_of("a"));
+  a.release();
   auto b_main = b.start(ctx, MISBEHAVE_PATH,
                         {"--pidfile", (dir / "b").string(), "--setsid-grandchild", "60000",
                          "--print", "ready", "--sleep", "60000"},
                         b_out, b_err, dir.path(), env_of("b"));
+  b.release();
   a_main.wait();  // a's main is gone; its grandchild lives on, re-parented to us
   auto a_pids = read_pids((dir / "a").string());
   REQUIRE(a_pids.size() == 2);

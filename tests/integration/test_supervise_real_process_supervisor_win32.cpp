@@ -96,6 +96,7 @@ TEST_CASE("a stage's job kills its whole tree when the runner lets go of it",
       ctx, misbehave(),
       {"--pidfile", pidfile, "--fork-grandchild", "60000", "--print", "forked", "--sleep", "60000"},
       out, err, dir.path(), {});
+  stage.release();
   boost::asio::streambuf line;
   boost::asio::read_until(out, line, "\n");  // the grandchild has recorded itself by now
   const auto pids = read_pids(pidfile);
