@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
-#include <fstream>
 #include <iterator>
 #include <mutex>
 #include <optional>
@@ -149,6 +148,26 @@ bool become_child_subreaper() {
 
 namespace {
 
+// The whole of a file under /proc, empty when it cannot be read. read(), not a stream: a
+// process that ends while its file is read fails the read with ESRCH, and a file stream
+// throws on that whatever its exception mask (it did, in recovery and in supervision).
+std::string read_proc(const std::string& path) {
+  std::string text;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return text;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      text.clear();
+      break;
+    }
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return text;
+}
+
 // Calls fn(pid) for every process in /proc.
 template <typename Fn>
 void for_each_process(Fn fn) {
@@ -170,8 +189,7 @@ struct ProcStat {
   unsigned long long start_ticks = 0;  ///< field 22: clock ticks after boot
 };
 std::optional<ProcStat> proc_stat(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string text = read_proc("/proc/" + std::to_string(pid) + "/stat");
   auto close = text.rfind(')');
   if (close == std::string::npos) return std::nullopt;
   std::istringstream fields(text.substr(close + 1));
@@ -196,9 +214,8 @@ pid_t parent_of(pid_t pid) {
 }
 
 std::string read_boot_id() {
-  std::ifstream in("/proc/sys/kernel/random/boot_id");
-  std::string id;
-  std::getline(in, id);
+  std::string id = read_proc("/proc/sys/kernel/random/boot_id");
+  if (!id.empty() && id.back() == '\n') id.pop_back();
   return id;
 }
 
@@ -236,10 +253,11 @@ std::optional<std::vector<pid_t> > children_from_task_lists() {
   bool any = false;
   while (dirent* e = ::readdir(d)) {
     if (e->d_name[0] == '.') continue;
-    std::ifstream in(std::string("/proc/self/task/") + e->d_name + "/children");
-    if (!in) continue;
+    const std::string path = std::string("/proc/self/task/") + e->d_name + "/children";
+    if (::access(path.c_str(), R_OK) != 0) continue;
     any = true;
-    for (long pid; in >> pid;) out.push_back(static_cast<pid_t>(pid));
+    std::istringstream pids(read_proc(path));
+    for (long pid; pids >> pid;) out.push_back(static_cast<pid_t>(pid));
   }
   ::closedir(d);
   if (!any) return std::nullopt;
@@ -276,8 +294,7 @@ std::vector<pid_t> running_leaders() {
 // True when every NAME=VALUE of marks is in the process's environment (false for none).
 bool has_marks(pid_t pid, const std::vector<std::string>& marks) {
   if (marks.empty()) return false;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
-  std::string env((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string env = read_proc("/proc/" + std::to_string(pid) + "/environ");
   return std::all_of(marks.begin(), marks.end(), [&](const std::string& mark) {
     for (std::size_t start = 0; start < env.size();) {
       std::size_t end = env.find('\0', start);
