@@ -206,7 +206,7 @@ int print_plan(Machine& machine, const Config& config, const std::vector<std::st
     // ${batch.*} values, for the batches the next run would claim. Nothing is claimed.
     const fs::path& hot = config.batches->hotfolder;
     auto preview = preview_batches(config, machine.files,
-                                   static_cast<std::size_t>(config.batches->max_per_run));
+                                   static_cast<std::size_t>(config.batches->max_per_run), now);
     out["batches"] = json::array();
     for (const auto& b : preview.batches) {
       json jb = {{"id", b.id},
@@ -227,10 +227,14 @@ int print_plan(Machine& machine, const Config& config, const std::vector<std::st
       out["batches"].push_back(std::move(jb));
     }
     out["batches_later"] = preview.later;
+    out["batches_settling"] = preview.settling;
     out["warnings"] = preview.warnings;
     if (preview.batches.empty()) {
       text << "  no batch waits in " << display_path(hot, config.root)
            << ": nothing runs (the stages run once for each batch)\n";
+    }
+    if (preview.settling > 0) {
+      text << "  " << settling_text(preview.settling, config.batches->settle) << "\n";
     }
     if (preview.later > 0) {
       text << "  " << preview.later << " more batch" << (preview.later == 1 ? "" : "es")

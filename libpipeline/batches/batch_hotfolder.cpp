@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "records/report_json.hpp"
+#include "util/duration.hpp"
 #include "util/error.hpp"
 #include "util/json_read.hpp"
 #include "util/paths.hpp"
@@ -59,8 +60,12 @@ ManifestVerdict judge_manifest(LoadedManifest& m, bool processing, const std::st
 }  // namespace
 
 std::vector<ManifestCandidate> pending_manifests(const Config& config, const FileSystem& files,
-                                                 std::vector<std::string>* warnings) {
+                                                 TimePoint now, std::vector<std::string>* warnings,
+                                                 std::size_t* settling) {
   const fs::path& hot = config.batches->hotfolder;
+  const std::int64_t settled_before = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                          (now - config.batches->settle).time_since_epoch())
+                                          .count();
   std::vector<ManifestCandidate> stale, ready;
   std::vector<DirEntry> entries;
   try {
@@ -83,6 +88,10 @@ std::vector<ManifestCandidate> pending_manifests(const Config& config, const Fil
     fs::path p = hot / path_from_text(e.name);
     auto st = files.stat(p);
     if (!st || !st->is_file()) continue;
+    if (!processing && config.batches->settle.count() > 0 && st->mtime_ns > settled_before) {
+      ++*settling;
+      continue;
+    }
     (processing ? stale : ready).push_back({p, processing, st->mtime_ns});
   }
   auto oldest_first = [](const ManifestCandidate& a, const ManifestCandidate& b) {
@@ -94,9 +103,15 @@ std::vector<ManifestCandidate> pending_manifests(const Config& config, const Fil
   return stale;
 }
 
-BatchPreviews preview_batches(const Config& config, const FileSystem& files, std::size_t limit) {
+std::string settling_text(std::size_t manifests, Millis settle) {
+  return std::to_string(manifests) + (manifests == 1 ? " manifest" : " manifests") +
+         " still settling (modified within " + format_duration(settle) + "; left for a later run)";
+}
+
+BatchPreviews preview_batches(const Config& config, const FileSystem& files, std::size_t limit,
+                              TimePoint now) {
   BatchPreviews out;
-  for (const auto& c : pending_manifests(config, files, &out.warnings)) {
+  for (const auto& c : pending_manifests(config, files, now, &out.warnings, &out.settling)) {
     if (out.batches.size() >= limit) {
       ++out.later;
       continue;
@@ -126,7 +141,7 @@ BatchPreviews preview_batches(const Config& config, const FileSystem& files, std
 
 std::optional<BatchHotfolder::Claim> BatchHotfolder::next(const std::string& run_id,
                                                           TimePoint now) {
-  if (!pending_) pending_ = pending_manifests(config_, files_, &warnings_);
+  if (!pending_) pending_ = pending_manifests(config_, files_, now, &warnings_, &settling_);
   while (cursor_ < pending_->size()) {
     const ManifestCandidate& c = (*pending_)[cursor_++];
     if (auto claim = try_claim(c, run_id, now)) return claim;

@@ -40,8 +40,14 @@ struct ManifestCandidate {
 /// The hot folder's manifests in the order a run tries them: those left claimed first, then
 /// ready ones, each oldest first. Names that look like manifests but are not regular files
 /// (a FIFO, a dangling link) are skipped with a line in *warnings; so is an unlistable folder.
+/// A ready manifest modified within batches.settle of `now` is left for a later run (its
+/// producer may still be writing it), counted in *settling.
 std::vector<ManifestCandidate> pending_manifests(const Config& config, const FileSystem& files,
-                                                 std::vector<std::string>* warnings);
+                                                 TimePoint now, std::vector<std::string>* warnings,
+                                                 std::size_t* settling);
+
+/// "2 manifests still settling (modified within 30s; left for a later run)".
+std::string settling_text(std::size_t manifests, Millis settle);
 
 /// A batch the next run would take, as `plan` and `--dry-run` show it: read, never claimed.
 struct BatchPreview {
@@ -58,10 +64,12 @@ struct BatchPreviews {
   std::vector<BatchPreview> batches;  ///< the first `limit`, in claim order
   std::size_t later = 0;              ///< how many more wait for later runs
   std::vector<std::string> warnings;  ///< names skipped, as a run would warn of them
+  std::size_t settling = 0;           ///< ready manifests still within batches.settle
 };
 
-/// The first `limit` batches a run would claim, validated as the run validates them.
-BatchPreviews preview_batches(const Config& config, const FileSystem& files, std::size_t limit);
+/// The first `limit` batches a run at `now` would claim, validated as the run validates them.
+BatchPreviews preview_batches(const Config& config, const FileSystem& files, std::size_t limit,
+                              TimePoint now);
 
 /// A batch this run holds: its claim lock stays taken until finish() or release().
 struct ClaimedBatch {
@@ -111,6 +119,8 @@ class BatchHotfolder {
   /// Names in the hot folder that look like manifests but are not regular files (a FIFO, a
   /// dangling link): skipped, never opened. Filled by the first next().
   const std::vector<std::string>& warnings() const { return warnings_; }
+  /// Ready manifests left for a later run by batches.settle. Counted by the first next().
+  std::size_t settling() const { return settling_; }
 
  private:
   std::optional<Claim> try_claim(const ManifestCandidate& c, const std::string& run_id,
@@ -131,6 +141,7 @@ class BatchHotfolder {
   Clock& clock_;
   LockFactory make_lock_;
   std::vector<std::string> warnings_;
+  std::size_t settling_ = 0;
   std::optional<std::vector<ManifestCandidate>> pending_;
   std::size_t cursor_ = 0;
   bool swept_ = false;

@@ -27,9 +27,10 @@ const std::vector<std::string> kTopKeys = {
     "lifecycle", "retention", "lock", "batches", "schedule", "notify", "metrics"};
 const std::vector<std::string> kDefaultsKeys = {"timeout", "hang_timeout", "grace",
                                                 "retries", "backoff",      "env"};
-const std::vector<std::string> kStageKeys = {
-    "name",       "command",  "cwd",     "env",     "when",     "timeout", "hang_timeout", "grace",
-    "completion", "progress", "retries", "backoff", "retry_on", "windows", "counts"};
+const std::vector<std::string> kStageKeys = {"name",       "command",  "cwd",          "env",
+                                             "when",       "timeout",  "hang_timeout", "grace",
+                                             "completion", "progress", "retries",      "backoff",
+                                             "retry_on",   "windows",  "counts",       "settle"};
 const std::vector<std::string> kWindowsKeys = {"every",    "start",       "lag",
                                                "timezone", "max_per_run", "order"};
 const std::vector<std::string> kWhenKeys = {"files", "missing", "days_of_month", "after"};
@@ -46,7 +47,8 @@ const std::vector<std::string> kWebhookKeys = {"url", "headers", "timeout"};
 const std::vector<std::string> kEmailKeys = {"server", "from", "to", "user", "password", "timeout"};
 const std::vector<std::string> kPingKeys = {"url", "timeout"};
 const std::vector<std::string> kMetricsKeys = {"textfile"};
-const std::vector<std::string> kBatchKeys = {"hotfolder", "archive", "error", "max_per_run"};
+const std::vector<std::string> kBatchKeys = {"hotfolder", "archive", "error", "max_per_run",
+                                             "settle"};
 
 // Optimal string alignment distance: a swap of two neighbours counts as one typo.
 std::size_t edit_distance(const std::string& a, const std::string& b) {
@@ -450,6 +452,14 @@ StageConfig read_stage(const Reader& r, const YAML::Node& n, const Defaults& d,
     }
     s.when = std::move(when);
   }
+  if (n["settle"]) {
+    s.settle = r.duration(n["settle"], "settle");
+    if (!s.when || s.when->files.empty()) {
+      r.fail(n["settle"], where +
+                              ": settle needs when.files (it leaves input files that are "
+                              "still changing for a later run)");
+    }
+  }
   s.timeout = n["timeout"] ? r.duration(n["timeout"], "timeout") : d.timeout;
   s.hang_timeout =
       n["hang_timeout"] ? r.duration(n["hang_timeout"], "hang_timeout") : d.hang_timeout;
@@ -721,6 +731,7 @@ BatchConfig read_batches(const Reader& r, const YAML::Node& n, const Config& cfg
   if (n["max_per_run"]) {
     b.max_per_run = static_cast<int>(r.integer(n["max_per_run"], "batches.max_per_run", 1, 100000));
   }
+  if (n["settle"]) b.settle = r.duration(n["settle"], "batches.settle");
   if (b.hotfolder == b.archive || b.hotfolder == b.error || b.archive == b.error) {
     r.fail(n, "batches.hotfolder, archive and error must be three different folders");
   }

@@ -71,6 +71,9 @@ struct StageConfig {
   std::optional<Template> cwd;
   EnvList env;  ///< defaults.env merged with the stage's own, the stage's winning
   std::optional<WhenClause> when;
+  /// Files of when.files whose modification time is less than this old are not inputs yet
+  /// (still being written or copied in): left for a later run. 0: every match is an input.
+  Millis settle{};
   Millis timeout{};
   Millis hang_timeout{};
   Millis grace{};
@@ -98,6 +101,7 @@ struct BatchConfig {
   fs::path archive;
   fs::path error;
   int max_per_run = 10;
+  Millis settle{};  ///< a ready manifest modified less than this long ago waits for a later run
 };
 
 /// How often the OS scheduler starts a run (SPEC 13). `every` is a whole number of minutes

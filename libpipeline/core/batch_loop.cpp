@@ -53,6 +53,11 @@ void BatchLoop::run(const PlaceholderValues& values) {
       for (const auto& w : hotfolder_.warnings()) {
         s_.events.emit(event_source::kBatch, event::kWarning, w, {{"warning", w}});
       }
+      if (std::size_t n = hotfolder_.settling(); n > 0) {
+        s_.events.emit(event_source::kBatch, event::kSettling,
+                       settling_text(n, s_.config.batches->settle),
+                       {{"manifests", n}, {"settle_ms", s_.config.batches->settle.count()}});
+      }
     }
     if (!claim) break;
     if (!claim->batch) {

@@ -3,7 +3,9 @@
 #include <algorithm>
 
 #include "core/glob.hpp"
+#include "util/duration.hpp"
 #include "util/paths.hpp"
+#include "util/time_format.hpp"
 
 namespace pipeline {
 namespace {
@@ -14,8 +16,18 @@ std::string join(const std::vector<std::string>& parts, const std::string& sep) 
   return out;
 }
 
-// `files`: the matches of its globs are the stage's inputs; it holds when there is one.
-Finding files_match(const std::vector<Template>& globs, const DecisionInputs& in,
+// Of the files a `settle` leaves for a later run: how many, and the latest a file of them
+// settles.
+struct Settling {
+  std::size_t count = 0;
+  std::int64_t until_ns = 0;
+};
+
+// `files`: the matches of its globs are the stage's inputs; it holds when there is one. With
+// `settle`, a match modified less than that long ago is not one yet: a writer (a copy, an
+// upload) may still be at it. Writing a file moves its mtime, so a file that grows or shrinks
+// is younger than its last write.
+Finding files_match(const std::vector<Template>& globs, Millis settle, const DecisionInputs& in,
                     DecisionResult& out) {
   std::vector<std::string> shown;
   for (const auto& t : globs) {
@@ -33,17 +45,46 @@ Finding files_match(const std::vector<Template>& globs, const DecisionInputs& in
     }
   }
   if (globs.size() > 1) sort_unique_paths(out.inputs.files);
-  if (in.stat_inputs) {
-    out.inputs.stats.reserve(out.inputs.files.size());
-    for (const auto& f : out.inputs.files) {
-      out.inputs.stats.push_back(
-          in.files.stat(path_from_text(f)).value_or(FileStat{FileKind::kBroken}));
+  Settling settling;
+  if (in.stat_inputs || settle.count() > 0) {
+    const std::int64_t now_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(in.now.time_since_epoch()).count();
+    const std::int64_t settle_ns = std::chrono::nanoseconds(settle).count();
+    std::vector<std::string> settled;
+    settled.reserve(out.inputs.files.size());
+    for (auto& f : out.inputs.files) {
+      FileStat st = in.files.stat(path_from_text(f)).value_or(FileStat{FileKind::kBroken});
+      if (settle.count() > 0 && st.is_file() && st.mtime_ns > now_ns - settle_ns) {
+        ++settling.count;
+        settling.until_ns = std::max(settling.until_ns, st.mtime_ns + settle_ns);
+        if (st.mtime_ns > now_ns + settle_ns) {  // the clock of whoever wrote it is ahead
+          out.decision.warnings.push_back(
+              "\"" + display_path(path_from_text(f), in.root) + "\" was modified in the future (" +
+              format_rfc3339(TimePoint(std::chrono::duration_cast<TimePoint::duration>(
+                  std::chrono::nanoseconds(st.mtime_ns)))) +
+              "); it settles only after then (touch it to take it now)");
+        }
+        continue;
+      }
+      settled.push_back(std::move(f));
+      if (in.stat_inputs) out.inputs.stats.push_back(st);
     }
+    out.inputs.files = std::move(settled);
   }
   const std::string patterns = join(shown, ", ");
   const std::size_t n = out.inputs.files.size();
-  if (n == 0) return {false, "no file matches " + patterns};
-  return {true, std::to_string(n) + (n == 1 ? " file matches " : " files match ") + patterns};
+  std::string still;
+  if (settling.count > 0) {
+    still = std::to_string(settling.count) + (settling.count == 1 ? " file" : " files") +
+            " still settling (modified within " + format_duration(settle) +
+            "; left for a later run)";
+  }
+  if (n == 0) {
+    return {false, still.empty() ? "no file matches " + patterns
+                                 : "no settled file matches " + patterns + ": " + still};
+  }
+  return {true, std::to_string(n) + (n == 1 ? " file matches " : " files match ") + patterns +
+                    (still.empty() ? "" : "; " + still)};
 }
 
 // `missing`: holds while the path does not exist.
@@ -82,11 +123,11 @@ Finding after(const std::string& name, const DecisionInputs& in) {
 
 }  // namespace
 
-std::vector<Condition> conditions_of(const WhenClause& when) {
+std::vector<Condition> conditions_of(const WhenClause& when, Millis settle) {
   std::vector<Condition> out;
   if (!when.files.empty()) {
-    out.emplace_back([&globs = when.files](const DecisionInputs& in, DecisionResult& r) {
-      return files_match(globs, in, r);
+    out.emplace_back([&globs = when.files, settle](const DecisionInputs& in, DecisionResult& r) {
+      return files_match(globs, settle, in, r);
     });
   }
   if (when.missing) {

@@ -21,7 +21,8 @@ struct Finding {
 /// its warnings); the others only look.
 using Condition = std::function<Finding(const DecisionInputs& in, DecisionResult& out)>;
 
-/// The conditions of a `when`, in the order their findings are reported.
-std::vector<Condition> conditions_of(const WhenClause& when);
+/// The conditions of a `when`, in the order their findings are reported; `settle` is the
+/// stage's (files modified within it are not inputs yet).
+std::vector<Condition> conditions_of(const WhenClause& when, Millis settle = {});
 
 }  // namespace pipeline

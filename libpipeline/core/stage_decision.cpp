@@ -14,7 +14,7 @@ DecisionResult decide_stage(const StageConfig& stage, const DecisionInputs& in) 
   // Every condition is checked, so the reason names each finding; all must hold.
   std::string held;
   std::string failed;
-  for (const Condition& condition : conditions_of(*stage.when)) {
+  for (const Condition& condition : conditions_of(*stage.when, stage.settle)) {
     Finding f = condition(in, out);
     std::string& to = f.held ? held : failed;
     to += (to.empty() ? "" : "; ") + f.why;

@@ -39,7 +39,8 @@ inline constexpr const char* kWarning = "warning";  ///< batch.warning, and <sta
 inline constexpr const char* kInterrupted = "interrupted";
 inline constexpr const char* kPruned = "pruned";
 inline constexpr const char* kRebuilt = "rebuilt";
-inline constexpr const char* kSummary = "summary";  ///< lifecycle.summary: beyond the listed
+inline constexpr const char* kSummary = "summary";    ///< lifecycle.summary: beyond the listed
+inline constexpr const char* kSettling = "settling";  ///< batch.settling: manifests left for later
 // notify.*
 inline constexpr const char* kSent = "sent";
 inline constexpr const char* kFailed = "failed";
@@ -50,7 +51,7 @@ inline constexpr std::array kAll = {
     kDecision,    kStart,   kProgress, kTerminate, kKill,    kSuccess,   kFailure,
     kTimeout,     kHang,    kRetry,    kMetric,    kSkipped, kRecovered, kMoveRecovered,
     kTempRemoved, kAction,  kClaimed,  kArchived,  kError,   kWarning,   kInterrupted,
-    kPruned,      kRebuilt, kSummary,  kSent,      kFailed,  kKept};
+    kPruned,      kRebuilt, kSummary,  kSettling,  kSent,    kFailed,    kKept};
 }  // namespace event
 
 /// Where the events that are not a stage's come from (the part before the dot).

@@ -549,6 +549,7 @@ TEST_CASE("files that cannot be moved leave the batch claimed - the next run mov
   auto second = next.run();
   CHECK(next.supervisor.specs.empty());
   REQUIRE(second.batches.size() == 1);
+  INFO(second.batches[0].error);
   CHECK(second.batches[0].status == "COMPLETED");
   CHECK(next.files.has_file("/r/archive/d1/b.csv"_abs));
   CHECK(next.files.has_file("/r/archive/d1/d1_MANIFEST.json"_abs));
@@ -572,7 +573,7 @@ TEST_CASE("a preview shows the batches a run would claim, in its order, judged a
   drop(h, "waits_MANIFEST.json", manifest("waits", {"in/w.csv"}), 50);
   h.files.add_special("/r/hot/fifo_MANIFEST.json"_abs, FileKind::kOther);
 
-  auto preview = preview_batches(h.config, h.files, 3);
+  auto preview = preview_batches(h.config, h.files, 3, h.clock.now());
   REQUIRE(preview.batches.size() == 3);
   // Left claimed by a dead run first, then ready ones oldest first; the rest wait.
   CHECK(preview.batches[0].id == "dead");
@@ -591,4 +592,45 @@ TEST_CASE("a preview shows the batches a run would claim, in its order, judged a
   CHECK(h.files.moved.empty());
   CHECK(h.files.removed.empty());
   CHECK(h.files.exists("/r/hot/early_MANIFEST.json"_abs));
+}
+
+TEST_CASE("batches.settle: a manifest modified within it waits for a later run",
+          "[batch][settle]") {
+  std::string yaml = kYaml;
+  yaml.replace(yaml.find("error: \"${paths.error}\"}"), 24,
+               "error: \"${paths.error}\", settle: 30s}");
+  PipelineHarness h(yaml);
+  REQUIRE(h.config.batches->settle == Millis(30'000));
+  auto ns = [&](std::chrono::milliseconds ago) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               (h.clock.now() - ago).time_since_epoch())
+        .count();
+  };
+  drop(h, "young_MANIFEST.json", manifest("young", {"in/y.csv"}, "in/yu.csv"),
+       ns(std::chrono::seconds(29)));
+  drop(h, "old_MANIFEST.json", manifest("old", {"in/o.csv"}), ns(std::chrono::seconds(30)));
+
+  auto preview = preview_batches(h.config, h.files, 10, h.clock.now());
+  REQUIRE(preview.batches.size() == 1);
+  CHECK(preview.batches[0].id == "old");
+  CHECK(preview.settling == 1);
+  CHECK(settling_text(preview.settling, h.config.batches->settle) ==
+        "1 manifest still settling (modified within 30s; left for a later run)");
+
+  auto first = h.run();
+  REQUIRE(first.batches.size() == 1);
+  CHECK(first.batches[0].id == "old");
+  CHECK(h.files.exists("/r/hot/young_MANIFEST.json"_abs));  // untouched: not claimed
+  bool said = false;
+  for (const auto& e : h.events()) {
+    if (e["event"] == "batch.settling") said = e["data"]["manifests"] == 1;
+  }
+  CHECK(said);
+
+  h.clock.advance(std::chrono::seconds(1));  // now 30 s old: the next run takes it
+  auto second = h.run();
+  REQUIRE(second.batches.size() == 1);
+  CHECK(second.batches[0].id == "young");
+  INFO(second.batches[0].error);
+  CHECK(second.batches[0].status == "COMPLETED");
 }

@@ -164,3 +164,65 @@ TEST_CASE("each when clause is one condition - checked on its own - in the order
   CHECK(untouched.inputs.files.empty());  // only files gathers inputs
   CHECK(conditions[3](in, untouched).why == "a succeeded");
 }
+
+namespace {
+
+std::int64_t ns_before(TimePoint now, std::chrono::milliseconds ago) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>((now - ago).time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+TEST_CASE("settle: a file modified within it is left for a later run, said in the reason",
+          "[decision][settle]") {
+  using std::chrono::milliseconds;
+  DecisionFixture f("    when: {files: \"${paths.raw}/*.csv\"}\n    settle: 30s\n");
+  REQUIRE(f.config.stages.at(1).settle == Millis(30'000));
+  f.files.add_file("/r/raw/young.csv"_abs, "half", ns_before(f.now, milliseconds(29'999)));
+  auto none = f.decide();
+  CHECK_FALSE(none.decision.run);
+  CHECK(none.decision.reason ==
+        "no settled file matches raw/*.csv: 1 file still settling (modified within 30s; left "
+        "for a later run)");
+  CHECK(none.inputs.files.empty());
+
+  f.files.add_file("/r/raw/old.csv"_abs, "whole", ns_before(f.now, milliseconds(30'000)));
+  f.files.add_file("/r/raw/other.csv"_abs, "half", ns_before(f.now, milliseconds(1)));
+  auto some = f.decide();
+  CHECK(some.decision.run);
+  CHECK(some.decision.reason ==
+        "1 file matches raw/*.csv; 2 files still settling (modified within 30s; left for a "
+        "later run)");
+  CHECK(some.inputs.files == std::vector<std::string>{"/r/raw/old.csv"_abs});
+  CHECK(some.inputs.stats.size() == 1);  // parallel to the inputs, not to every match
+  CHECK(some.decision.warnings.empty());
+
+  f.now += milliseconds(30'000);  // a later run: all three have settled
+  auto later = f.decide();
+  CHECK(later.inputs.files.size() == 3);
+  CHECK(later.decision.reason == "3 files match raw/*.csv");
+}
+
+TEST_CASE("settle: a file modified in the future waits, with a warning that names it",
+          "[decision][settle][hostile]") {
+  DecisionFixture f("    when: {files: \"raw/*.csv\"}\n    settle: 1m\n");
+  f.files.add_file("/r/raw/ahead.csv"_abs, "x", ns_before(f.now, std::chrono::hours(-3)));
+  auto d = f.decide();
+  CHECK_FALSE(d.decision.run);
+  REQUIRE(d.decision.warnings.size() == 1);
+  CHECK_THAT(d.decision.warnings[0], Catch::Contains("raw/ahead.csv") &&
+                                         Catch::Contains("modified in the future") &&
+                                         Catch::Contains("touch it"));
+}
+
+TEST_CASE("settle: without it every match is an input at once; it needs when.files",
+          "[decision][settle][config]") {
+  DecisionFixture f("    when: {files: \"raw/*.csv\"}\n");
+  f.files.add_file("/r/raw/now.csv"_abs, "x", ns_before(f.now, std::chrono::milliseconds(0)));
+  CHECK(f.decide().inputs.files.size() == 1);
+  CHECK_THROWS_WITH(DecisionFixture("    when: {missing: \"x\"}\n    settle: 5s\n"),
+                    Catch::Contains("p.yaml:11:13: stage 'b': settle needs when.files"));
+  CHECK_THROWS_WITH(DecisionFixture("    when: {files: \"x\"}\n    settle: 5\n"),
+                    Catch::Contains("settle '5' is not a duration"));
+}

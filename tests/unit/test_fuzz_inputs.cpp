@@ -172,7 +172,7 @@ TEST_CASE("fuzz: the manifest reader judges every mutated manifest without throw
                    text);
     BatchPreviews preview;
     try {
-      preview = preview_batches(config, files, 5);
+      preview = preview_batches(config, files, 5, std::chrono::system_clock::now());
     } catch (const std::exception& e) {
       FAIL("case " << i << ": " << typeid(e).name() << ": " << e.what() << "\n" << text);
     }
