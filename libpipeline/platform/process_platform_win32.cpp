@@ -298,7 +298,10 @@ void StageProcesses::release() {
 }
 
 void StageProcesses::close() {
-  if (gate_ != -1) CloseHandle(reinterpret_cast<HANDLE>(std::exchange(gate_, -1)));
+  if (gate_ != -1) {  // held: it never runs (ended as killed, as a job closing would not say)
+    if (job_ != 0) TerminateJobObject(job_of(job_), kKilledExitCode);
+    CloseHandle(reinterpret_cast<HANDLE>(std::exchange(gate_, -1)));
+  }
   if (job_ != 0) CloseHandle(job_of(job_));  // kills whatever is still in it
   job_ = 0;
   group_ = 0;
