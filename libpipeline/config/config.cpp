@@ -27,10 +27,10 @@ const std::vector<std::string> kTopKeys = {
     "lifecycle", "retention", "lock", "batches", "schedule", "notify", "metrics"};
 const std::vector<std::string> kDefaultsKeys = {"timeout", "hang_timeout", "grace",
                                                 "retries", "backoff",      "env"};
-const std::vector<std::string> kStageKeys = {"name",       "command",  "cwd",          "env",
-                                             "when",       "timeout",  "hang_timeout", "grace",
-                                             "completion", "progress", "retries",      "backoff",
-                                             "retry_on",   "windows",  "counts",       "settle"};
+const std::vector<std::string> kStageKeys = {
+    "name",         "command", "cwd",        "env",      "when",    "timeout",
+    "hang_timeout", "grace",   "completion", "progress", "retries", "backoff",
+    "retry_on",     "windows", "counts",     "settle",   "foreach"};
 const std::vector<std::string> kWindowsKeys = {"every",    "start",       "lag",
                                                "timezone", "max_per_run", "order"};
 const std::vector<std::string> kWhenKeys = {"files", "missing", "days_of_month", "after"};
@@ -383,6 +383,7 @@ StageConfig read_stage(const Reader& r, const YAML::Node& n, const Defaults& d,
   r.check_keys(n, kStageKeys, "a stage");
   KnownNames known = run_known;
   known.windowed = n["windows"].IsDefined();
+  known.per_input = n["foreach"].IsDefined();
   StageConfig s;
   s.mark = r.mark(n);
   if (!n["name"]) r.fail(n, "a stage needs a name");
@@ -451,6 +452,16 @@ StageConfig read_stage(const Reader& r, const YAML::Node& n, const Defaults& d,
       }
     }
     s.when = std::move(when);
+  }
+  if (n["foreach"]) {
+    if (r.scalar(n["foreach"], "foreach") != "input") {
+      r.fail(n["foreach"], where + ": foreach takes 'input' (one process per input file)");
+    }
+    if (!s.when || s.when->files.empty()) {
+      r.fail(n["foreach"], where + ": foreach: input needs when.files (its inputs)");
+    }
+    if (n["windows"]) r.fail(n["foreach"], where + ": foreach and windows do not mix");
+    s.per_input = true;
   }
   if (n["settle"]) {
     s.settle = r.duration(n["settle"], "settle");

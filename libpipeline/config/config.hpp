@@ -74,6 +74,9 @@ struct StageConfig {
   /// Files of when.files whose modification time is less than this old are not inputs yet
   /// (still being written or copied in): left for a later run. 0: every match is an input.
   Millis settle{};
+  /// `foreach: input`: one process per input file (${input}), each its own item with its own
+  /// attempts, logs and record; lifecycle acts on the inputs whose item succeeded.
+  bool per_input = false;
   Millis timeout{};
   Millis hang_timeout{};
   Millis grace{};

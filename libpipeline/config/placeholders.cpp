@@ -135,6 +135,13 @@ void Template::check(PlaceholderScope scope, const KnownNames& known) const {
       }
       continue;
     }
+    if (n == "input") {
+      if (!known.per_input || !at_least(PlaceholderScope::kStage)) {
+        fail_at(mark_, "${input} is only known in the command, cwd or env of a stage with "
+                       "'foreach: input'");
+      }
+      continue;
+    }
     if (n == "inputs") {
       if (scope != PlaceholderScope::kCommand) {
         fail_at(mark_,

@@ -33,6 +33,7 @@ struct KnownNames {
   /// checked.
   std::function<std::optional<std::string>(const std::string&)> env;
   bool windowed = false;  ///< the stage has `windows`: ${window.*} have values
+  bool per_input = false;  ///< the stage has `foreach: input`: ${input} has a value
 };
 
 /// A string with placeholders, split into literal text and placeholder names.

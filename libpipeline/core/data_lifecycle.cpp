@@ -22,6 +22,10 @@ std::vector<LifecycleRecord> DataLifecycle::apply(
     if (stopped) break;
     bool all_succeeded = true;
     for (const auto& s : rule.when_succeeded) {
+      // A `foreach: input` stage's own inputs go per item: its snapshot holds the inputs
+      // whose item succeeded, whatever became of the others.
+      const StageConfig* own = s == rule.stage ? config_.find_stage(s) : nullptr;
+      if (own && own->per_input) continue;
       auto it = outcomes.find(s);
       if (it == outcomes.end() || it->second != StageStatus::kSucceeded) all_succeeded = false;
     }

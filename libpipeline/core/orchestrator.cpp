@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/batch_loop.hpp"
+#include "core/item_loop.hpp"
 #include "core/stage_runner.hpp"
 #include "core/window_loop.hpp"
 #include "records/record_layout.hpp"
@@ -134,6 +135,14 @@ StageStatus Orchestrator::pass_stage(RunContext& run, const StageConfig& stage, 
   in.stat_inputs = lifecycle_names(stage.name);
   DecisionResult d = decide_stage(stage, in);
   const fs::path stage_logs = run.layout.stage_logs(run.report.run_id, pass.batch);
+  if (d.decision.run && stage.per_input) {
+    InputSnapshot succeeded;
+    const StageStatus status =
+        ItemLoop(run).run(stage, d, pass.values, stage_logs, pass.batch, succeeded);
+    // The lifecycle acts on the inputs whose item succeeded (DataLifecycle::apply).
+    pass.snapshots[stage.name] = std::move(succeeded);
+    return status;
+  }
   if (d.decision.run && stage.windows) {
     const StageStatus status = WindowLoop(run, s_.windows).run(stage, d, pass.values, stage_logs);
     if (status == StageStatus::kSucceeded) pass.snapshots[stage.name] = std::move(d.inputs);

@@ -77,7 +77,17 @@ std::vector<std::string> reported_inputs(const InputSnapshot& inputs, const fs::
 void StageRunner::emit(const std::string& stage, const char* event, const std::string& msg,
                        nlohmann::json data) {
   if (window_) data["window"] = window_->id;
+  if (item_) {
+    // A progress event's own item (a line the stage printed) stays, under another name.
+    if (auto it = data.find("item"); it != data.end()) data["progress_item"] = *it;
+    data["item"] = item_->index;
+    data["input"] = item_->input;
+  }
   s_.events.emit(stage, event, msg, std::move(data));
+}
+
+std::string StageRunner::log_name(const StageConfig& stage) const {
+  return item_ ? "item-" + std::to_string(item_->index) : stage.name;
 }
 
 void StageRunner::warn(const std::string& stage, const std::string& what) {
@@ -88,14 +98,15 @@ fs::path StageRunner::write_inputs_file(const StageConfig& stage, const fs::path
                                         const std::vector<std::string>& inputs) {
   std::string listing;
   for (const auto& f : inputs) listing.append(f).push_back('\n');
-  fs::path in_logs = RecordLayout::inputs_file(stage_logs, stage.name);
+  fs::path in_logs = RecordLayout::inputs_file(stage_logs, log_name(stage));
   try {
     s_.files.write_file(in_logs, listing);
     return in_logs;
   } catch (const FileError& e) {
     // The list is the stage's input, not a record: where the logs cannot take it (a full or
     // read-only logs folder) it goes under state, beside the lock.
-    fs::path in_state = run_.layout.inputs_fallback(run_.report.run_id, stage.name);
+    fs::path in_state = run_.layout.inputs_fallback(
+        run_.report.run_id, item_ ? stage.name + "." + log_name(stage) : stage.name);
     warn(stage.name,
          std::string(e.what()) + "; its inputs file is " + path_text(in_state) + " instead");
     s_.files.create_directories(in_state.parent_path());
@@ -112,7 +123,7 @@ ProcessSpec StageRunner::spec_for(const StageConfig& stage, const StageInputs& i
   const Config& cfg = s_.config;
   PlaceholderValues values = in.values;
   values.scalars["stage"] = stage.name;
-  values.scalars["inputs_file"] = path_text(RecordLayout::inputs_file(stage_logs, stage.name));
+  values.scalars["inputs_file"] = path_text(RecordLayout::inputs_file(stage_logs, log_name(stage)));
   values.scalars["inputs_count"] = std::to_string(in.paths.size());
   values.inputs = &in.paths;
   values.window = window_;
@@ -137,6 +148,7 @@ ProcessSpec StageRunner::spec_for(const StageConfig& stage, const StageInputs& i
   }
   spec.env["PIPELINE_RUN_ID"] = run_.report.run_id;
   spec.env["PIPELINE_STAGE"] = stage.name;
+  if (item_) spec.env["PIPELINE_ITEM"] = std::to_string(item_->index);
   spec.env["PIPELINE_ROOT"] = path_text(cfg.root);
   spec.timeout = stage.timeout;
   spec.hang_timeout = stage.hang_timeout;
@@ -161,8 +173,8 @@ AttemptRecord StageRunner::attempt(const StageConfig& stage, ProcessSpec& spec,
                                    const fs::path& stage_logs, int number,
                                    const std::string& setup_error, StageRecord& rec,
                                    ProcessResult& r) {
-  spec.stdout_log = RecordLayout::stage_output(stage_logs, stage.name, number, "stdout");
-  spec.stderr_log = RecordLayout::stage_output(stage_logs, stage.name, number, "stderr");
+  spec.stdout_log = RecordLayout::stage_output(stage_logs, log_name(stage), number, "stdout");
+  spec.stderr_log = RecordLayout::stage_output(stage_logs, log_name(stage), number, "stderr");
   spec.env["PIPELINE_ATTEMPT"] = std::to_string(number);
 
   AttemptRecord a;

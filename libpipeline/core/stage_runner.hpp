@@ -20,8 +20,11 @@ std::vector<std::string> reported_inputs(const InputSnapshot& inputs, const fs::
 class StageRunner {
  public:
   /// window: the time window the stage runs for (its events and values say which), or null.
-  explicit StageRunner(RunContext& run, const WindowValue* window = nullptr)
-      : run_(run), s_(run.s), window_(window) {}
+  /// item: the input a `foreach: input` stage runs for (its events say which, its logs are
+  /// item-<n>.*.log in the stage_logs given to run), or null.
+  explicit StageRunner(RunContext& run, const WindowValue* window = nullptr,
+                       const ItemRef* item = nullptr)
+      : run_(run), s_(run.s), window_(window), item_(item) {}
 
   /// Runs the stage on the inputs it was decided with; a stop it meets is left in the context.
   StageRecord run(const StageConfig& stage, const InputSnapshot& inputs,
@@ -45,6 +48,8 @@ class StageRunner {
   fs::path write_inputs_file(const StageConfig& stage, const fs::path& stage_logs,
                              const std::vector<std::string>& inputs);
   void warn(const std::string& stage, const std::string& what);
+  /// What its log files and inputs file are named after: the stage, or its item.
+  std::string log_name(const StageConfig& stage) const;
   /// An event of the stage, with the window it runs for when it has one.
   void emit(const std::string& stage, const char* event, const std::string& msg,
             nlohmann::json data);
@@ -52,6 +57,7 @@ class StageRunner {
   RunContext& run_;
   const OrchestratorServices& s_;
   const WindowValue* window_;
+  const ItemRef* item_;
 };
 
 }  // namespace pipeline

@@ -67,6 +67,7 @@ void render_stages(std::ostream& out, const std::vector<StageRecord>& stages) {
   for (const auto& s : stages) {
     out << "  " << s.name;
     if (s.window) out << " [window " << s.window->id << "]";
+    if (s.item) out << " [item " << s.item->index << ": " << s.item->input << "]";
     out << ": " << to_string(s.status) << " — " << or_dash(s.decision.reason) << "\n";
     if (!s.attempts.empty()) {
       out << "    inputs " << s.inputs_count << ", items " << s.items_done;

@@ -18,6 +18,11 @@ json window_json(const std::optional<WindowRef>& w) {
   return {{"id", w->id}, {"start", format_rfc3339(w->start)}, {"end", format_rfc3339(w->end)}};
 }
 
+json item_json(const std::optional<ItemRef>& i) {
+  if (!i) return nullptr;
+  return {{"index", i->index}, {"input", i->input}};
+}
+
 json attempt_json(const AttemptRecord& a) {
   return {
       {"attempt", a.attempt},
@@ -66,6 +71,7 @@ json report_to_json(const RunReport& r) {
         {"name", s.name},
         {"batch", s.batch.empty() ? json(nullptr) : json(s.batch)},
         {"window", window_json(s.window)},
+        {"item", item_json(s.item)},
         {"decision", decision_to_json(s.decision)},
         {"status", to_string(s.status)},
         {"inputs_count", s.inputs_count},
@@ -283,6 +289,10 @@ StageRecord stage_from(const Fields& f) {
   if (f.has("window") && !f.at("window").is_null()) {
     Fields w = f.object("window");
     s.window = WindowRef{w.text("id"), w.time("start"), w.time("end")};
+  }
+  if (f.has("item") && !f.at("item").is_null()) {
+    Fields i = f.object("item");
+    s.item = ItemRef{i.number<std::size_t>("index"), i.text("input")};
   }
   Fields d = f.object("decision");
   s.decision.run = d.flag("run");

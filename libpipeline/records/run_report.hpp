@@ -60,10 +60,17 @@ struct WindowRef {
   TimePoint end;
 };
 
+/// The input a `foreach: input` stage's record ran for (SPEC 12).
+struct ItemRef {
+  std::size_t index = 0;  ///< 1-based, in the order of the stage's inputs
+  std::string input;      ///< the input file, relative to root where under it
+};
+
 struct StageRecord {
   std::string name;
   std::string batch;                ///< the batch id this record ran for, in batch mode
   std::optional<WindowRef> window;  ///< the window this record ran for, for a windowed stage
+  std::optional<ItemRef> item;      ///< the input this record ran for, for a foreach stage
   StageDecision decision;
   StageStatus status = StageStatus::kSkipped;
   std::size_t inputs_count = 0;

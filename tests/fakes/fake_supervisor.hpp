@@ -5,6 +5,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,9 @@ class FakeSupervisor final : public ProcessSupervisor {
   }
   /// Called with each spec before answering (to create files, move the clock, ...).
   std::function<void(const ProcessSpec&)> on_run;
+  /// When set and it answers, its result is the run's (before any script): results by
+  /// argument, as a stage run once per input needs.
+  std::function<std::optional<ProcessResult>(const ProcessSpec&)> answer;
 
   ProcessResult run(const ProcessSpec& spec) override {
     specs.push_back(spec);
@@ -33,6 +37,9 @@ class FakeSupervisor final : public ProcessSupervisor {
     if (!queue.empty()) {
       r = queue.front();
       if (queue.size() > 1) queue.pop_front();
+    }
+    if (answer) {
+      if (auto given = answer(spec)) r = *given;
     }
     if (spec.on_progress) {
       for (std::size_t i = 0; i < progress_items.size(); ++i) {
