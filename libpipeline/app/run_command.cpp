@@ -188,7 +188,7 @@ int print_plan(Machine& machine, const Config& config, const std::vector<std::st
   DataLifecycle no_lifecycle(config, machine.files, no_mover, no_events);
   Orchestrator orchestrator({config, machine.files, machine.clock, machine.supervisor, no_events,
                              no_lifecycle, machine.environment, machine.stop, nullptr, nullptr,
-                             nullptr});
+                             nullptr, nullptr});
   const std::string run_id = make_run_id(now);
   json out = {{"pipeline", config.pipeline},
               {"config", path_text(config.file)},
@@ -411,15 +411,35 @@ class RunSession {
     }
   }
 
+  // The failures in a row of the inputs of stages with quarantine; null (and an error in the
+  // report) when the store cannot be used: then nothing is quarantined, as nothing is counted.
+  std::unique_ptr<InputFailureStore> open_input_failures() {
+    if (std::none_of(config_.stages.begin(), config_.stages.end(),
+                     [](const StageConfig& s) { return s.quarantine.has_value(); })) {
+      return nullptr;
+    }
+    try {
+      return open_sqlite_input_failures(layout_.state_db());
+    } catch (const std::exception& e) {
+      report_.errors.push_back(
+          std::string("the state store of quarantine cannot be used (no input is counted or "
+                      "quarantined): ") +
+          e.what());
+      spdlog::error("{}", report_.errors.back());
+      return nullptr;
+    }
+  }
+
   void orchestrate(EventSink& events, FileMover& mover, const RunRequest& request) {
     LockRecordingSupervisor supervisor(m_.supervisor, *lock_, owner_);
     DataLifecycle lifecycle(config_, m_.files, mover, events);
     std::optional<BatchHotfolder> hotfolder;
     if (config_.batches) hotfolder.emplace(config_, m_.files, mover, m_.clock, m_.make_lock);
     std::unique_ptr<WindowStore> windows = open_windows();
+    std::unique_ptr<InputFailureStore> failures = open_input_failures();
     Orchestrator orchestrator({config_, m_.files, m_.clock, supervisor, events, lifecycle,
                                m_.environment, m_.stop, hotfolder ? &*hotfolder : nullptr,
-                               windows.get(),
+                               windows.get(), failures.get(),
                                [this](const RunReport& r) { return write_report(r); }});
     try {
       orchestrator.run({request.stages}, report_);

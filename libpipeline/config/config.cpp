@@ -30,9 +30,10 @@ const std::vector<std::string> kDefaultsKeys = {"timeout", "hang_timeout", "grac
 const std::vector<std::string> kStageKeys = {
     "name",         "command", "cwd",        "env",      "when",    "timeout",
     "hang_timeout", "grace",   "completion", "progress", "retries", "backoff",
-    "retry_on",     "windows", "counts",     "settle",   "foreach"};
+    "retry_on",     "windows", "counts",     "settle",   "foreach", "quarantine"};
 const std::vector<std::string> kWindowsKeys = {"every",    "start",       "lag",
                                                "timezone", "max_per_run", "order"};
+const std::vector<std::string> kQuarantineKeys = {"after", "to"};
 const std::vector<std::string> kWhenKeys = {"files", "missing", "days_of_month", "after"};
 const std::vector<std::string> kBackoffKeys = {"initial", "factor", "max"};
 const std::vector<std::string> kLifecycleKeys = {"delete", "move", "to", "when_succeeded"};
@@ -462,6 +463,21 @@ StageConfig read_stage(const Reader& r, const YAML::Node& n, const Defaults& d,
     }
     if (n["windows"]) r.fail(n["foreach"], where + ": foreach and windows do not mix");
     s.per_input = true;
+  }
+  if (const YAML::Node q = n["quarantine"]) {
+    r.require_map(q, "quarantine");
+    r.check_keys(q, kQuarantineKeys, "quarantine");
+    if (!s.per_input) {
+      r.fail(q, where +
+                    ": quarantine needs 'foreach: input' (it counts the failures of each "
+                    "input's item)");
+    }
+    if (!q["to"]) r.fail(q, where + ": quarantine needs 'to' (the folder poison inputs go to)");
+    QuarantineConfig c;
+    if (q["after"]) c.after = static_cast<int>(r.integer(q["after"], "quarantine.after", 1, 1000));
+    c.to = r.templ(q["to"], "quarantine.to");
+    c.to.check(PlaceholderScope::kRun, known);
+    s.quarantine = std::move(c);
   }
   if (n["settle"]) {
     s.settle = r.duration(n["settle"], "settle");

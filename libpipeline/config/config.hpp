@@ -64,6 +64,13 @@ struct CountsConfig {
   std::optional<double> tolerance;  ///< a fraction (0.005 for 0.5%), with source and target
 };
 
+/// `quarantine` (SPEC 12): an input whose item failed in `after` consecutive runs is moved
+/// into `to` with a .error.txt, so one poison file no longer fails every run.
+struct QuarantineConfig {
+  int after = 3;
+  Template to;
+};
+
 struct StageConfig {
   std::string name;
   SourceMark mark;
@@ -77,6 +84,7 @@ struct StageConfig {
   /// `foreach: input`: one process per input file (${input}), each its own item with its own
   /// attempts, logs and record; lifecycle acts on the inputs whose item succeeded.
   bool per_input = false;
+  std::optional<QuarantineConfig> quarantine;  ///< with per_input only
   Millis timeout{};
   Millis hang_timeout{};
   Millis grace{};

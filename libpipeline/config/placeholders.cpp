@@ -137,8 +137,9 @@ void Template::check(PlaceholderScope scope, const KnownNames& known) const {
     }
     if (n == "input") {
       if (!known.per_input || !at_least(PlaceholderScope::kStage)) {
-        fail_at(mark_, "${input} is only known in the command, cwd or env of a stage with "
-                       "'foreach: input'");
+        fail_at(mark_,
+                "${input} is only known in the command, cwd or env of a stage with "
+                "'foreach: input'");
       }
       continue;
     }

@@ -32,7 +32,7 @@ struct KnownNames {
   /// unset variable is found when the config loads, before any stage starts. Unset: not
   /// checked.
   std::function<std::optional<std::string>(const std::string&)> env;
-  bool windowed = false;  ///< the stage has `windows`: ${window.*} have values
+  bool windowed = false;   ///< the stage has `windows`: ${window.*} have values
   bool per_input = false;  ///< the stage has `foreach: input`: ${input} has a value
 };
 

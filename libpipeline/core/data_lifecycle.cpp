@@ -147,3 +147,39 @@ LifecycleRecord DataLifecycle::act(const LifecycleRule& rule, const std::string&
 }
 
 }  // namespace pipeline
+
+namespace pipeline {
+
+void DataLifecycle::quarantine(const std::string& input, const FileStat& snap,
+                               const fs::path& to_dir, const std::string& why,
+                               QuarantineRecord& rec) {
+  const fs::path file = path_from_text(input);
+  auto now = files_.stat(file);
+  if (!now || *now != snap) {
+    rec.result = "changed";
+    rec.move_error = now ? "the file changed after the stage's inputs were taken; left in place"
+                         : "the file is gone";
+    return;
+  }
+  try {
+    files_.create_directories(to_dir);
+    const std::string name = path_text(file.filename());
+    fs::path target = to_dir / file.filename();
+    for (int n = 1;
+         files_.exists(target) || files_.exists(path_from_text(path_text(target) + ".error.txt"));
+         ++n) {
+      target = to_dir / path_from_text(name + "." + std::to_string(n));
+    }
+    // The reason first: a run that dies between the two leaves a reason without its file
+    // (harmless), never a quarantined file without its reason.
+    files_.write_atomic(path_from_text(path_text(target) + ".error.txt"), why);
+    mover_.move(file, target);
+    rec.to = display_path(target, config_.root);
+    rec.result = "quarantined";
+  } catch (const FileError& e) {
+    rec.result = "failed";
+    rec.move_error = e.what();
+  }
+}
+
+}  // namespace pipeline

@@ -49,6 +49,13 @@ class DataLifecycle {
                                      const std::map<std::string, InputSnapshot>& snapshots,
                                      const PlaceholderValues& values, const Guards& guards = {});
 
+  /// Moves a poison input (SPEC 12 quarantine) into to_dir, as a move rule would and only
+  /// while it is as snapshotted, with `<name>.error.txt` beside it (`why`); a name already
+  /// taken there gets .1, .2, ... Fills rec.to, rec.result ("quarantined", "changed" or
+  /// "failed") and rec.move_error.
+  void quarantine(const std::string& input, const FileStat& snap, const fs::path& to_dir,
+                  const std::string& why, QuarantineRecord& rec);
+
   /// Every record of the run so far, counted, and where the list of them is.
   const LifecycleSummary& summary() const { return summary_; }
 

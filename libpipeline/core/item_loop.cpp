@@ -1,10 +1,84 @@
 #include "core/item_loop.hpp"
 
+#include "core/data_lifecycle.hpp"
 #include "core/stage_runner.hpp"
 #include "records/report_json.hpp"
 #include "util/paths.hpp"
+#include "util/time_format.hpp"
 
 namespace pipeline {
+
+void ItemLoop::count(const StageConfig& stage, const std::string& input, const FileStat& stat,
+                     const StageRecord& rec, const PlaceholderValues& values) {
+  InputFailureStore* store = s_.input_failures;
+  // A stopped item says nothing about its input; a store that failed once is not asked again.
+  if (!store || run_.aborted || store_failed_) return;
+  try {
+    if (rec.status == StageStatus::kSucceeded) {
+      store->erase(stage.name, input);
+      return;
+    }
+    std::optional<InputFailures> kept = store->get(stage.name, input);
+    InputFailures row;
+    row.stage = stage.name;
+    row.path = input;
+    row.size = stat.size;
+    row.mtime_ns = stat.mtime_ns;
+    if (kept && kept->size == stat.size && kept->mtime_ns == stat.mtime_ns) row = *kept;
+    row.failures += 1;
+    row.runs.push_back(run_.report.run_id);
+    row.error = rec.attempts.empty() ? std::string(to_string(rec.status))
+                                     : describe_attempt(rec.attempts.back());
+    if (row.failures >= stage.quarantine->after) {
+      quarantine(stage, input, stat, row, values);
+      if (run_.report.quarantined.back().result != "failed") {
+        store->erase(stage.name, input);
+        return;
+      }
+    }
+    store->put(row);
+  } catch (const std::exception& e) {
+    store_failed_ = true;
+    run_.report.errors.push_back("stage " + stage.name +
+                                 ": the failures of its inputs cannot be kept (" + e.what() +
+                                 "); no input of it is counted or quarantined in this run");
+  }
+}
+
+void ItemLoop::quarantine(const StageConfig& stage, const std::string& input, const FileStat& stat,
+                          const InputFailures& row, const PlaceholderValues& values) {
+  QuarantineRecord q;
+  q.stage = stage.name;
+  q.input = display_path(path_from_text(input), s_.config.root);
+  q.failures = row.failures;
+  q.runs = row.runs;
+  q.error = row.error;
+  std::string why = q.input + " was moved here by pipeline_runner: the item of stage " +
+                    stage.name + " for it failed in " + std::to_string(row.failures) +
+                    " consecutive runs.\nlast error: " + row.error + "\nruns:";
+  for (const auto& r : row.runs) why += " " + r;
+  why += "\nsize " + std::to_string(stat.size) + " bytes, modified " +
+         format_rfc3339(TimePoint(std::chrono::duration_cast<TimePoint::duration>(
+             std::chrono::nanoseconds(stat.mtime_ns)))) +
+         "\nTo have it run again, put it back (fixed: a changed file starts again from zero).\n";
+  try {
+    const fs::path to = resolve_path(s_.config.root, expand(stage.quarantine->to, values));
+    s_.lifecycle.quarantine(input, stat, to, why, q);
+  } catch (const std::exception& e) {  // a placeholder without a value
+    q.result = "failed";
+    q.move_error = e.what();
+  }
+  nlohmann::json data = {
+      {"input", q.input}, {"to", q.to},         {"failures", q.failures},    {"runs", q.runs},
+      {"error", q.error}, {"result", q.result}, {"move_error", q.move_error}};
+  const std::string msg = q.result == "quarantined"
+                              ? q.input + " quarantined to " + q.to + " after " +
+                                    std::to_string(q.failures) + " failed runs"
+                              : q.input + " failed " + std::to_string(q.failures) +
+                                    " runs in a row but was not quarantined: " + q.move_error;
+  s_.events.emit(stage.name, event::kQuarantined, msg, std::move(data));
+  run_.report.quarantined.push_back(std::move(q));
+}
 
 StageStatus ItemLoop::run(const StageConfig& stage, const DecisionResult& decided,
                           const PlaceholderValues& values, const fs::path& stage_logs,
@@ -45,6 +119,8 @@ StageStatus ItemLoop::run(const StageConfig& stage, const DecisionResult& decide
         succeeded.files.push_back(path);
         if (!one.stats.empty()) succeeded.stats.push_back(one.stats.front());
       }
+      if (stage.quarantine && !one.stats.empty())
+        count(stage, path, one.stats.front(), rec, values);
     }
     if (rec.status != StageStatus::kSucceeded) ++failed;
     rec.item = item;

@@ -24,8 +24,17 @@ class ItemLoop {
                   const std::string& batch, InputSnapshot& succeeded);
 
  private:
+  /// With `quarantine`: counts the item's failure against its input as it is (a success
+  /// clears the count), and moves the input out of the way once it has failed `after` runs
+  /// in a row, with a record and an event.
+  void count(const StageConfig& stage, const std::string& input, const FileStat& stat,
+             const StageRecord& rec, const PlaceholderValues& values);
+  void quarantine(const StageConfig& stage, const std::string& input, const FileStat& stat,
+                  const InputFailures& row, const PlaceholderValues& values);
+
   RunContext& run_;
   const OrchestratorServices& s_;
+  bool store_failed_ = false;
 };
 
 }  // namespace pipeline

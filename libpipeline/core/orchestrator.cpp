@@ -132,7 +132,8 @@ StageStatus Orchestrator::pass_stage(RunContext& run, const StageConfig& stage, 
                       return it->second == StageStatus::kSucceeded ? EarlierStage::kSucceeded
                                                                    : EarlierStage::kDidNotSucceed;
                     }};
-  in.stat_inputs = lifecycle_names(stage.name);
+  // Quarantine keeps failures per input as it is (size, mtime), and moves only an unchanged one.
+  in.stat_inputs = lifecycle_names(stage.name) || stage.quarantine.has_value();
   DecisionResult d = decide_stage(stage, in);
   const fs::path stage_logs = run.layout.stage_logs(run.report.run_id, pass.batch);
   if (d.decision.run && stage.per_input) {

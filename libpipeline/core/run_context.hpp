@@ -14,6 +14,7 @@
 #include "ports/clock.hpp"
 #include "ports/event_sink.hpp"
 #include "ports/file_system.hpp"
+#include "ports/input_failures.hpp"
 #include "ports/process_supervisor.hpp"
 #include "ports/stop_token.hpp"
 #include "ports/window_store.hpp"
@@ -45,6 +46,9 @@ struct OrchestratorServices {
   /// The state of the windowed stages' time windows (SPEC 11); null when the store cannot be
   /// used (then no window runs: its state could not be kept).
   WindowStore* windows = nullptr;
+  /// The failures in a row of the inputs of stages with `quarantine` (SPEC 12); null when
+  /// the store cannot be used (then nothing is quarantined: no count could be kept).
+  InputFailureStore* input_failures = nullptr;
   /// Writes the report as it stands (before lifecycle deletes anything); false when it cannot
   /// be written. Unset: records are not the orchestrator's concern (plan, tests).
   std::function<bool(const RunReport&)> checkpoint;

@@ -356,7 +356,8 @@ bp::process StageProcesses::start(boost::asio::io_context& ctx, const std::files
   err.assign(err_read.release());
   bp::process p(ctx.get_executor(), pid);  // waits through a pidfd
   group_ = pid;                            // the leader of its own session and group
-  for (const char* name : {"PIPELINE_RUN_ID", "PIPELINE_STAGE", "PIPELINE_ITEM", "PIPELINE_ATTEMPT"}) {
+  for (const char* name :
+       {"PIPELINE_RUN_ID", "PIPELINE_STAGE", "PIPELINE_ITEM", "PIPELINE_ATTEMPT"}) {
     if (auto it = env.find(name); it != env.end()) marks_.push_back(it->first + "=" + it->second);
   }
   std::lock_guard<std::mutex> lock(g_leaders_mutex);

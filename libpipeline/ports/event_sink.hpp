@@ -26,6 +26,7 @@ inline constexpr const char* kHang = "hang";
 inline constexpr const char* kRetry = "retry";
 inline constexpr const char* kMetric = "metric";
 inline constexpr const char* kSkipped = "skipped";
+inline constexpr const char* kQuarantined = "quarantined";  ///< an input moved out of the way
 // pipeline.* (besides start and skipped): the run's status is the last event's name
 inline constexpr const char* kRecovered = "recovered";
 inline constexpr const char* kMoveRecovered = "move_recovered";
@@ -48,10 +49,11 @@ inline constexpr const char* kKept = "kept";  ///< alerts left for later runs
 
 /// The whole catalogue (the run statuses, which end every event log, are apart).
 inline constexpr std::array kAll = {
-    kDecision,    kStart,   kProgress, kTerminate, kKill,    kSuccess,   kFailure,
-    kTimeout,     kHang,    kRetry,    kMetric,    kSkipped, kRecovered, kMoveRecovered,
-    kTempRemoved, kAction,  kClaimed,  kArchived,  kError,   kWarning,   kInterrupted,
-    kPruned,      kRebuilt, kSummary,  kSettling,  kSent,    kFailed,    kKept};
+    kDecision,    kStart,     kProgress,      kTerminate,   kKill,   kSuccess,
+    kFailure,     kTimeout,   kHang,          kRetry,       kMetric, kSkipped,
+    kQuarantined, kRecovered, kMoveRecovered, kTempRemoved, kAction, kClaimed,
+    kArchived,    kError,     kWarning,       kInterrupted, kPruned, kRebuilt,
+    kSummary,     kSettling,  kSent,          kFailed,      kKept};
 }  // namespace event
 
 /// Where the events that are not a stage's come from (the part before the dot).

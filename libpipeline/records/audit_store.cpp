@@ -173,6 +173,15 @@ std::string render_report(const RunReport& r) {
           << "\n";
     }
   }
+  if (!r.quarantined.empty()) {
+    out << "\nquarantined:\n";
+    for (const auto& q : r.quarantined) {
+      out << "  " << q.stage << ": " << q.input << " -> " << (q.to.empty() ? "-" : q.to) << ": "
+          << q.result << " after " << q.failures << " failed runs (" << q.error << ")";
+      if (!q.move_error.empty()) out << " (" << q.move_error << ")";
+      out << "\n";
+    }
+  }
   if (!r.windows.empty()) {
     out << "\nwindows:\n";
     for (const auto& w : r.windows) {

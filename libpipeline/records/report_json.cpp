@@ -107,6 +107,18 @@ json report_to_json(const RunReport& r) {
                        {"error", b.error.empty() ? json(nullptr) : json(b.error)},
                        {"reclaimed", b.reclaimed}});
   }
+  json quarantined = json::array();
+  for (const auto& q : r.quarantined) {
+    quarantined.push_back(
+        {{"stage", q.stage},
+         {"input", q.input},
+         {"to", q.to.empty() ? json(nullptr) : json(q.to)},
+         {"failures", q.failures},
+         {"runs", q.runs},
+         {"error", q.error},
+         {"result", q.result},
+         {"move_error", q.move_error.empty() ? json(nullptr) : json(q.move_error)}});
+  }
   json windows = json::array();
   for (const auto& w : r.windows) {
     json one = window_summary_to_json(w);
@@ -131,6 +143,7 @@ json report_to_json(const RunReport& r) {
       {"lifecycle_summary", lifecycle_summary},
       {"batches", batches},
       {"windows", windows},
+      {"quarantined", quarantined},
       {"errors", r.errors},
       {"recovered", r.recovered ? json{{"run_id", r.recovered->run_id},
                                        {"pid", r.recovered->pid},
@@ -359,6 +372,12 @@ RunReport report_from_json(const json& j) {
     ws.ran = w.number<std::size_t>("ran");
     if (!w.at("next_due").is_null()) ws.next_due = w.time("next_due");
     r.windows.push_back(std::move(ws));
+  }
+  for (std::size_t i = 0; i < f.array_or_empty("quarantined").size(); ++i) {
+    Fields q = f.item("quarantined", i);
+    r.quarantined.push_back({q.text("stage"), q.text("input"), q.text_or_empty("to"),
+                             q.number<int>("failures"), q.texts("runs"), q.text("error"),
+                             q.text("result"), q.text_or_empty("move_error")});
   }
   if (f.has("errors")) r.errors = f.texts("errors");
   if (f.has("recovered") && !f.at("recovered").is_null()) {

@@ -100,6 +100,18 @@ struct LifecycleRecord {
   std::string error;
 };
 
+/// An input moved out of the way by `quarantine` (SPEC 12), or one that should have been.
+struct QuarantineRecord {
+  std::string stage;
+  std::string input;  ///< where it was, relative to root where under it
+  std::string to;     ///< where it is now (its .error.txt beside it); empty when not moved
+  int failures = 0;   ///< consecutive runs whose item of it failed
+  std::vector<std::string> runs;
+  std::string error;   ///< why its last item failed
+  std::string result;  ///< "quarantined", or "failed" (with why in move_error)
+  std::string move_error;
+};
+
 /// How many lifecycle records a report lists and the event log shows one by one; the rest
 /// are counted, and every record is in the run's lifecycle list.
 inline constexpr std::size_t kListedLifecycle = 1000;
@@ -151,6 +163,7 @@ struct RunReport {
   LifecycleSummary lifecycle_summary;
   std::vector<BatchRecord> batches;
   std::vector<WindowSummary> windows;
+  std::vector<QuarantineRecord> quarantined;
   std::vector<std::string> errors;
   std::optional<RecoveryRecord> recovered;  ///< a dead run this one cleaned up after
 };

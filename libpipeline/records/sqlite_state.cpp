@@ -29,6 +29,10 @@ CREATE INDEX IF NOT EXISTS windows_open ON windows (stage, grid, start_s)
 CREATE TABLE IF NOT EXISTS window_grids (
   stage TEXT NOT NULL, grid TEXT NOT NULL, known_until INTEGER NOT NULL,
   PRIMARY KEY (stage, grid));
+CREATE TABLE IF NOT EXISTS input_failures (
+  stage TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+  failures INTEGER NOT NULL, runs TEXT NOT NULL, error TEXT NOT NULL,
+  PRIMARY KEY (stage, path)) WITHOUT ROWID;
 )sql";
 
 // Opens the store, creating its tables when new; throws when it is another schema's.
@@ -248,7 +252,68 @@ class SqliteWindowStore final : public WindowStore {
   SQLite::Database db_;
 };
 
+class SqliteInputFailureStore final : public InputFailureStore {
+ public:
+  explicit SqliteInputFailureStore(const std::filesystem::path& path)
+      : db_(path_text(path), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE) {
+    open_store(db_, path);
+  }
+
+  std::optional<InputFailures> get(const std::string& stage, const std::string& path) override {
+    SQLite::Statement st(db_,
+                         "SELECT size, mtime_ns, failures, runs, error FROM input_failures "
+                         "WHERE stage = ? AND path = ?");
+    st.bind(1, stage);
+    st.bind(2, path);
+    if (!st.executeStep()) return std::nullopt;
+    InputFailures row;
+    row.stage = stage;
+    row.path = path;
+    row.size = static_cast<std::uint64_t>(st.getColumn(0).getInt64());
+    row.mtime_ns = st.getColumn(1).getInt64();
+    row.failures = st.getColumn(2).getInt();
+    auto runs = nlohmann::json::parse(st.getColumn(3).getString(), nullptr, false);
+    if (runs.is_array()) {
+      for (const auto& r : runs) {
+        if (r.is_string()) row.runs.push_back(r.get<std::string>());
+      }
+    }
+    row.error = st.getColumn(4).getString();
+    return row;
+  }
+
+  void put(const InputFailures& row) override {
+    SQLite::Statement st(db_, "INSERT OR REPLACE INTO input_failures VALUES (?, ?, ?, ?, ?, ?, ?)");
+    st.bind(1, row.stage);
+    st.bind(2, row.path);
+    st.bind(3, static_cast<std::int64_t>(row.size));
+    st.bind(4, row.mtime_ns);
+    st.bind(5, row.failures);
+    st.bind(6, nlohmann::json(row.runs).dump());
+    st.bind(7, row.error);
+    st.exec();
+  }
+
+  void erase(const std::string& stage, const std::string& path) override {
+    SQLite::Statement st(db_, "DELETE FROM input_failures WHERE stage = ? AND path = ?");
+    st.bind(1, stage);
+    st.bind(2, path);
+    st.exec();
+  }
+
+ private:
+  SQLite::Database db_;
+};
+
 }  // namespace
+
+std::unique_ptr<InputFailureStore> open_sqlite_input_failures(const std::filesystem::path& db) {
+  try {
+    return std::make_unique<SqliteInputFailureStore>(db);
+  } catch (const SQLite::Exception& e) {
+    throw std::runtime_error(path_text(db) + ": " + e.what());
+  }
+}
 
 std::unique_ptr<WindowStore> open_sqlite_window_store(const std::filesystem::path& db) {
   try {

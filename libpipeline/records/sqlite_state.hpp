@@ -1,7 +1,8 @@
 #pragma once
 /// The state store in SQLite (`state/state.db`): what only the runner knows and no report can
 /// rebuild: the outbox of alerts not delivered yet (SPEC 9), the run counters of the metrics
-/// (SPEC 10) and the state of every time window (SPEC 11). Every change is synced
+/// (SPEC 10), the state of every time window (SPEC 11) and the failures in a row of the
+/// inputs of stages with quarantine (SPEC 12). Every change is synced
 /// before it returns: an alert kept is kept through a crash or a power cut.
 
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include <string>
 
 #include "ports/alert_outbox.hpp"
+#include "ports/input_failures.hpp"
 #include "ports/window_store.hpp"
 
 namespace pipeline {
@@ -22,6 +24,10 @@ std::unique_ptr<AlertOutbox> open_sqlite_outbox(const std::filesystem::path& db)
 /// The time windows of the windowed stages (SPEC 11), in the same store; throws
 /// std::runtime_error when it cannot be used.
 std::unique_ptr<WindowStore> open_sqlite_window_store(const std::filesystem::path& db);
+
+/// The consecutive failures of the inputs of stages with `quarantine` (SPEC 12), in the same
+/// store; throws std::runtime_error when it cannot be used.
+std::unique_ptr<InputFailureStore> open_sqlite_input_failures(const std::filesystem::path& db);
 
 /// Counts one more run of `status` in the store's run counters and returns them all: counters
 /// that only grow (pipeline_runner_runs_total), which retention pruning the history cannot

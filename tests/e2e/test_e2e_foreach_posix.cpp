@@ -48,3 +48,43 @@ TEST_CASE("foreach: one process per input, the failed input retried by the next 
   CHECK(listed.exit_code == 0);
   CHECK_THAT(listed.out, Catch::Contains("failed"));
 }
+
+TEST_CASE("quarantine: a poison input is moved away after K runs; fixed, it goes through",
+          "[e2e][foreach][quarantine]") {
+  Project p;
+  p.config(
+      "stages:\n  - name: each\n"
+      "    command: [/bin/sh, -c, 'grep -q poison \"$$1\" && { echo \"bad row\" >&2; exit 3; }; "
+      "exit 0', sh, \"${input}\"]\n"
+      "    when: {files: \"in/*.csv\"}\n    foreach: input\n"
+      "    quarantine: {after: 2, to: \"${root}/poison\"}\n"
+      "lifecycle:\n  - delete: each.inputs\n");
+  write_file(p.dir / "in" / "bad.csv", "poison\n");
+  CHECK(p.run("--run-once -q").exit_code == 2);
+  CHECK(p.latest_report()["quarantined"].empty());
+  CHECK(fs::exists(p.dir / "in" / "bad.csv"));
+
+  write_file(p.dir / "in" / "good.csv", "1\n");
+  CHECK(p.run("--run-once -q").exit_code == 1);  // good succeeded, bad failed again
+  json report = p.latest_report();
+  REQUIRE(report["quarantined"].size() == 1);
+  const json& q = report["quarantined"][0];
+  CHECK(q["input"] == "in/bad.csv");
+  CHECK(q["to"] == "poison/bad.csv");
+  CHECK(q["result"] == "quarantined");
+  CHECK(q["failures"] == 2);
+  CHECK_FALSE(fs::exists(p.dir / "in" / "bad.csv"));
+  CHECK(slurp(p.dir / "poison" / "bad.csv") == "poison\n");
+  CHECK_THAT(slurp(p.dir / "poison" / "bad.csv.error.txt"),
+             Catch::Contains("failed in 2 consecutive runs") && Catch::Contains("exit 3"));
+  auto shown = p.run("audit show " + report["run_id"].get<std::string>());
+  CHECK_THAT(shown.out, Catch::Contains("quarantined:") &&
+                            Catch::Contains("in/bad.csv -> poison/bad.csv: quarantined"));
+  CHECK(p.run("--run-once -q").exit_code == 0);
+  CHECK(p.latest_report()["status"] == "idle");
+
+  // Fixed and put back, it starts from zero and goes through.
+  write_file(p.dir / "in" / "bad.csv", "fixed\n");
+  CHECK(p.run("--run-once -q").exit_code == 0);
+  CHECK_FALSE(fs::exists(p.dir / "in" / "bad.csv"));
+}

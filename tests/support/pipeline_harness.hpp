@@ -11,6 +11,7 @@
 #include "core/orchestrator.hpp"
 #include "fakes/fake_clock.hpp"
 #include "fakes/fake_file_system.hpp"
+#include "fakes/fake_input_failure_store.hpp"
 #include "fakes/fake_lock.hpp"
 #include "fakes/fake_supervisor.hpp"
 #include "fakes/fake_window_store.hpp"
@@ -39,7 +40,8 @@ struct PipelineHarness {
     if (config.batches) hotfolder.emplace(config, files, mover, clock, locks.factory());
     Orchestrator orchestrator({config, files, clock, supervisor, events, lifecycle, environment,
                                StopToken(&stop_signal), hotfolder ? &*hotfolder : nullptr,
-                               no_window_store ? nullptr : &window_store, checkpoint});
+                               no_window_store ? nullptr : &window_store,
+                               no_failure_store ? nullptr : &input_failures, checkpoint});
     orchestrator.run(options, report);
     return report;
   }
@@ -78,6 +80,8 @@ struct PipelineHarness {
   FakeLocks locks;
   FakeWindowStore window_store;
   bool no_window_store = false;  ///< the state store could not be opened
+  FakeInputFailureStore input_failures;
+  bool no_failure_store = false;  ///< the state store could not be opened
   FileMover mover{files, "/r/state/moves"};
   /// The report writer the run checks before lifecycle deletes anything; unset: none.
   std::function<bool(const RunReport&)> checkpoint;

@@ -182,3 +182,128 @@ TEST_CASE("foreach: config errors say what is wrong and where", "[foreach][confi
       load("  - name: s\n    command: [x]\n    env: {IN: \"${input}\"}\n"
            "    when: {files: a}\n    foreach: input\n"));
 }
+
+namespace {
+
+const std::string kQuarantineYaml = R"(paths: {in: in, poison: poison}
+stages:
+  - name: each
+    command: [analyze, "${input}"]
+    when: {files: "${paths.in}/*.csv"}
+    foreach: input
+    quarantine: {after: 2, to: "${paths.poison}/each"}
+lifecycle:
+  - delete: each.inputs
+)";
+
+}  // namespace
+
+TEST_CASE("quarantine: an input failing `after` runs in a row is moved away with its reason",
+          "[foreach][quarantine]") {
+  PipelineHarness h(kQuarantineYaml);
+  add_inputs(h, {"a", "b"});
+  fail_input(h, "b.csv");
+  RunReport first = h.run();
+  CHECK(first.quarantined.empty());
+  REQUIRE(h.input_failures.rows.size() == 1);
+  CHECK(h.input_failures.rows.begin()->second.failures == 1);
+  CHECK(h.files.exists("/r/in/b.csv"_abs));
+
+  RunReport second = h.run();
+  REQUIRE(second.quarantined.size() == 1);
+  const QuarantineRecord& q = second.quarantined[0];
+  CHECK(q.stage == "each");
+  CHECK(q.input == "in/b.csv");
+  CHECK(q.to == "poison/each/b.csv");
+  CHECK(q.result == "quarantined");
+  CHECK(q.failures == 2);
+  CHECK(q.runs.size() == 2);
+  CHECK(q.error == "exit 3");
+  CHECK_FALSE(h.files.exists("/r/in/b.csv"_abs));
+  CHECK(h.files.exists("/r/poison/each/b.csv"_abs));
+  const std::string why = h.files.content("/r/poison/each/b.csv.error.txt"_abs);
+  CHECK_THAT(why, Catch::Contains("failed in 2 consecutive runs") &&
+                      Catch::Contains("last error: exit 3") && Catch::Contains(second.run_id));
+  CHECK(h.input_failures.rows.empty());  // gone from the count with the file
+  bool said = false;
+  for (const auto& e : h.events()) {
+    said = said || (e["event"] == "each.quarantined" && e["data"]["to"] == "poison/each/b.csv");
+  }
+  CHECK(said);
+
+  // With the poison file gone the stage has nothing left to do.
+  RunReport third = h.run();
+  CHECK(third.status == RunStatus::kIdle);
+}
+
+TEST_CASE("quarantine: a changed file or a success starts the count again",
+          "[foreach][quarantine]") {
+  PipelineHarness h(kQuarantineYaml);
+  h.config.lifecycle.clear();  // the inputs stay, run after run
+  h.files.add_file("/r/in/b.csv"_abs, "v1", 100);
+  fail_input(h, "b.csv");
+  h.run();
+  h.files.add_file("/r/in/b.csv"_abs, "v2, fixed?", 200);  // a new version of the file
+  RunReport second = h.run();
+  CHECK(second.quarantined.empty());
+  CHECK(h.input_failures.rows.begin()->second.failures == 1);
+
+  h.supervisor.answer = nullptr;  // it succeeds once
+  h.run();
+  CHECK(h.input_failures.rows.empty());
+  fail_input(h, "b.csv");
+  RunReport fourth = h.run();
+  CHECK(fourth.quarantined.empty());
+  RunReport fifth = h.run();
+  REQUIRE(fifth.quarantined.size() == 1);
+  CHECK(h.files.exists("/r/poison/each/b.csv"_abs));
+}
+
+TEST_CASE("quarantine: a name already taken in the folder is not overwritten",
+          "[foreach][quarantine]") {
+  PipelineHarness h(kQuarantineYaml);
+  h.config.stages[0].quarantine->after = 1;
+  h.files.add_file("/r/poison/each/b.csv"_abs, "an earlier b");
+  add_inputs(h, {"b"});
+  fail_input(h, "b.csv");
+  RunReport r = h.run();
+  REQUIRE(r.quarantined.size() == 1);
+  CHECK(r.quarantined[0].to == "poison/each/b.csv.1");
+  CHECK(h.files.content("/r/poison/each/b.csv"_abs) == "an earlier b");
+  CHECK(h.files.exists("/r/poison/each/b.csv.1.error.txt"_abs));
+}
+
+TEST_CASE("quarantine: a store that cannot be written counts nothing and says so",
+          "[foreach][quarantine]") {
+  PipelineHarness h(kQuarantineYaml);
+  h.config.stages[0].quarantine->after = 1;
+  h.input_failures.broken = true;
+  add_inputs(h, {"a", "b"});
+  fail_input(h, "b.csv");
+  RunReport r = h.run();
+  CHECK(r.quarantined.empty());
+  CHECK(h.files.exists("/r/in/b.csv"_abs));
+  REQUIRE(r.errors.size() == 1);
+  CHECK_THAT(r.errors[0], Catch::Contains("the failures of its inputs cannot be kept") &&
+                              Catch::Contains("disk I/O error"));
+  CHECK(records_of(r, "each").size() == 2);  // the items ran all the same
+}
+
+TEST_CASE("quarantine: config errors", "[foreach][quarantine][config]") {
+  auto load = [](const std::string& extra) {
+    return parse_config(
+        "version: 1\npipeline: t\nroot: /r\nstages:\n  - name: s\n"
+        "    command: [x]\n    when: {files: a}\n" +
+            extra,
+        "/r/p.yaml", [](const std::string&) { return std::nullopt; });
+  };
+  CHECK_THROWS_WITH(load("    quarantine: {after: 2, to: q}\n"),
+                    Catch::Contains("quarantine needs 'foreach: input'"));
+  CHECK_THROWS_WITH(load("    foreach: input\n    quarantine: {after: 2}\n"),
+                    Catch::Contains("quarantine needs 'to'"));
+  CHECK_THROWS_WITH(load("    foreach: input\n    quarantine: {after: 0, to: q}\n"),
+                    Catch::Contains("quarantine.after"));
+  CHECK_THROWS_WITH(load("    foreach: input\n    quarantine: {afer: 2, to: q}\n"),
+                    Catch::Contains("did you mean 'after'"));
+  CHECK(load("    foreach: input\n    quarantine: {to: q}\n").stages[0].quarantine->after == 3);
+}

@@ -323,7 +323,7 @@ TEST_CASE("plan decides without running or changing anything", "[orchestrator]")
   FileMover mover(h.files, "/r/state/moves"_abs);
   DataLifecycle lifecycle(h.config, h.files, mover, events);
   Orchestrator o({h.config, h.files, h.clock, h.supervisor, events, lifecycle, h.environment,
-                  StopToken{}, nullptr, nullptr, nullptr});
+                  StopToken{}, nullptr, nullptr, nullptr, nullptr});
   auto plan = o.plan({}, "id", h.clock.now());
   REQUIRE(plan.size() == 3);
   CHECK(plan[0].decision.run);
