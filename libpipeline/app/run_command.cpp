@@ -394,37 +394,17 @@ class RunSession {
     }
   }
 
-  // The state store of the time windows, when a stage has windows; null (and an error in
-  // the report) when it cannot be used: then no window runs, as none could be kept.
-  std::unique_ptr<WindowStore> open_windows() {
-    if (std::none_of(config_.stages.begin(), config_.stages.end(),
-                     [](const StageConfig& s) { return s.windows.has_value(); })) {
-      return nullptr;
-    }
+  // A part of the state store (state/state.db), opened when a stage needs it; null (and an
+  // error in the report, `what` and its consequence) when it cannot be used.
+  template <typename Store>
+  std::unique_ptr<Store> open_state(bool (*needs)(const StageConfig&),
+                                    std::unique_ptr<Store> (*open)(const std::filesystem::path&),
+                                    const char* what) {
+    if (std::none_of(config_.stages.begin(), config_.stages.end(), needs)) return nullptr;
     try {
-      return open_sqlite_window_store(layout_.state_db());
+      return open(layout_.state_db());
     } catch (const std::exception& e) {
-      report_.errors.push_back(std::string("the state store of the time windows cannot be used: ") +
-                               e.what());
-      spdlog::error("{}", report_.errors.back());
-      return nullptr;
-    }
-  }
-
-  // The failures in a row of the inputs of stages with quarantine; null (and an error in the
-  // report) when the store cannot be used: then nothing is quarantined, as nothing is counted.
-  std::unique_ptr<InputFailureStore> open_input_failures() {
-    if (std::none_of(config_.stages.begin(), config_.stages.end(),
-                     [](const StageConfig& s) { return s.quarantine.has_value(); })) {
-      return nullptr;
-    }
-    try {
-      return open_sqlite_input_failures(layout_.state_db());
-    } catch (const std::exception& e) {
-      report_.errors.push_back(
-          std::string("the state store of quarantine cannot be used (no input is counted or "
-                      "quarantined): ") +
-          e.what());
+      report_.errors.push_back(std::string("the state store ") + what + ": " + e.what());
       spdlog::error("{}", report_.errors.back());
       return nullptr;
     }
@@ -435,8 +415,14 @@ class RunSession {
     DataLifecycle lifecycle(config_, m_.files, mover, events);
     std::optional<BatchHotfolder> hotfolder;
     if (config_.batches) hotfolder.emplace(config_, m_.files, mover, m_.clock, m_.make_lock);
-    std::unique_ptr<WindowStore> windows = open_windows();
-    std::unique_ptr<InputFailureStore> failures = open_input_failures();
+    // No window runs without its store (none could be kept), and nothing is quarantined
+    // without its (nothing is counted).
+    auto windows =
+        open_state<WindowStore>([](const StageConfig& s) { return s.windows.has_value(); },
+                                open_sqlite_window_store, "of the time windows cannot be used");
+    auto failures = open_state<InputFailureStore>(
+        [](const StageConfig& s) { return s.quarantine.has_value(); }, open_sqlite_input_failures,
+        "of quarantine cannot be used (no input is counted or quarantined)");
     Orchestrator orchestrator({config_, m_.files, m_.clock, supervisor, events, lifecycle,
                                m_.environment, m_.stop, hotfolder ? &*hotfolder : nullptr,
                                windows.get(), failures.get(),

@@ -100,9 +100,11 @@ constexpr int kGateFd = 3;
 /// shell in the stage moves to other groups); every signal at its default; stdin from
 /// /dev/null, stdout and stderr into the pipes, the gate on 3 and every other descriptor
 /// closed (the lock file's, the runner's end of the gate, a library's); the stage's
-/// directory. Then it waits at the gate for the runner to have recorded who it is, and exits
-/// unseen (127) when the runner died first. Then no signal blocked, and exec. Any error goes
-/// back through the gate as an errno.
+/// directory. Then it says it is ready (one byte), so the runner records it only once it
+/// holds nothing of the runner's; it waits at the gate for the runner to have recorded who it
+/// is, and exits unseen (127) when the runner died first. Then no signal blocked, and exec.
+/// Any error goes back through the gate as an errno (four bytes: the gate keeps messages
+/// apart).
 [[noreturn]] void child_at_gate(ChildSetup s) {
   ::setsid();
   struct sigaction dfl {};
@@ -121,6 +123,8 @@ constexpr int kGateFd = 3;
     for (int fd = kGateFd + 1; fd < 65536; ++fd) ::close(fd);
   }
   if (s.dir[0] != '\0' && ::chdir(s.dir) != 0) fail_at_gate(kGateFd, errno);
+  const char ready = 'R';
+  if (::write(kGateFd, &ready, 1) != 1) ::_exit(127);
   char go = 0;
   ssize_t n = 0;
   do {
@@ -327,7 +331,7 @@ bp::process StageProcesses::start(boost::asio::io_context& ctx, const std::files
   auto [out_read, out_write] = output_pipe();
   auto [err_read, err_write] = output_pipe();
   int gate[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, gate) != 0)
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, gate) != 0)
     throw_errno(errno, "socketpair");
   OwnedFd ours(gate[0]);
   OwnedFd theirs(gate[1]);
@@ -351,6 +355,17 @@ bp::process StageProcesses::start(boost::asio::io_context& ctx, const std::files
   out_write.reset();  // the stage holds the only write ends now: its exit is our end of file
   err_write.reset();
   theirs.reset();
+  // Ready (one byte), or why not (an errno; end of file: it was killed meanwhile). It was
+  // made but never ran anything: it is reaped here.
+  int answer = 0;
+  ssize_t n = 0;
+  do {
+    n = ::recv(ours.get(), &answer, sizeof answer, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) {
+    ::waitpid(pid, nullptr, 0);
+    throw_errno(n == static_cast<ssize_t>(sizeof answer) ? answer : ESRCH, "start");
+  }
   gate_ = ours.release();
   out.assign(out_read.release());
   err.assign(err_read.release());
@@ -416,8 +431,8 @@ void StageProcesses::release() {
   const int send_errno = errno;
   int err = 0;
   ssize_t n = 0;
-  do {  // end of file: the exec closed the child's end; an errno: what failed on its way there
-    n = ::recv(gate.get(), &err, sizeof err, MSG_WAITALL);
+  do {  // end of file: the exec closed the child's end; an errno: why the exec failed
+    n = ::recv(gate.get(), &err, sizeof err, 0);
   } while (n < 0 && errno == EINTR);
   if (n == static_cast<ssize_t>(sizeof err)) throw_errno(err, "exec");
   if (!sent) throw_errno(send_errno, "start gate");

@@ -92,8 +92,7 @@ int crash_at_every(const std::string& syscall, bool across_file_systems) {
         return -1;
       }
     }
-    p.wrapper = "strace -qq -o /dev/null -e trace=" + syscall + " -e inject=" + syscall +
-                ":signal=KILL:when=" + std::to_string(n);
+    p.wrapper = kill_at(syscall, n);
     p.env = kNoLeakCheckUnderPtrace;
     auto crashed = p.run("--run-once -q");
     p.wrapper.clear();

@@ -29,6 +29,15 @@ void check_events_whole(const Project& p) {
   }
 }
 
+// A stage whose program clears its environment (`env -i`) and forks a grandchild, both
+// writing their pids to `pids`, then sleep a minute; it runs until done.flag exists.
+std::string cleared_stage(const std::string& pids) {
+  return "stages:\n  - name: long\n    command: [\"/usr/bin/env\", \"-i\", \"" +
+         std::string(MISBEHAVE_PATH) + "\", \"--pidfile\", \"" + pids +
+         "\", \"--fork-grandchild\", \"60000\", \"--sleep\", \"60000\"]\n"
+         "    when: {missing: \"done.flag\"}\n";
+}
+
 // A stage that keeps the list of inputs it was given (its ${inputs_file}), then succeeds.
 const std::string kCopyStage =
     "    command: [/bin/cp, \"${inputs_file}\", \"${root}/given.txt\"]\n";
@@ -148,10 +157,7 @@ TEST_CASE("hostile 20: a stage child with a cleared environment dies with a dead
           "[e2e][hostile]") {
   Project p;
   std::string pids = (p.dir / "pids").string();
-  p.config("stages:\n  - name: long\n    command: [\"/usr/bin/env\", \"-i\", \"" +
-           std::string(MISBEHAVE_PATH) + "\", \"--pidfile\", \"" + pids +
-           "\", \"--fork-grandchild\", \"60000\", \"--sleep\", \"60000\"]\n"
-           "    when: {missing: \"done.flag\"}\n");
+  p.config(cleared_stage(pids));
   kill_runner_mid_stage(p, "long", pids, 2);
   write_file(p.dir / "done.flag", "");
   auto next = p.run("--run-once -q");
@@ -199,12 +205,8 @@ TEST_CASE("hostile 20: the runner killed as it records a stage it started leaves
     for (int n = 1; n <= 20; ++n) {
       Project p;
       std::string pids = (p.dir / "pids").string();
-      p.config("stages:\n  - name: long\n    command: [\"/usr/bin/env\", \"-i\", \"" +
-               std::string(MISBEHAVE_PATH) + "\", \"--pidfile\", \"" + pids +
-               "\", \"--fork-grandchild\", \"60000\", \"--sleep\", \"60000\"]\n"
-               "    when: {missing: \"done.flag\"}\n    timeout: 2s\n");
-      p.wrapper = "strace -qq -o /dev/null -e trace=" + call + " -e inject=" + call +
-                  ":signal=KILL:when=" + std::to_string(n);
+      p.config(cleared_stage(pids) + "    timeout: 2s\n");
+      p.wrapper = kill_at(call, n);
       p.env = kNoLeakCheckUnderPtrace;
       auto crashed = p.run("--run-once -q");
       p.wrapper.clear();

@@ -16,6 +16,14 @@ namespace pipeline::testing {
 /// would end the run with exit 1 (harmless in a release build).
 inline const std::string kNoLeakCheckUnderPtrace = "ASAN_OPTIONS=detect_leaks=0";
 
+/// A wrapper (Project::wrapper) that kills the runner with SIGKILL at its n-th call of
+/// `syscall` (strace's fault injection; the runner alone, not its stages). Give the project
+/// kNoLeakCheckUnderPtrace as its env too.
+inline std::string kill_at(const std::string& syscall, int n) {
+  return "strace -qq -o /dev/null -e trace=" + syscall + " -e inject=" + syscall +
+         ":signal=KILL:when=" + std::to_string(n);
+}
+
 /// The runner started in the background the way cron would (empty environment, cwd /).
 struct Background {
   pid_t pid = -1;
