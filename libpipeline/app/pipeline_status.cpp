@@ -115,6 +115,7 @@ json status_to_json(const PipelineStatus& s) {
       failing.push_back({{"name", st.name},
                          {"batch", st.batch.empty() ? json(nullptr) : json(st.batch)},
                          {"window", st.window ? json(st.window->id) : json(nullptr)},
+                         {"input", st.item ? json(st.item->input) : json(nullptr)},
                          {"status", std::string(to_string(st.status))},
                          {"reason", st.attempts.empty() ? st.decision.reason
                                                         : describe_attempt(st.attempts.back())},
@@ -199,6 +200,7 @@ std::string render_status(const PipelineStatus& s) {
       out << "    " << st["name"].get<std::string>();
       if (!st["batch"].is_null()) out << " (batch " << st["batch"].get<std::string>() << ")";
       if (!st["window"].is_null()) out << " (window " << st["window"].get<std::string>() << ")";
+      if (!st["input"].is_null()) out << " (input " << st["input"].get<std::string>() << ")";
       out << ": " << st["status"].get<std::string>() << ", " << st["reason"].get<std::string>()
           << "\n";
       for (const auto& line : st["stderr_tail"])

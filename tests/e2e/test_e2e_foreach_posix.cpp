@@ -88,3 +88,15 @@ TEST_CASE("quarantine: a poison input is moved away after K runs; fixed, it goes
   CHECK(p.run("--run-once -q").exit_code == 0);
   CHECK_FALSE(fs::exists(p.dir / "in" / "bad.csv"));
 }
+
+TEST_CASE("foreach: status names the input whose item failed", "[e2e][foreach][status]") {
+  Project p;
+  p.config("stages:\n  - name: each\n    command: [/bin/sh, -c, 'exit 3']\n"
+           "    when: {files: \"in/*.csv\"}\n    foreach: input\n");
+  write_file(p.dir / "in" / "x.csv", "1\n");
+  CHECK(p.run("--run-once -q").exit_code == 2);
+  auto text = p.run("status");
+  CHECK_THAT(text.out, Catch::Contains("(input in/x.csv)"));
+  json s = json::parse(p.run("status --json").out);
+  CHECK(s["failing_stages"][0]["input"] == "in/x.csv");
+}
