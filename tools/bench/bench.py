@@ -552,9 +552,42 @@ def bench_windows(a, figs):
     base.close()
 
 
+def bench_foreach(a, figs):
+    """The cost of one item of a `foreach: input` stage: (N inputs - no input) / N, beside
+    limit_spawn starting the same program N times with its logs. Items run one at a time
+    (no `workers` yet)."""
+    size = 1000
+    w = Workspace(a.runner, a.misbehave, "foreach")
+    stage = ('  - name: each\n    command: [/bin/true, "${input}"]\n'
+             '    when: {files: "${paths.raw}/*.csv"}\n    foreach: input\n')
+    w.config(stage)
+    w.make_files("raw", size)
+    base = Workspace(a.runner, a.misbehave, "foreach-none")
+    base.config(stage)
+    checked(w.run_argv())
+    assert len(w.latest_report()["stages"]) == size, "the timed run did not run every item"
+    checked(base.run_argv())
+    logs = w.path("limit-logs")
+    os.makedirs(logs)
+    spawn = a.limits["limit_spawn"]
+    m = paired({"ours": lambda: checked(w.run_argv()),
+                "ours-idle": lambda: checked(base.run_argv()),
+                "limit": lambda: checked([spawn, str(size), logs, "/bin/true"]),
+                "limit-none": lambda: checked([spawn, "0", logs, "/bin/true"])},
+               max(4, a.runs // 5))
+    ours = (m["ours"] - m["ours-idle"]) * 1000 / size
+    limit = (m["limit"] - m["limit-none"]) * 1000 / size
+    figs.append(Figure("per-item overhead (foreach: input), per item", f"{size} inputs", "ms",
+                       ("", ours), None, ("`limit_spawn`", limit), "<= 1.5x limit",
+                       ours <= 1.5 * limit))
+    w.close()
+    base.close()
+
+
 GROUPS = {"idle": bench_idle, "stages": bench_per_stage, "streaming": bench_streaming,
           "termination": bench_termination, "decision": bench_decision,
-          "lifecycle": bench_lifecycle, "history": bench_history, "windows": bench_windows}
+          "lifecycle": bench_lifecycle, "history": bench_history, "windows": bench_windows,
+          "foreach": bench_foreach}
 
 
 def table(figs):
