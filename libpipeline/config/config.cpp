@@ -379,6 +379,44 @@ CountsConfig read_counts(const Reader& r, const YAML::Node& n, const std::string
   return c;
 }
 
+// A stage's handling of its input files (SPEC 12): foreach, quarantine, settle.
+void read_input_options(const Reader& r, const YAML::Node& n, const std::string& where,
+                        const KnownNames& known, StageConfig& s) {
+  if (n["foreach"]) {
+    if (r.scalar(n["foreach"], "foreach") != "input") {
+      r.fail(n["foreach"], where + ": foreach takes 'input' (one process per input file)");
+    }
+    if (!s.when || s.when->files.empty()) {
+      r.fail(n["foreach"], where + ": foreach: input needs when.files (its inputs)");
+    }
+    if (n["windows"]) r.fail(n["foreach"], where + ": foreach and windows do not mix");
+    s.per_input = true;
+  }
+  if (const YAML::Node q = n["quarantine"]) {
+    r.require_map(q, "quarantine");
+    r.check_keys(q, kQuarantineKeys, "quarantine");
+    if (!s.per_input) {
+      r.fail(q, where +
+                    ": quarantine needs 'foreach: input' (it counts the failures of each "
+                    "input's item)");
+    }
+    if (!q["to"]) r.fail(q, where + ": quarantine needs 'to' (the folder poison inputs go to)");
+    QuarantineConfig c;
+    if (q["after"]) c.after = static_cast<int>(r.integer(q["after"], "quarantine.after", 1, 1000));
+    c.to = r.templ(q["to"], "quarantine.to");
+    c.to.check(PlaceholderScope::kRun, known);
+    s.quarantine = std::move(c);
+  }
+  if (n["settle"]) {
+    s.settle = r.duration(n["settle"], "settle");
+    if (!s.when || s.when->files.empty()) {
+      r.fail(n["settle"], where +
+                              ": settle needs when.files (it leaves input files that are "
+                              "still changing for a later run)");
+    }
+  }
+}
+
 StageConfig read_stage(const Reader& r, const YAML::Node& n, const Defaults& d,
                        const KnownNames& run_known, const std::vector<std::string>& earlier) {
   r.check_keys(n, kStageKeys, "a stage");
@@ -454,39 +492,7 @@ StageConfig read_stage(const Reader& r, const YAML::Node& n, const Defaults& d,
     }
     s.when = std::move(when);
   }
-  if (n["foreach"]) {
-    if (r.scalar(n["foreach"], "foreach") != "input") {
-      r.fail(n["foreach"], where + ": foreach takes 'input' (one process per input file)");
-    }
-    if (!s.when || s.when->files.empty()) {
-      r.fail(n["foreach"], where + ": foreach: input needs when.files (its inputs)");
-    }
-    if (n["windows"]) r.fail(n["foreach"], where + ": foreach and windows do not mix");
-    s.per_input = true;
-  }
-  if (const YAML::Node q = n["quarantine"]) {
-    r.require_map(q, "quarantine");
-    r.check_keys(q, kQuarantineKeys, "quarantine");
-    if (!s.per_input) {
-      r.fail(q, where +
-                    ": quarantine needs 'foreach: input' (it counts the failures of each "
-                    "input's item)");
-    }
-    if (!q["to"]) r.fail(q, where + ": quarantine needs 'to' (the folder poison inputs go to)");
-    QuarantineConfig c;
-    if (q["after"]) c.after = static_cast<int>(r.integer(q["after"], "quarantine.after", 1, 1000));
-    c.to = r.templ(q["to"], "quarantine.to");
-    c.to.check(PlaceholderScope::kRun, known);
-    s.quarantine = std::move(c);
-  }
-  if (n["settle"]) {
-    s.settle = r.duration(n["settle"], "settle");
-    if (!s.when || s.when->files.empty()) {
-      r.fail(n["settle"], where +
-                              ": settle needs when.files (it leaves input files that are "
-                              "still changing for a later run)");
-    }
-  }
+  read_input_options(r, n, where, known, s);
   s.timeout = n["timeout"] ? r.duration(n["timeout"], "timeout") : d.timeout;
   s.hang_timeout =
       n["hang_timeout"] ? r.duration(n["hang_timeout"], "hang_timeout") : d.hang_timeout;

@@ -24,6 +24,43 @@ std::string window_text(const Template& t, const Template::Part& p, const Window
   return w->zone->format(at, p.arg.empty() ? "%Y-%m-%dT%H:%M:%S%Ez" : p.arg);
 }
 
+// Where a placeholder stands, for the names only a stage's own process has values for.
+struct StageScope {
+  bool stage;    ///< a stage's command, cwd or env
+  bool command;  ///< a stage's command
+  bool whole;    ///< the placeholder is the whole command element
+};
+
+// ${stage}, ${inputs_file}, ${inputs_count}, ${input} and ${inputs}: checked where they
+// stand; false for any other name.
+bool check_stage_value(const std::string& n, const std::string& shown, StageScope at,
+                       const KnownNames& known, const SourceMark& mark) {
+  if (n == "stage" || n == "inputs_file" || n == "inputs_count") {
+    if (!at.stage) fail_at(mark, shown + " is only known inside a stage's command, cwd or env");
+    return true;
+  }
+  if (n == "input") {
+    if (!known.per_input || !at.stage) {
+      fail_at(mark,
+              "${input} is only known in the command, cwd or env of a stage with "
+              "'foreach: input'");
+    }
+    return true;
+  }
+  if (n != "inputs") return false;
+  if (!at.command) {
+    fail_at(mark,
+            "${inputs} can only be used in a stage's command (use ${inputs_file} "
+            "or ${inputs_count} here)");
+  }
+  if (!at.whole) {
+    fail_at(mark,
+            "${inputs} must be a whole command element (it becomes one element "
+            "per file); use ${inputs_file} inside a longer string");
+  }
+  return true;
+}
+
 }  // namespace
 
 Template::Template(std::string text, SourceMark mark)
@@ -129,31 +166,10 @@ void Template::check(PlaceholderScope scope, const KnownNames& known) const {
       if (!at_least(PlaceholderScope::kRun)) fail_at(mark_, shown + " cannot be used here");
       continue;
     }
-    if (n == "stage" || n == "inputs_file" || n == "inputs_count") {
-      if (!at_least(PlaceholderScope::kStage)) {
-        fail_at(mark_, shown + " is only known inside a stage's command, cwd or env");
-      }
-      continue;
-    }
-    if (n == "input") {
-      if (!known.per_input || !at_least(PlaceholderScope::kStage)) {
-        fail_at(mark_,
-                "${input} is only known in the command, cwd or env of a stage with "
-                "'foreach: input'");
-      }
-      continue;
-    }
-    if (n == "inputs") {
-      if (scope != PlaceholderScope::kCommand) {
-        fail_at(mark_,
-                "${inputs} can only be used in a stage's command (use ${inputs_file} "
-                "or ${inputs_count} here)");
-      }
-      if (!is_exactly("inputs")) {
-        fail_at(mark_,
-                "${inputs} must be a whole command element (it becomes one element "
-                "per file); use ${inputs_file} inside a longer string");
-      }
+    if (check_stage_value(n, shown,
+                          {at_least(PlaceholderScope::kStage), scope == PlaceholderScope::kCommand,
+                           is_exactly("inputs")},
+                          known, mark_)) {
       continue;
     }
     if (starts_with(n, "notify.")) {
