@@ -16,13 +16,6 @@ std::string join(const std::vector<std::string>& parts, const std::string& sep) 
   return out;
 }
 
-// Of the files a `settle` leaves for a later run: how many, and the latest a file of them
-// settles.
-struct Settling {
-  std::size_t count = 0;
-  std::int64_t until_ns = 0;
-};
-
 // `files`: the matches of its globs are the stage's inputs; it holds when there is one. With
 // `settle`, a match modified less than that long ago is not one yet: a writer (a copy, an
 // upload) may still be at it. Writing a file moves its mtime, so a file that grows or shrinks
@@ -45,7 +38,7 @@ Finding files_match(const std::vector<Template>& globs, Millis settle, const Dec
     }
   }
   if (globs.size() > 1) sort_unique_paths(out.inputs.files);
-  Settling settling;
+  std::size_t settling = 0;  // matches `settle` leaves for a later run
   if (in.stat_inputs || settle.count() > 0) {
     const std::int64_t now_ns =
         std::chrono::duration_cast<std::chrono::nanoseconds>(in.now.time_since_epoch()).count();
@@ -55,8 +48,7 @@ Finding files_match(const std::vector<Template>& globs, Millis settle, const Dec
     for (auto& f : out.inputs.files) {
       FileStat st = in.files.stat(path_from_text(f)).value_or(FileStat{FileKind::kBroken});
       if (settle.count() > 0 && st.is_file() && st.mtime_ns > now_ns - settle_ns) {
-        ++settling.count;
-        settling.until_ns = std::max(settling.until_ns, st.mtime_ns + settle_ns);
+        ++settling;
         if (st.mtime_ns > now_ns + settle_ns) {  // the clock of whoever wrote it is ahead
           out.decision.warnings.push_back(
               "\"" + display_path(path_from_text(f), in.root) + "\" was modified in the future (" +
@@ -74,8 +66,8 @@ Finding files_match(const std::vector<Template>& globs, Millis settle, const Dec
   const std::string patterns = join(shown, ", ");
   const std::size_t n = out.inputs.files.size();
   std::string still;
-  if (settling.count > 0) {
-    still = std::to_string(settling.count) + (settling.count == 1 ? " file" : " files") +
+  if (settling > 0) {
+    still = std::to_string(settling) + (settling == 1 ? " file" : " files") +
             " still settling (modified within " + format_duration(settle) +
             "; left for a later run)";
   }

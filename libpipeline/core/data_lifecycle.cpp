@@ -146,10 +146,6 @@ LifecycleRecord DataLifecycle::act(const LifecycleRule& rule, const std::string&
   return rec;
 }
 
-}  // namespace pipeline
-
-namespace pipeline {
-
 void DataLifecycle::quarantine(const std::string& input, const FileStat& snap,
                                const fs::path& to_dir, const std::string& why,
                                QuarantineRecord& rec) {
