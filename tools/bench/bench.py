@@ -533,6 +533,20 @@ def bench_windows(a, figs):
     checked(w.run_argv())
     checked(base.run_argv())
     reset = [a.runner, "windows", "reset", "-c", w.cfg, "--stage", "w", "--from", day_ago]
+    ours, limit = per_unit_vs_spawn(a, w, base, size, max(6, a.runs // 4),
+                                    setup=lambda: checked(reset))
+    report = w.latest_report()
+    assert report["windows"][0]["ran"] == size, "the timed run did not run every window"
+    figs.append(Figure("per-window overhead, per window", f"{size} x `/bin/true`", "ms",
+                       ("", ours), None, ("`limit_spawn`", limit),
+                       "<= 3x limit (two synced store writes a window)", ours <= 3 * limit))
+    w.close()
+    base.close()
+
+
+def per_unit_vs_spawn(a, w, base, size, rounds, setup=None):
+    """ms per unit of work: (a run of w - a run of base) / size, beside limit_spawn starting
+    /bin/true size times with its logs (minus starting it none), runs paired."""
     logs = w.path("limit-logs")
     os.makedirs(logs)
     spawn = a.limits["limit_spawn"]
@@ -540,16 +554,9 @@ def bench_windows(a, figs):
                 "ours-idle": lambda: checked(base.run_argv()),
                 "limit": lambda: checked([spawn, str(size), logs, "/bin/true"]),
                 "limit-none": lambda: checked([spawn, "0", logs, "/bin/true"])},
-               max(6, a.runs // 4), setup=lambda: checked(reset))
-    report = w.latest_report()
-    assert report["windows"][0]["ran"] == size, "the timed run did not run every window"
-    ours = (m["ours"] - m["ours-idle"]) * 1000 / size
-    limit = (m["limit"] - m["limit-none"]) * 1000 / size
-    figs.append(Figure("per-window overhead, per window", f"{size} x `/bin/true`", "ms",
-                       ("", ours), None, ("`limit_spawn`", limit),
-                       "<= 3x limit (two synced store writes a window)", ours <= 3 * limit))
-    w.close()
-    base.close()
+               rounds, setup=setup)
+    return ((m["ours"] - m["ours-idle"]) * 1000 / size,
+            (m["limit"] - m["limit-none"]) * 1000 / size)
 
 
 def bench_foreach(a, figs):
@@ -567,16 +574,7 @@ def bench_foreach(a, figs):
     checked(w.run_argv())
     assert len(w.latest_report()["stages"]) == size, "the timed run did not run every item"
     checked(base.run_argv())
-    logs = w.path("limit-logs")
-    os.makedirs(logs)
-    spawn = a.limits["limit_spawn"]
-    m = paired({"ours": lambda: checked(w.run_argv()),
-                "ours-idle": lambda: checked(base.run_argv()),
-                "limit": lambda: checked([spawn, str(size), logs, "/bin/true"]),
-                "limit-none": lambda: checked([spawn, "0", logs, "/bin/true"])},
-               max(4, a.runs // 5))
-    ours = (m["ours"] - m["ours-idle"]) * 1000 / size
-    limit = (m["limit"] - m["limit-none"]) * 1000 / size
+    ours, limit = per_unit_vs_spawn(a, w, base, size, max(4, a.runs // 5))
     figs.append(Figure("per-item overhead (foreach: input), per item", f"{size} inputs", "ms",
                        ("", ours), None, ("`limit_spawn`", limit), "<= 1.5x limit",
                        ours <= 1.5 * limit))
