@@ -78,6 +78,7 @@ class Page {
     failures();
     batches();
     windows();
+    quarantined();
     runs();
     out_ << "<footer>Written by pipeline_runner at " << escape_markup(format_rfc3339(d_.status.now))
          << " on " << escape_markup(d_.host)
@@ -370,6 +371,21 @@ class Page {
            << (w.watermark ? escape_markup(format_rfc3339(*w.watermark)) : "none yet") << "</td><td"
            << (w.open > 0 ? " class=\"behind\"" : "") << ">" << w.open << "</td><td>"
            << (w.next_due ? escape_markup(format_rfc3339(*w.next_due)) : "-") << "</td></tr>";
+    }
+    out_ << "</table></section>\n";
+  }
+
+  // The inputs the last run quarantined (SPEC 12): where each went, and why.
+  void quarantined() {
+    if (!d_.status.last_report || d_.status.last_report->quarantined.empty()) return;
+    out_ << "<h2>Quarantined by the last run</h2>\n<section id=\"quarantined\"><table><tr>"
+            "<th>stage</th><th>input</th><th>moved to</th><th>failed runs</th><th>last error</th>"
+            "</tr>";
+    for (const auto& q : d_.status.last_report->quarantined) {
+      out_ << "<tr><td class=\"mono\">" << escape_markup(q.stage) << "</td><td class=\"mono\">"
+           << escape_markup(q.input) << "</td><td class=\"mono\">"
+           << (q.to.empty() ? "not moved: " + escape_markup(q.move_error) : escape_markup(q.to))
+           << "</td><td>" << q.failures << "</td><td>" << escape_markup(q.error) << "</td></tr>";
     }
     out_ << "</table></section>\n";
   }

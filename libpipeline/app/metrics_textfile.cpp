@@ -79,6 +79,42 @@ std::string prometheus_label(const std::string& value) {
   return out;
 }
 
+// The `foreach: input` stages of the last run (SPEC 12): their items by outcome, and the
+// inputs quarantined. Only for a config that has such a stage.
+void per_input_metrics(Exposition& e, const RunReport& last, const Config& config) {
+  if (std::none_of(config.stages.begin(), config.stages.end(),
+                   [](const StageConfig& st) { return st.per_input; })) {
+    return;
+  }
+  e.family("pipeline_runner_stage_items", "gauge",
+           "Items of each `foreach: input` stage in the last run, by outcome (failed: any "
+           "other than succeeded).");
+  for (const auto& stage : config.stages) {
+    if (!stage.per_input) continue;
+    std::size_t ok = 0;
+    std::size_t not_ok = 0;
+    for (const auto& st : last.stages) {
+      if (st.name != stage.name || !st.item) continue;
+      (st.status == StageStatus::kSucceeded ? ok : not_ok) += 1;
+    }
+    e.sample("pipeline_runner_stage_items", std::to_string(ok),
+             Exposition::label("stage", stage.name) + Exposition::label("outcome", "succeeded"));
+    e.sample("pipeline_runner_stage_items", std::to_string(not_ok),
+             Exposition::label("stage", stage.name) + Exposition::label("outcome", "failed"));
+  }
+  e.family("pipeline_runner_inputs_quarantined", "gauge",
+           "Inputs each stage with quarantine moved out of the way in the last run.");
+  for (const auto& stage : config.stages) {
+    if (!stage.quarantine) continue;
+    const auto n = std::count_if(last.quarantined.begin(), last.quarantined.end(),
+                                 [&](const QuarantineRecord& q) {
+                                   return q.stage == stage.name && q.result == "quarantined";
+                                 });
+    e.sample("pipeline_runner_inputs_quarantined", std::to_string(n),
+             Exposition::label("stage", stage.name));
+  }
+}
+
 std::string metrics_text(const PipelineStatus& s, const Config& config,
                          const std::map<std::string, std::uint64_t>& runs_total) {
   Exposition e(s.pipeline);
@@ -170,6 +206,7 @@ std::string metrics_text(const PipelineStatus& s, const Config& config,
       }
     }
   }
+  if (s.last_report) per_input_metrics(e, *s.last_report, config);
   if (!s.windows.empty()) {
     e.family("pipeline_runner_windows_pending", "gauge",
              "Time windows due and not succeeded yet, per windowed stage.");

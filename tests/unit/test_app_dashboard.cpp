@@ -142,3 +142,19 @@ TEST_CASE("the time windows section shows each windowed stage's watermark and wh
   CHECK_THAT(render_dashboard(d), Catch::Contains("The state store cannot be read: database disk "
                                                   "image is malformed"));
 }
+
+TEST_CASE("the dashboard lists what the last run quarantined, and why",
+          "[app][dashboard][foreach]") {
+  DashboardData d = sample();
+  CHECK_THAT(render_dashboard(d), !Catch::Contains("Quarantined by the last run"));
+  RunReport last;
+  last.quarantined.push_back(
+      {"each", "in/<a>.csv", "q/<a>.csv", 3, {"r1", "r2", "r3"}, "exit 3", "quarantined", ""});
+  last.quarantined.push_back({"each", "in/b.csv", "", 3, {}, "exit 3", "failed", "disk full"});
+  d.status.last_report = last;
+  const std::string page = render_dashboard(d);
+  CHECK_THAT(page, Catch::Contains("Quarantined by the last run"));
+  CHECK_THAT(page, Catch::Contains("<td class=\"mono\">in/&lt;a&gt;.csv</td><td class=\"mono\">"
+                                   "q/&lt;a&gt;.csv</td><td>3</td><td>exit 3</td>"));
+  CHECK_THAT(page, Catch::Contains("not moved: disk full"));
+}

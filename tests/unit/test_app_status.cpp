@@ -150,3 +150,38 @@ TEST_CASE("metrics text: the exposition format, labels escaped", "[app][status]"
       "pipeline_runner_batches{pipeline=\"sales.eu\",state=\"failed\"} 2\n"
       "pipeline_runner_batches{pipeline=\"sales.eu\",state=\"ready\"} 1\n");
 }
+
+TEST_CASE("metrics text: a foreach stage's items by outcome and its quarantined inputs",
+          "[app][status][foreach]") {
+  Config config;
+  config.stages.resize(2);
+  config.stages[0].name = "each";
+  config.stages[0].per_input = true;
+  config.stages[0].quarantine = QuarantineConfig{};
+  config.stages[1].name = "merge";
+  PipelineStatus s;
+  s.pipeline = "p";
+  RunReport last;
+  for (StageStatus st : {StageStatus::kSucceeded, StageStatus::kFailed, StageStatus::kSucceeded,
+                         StageStatus::kHung}) {
+    StageRecord rec;
+    rec.name = "each";
+    rec.status = st;
+    rec.item = ItemRef{last.stages.size() + 1, "in/x.csv"};
+    last.stages.push_back(rec);
+  }
+  last.quarantined.push_back({"each", "in/a.csv", "q/a.csv", 3, {}, "exit 3", "quarantined", ""});
+  last.quarantined.push_back({"each", "in/b.csv", "", 3, {}, "exit 3", "failed", "disk full"});
+  s.last_report = last;
+  const std::string text = metrics_text(s, config, {});
+  CHECK_THAT(text,
+             Catch::Contains("pipeline_runner_stage_items{pipeline=\"p\",stage=\"each\",outcome="
+                             "\"succeeded\"} 2\n"
+                             "pipeline_runner_stage_items{pipeline=\"p\",stage=\"each\",outcome="
+                             "\"failed\"} 2\n"));
+  CHECK_THAT(text, Catch::Contains("pipeline_runner_inputs_quarantined{pipeline=\"p\",stage="
+                                   "\"each\"} 1\n"));
+  CHECK_THAT(text, !Catch::Contains("stage=\"merge\",outcome"));
+  config.stages[0].per_input = false;
+  CHECK_THAT(metrics_text(s, config, {}), !Catch::Contains("pipeline_runner_stage_items{"));
+}
