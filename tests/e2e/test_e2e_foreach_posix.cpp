@@ -91,8 +91,9 @@ TEST_CASE("quarantine: a poison input is moved away after K runs; fixed, it goes
 
 TEST_CASE("foreach: status names the input whose item failed", "[e2e][foreach][status]") {
   Project p;
-  p.config("stages:\n  - name: each\n    command: [/bin/sh, -c, 'exit 3']\n"
-           "    when: {files: \"in/*.csv\"}\n    foreach: input\n");
+  p.config(
+      "stages:\n  - name: each\n    command: [/bin/sh, -c, 'exit 3']\n"
+      "    when: {files: \"in/*.csv\"}\n    foreach: input\n");
   write_file(p.dir / "in" / "x.csv", "1\n");
   CHECK(p.run("--run-once -q").exit_code == 2);
   auto text = p.run("status");
