@@ -131,9 +131,7 @@ std::vector<std::string> sweep_temp_files(Machine& machine, const Config& config
   // (The reports folder is swept when the run records itself: record_run.)
   std::vector<fs::path> folders = {config.state};
   if (config.batches) folders.push_back(config.batches->hotfolder);
-  std::int64_t cutoff = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                            (machine.clock.now() - kStale).time_since_epoch())
-                            .count();
+  const std::int64_t cutoff = unix_ns(machine.clock.now() - kStale);
   std::vector<std::string> removed;
   for (const auto& dir : folders) {
     for (auto& line : remove_unfinished_writes(machine.files, dir, cutoff)) {

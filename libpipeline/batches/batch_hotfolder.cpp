@@ -63,9 +63,7 @@ std::vector<ManifestCandidate> pending_manifests(const Config& config, const Fil
                                                  TimePoint now, std::vector<std::string>* warnings,
                                                  std::size_t* settling) {
   const fs::path& hot = config.batches->hotfolder;
-  const std::int64_t settled_before = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                          (now - config.batches->settle).time_since_epoch())
-                                          .count();
+  const std::int64_t settled_before = unix_ns(now - config.batches->settle);
   std::vector<ManifestCandidate> stale, ready;
   std::vector<DirEntry> entries;
   try {

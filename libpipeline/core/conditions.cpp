@@ -40,20 +40,18 @@ Finding files_match(const std::vector<Template>& globs, Millis settle, const Dec
   if (globs.size() > 1) sort_unique_paths(out.inputs.files);
   std::size_t settling = 0;  // matches `settle` leaves for a later run
   if (in.stat_inputs || settle.count() > 0) {
-    const std::int64_t now_ns =
-        std::chrono::duration_cast<std::chrono::nanoseconds>(in.now.time_since_epoch()).count();
-    const std::int64_t settle_ns = std::chrono::nanoseconds(settle).count();
+    const std::int64_t settled_before = unix_ns(in.now - settle);
+    const std::int64_t ahead_after = unix_ns(in.now + settle);
     std::vector<std::string> settled;
     settled.reserve(out.inputs.files.size());
     for (auto& f : out.inputs.files) {
       FileStat st = in.files.stat(path_from_text(f)).value_or(FileStat{FileKind::kBroken});
-      if (settle.count() > 0 && st.is_file() && st.mtime_ns > now_ns - settle_ns) {
+      if (settle.count() > 0 && st.is_file() && st.mtime_ns > settled_before) {
         ++settling;
-        if (st.mtime_ns > now_ns + settle_ns) {  // the clock of whoever wrote it is ahead
+        if (st.mtime_ns > ahead_after) {  // the clock of whoever wrote it is ahead
           out.decision.warnings.push_back(
               "\"" + display_path(path_from_text(f), in.root) + "\" was modified in the future (" +
-              format_rfc3339(TimePoint(std::chrono::duration_cast<TimePoint::duration>(
-                  std::chrono::nanoseconds(st.mtime_ns)))) +
+              format_rfc3339(from_unix_ns(st.mtime_ns)) +
               "); it settles only after then (touch it to take it now)");
         }
         continue;

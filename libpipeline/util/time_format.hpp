@@ -38,6 +38,14 @@ inline TimePoint from_unix_seconds(std::int64_t s) {
   return TimePoint(std::chrono::seconds(s));
 }
 
+/// Nanoseconds since the Unix epoch, as file times are kept (FileStat::mtime_ns).
+inline std::int64_t unix_ns(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+inline TimePoint from_unix_ns(std::int64_t ns) {
+  return TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::nanoseconds(ns)));
+}
+
 /// Milliseconds since the Unix epoch, as the history and the state store keep times.
 inline std::int64_t unix_ms(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
