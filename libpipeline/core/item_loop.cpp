@@ -30,8 +30,7 @@ void ItemLoop::count(const StageConfig& stage, const std::string& input, const F
     row.error = rec.attempts.empty() ? std::string(to_string(rec.status))
                                      : describe_attempt(rec.attempts.back());
     if (row.failures >= stage.quarantine->after) {
-      quarantine(stage, input, stat, row, values);
-      if (run_.report.quarantined.back().result != "failed") {
+      if (quarantine(stage, input, stat, row, values)) {
         store->erase(stage.name, input);
         return;
       }
@@ -45,7 +44,7 @@ void ItemLoop::count(const StageConfig& stage, const std::string& input, const F
   }
 }
 
-void ItemLoop::quarantine(const StageConfig& stage, const std::string& input, const FileStat& stat,
+bool ItemLoop::quarantine(const StageConfig& stage, const std::string& input, const FileStat& stat,
                           const InputFailures& row, const PlaceholderValues& values) {
   QuarantineRecord q;
   q.stage = stage.name;
@@ -58,8 +57,7 @@ void ItemLoop::quarantine(const StageConfig& stage, const std::string& input, co
                     " consecutive runs.\nlast error: " + row.error + "\nruns:";
   for (const auto& r : row.runs) why += " " + r;
   why += "\nsize " + std::to_string(stat.size) + " bytes, modified " +
-         format_rfc3339(TimePoint(std::chrono::duration_cast<TimePoint::duration>(
-             std::chrono::nanoseconds(stat.mtime_ns)))) +
+         format_rfc3339(from_unix_ns(stat.mtime_ns)) +
          "\nTo have it run again, put it back (fixed: a changed file starts again from zero).\n";
   try {
     const fs::path to = resolve_path(s_.config.root, expand(stage.quarantine->to, values));
@@ -77,7 +75,9 @@ void ItemLoop::quarantine(const StageConfig& stage, const std::string& input, co
                               : q.input + " failed " + std::to_string(q.failures) +
                                     " runs in a row but was not quarantined: " + q.move_error;
   s_.events.emit(stage.name, event::kQuarantined, msg, std::move(data));
+  const bool settled = q.result != "failed";
   run_.report.quarantined.push_back(std::move(q));
+  return settled;
 }
 
 StageStatus ItemLoop::run(const StageConfig& stage, const DecisionResult& decided,

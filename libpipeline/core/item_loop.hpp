@@ -29,7 +29,9 @@ class ItemLoop {
   /// in a row, with a record and an event.
   void count(const StageConfig& stage, const std::string& input, const FileStat& stat,
              const StageRecord& rec, const PlaceholderValues& values);
-  void quarantine(const StageConfig& stage, const std::string& input, const FileStat& stat,
+  /// Moves the input away, recorded; false when it could not be (its count stays, and the
+  /// next failure tries again).
+  bool quarantine(const StageConfig& stage, const std::string& input, const FileStat& stat,
                   const InputFailures& row, const PlaceholderValues& values);
 
   RunContext& run_;

@@ -31,9 +31,9 @@ ExitStatus decode_exit_status(int native_status);
 /// a whole, closed when the stage is done. On Linux: the session and process group the stage
 /// starts, plus the processes that left them (setsid, double fork) and were re-parented to
 /// the runner, the child subreaper. Those are told apart per stage by their session or by
-/// the stage's PIPELINE_RUN_ID/PIPELINE_STAGE/PIPELINE_ITEM/PIPELINE_ATTEMPT in their environment;
-/// one that cleared both is counted to a stage only while that stage is the only one running. On
-/// Windows: a Job Object that kills what is left in it when closed.
+/// the stage's PIPELINE_RUN_ID/PIPELINE_STAGE/PIPELINE_ITEM/PIPELINE_ATTEMPT in their
+/// environment; one that cleared both is counted to a stage only while that stage is the only
+/// one running. On Windows: a Job Object that kills what is left in it when closed.
 class StageProcesses {
  public:
   StageProcesses() = default;
