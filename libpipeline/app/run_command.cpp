@@ -3,6 +3,7 @@
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <ostream>
 #include <sstream>
 
@@ -63,29 +64,39 @@ void close_run_log() {
   if (sinks.size() > 1) sinks.resize(1);
 }
 
-/// Keeps the lock file's record of the running stage's processes up to date, so that the
-/// next run can find what a dead runner left behind.
+/// Keeps the lock file's record of the stage processes in flight up to date, so that the next
+/// run can find what a dead runner left behind.
 class LockRecordingSupervisor final : public ProcessSupervisor {
  public:
   LockRecordingSupervisor(ProcessSupervisor& inner, RunLock& lock, LockOwner owner)
       : inner_(inner), lock_(lock), owner_(std::move(owner)) {}
 
-  ProcessResult run(const ProcessSpec& spec) override {
-    ProcessSpec recorded = spec;
-    recorded.on_started = [&](const std::string& identity) {
-      record({identity});
-      if (spec.on_started) spec.on_started(identity);
+  void start(ProcessSpec spec, Done done) override {
+    // Which identity is this process's: set as it starts, dropped from the record at its end.
+    auto recorded = std::make_shared<std::optional<std::string>>();
+    auto on_started = std::move(spec.on_started);
+    spec.on_started = [this, recorded, on_started](const std::string& identity) {
+      *recorded = identity;
+      owner_.stage_processes.push_back(identity);
+      record();
+      if (on_started) on_started(identity);
     };
-    ProcessResult result = inner_.run(recorded);
-    record({});
-    return result;
+    inner_.start(std::move(spec), [this, recorded, done = std::move(done)](ProcessResult r) {
+      if (*recorded) {
+        auto& ids = owner_.stage_processes;
+        if (auto it = std::find(ids.begin(), ids.end(), **recorded); it != ids.end()) {
+          ids.erase(it);
+          record();
+        }
+      }
+      done(std::move(r));
+    });
   }
 
+  bool wait(std::optional<Millis> at_most) override { return inner_.wait(at_most); }
+
  private:
-  void record(const std::vector<std::string>& stages) {
-    owner_.stage_processes = stages;
-    lock_.update(lock_owner_to_text(owner_));
-  }
+  void record() { lock_.update(lock_owner_to_text(owner_)); }
 
   ProcessSupervisor& inner_;
   RunLock& lock_;

@@ -70,11 +70,24 @@ struct ProcessResult {
   std::vector<std::string> warnings;           ///< e.g. a log file that could not be written
 };
 
+/// Runs processes beside each other: start() launches one and returns, wait() supervises all
+/// of them (each on its own deadlines) until one has ended, and hands back how it ended.
 class ProcessSupervisor {
  public:
+  using Done = std::function<void(ProcessResult)>;
   virtual ~ProcessSupervisor() = default;
-  /// Runs spec to the end; never throws for anything the process does.
-  virtual ProcessResult run(const ProcessSpec& spec) = 0;
+
+  /// Starts spec beside whatever else is in flight. `done` gets how it ended, from a later
+  /// wait() (also when it could not start). Never throws for anything the process does.
+  virtual void start(ProcessSpec spec, Done done) = 0;
+
+  /// Supervises everything in flight until at least one has ended (its `done` called) or
+  /// `at_most` has passed. False when nothing was in flight.
+  virtual bool wait(std::optional<Millis> at_most = std::nullopt) = 0;
+
+  /// Runs spec to the end, with nothing else in flight; never throws for anything the process
+  /// does.
+  ProcessResult run(const ProcessSpec& spec);
 };
 
 }  // namespace pipeline

@@ -1,10 +1,12 @@
 #include "supervise/real_process_supervisor.hpp"
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/readable_pipe.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/process/v2/process.hpp>
 #include <memory>
+#include <stdexcept>
 
 #include "platform/process_platform.hpp"
 #include "supervise/output_watcher.hpp"
@@ -23,26 +25,31 @@ constexpr const char* kHeldPipes = "its output was still held open after it exit
 constexpr const char* kLeftBehind = "processes of the stage outlived its main process";
 
 /// One supervised process from launch to its last byte: the state of the termination ladder
-/// and every deadline, driven by a single-threaded io_context.
-class Supervision {
+/// and every deadline, driven by the supervisor's io_context beside the others in flight.
+/// Nothing in here waits: the exit, the pipes, every deadline and the sweep of what the
+/// stage left are handlers of the one loop.
+class Supervision : public std::enable_shared_from_this<Supervision> {
  public:
-  Supervision(const ProcessSpec& spec, StopToken stop)
-      : spec_(spec),
+  Supervision(asio::io_context& ctx, ProcessSpec spec, StopToken stop)
+      : spec_(std::move(spec)),
         stop_(stop),
-        patterns_(spec.completion, spec.progress, spec.on_progress, spec.counts),
-        out_(spec.stdout_log, patterns_),
-        err_(spec.stderr_log, patterns_),
-        out_pipe_(ctx_),
-        err_pipe_(ctx_),
-        timer_(ctx_),
-        ladder_(StopLadder::terminate_then_kill(spec.grace)) {}
+        patterns_(spec_.completion, spec_.progress, spec_.on_progress, spec_.counts),
+        out_(spec_.stdout_log, patterns_),
+        err_(spec_.stderr_log, patterns_),
+        ctx_(ctx),
+        out_pipe_(ctx),
+        err_pipe_(ctx),
+        timer_(ctx),
+        sweep_timer_(ctx),
+        ladder_(StopLadder::terminate_then_kill(spec_.grace)) {}
 
-  ProcessResult run(const std::function<void()>& before_spawn) {
+  /// Launches the process and its handlers; ended() is true at once when it could not start.
+  void start(const std::function<void()>& before_spawn) {
     started_at_ = Steady::now();
     auto exe = platform::find_program(spec_.argv.at(0), spec_.env, spec_.cwd);
     if (!exe) {
       result_.start_error = "program '" + spec_.argv[0] + "' not found in PATH";
-      return finish();
+      return end();
     }
     if (before_spawn) before_spawn();
     std::vector<std::string> args(spec_.argv.begin() + 1, spec_.argv.end());
@@ -62,57 +69,80 @@ class Supervision {
     last_output_ = Steady::now();
     read(out_pipe_, out_buf_.get(), out_, out_open_);
     read(err_pipe_, err_buf_.get(), err_, err_open_);
-    process_->async_wait([this](bp::error_code, int) {
-      exited_at_ = Steady::now();
-      auto status = platform::decode_exit_status(process_->native_exit_code());
-      result_.exit_code = status.code;
-      result_.signal = status.signal;
-      check_done();
-      arm();
+    process_->async_wait([this, self = shared_from_this()](bp::error_code, int) {
+      guarded([this] {
+        exited_at_ = Steady::now();
+        auto status = platform::decode_exit_status(process_->native_exit_code());
+        result_.exit_code = status.code;
+        result_.signal = status.signal;
+        check_done();
+        arm();
+      });
     });
     arm();
+  }
+
+  bool ended() const { return ended_; }
+  ProcessResult take() { return std::move(result_); }
+
+ private:
+  // Runs one handler's work; whatever goes wrong in it, the stage does not outlive it: its
+  // whole group goes, and the supervision ends with the error.
+  template <typename F>
+  void guarded(F&& work) {
+    if (ended_) return;
     try {
-      ctx_.run();
+      work();
     } catch (const std::exception& e) {
-      // Whatever went wrong in here, the stage does not outlive it: its whole group goes.
       result_.error = std::string("the supervision of the stage failed: ") + e.what();
       result_.terminated = true;
       report(StopStep::kKill, "the supervision failed");
       processes_.signal(StopStep::kKill);
       bp::error_code ignored;
-      process_->wait(ignored);
+      if (process_ && !exited()) process_->wait(ignored);  // killed: it ends now
+      processes_.close();
+      end();
     }
-    sweep_leftovers();
-    return finish();
   }
 
- private:
   void read(asio::readable_pipe& pipe, char* buf, OutputWatcher& watcher, bool& open) {
     pipe.async_read_some(asio::buffer(buf, kReadChunk),
-                         [&, buf](const bp::error_code& ec, std::size_t n) {
-                           if (n > 0) {
-                             watcher.feed(std::string_view(buf, n));
-                             last_output_ = Steady::now();
-                             if (patterns_.completed() && !completed_at_) {
-                               completed_at_ = last_output_;
-                               result_.completed_by_pattern = true;
-                               arm();
-                             }
-                           }
-                           if (ec) {
-                             open = false;
-                             check_done();
-                           } else {
-                             read(pipe, buf, watcher, open);
-                           }
+                         [this, self = shared_from_this(), &pipe, buf, &watcher, &open](
+                             const bp::error_code& ec, std::size_t n) {
+                           guarded([&] { on_read(pipe, buf, watcher, open, ec, n); });
                          });
+  }
+
+  void on_read(asio::readable_pipe& pipe, char* buf, OutputWatcher& watcher, bool& open,
+               const bp::error_code& ec, std::size_t n) {
+    if (n > 0) {
+      watcher.feed(std::string_view(buf, n));
+      last_output_ = Steady::now();
+      if (patterns_.completed() && !completed_at_) {
+        completed_at_ = last_output_;
+        result_.completed_by_pattern = true;
+        arm();
+      }
+    }
+    if (ec) {
+      open = false;
+      check_done();
+    } else {
+      read(pipe, buf, watcher, open);
+    }
   }
 
   bool exited() const { return exited_at_.has_value(); }
 
-  // The process is done when it has exited and both pipes reached end of file.
+  // The main process is done when it has exited and both pipes reached end of file: then
+  // whatever is left of the stage is swept.
   void check_done() {
-    if (exited() && !out_open_ && !err_open_) timer_.cancel();
+    if (!exited() || out_open_ || err_open_ || sweeping_) return;
+    timer_.cancel();
+    sweep(StopLadder::terminate_then_kill(spec_.grace), kLeftBehind, [this] {
+      processes_.close();
+      end();
+    });
   }
 
   std::optional<Steady::time_point> next_deadline() const {
@@ -120,6 +150,7 @@ class Supervision {
     auto consider = [&](Steady::time_point t) {
       if (!next || t < *next) next = t;
     };
+    if (sweeping_) return next;
     if (exited()) {
       if (out_open_ || err_open_) consider(*exited_at_ + spec_.grace);
       return next;
@@ -144,8 +175,8 @@ class Supervision {
       return;
     }
     timer_.expires_at(*deadline);
-    timer_.async_wait([this](const bp::error_code& ec) {
-      if (!ec) on_deadline();
+    timer_.async_wait([this, self = shared_from_this()](const bp::error_code& ec) {
+      if (!ec) guarded([this] { on_deadline(); });
     });
   }
 
@@ -153,15 +184,18 @@ class Supervision {
     auto now = Steady::now();
     if (exited()) {
       if ((out_open_ || err_open_) && now >= *exited_at_ + spec_.grace) {
-        // A descendant still holds the pipes: stop draining, take the rest of the stage down.
+        // A descendant still holds the pipes: stop draining, take the rest of the stage down,
+        // then close them and sweep what is left.
         result_.output_cut = true;
-        if (StopLadder::kill_now(spec_.grace).climb_until_gone(processes_, reporter(kHeldPipes))) {
-          result_.left_processes = true;
-          result_.terminated = true;
-        }
-        bp::error_code ignored;
-        out_pipe_.close(ignored);
-        err_pipe_.close(ignored);
+        sweep(StopLadder::kill_now(spec_.grace), kHeldPipes, [this] {
+          sweeping_ = false;
+          bp::error_code ignored;
+          out_pipe_.close(ignored);
+          err_pipe_.close(ignored);
+          out_open_ = false;
+          err_open_ = false;
+          check_done();
+        });
         return;
       }
     } else if (ladder_.started()) {
@@ -190,9 +224,8 @@ class Supervision {
     climb(now);
   }
 
-  // The next rung of the ladder the loop drives while the main process runs (no waiting
-  // here: the timer does that). It reaches the main process's group; what escaped the group
-  // is swept once the main process is gone.
+  // The next rung of the ladder the loop drives while the main process runs. It reaches the
+  // main process's group; what escaped the group is swept once the main process is gone.
   void climb(Steady::time_point now) {
     ladder_.climb(now, [this](StopStep step) {
       report(step, stop_reason_);
@@ -204,32 +237,55 @@ class Supervision {
     if (spec_.on_stop_step) spec_.on_stop_step(step, reason);
   }
 
-  std::function<void(StopStep)> reporter(const char* reason) const {
-    return [this, reason](StopStep step) { report(step, reason); };
+  // Climbs `ladder` against whatever of the stage is there, on the sweep timer, reporting
+  // each rung with `reason`; then runs `then`. Anything found counts as left behind.
+  void sweep(StopLadder ladder, const char* reason, std::function<void()> then) {
+    sweeping_ = true;
+    sweep_ladder_.emplace(ladder);
+    sweep_reason_ = reason;
+    sweep_then_ = std::move(then);
+    sweep_step();
   }
 
-  // After the main process has gone: whatever is left of the stage (its group, and what
-  // escaped it and was re-parented to us) gets the same ladder.
-  void sweep_leftovers() {
-    if (StopLadder::terminate_then_kill(spec_.grace)
-            .climb_until_gone(processes_, reporter(kLeftBehind))) {
-      result_.left_processes = true;
-      result_.terminated = true;
+  void sweep_step() {
+    auto next = sweep_ladder_->sweep(Steady::now(), processes_,
+                                     [this](StopStep step) { report(step, sweep_reason_); });
+    if (!next) {
+      auto then = std::move(sweep_then_);
+      then();
+      return;
     }
-    processes_.close();
+    result_.left_processes = true;
+    result_.terminated = true;
+    sweep_timer_.expires_at(*next);
+    sweep_timer_.async_wait([this, self = shared_from_this()](const bp::error_code& ec) {
+      if (!ec) guarded([this] { sweep_step(); });
+    });
   }
 
-  ProcessResult not_started(const std::filesystem::path& exe, const std::string& why) {
+  void cancel_all() {
+    bp::error_code ignored;
+    timer_.cancel();
+    sweep_timer_.cancel();
+    out_pipe_.close(ignored);
+    err_pipe_.close(ignored);
+  }
+
+  void not_started(const std::filesystem::path& exe, const std::string& why) {
     if (process_) {  // made, but its program never ran: it has ended or ends now
       bp::error_code ignored;
       process_->wait(ignored);
     }
     processes_.close();
     result_.start_error = "cannot start " + path_text(exe) + ": " + why;
-    return finish();
+    end();
   }
 
-  ProcessResult finish() {
+  // The result is complete; every handler still queued finds the supervision ended (each
+  // holds it alive until it has run).
+  void end() {
+    ended_ = true;
+    cancel_all();
     out_.finish();
     err_.finish();
     result_.duration = std::chrono::duration_cast<Millis>(Steady::now() - started_at_);
@@ -243,19 +299,19 @@ class Supervision {
     for (const auto* w : {&out_, &err_}) {
       result_.warnings.insert(result_.warnings.end(), w->warnings().begin(), w->warnings().end());
     }
-    return std::move(result_);
   }
 
-  const ProcessSpec& spec_;
+  const ProcessSpec spec_;
   StopToken stop_;
   ProcessResult result_;
   LinePatterns patterns_;
   OutputWatcher out_;
   OutputWatcher err_;
-  asio::io_context ctx_;
+  asio::io_context& ctx_;
   asio::readable_pipe out_pipe_;
   asio::readable_pipe err_pipe_;
   asio::steady_timer timer_;
+  asio::steady_timer sweep_timer_;
   platform::StageProcesses processes_;
   std::optional<bp::process> process_;
   // Not zeroed: a stage that prints little touches a page or two of them, not 512 KiB.
@@ -263,19 +319,71 @@ class Supervision {
   std::unique_ptr<char[]> err_buf_ = std::make_unique_for_overwrite<char[]>(kReadChunk);
   bool out_open_ = true;
   bool err_open_ = true;
+  bool sweeping_ = false;
+  bool ended_ = false;
   Steady::time_point started_at_;
   Steady::time_point last_output_;
   std::optional<Steady::time_point> exited_at_;
   std::optional<Steady::time_point> completed_at_;
   StopLadder ladder_;
   std::string stop_reason_;
+  std::optional<StopLadder> sweep_ladder_;
+  const char* sweep_reason_ = "";
+  std::function<void()> sweep_then_;
 };
 
 }  // namespace
 
-ProcessResult RealProcessSupervisor::run(const ProcessSpec& spec) {
-  auto supervision = std::make_unique<Supervision>(spec, stop_);
-  return supervision->run(before_spawn_);
+struct RealProcessSupervisor::InFlight {
+  std::shared_ptr<Supervision> supervision;
+  Done done;
+};
+
+RealProcessSupervisor::RealProcessSupervisor(StopToken stop, std::function<void()> before_spawn)
+    : ctx_(std::make_unique<asio::io_context>(1)),
+      stop_(stop),
+      before_spawn_(std::move(before_spawn)) {}
+
+RealProcessSupervisor::~RealProcessSupervisor() {
+  // Whatever is still in flight (an exception left the caller) is seen to its end: no stage
+  // outlives the supervisor, and no handler outlives its supervision.
+  while (wait()) {
+  }
+  ctx_->restart();
+  ctx_->poll();  // the handlers cancelled at the ends, which hold their supervisions
+}
+
+void RealProcessSupervisor::start(ProcessSpec spec, Done done) {
+  auto supervision = std::make_shared<Supervision>(*ctx_, std::move(spec), stop_);
+  supervision->start(before_spawn_);
+  flight_.push_back(InFlight{std::move(supervision), std::move(done)});
+}
+
+bool RealProcessSupervisor::wait(std::optional<Millis> at_most) {
+  if (flight_.empty()) return false;
+  const auto until = Steady::now() + at_most.value_or(Millis(0));
+  auto any_ended = [this] {
+    return std::any_of(flight_.begin(), flight_.end(),
+                       [](const InFlight& f) { return f.supervision->ended(); });
+  };
+  while (!any_ended()) {
+    if (ctx_->stopped()) ctx_->restart();
+    const std::size_t ran = at_most ? ctx_->run_one_until(until) : ctx_->run_one();
+    if (ran == 0 && !at_most) throw std::logic_error("a supervised process has nothing to wait on");
+    if (ran == 0 && Steady::now() >= until) break;
+  }
+  // Handed back outside the loop's handlers: `done` may start the next process.
+  std::vector<InFlight> ended;
+  for (auto it = flight_.begin(); it != flight_.end();) {
+    if (it->supervision->ended()) {
+      ended.push_back(std::move(*it));
+      it = flight_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto& f : ended) f.done(f.supervision->take());
+  return true;
 }
 
 }  // namespace pipeline

@@ -8,6 +8,7 @@ namespace pipeline {
 
 namespace {
 constexpr Millis kPoll{5};
+constexpr Millis kResendPoll{50};
 constexpr int kMaxLastRungs = 50;  // a stage that keeps forking while SIGKILL lands
 }  // namespace
 
@@ -32,31 +33,37 @@ StopStep StopLadder::climb(Steady::time_point now, const Send& send) {
   return step;
 }
 
-bool StopLadder::climb_until_gone(platform::StageProcesses& processes,
-                                  const std::function<void(StopStep)>& report) {
-  if (!processes.alive()) return false;
-  auto wait_gone = [&](Millis grace) {
-    const auto deadline = Steady::now() + grace;
-    while (processes.alive()) {
-      if (Steady::now() >= deadline) return false;
-      std::this_thread::sleep_for(kPoll);  // polling the process table: nothing to wait on
-    }
-    return true;
-  };
+std::optional<Steady::time_point> StopLadder::sweep(Steady::time_point now,
+                                                    platform::StageProcesses& processes,
+                                                    const std::function<void(StopStep)>& report) {
+  if (!processes.alive()) return std::nullopt;
   auto send = [&](StopStep step) {
     report(step);
     return processes.signal(step);
   };
-  while (!done()) {
-    climb(Steady::now(), send);
-    if (wait_gone(rungs_[sent_ - 1].grace)) return true;
+  if (!done()) {
+    if (!started() || now >= *next_due()) climb(now, send);
+    return now + kPoll;
   }
+  // Every rung sent and still there once the last grace is over: a stage forking as it dies.
   const StopRung last = rungs_.back();
-  for (int round = 0; round < kMaxLastRungs && processes.alive(); ++round) {
-    processes.signal(last.step);
-    wait_gone(kPoll * 10);
+  const Millis wait = resent_ == 0 ? last.grace : kResendPoll;
+  if (now < sent_at_ + wait) return now + kPoll;
+  if (resent_ == kMaxLastRungs) return std::nullopt;
+  ++resent_;
+  sent_at_ = now;
+  processes.signal(last.step);
+  return now + kPoll;
+}
+
+bool StopLadder::climb_until_gone(platform::StageProcesses& processes,
+                                  const std::function<void(StopStep)>& report) {
+  bool found = false;
+  while (auto next = sweep(Steady::now(), processes, report)) {
+    found = true;
+    std::this_thread::sleep_until(*next);  // polling the process table: nothing to wait on
   }
-  return true;
+  return found;
 }
 
 }  // namespace pipeline

@@ -46,10 +46,16 @@ class StopLadder {
   /// Sends the next rung through send; returns it.
   StopStep climb(Steady::time_point now, const Send& send);
 
-  /// Climbs the rungs against the stage's processes, reporting each, and waits up to each
-  /// rung's grace for them to be gone; the last step is sent again (unreported) while new
-  /// processes appear (a stage forking as it dies), a bounded number of times. True when
-  /// anything was there.
+  /// One look at a sweep of the stage's processes, without waiting: while any is there it
+  /// climbs the next rung (reported) once the last one's grace is over, and after the last
+  /// rung sends its step again (unreported) while new processes appear (a stage forking as it
+  /// dies), a bounded number of times. Returns when to look again; nullopt once the sweep is
+  /// over (nothing there, or the resends spent). A supervisor's loop drives it on a timer.
+  std::optional<Steady::time_point> sweep(Steady::time_point now,
+                                          platform::StageProcesses& processes,
+                                          const std::function<void(StopStep)>& report);
+
+  /// The same sweep, waiting in between: true when anything was there.
   bool climb_until_gone(platform::StageProcesses& processes,
                         const std::function<void(StopStep)>& report);
 
@@ -58,6 +64,7 @@ class StopLadder {
   std::vector<StopRung> rungs_;
   std::size_t sent_ = 0;
   Steady::time_point sent_at_{};
+  int resent_ = 0;  ///< times the last step was sent again
 };
 
 }  // namespace pipeline

@@ -1,7 +1,9 @@
 #pragma once
 /// A ProcessSupervisor that runs nothing: it records every spec it is given and answers with
-/// scripted results per program (argv[0]), in order; the last result repeats.
+/// scripted results per program (argv[0]), in order; the last result repeats. Processes in
+/// flight end in the order their durations give on the fake clock.
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <map>
@@ -28,10 +30,11 @@ class FakeSupervisor final : public ProcessSupervisor {
   /// argument, as a stage run once per input needs.
   std::function<std::optional<ProcessResult>(const ProcessSpec&)> answer;
 
-  ProcessResult run(const ProcessSpec& spec) override {
+  /// Answers at once, but ends the process only when wait() comes to it, in the order of
+  /// their ends: each takes its result's duration (10 ms when none) on the fake clock.
+  void start(ProcessSpec spec, Done done) override {
     specs.push_back(spec);
     if (on_run) on_run(spec);
-    if (clock_) clock_->advance(Millis(10));
     auto& queue = scripts_[spec.argv.at(0)];
     ProcessResult r = exited(0);
     if (!queue.empty()) {
@@ -46,7 +49,25 @@ class FakeSupervisor final : public ProcessSupervisor {
         spec.on_progress(progress_items[i], i + 1);
       }
     }
-    return r;
+    const Millis takes = r.duration.count() > 0 ? r.duration : Millis(10);
+    flight_.push_back({now() + takes, spec.argv.back(), std::move(r), std::move(done)});
+    max_in_flight = std::max(max_in_flight, flight_.size());
+  }
+
+  bool wait(std::optional<Millis> at_most) override {
+    if (flight_.empty()) return false;
+    auto first = std::min_element(flight_.begin(), flight_.end(),
+                                  [](const Flight& a, const Flight& b) { return a.ends < b.ends; });
+    if (at_most && now() + *at_most < first->ends) {
+      move_to(now() + *at_most);
+      return true;
+    }
+    move_to(first->ends);
+    Flight f = std::move(*first);
+    flight_.erase(first);
+    ended.push_back(f.last_arg);
+    f.done(std::move(f.result));
+    return true;
   }
 
   static ProcessResult exited(int code) {
@@ -68,9 +89,29 @@ class FakeSupervisor final : public ProcessSupervisor {
 
   std::vector<ProcessSpec> specs;
   std::vector<std::string> progress_items;
+  std::size_t max_in_flight = 0;   ///< the most processes in flight at once
+  std::vector<std::string> ended;  ///< the last argument of each process, in order of its end
 
  private:
+  struct Flight {
+    TimePoint ends;
+    std::string last_arg;
+    ProcessResult result;
+    Done done;
+  };
+  TimePoint now() const { return clock_ ? clock_->now() : own_now_; }
+  void move_to(TimePoint t) {
+    if (t <= now()) return;
+    if (clock_) {
+      clock_->advance(std::chrono::duration_cast<Millis>(t - clock_->now()));
+    } else {
+      own_now_ = t;
+    }
+  }
+
   FakeClock* clock_;
+  TimePoint own_now_{};
+  std::vector<Flight> flight_;
   std::map<std::string, std::deque<ProcessResult>> scripts_;
 };
 

@@ -6,6 +6,7 @@
 // assertions are on outcomes.
 #include <boost/asio/read.hpp>
 #include <catch2/catch.hpp>
+#include <map>
 #include <set>
 
 #include "platform/process_platform.hpp"
@@ -313,4 +314,68 @@ TEST_CASE(
   auto res = r.go();
   CHECK(res.timed_out);
   CHECK(res.duration < Millis(10'000));
+}
+
+// One loop supervises every process in flight (SPEC 12): each is held to its own deadlines
+// and its own ladder while the others run, and none of them, nor what they forked, is left.
+TEST_CASE("several at once: a hang, a flood and a SIGTERM refuser each meet their own end",
+          "[supervisor][tree][parallel]") {
+  platform::become_child_subreaper();
+  Run hang({"--pidfile", "pids", "--print", "started", "--sleep", "60000"});
+  hang.spec.hang_timeout = Millis(400);
+  Run flood({"--pidfile", "pids", "--lines", "200000"});  // 20 MB as fast as it can
+  Run refuser({"--pidfile", "pids", "--ignore-term", "--fork-grandchild", "60000", "--print",
+               "ready", "--sleep", "60000"});
+  refuser.spec.timeout = Millis(2500);
+  Run quick({"--pidfile", "pids", "--exit", "3"});
+
+  RealProcessSupervisor supervisor;
+  struct Ended {
+    std::string name;
+    ProcessResult result;
+  };
+  std::vector<Ended> ended;
+  std::map<std::string, std::vector<StopStep>> steps;
+  for (const auto& [name, run] : std::vector<std::pair<std::string, Run*>>{
+           {"hang", &hang}, {"flood", &flood}, {"refuser", &refuser}, {"quick", &quick}}) {
+    run->spec.on_stop_step = [&steps, name](StopStep step, const std::string&) {
+      steps[name].push_back(step);
+    };
+    supervisor.start(run->spec, [&ended, name](ProcessResult r) {
+      ended.push_back({name, std::move(r)});
+    });
+  }
+  while (supervisor.wait()) {
+  }
+  REQUIRE(ended.size() == 4);
+  std::map<std::string, ProcessResult> by;
+  std::vector<std::string> order;
+  for (auto& e : ended) {
+    order.push_back(e.name);
+    by[e.name] = std::move(e.result);
+  }
+  // The quick one is not held up by the others; the hang ends on its 0.4 s, long before the
+  // refuser's 2.5 s timeout.
+  CHECK(order.front() == "quick");
+  CHECK(std::find(order.begin(), order.end(), "hang") <
+        std::find(order.begin(), order.end(), "refuser"));
+  CHECK(by["quick"].exit_code == 3);
+  CHECK_FALSE(by["quick"].terminated);
+  CHECK(by["hang"].hung);
+  CHECK_FALSE(by["hang"].timed_out);
+  CHECK(by["hang"].stdout_tail == std::vector<std::string>{"started"});
+  CHECK(by["flood"].exit_code == 0);
+  CHECK(by["flood"].stdout_bytes == 20'000'000);
+  CHECK(slurp(flood.dir / "out.log").size() == 20'000'000);
+  CHECK_FALSE(by["flood"].terminated);
+  CHECK(by["refuser"].timed_out);
+  CHECK_FALSE(by["refuser"].hung);
+  CHECK(by["refuser"].duration >= Millis(2500));
+  CHECK(by["refuser"].duration < kGenerous);
+  CHECK(steps["refuser"] == std::vector<StopStep>{StopStep::kTerminate, StopStep::kKill});
+  CHECK(steps["hang"].front() == StopStep::kTerminate);
+  CHECK(steps.count("flood") == 0);
+  CHECK(steps.count("quick") == 0);
+  for (auto* run : {&hang, &flood, &refuser, &quick}) check_all_gone(run->pids());
+  CHECK(refuser.pids().size() == 2);  // the refuser and its grandchild
 }
