@@ -22,15 +22,17 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 // clocks' limits (200000d overflowed into a 3 ms timeout).
 constexpr Millis kMaxDuration = std::chrono::hours(24 * 365);
 
+constexpr long kMaxParallel = 256;  // processes in flight: more is a typo, not a plan
+
 const std::vector<std::string> kTopKeys = {
     "version",   "pipeline",  "root", "paths",   "logs",     "state",  "defaults", "stages",
-    "lifecycle", "retention", "lock", "batches", "schedule", "notify", "metrics"};
+    "lifecycle", "retention", "lock", "batches", "schedule", "notify", "metrics",  "parallel"};
 const std::vector<std::string> kDefaultsKeys = {"timeout", "hang_timeout", "grace",
                                                 "retries", "backoff",      "env"};
 const std::vector<std::string> kStageKeys = {
-    "name",         "command", "cwd",        "env",      "when",    "timeout",
-    "hang_timeout", "grace",   "completion", "progress", "retries", "backoff",
-    "retry_on",     "windows", "counts",     "settle",   "foreach", "quarantine"};
+    "name",   "command",    "cwd",      "env",        "when",    "timeout",  "hang_timeout",
+    "grace",  "completion", "progress", "retries",    "backoff", "retry_on", "windows",
+    "counts", "settle",     "foreach",  "quarantine", "workers"};
 const std::vector<std::string> kWindowsKeys = {"every",    "start",       "lag",
                                                "timezone", "max_per_run", "order"};
 const std::vector<std::string> kQuarantineKeys = {"after", "to"};
@@ -406,6 +408,12 @@ void read_input_options(const Reader& r, const YAML::Node& n, const std::string&
     c.to = r.templ(q["to"], "quarantine.to");
     c.to.check(PlaceholderScope::kRun, known);
     s.quarantine = std::move(c);
+  }
+  if (n["workers"]) {
+    s.workers = static_cast<int>(r.integer(n["workers"], "workers", 1, kMaxParallel));
+    if (!s.per_input) {
+      r.fail(n["workers"], where + ": workers needs 'foreach: input' (they run its items)");
+    }
   }
   if (n["settle"]) {
     s.settle = r.duration(n["settle"], "settle");
@@ -915,6 +923,9 @@ Config parse_config(const std::string& text, const fs::path& file, const EnvLook
     if (defaults.timeout.count() == 0) r.fail(d["timeout"], "defaults.timeout must be > 0s");
   }
 
+  if (doc["parallel"]) {
+    cfg.parallel = static_cast<int>(r.integer(doc["parallel"], "parallel", 1, kMaxParallel));
+  }
   if (!doc["stages"]) r.fail(doc, "'stages' is required (a list of stages)");
   std::vector<std::string> names;
   for (const auto& s : r.list(doc["stages"], "stages")) {
@@ -922,6 +933,16 @@ Config parse_config(const std::string& text, const fs::path& file, const EnvLook
     names.push_back(cfg.stages.back().name);
   }
   if (cfg.stages.empty()) r.fail(doc["stages"], "'stages' must list at least one stage");
+  for (std::size_t i = 0; i < cfg.stages.size(); ++i) {
+    const StageConfig& s = cfg.stages[i];
+    if (s.workers > cfg.parallel) {
+      r.fail(doc["stages"][i]["workers"],
+             "stage '" + s.name + "': workers: " + std::to_string(s.workers) +
+                 " is more than parallel: " + std::to_string(cfg.parallel) +
+                 " (the most processes the run has at once); set 'parallel: " +
+                 std::to_string(s.workers) + "' at the top of the config");
+    }
+  }
 
   if (const YAML::Node l = doc["lifecycle"]) {
     for (const auto& rule : r.list(l, "lifecycle")) {

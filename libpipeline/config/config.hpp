@@ -85,6 +85,8 @@ struct StageConfig {
   /// attempts, logs and record; lifecycle acts on the inputs whose item succeeded.
   bool per_input = false;
   std::optional<QuarantineConfig> quarantine;  ///< with per_input only
+  /// With per_input: at most this many of its items run at once (within Config::parallel).
+  int workers = 1;
   Millis timeout{};
   Millis hang_timeout{};
   Millis grace{};
@@ -173,6 +175,9 @@ struct Config {
   fs::path logs;
   fs::path state;
   std::vector<StageConfig> stages;
+  /// At most this many stage processes at once (SPEC 12). Above 1 a stage starts as soon as
+  /// the stages its when.after names have finished; at 1 the stages run in config order.
+  int parallel = 1;
   std::vector<LifecycleRule> lifecycle;
   std::optional<int> retention_keep_days;
   std::optional<int> retention_keep_runs;

@@ -80,54 +80,42 @@ bool ItemLoop::quarantine(const StageConfig& stage, const std::string& input, co
   return settled;
 }
 
-StageStatus ItemLoop::run(const StageConfig& stage, const DecisionResult& decided,
-                          const PlaceholderValues& values, const fs::path& stage_logs,
-                          const std::string& batch, InputSnapshot& succeeded) {
-  const InputSnapshot& inputs = decided.inputs;
-  const std::size_t n = inputs.files.size();
+void ItemLoop::announce(const StageConfig& stage, const DecisionResult& decided) const {
+  const std::size_t n = decided.inputs.files.size();
   nlohmann::json data = decision_to_json(decided.decision);
   data["inputs_count"] = n;
   data["items"] = n;
+  data["workers"] = stage.workers;
   s_.events.emit(stage.name, event::kDecision,
                  decided.decision.reason + "; one process per input (" + std::to_string(n) +
-                     (n == 1 ? " item)" : " items)"),
+                     (n == 1 ? " item" : " items") +
+                     (stage.workers > 1 ? ", " + std::to_string(stage.workers) + " at once)" : ")"),
                  std::move(data));
-  const fs::path item_logs = stage_logs / path_from_text(stage.name);
-  std::size_t failed = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::string& path = inputs.files[i];
-    const ItemRef item{i + 1, display_path(path_from_text(path), s_.config.root)};
-    StageRecord rec;
-    if (run_.stopped()) {
-      rec.name = stage.name;
-      rec.status = StageStatus::kNotStarted;
-      rec.inputs_count = 1;
-      rec.inputs = {item.input};
-      rec.decision = {false, "the run was stopped before this item", {}};
-    } else {
-      PlaceholderValues item_values = values;
-      item_values.scalars["input"] = path;
-      InputSnapshot one;
-      one.files = {path};
-      if (i < inputs.stats.size()) one.stats = {inputs.stats[i]};
-      rec = StageRunner(run_, nullptr, &item).run(stage, one, item_values, item_logs);
-      rec.decision = {
-          true,
-          "item " + std::to_string(item.index) + " of " + std::to_string(n) + ": " + item.input,
-          decided.decision.warnings};
-      if (rec.status == StageStatus::kSucceeded) {
-        succeeded.files.push_back(path);
-        if (!one.stats.empty()) succeeded.stats.push_back(one.stats.front());
-      }
-      if (stage.quarantine && !one.stats.empty())
-        count(stage, path, one.stats.front(), rec, values);
-    }
-    if (rec.status != StageStatus::kSucceeded) ++failed;
-    rec.item = item;
-    rec.batch = batch;
-    run_.report.stages.push_back(std::move(rec));
-  }
-  return failed == 0 ? StageStatus::kSucceeded : StageStatus::kFailed;
+}
+
+StageRecord ItemLoop::unstarted(const StageConfig& stage, const ItemRef& item,
+                                const std::string& batch) const {
+  StageRecord rec;
+  rec.name = stage.name;
+  rec.status = StageStatus::kNotStarted;
+  rec.inputs_count = 1;
+  rec.inputs = {item.input};
+  rec.decision = {false, "the run was stopped before this item", {}};
+  rec.item = item;
+  rec.batch = batch;
+  return rec;
+}
+
+void ItemLoop::ended(const StageConfig& stage, const DecisionResult& decided, const ItemRef& item,
+                     const std::string& path, const FileStat* stat, const PlaceholderValues& values,
+                     const std::string& batch, StageRecord& rec) {
+  rec.decision = {true,
+                  "item " + std::to_string(item.index) + " of " +
+                      std::to_string(decided.inputs.files.size()) + ": " + item.input,
+                  decided.decision.warnings};
+  rec.item = item;
+  rec.batch = batch;
+  if (stage.quarantine && stat) count(stage, path, *stat, rec, values);
 }
 
 }  // namespace pipeline

@@ -1,8 +1,9 @@
 #pragma once
-/// A `foreach: input` stage's part of a run (SPEC 12): one process per input, in the order of
-/// its inputs, each an item with the stage's attempts, its own logs (<stage>/item-<n>.*.log)
-/// and its own record (`item {index, input}`), so that the next run retries exactly the
-/// inputs whose item failed: the lifecycle acts only on those whose item succeeded.
+/// A `foreach: input` stage's part of a run (SPEC 12): one process per input, started in the
+/// order of its inputs, each an item with the stage's attempts, its own logs
+/// (<stage>/item-<n>.*.log) and its own record (`item {index, input}`), so that the next run
+/// retries exactly the inputs whose item failed: the lifecycle acts only on those whose item
+/// succeeded.
 
 #include <string>
 
@@ -11,17 +12,25 @@
 
 namespace pipeline {
 
+/// The items of `foreach: input` stages: their announcement, their records, and the failures
+/// of their inputs (quarantine). The StageScheduler runs them, up to `workers` at once.
 class ItemLoop {
  public:
   explicit ItemLoop(RunContext& run) : run_(run), s_(run.s) {}
 
-  /// Runs one item per input of a stage whose `when` holds, appending one record per item
-  /// (batch: the batch they run for, in batch mode). Returns the stage's outcome for `after`
-  /// (succeeded when every item did) and leaves in `succeeded` the inputs whose item
-  /// succeeded, with their snapshot stats.
-  StageStatus run(const StageConfig& stage, const DecisionResult& decided,
-                  const PlaceholderValues& values, const fs::path& stage_logs,
-                  const std::string& batch, InputSnapshot& succeeded);
+  /// The decision event of a stage whose `when` holds, with its number of items.
+  void announce(const StageConfig& stage, const DecisionResult& decided) const;
+
+  /// An item's record until it ends: not started (what it stays if a stop comes first).
+  StageRecord unstarted(const StageConfig& stage, const ItemRef& item,
+                        const std::string& batch) const;
+
+  /// Completes the record of an item that ran (of n): why it ran, which item, which batch,
+  /// and, with `quarantine`, the count of its input's failures. stat: the input as the
+  /// decision saw it (null without a snapshot).
+  void ended(const StageConfig& stage, const DecisionResult& decided, const ItemRef& item,
+             const std::string& path, const FileStat* stat, const PlaceholderValues& values,
+             const std::string& batch, StageRecord& rec);
 
  private:
   /// With `quarantine`: counts the item's failure against its input as it is (a success

@@ -3,9 +3,7 @@
 #include <algorithm>
 
 #include "core/batch_loop.hpp"
-#include "core/item_loop.hpp"
 #include "core/stage_runner.hpp"
-#include "core/window_loop.hpp"
 #include "records/record_layout.hpp"
 #include "records/report_json.hpp"
 #include "util/error.hpp"
@@ -22,11 +20,6 @@ void check_stage_selection(const Config& config, const std::vector<std::string>&
     if (auto near = nearest_word(n, known)) message += "; did you mean '" + *near + "'?";
     throw UsageError(message);
   }
-}
-
-bool Orchestrator::lifecycle_names(const std::string& stage) const {
-  return std::any_of(s_.config.lifecycle.begin(), s_.config.lifecycle.end(),
-                     [&](const LifecycleRule& r) { return r.stage == stage; });
 }
 
 bool Orchestrator::selected(const RunOptions& options, const std::string& name) const {
@@ -102,78 +95,14 @@ void Orchestrator::run(const RunOptions& options, RunReport& report) {
   report.exit_code = exit_code_for(report.status, run.aborted.value_or(130));
 }
 
-StageStatus Orchestrator::pass_stage(RunContext& run, const StageConfig& stage, Pass& pass) {
-  StageRecord rec;
-  rec.name = stage.name;
-  rec.batch = pass.batch;
-  auto add = [&run](StageRecord r) {
-    const StageStatus status = r.status;
-    run.report.stages.push_back(std::move(r));
-    return status;
-  };
-  if (run.stopped()) {
-    rec.decision = {false, "the run was stopped before this stage", {}};
-    rec.status = StageStatus::kNotStarted;
-    return add(std::move(rec));
-  }
-  if (!selected(run.options, stage.name)) {
-    rec.decision = {false, "not selected (--stage)", {}};
-    rec.status = StageStatus::kSkipped;
-    return add(std::move(rec));
-  }
-  DecisionInputs in{s_.files, pass.values, s_.config.root, s_.clock.now(),
-                    [&](const std::string& n) {
-                      // Two windowed stages: the later waits per window (WindowLoop).
-                      const StageConfig* dep = s_.config.find_stage(n);
-                      if (stage.windows && dep && dep->windows) return EarlierStage::kSucceeded;
-                      auto it = pass.outcomes.find(n);
-                      if (it == pass.outcomes.end() || it->second == StageStatus::kSkipped)
-                        return EarlierStage::kNotRun;
-                      return it->second == StageStatus::kSucceeded ? EarlierStage::kSucceeded
-                                                                   : EarlierStage::kDidNotSucceed;
-                    }};
-  // Quarantine keeps failures per input as it is (size, mtime), and moves only an unchanged one.
-  in.stat_inputs = lifecycle_names(stage.name) || stage.quarantine.has_value();
-  DecisionResult d = decide_stage(stage, in);
-  const fs::path stage_logs = run.layout.stage_logs(run.report.run_id, pass.batch);
-  if (d.decision.run && stage.per_input) {
-    InputSnapshot succeeded;
-    const StageStatus status =
-        ItemLoop(run).run(stage, d, pass.values, stage_logs, pass.batch, succeeded);
-    // The lifecycle acts on the inputs whose item succeeded (DataLifecycle::apply).
-    pass.snapshots[stage.name] = std::move(succeeded);
-    return status;
-  }
-  if (d.decision.run && stage.windows) {
-    const StageStatus status = WindowLoop(run, s_.windows).run(stage, d, pass.values, stage_logs);
-    if (status == StageStatus::kSucceeded) pass.snapshots[stage.name] = std::move(d.inputs);
-    return status;
-  }
-  nlohmann::json data = decision_to_json(d.decision);
-  data["inputs_count"] = d.inputs.files.size();
-  s_.events.emit(stage.name, event::kDecision, d.decision.reason, std::move(data));
-  if (d.decision.run) {
-    rec = StageRunner(run).run(stage, d.inputs, pass.values, stage_logs);
-    rec.batch = pass.batch;
-    pass.snapshots[stage.name] = std::move(d.inputs);
-  } else {
-    rec.status = StageStatus::kSkipped;
-    s_.events.emit(stage.name, event::kSkipped, d.decision.reason, {{"reason", d.decision.reason}});
-  }
-  rec.decision = std::move(d.decision);
-  return add(std::move(rec));
-}
-
 void Orchestrator::run_pass(RunContext& run, const PlaceholderValues& values,
                             const std::string& batch) {
-  Pass pass{values, batch, {}, {}};
-  for (const auto& stage : s_.config.stages) {
-    pass.outcomes[stage.name] = pass_stage(run, stage, pass);
-  }
+  StagePass pass{values, batch, {}, {}};
+  StageScheduler(run, pass).run();
   apply_lifecycle(run, pass);
 }
 
-void Orchestrator::apply_lifecycle(RunContext& run, const Pass& pass) {
+void Orchestrator::apply_lifecycle(RunContext& run, const StagePass& pass) {
   DataLifecycle::Guards guards;
   guards.stop = s_.stop;
   if (s_.checkpoint) {

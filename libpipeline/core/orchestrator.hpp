@@ -1,8 +1,8 @@
 #pragma once
-/// Runs a pipeline's stages in config order: decides each one just before it would start,
-/// runs it (StageRunner), records everything, then applies the lifecycle rules; in batch mode
-/// once per batch (BatchLoop). It sees files, time and processes only through its injected
-/// services.
+/// Runs a pipeline's stages: decides each one when it may start and runs it (StageScheduler:
+/// in config order, or several at once with `parallel`), records everything, then applies the
+/// lifecycle rules; in batch mode once per batch (BatchLoop). It sees files, time and processes
+/// only through its injected services.
 
 #include <map>
 #include <string>
@@ -12,6 +12,7 @@
 #include "core/data_lifecycle.hpp"
 #include "core/run_context.hpp"
 #include "core/stage_decision.hpp"
+#include "core/stage_scheduler.hpp"
 
 namespace pipeline {
 
@@ -29,23 +30,12 @@ class Orchestrator {
                                 const BatchPreview* batch = nullptr);
 
  private:
-  /// How far one pass over the stages has come.
-  struct Pass {
-    const PlaceholderValues& values;
-    std::string batch;
-    std::map<std::string, StageStatus> outcomes;
-    std::map<std::string, InputSnapshot> snapshots;
-  };
   PlaceholderValues run_values(const std::string& run_id, TimePoint started_at) const;
-  /// One pass over the stages in config order, then the lifecycle rules; appends to the report.
+  /// One pass over the stages (StageScheduler), then the lifecycle rules; appends to the
+  /// report.
   void run_pass(RunContext& run, const PlaceholderValues& values, const std::string& batch);
-  /// Decides one stage and runs it when it should (a windowed stage once per due window),
-  /// appending its records to the report; returns its outcome for `when.after`.
-  StageStatus pass_stage(RunContext& run, const StageConfig& stage, Pass& pass);
-  void apply_lifecycle(RunContext& run, const Pass& pass);
+  void apply_lifecycle(RunContext& run, const StagePass& pass);
   bool selected(const RunOptions& options, const std::string& name) const;
-  /// True when a lifecycle rule acts on this stage's inputs.
-  bool lifecycle_names(const std::string& stage) const;
 
   OrchestratorServices s_;
 };

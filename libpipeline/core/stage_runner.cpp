@@ -168,60 +168,90 @@ ProcessSpec StageRunner::spec_for(const StageConfig& stage, const StageInputs& i
   return spec;
 }
 
-// One attempt: started (or not, after a failed setup), recorded, announced.
-AttemptRecord StageRunner::attempt(const StageConfig& stage, ProcessSpec& spec,
-                                   const fs::path& stage_logs, int number,
-                                   const std::string& setup_error, StageRecord& rec,
-                                   ProcessResult& r) {
-  spec.stdout_log = RecordLayout::stage_output(stage_logs, log_name(stage), number, "stdout");
-  spec.stderr_log = RecordLayout::stage_output(stage_logs, log_name(stage), number, "stderr");
-  spec.env["PIPELINE_ATTEMPT"] = std::to_string(number);
+void StageRunner::begin(const StageConfig& stage, const InputSnapshot& inputs,
+                        const PlaceholderValues& run_values, const fs::path& stage_logs) {
+  stage_ = &stage;
+  logs_ = stage_logs;
+  rec_ = StageRecord{};
+  rec_.name = stage.name;
+  rec_.inputs_count = inputs.files.size();
+  rec_.inputs = reported_inputs(inputs, s_.config.root);
+  setup_error_.clear();
+  const StageInputs in{run_values, inputs.files};
+  spec_ = spec_for(stage, in, stage_logs, setup_error_);
+}
 
-  AttemptRecord a;
-  a.attempt = number;
-  a.started_at = s_.clock.now();
-  a.stdout_log = display_path(spec.stdout_log, s_.config.root);
-  a.stderr_log = display_path(spec.stderr_log, s_.config.root);
+// One attempt opened: its logs, its record, its start event.
+const ProcessSpec* StageRunner::next_attempt() {
+  const StageConfig& stage = *stage_;
+  const int number = static_cast<int>(rec_.attempts.size()) + 1;
+  spec_.stdout_log = RecordLayout::stage_output(logs_, log_name(stage), number, "stdout");
+  spec_.stderr_log = RecordLayout::stage_output(logs_, log_name(stage), number, "stderr");
+  spec_.env["PIPELINE_ATTEMPT"] = std::to_string(number);
+
+  current_ = AttemptRecord{};
+  current_.attempt = number;
+  current_.started_at = s_.clock.now();
+  current_.stdout_log = display_path(spec_.stdout_log, s_.config.root);
+  current_.stderr_log = display_path(spec_.stderr_log, s_.config.root);
   emit(stage.name, event::kStart,
        "attempt " + std::to_string(number) + " of " + std::to_string(1 + stage.retries),
        {{"attempt", number},
-        {"argv", shown_argv(spec.argv)},
-        {"argc", spec.argv.size()},
-        {"cwd", path_text(spec.cwd)},
-        {"inputs_count", rec.inputs_count}});
-  if (!setup_error.empty()) {
-    r.start_error = setup_error;
-  } else {
-    r = s_.supervisor.run(spec);
-  }
+        {"argv", shown_argv(spec_.argv)},
+        {"argc", spec_.argv.size()},
+        {"cwd", path_text(spec_.cwd)},
+        {"inputs_count", rec_.inputs_count}});
+  return setup_error_.empty() ? &spec_ : nullptr;
+}
+
+ProcessResult StageRunner::setup_failure() const {
+  ProcessResult r;
+  r.start_error = setup_error_;
+  return r;
+}
+
+// The attempt closed: recorded, announced, and what comes next.
+std::optional<Millis> StageRunner::attempt_ended(ProcessResult r) {
+  const StageConfig& stage = *stage_;
+  AttemptRecord a = std::move(current_);
+  const int number = a.attempt;
   a.finished_at = s_.clock.now();
   take_result(a, r);
-  rec.items_done = r.items_done;
-  rec.stdout_bytes += r.stdout_bytes;
-  rec.stderr_bytes += r.stderr_bytes;
-  rec.counts = r.counts;
+  rec_.items_done = r.items_done;
+  rec_.stdout_bytes += r.stdout_bytes;
+  rec_.stderr_bytes += r.stderr_bytes;
+  rec_.counts = r.counts;
   a.counts = r.counts;
-  rec.status = outcome_of(r);
-  if (rec.status == StageStatus::kSucceeded) {
+  rec_.status = outcome_of(r);
+  if (rec_.status == StageStatus::kSucceeded) {
     a.count_error = count_check(stage, r.counts);
-    if (!a.count_error.empty()) rec.status = StageStatus::kFailed;
+    if (!a.count_error.empty()) rec_.status = StageStatus::kFailed;
   }
   for (const auto& w : r.warnings) warn(stage.name, w);
 
   nlohmann::json data = {{"attempt", number},
-                         {"status", to_string(rec.status)},
+                         {"status", to_string(rec_.status)},
                          {"exit_code", optional_json(r.exit_code)},
                          {"signal", optional_json(r.signal)},
                          {"duration_ms", a.duration.count()},
                          {"terminated", r.terminated},
                          {"left_processes", r.left_processes}};
   if (stage.counts) data["counts"] = r.counts;
-  emit(stage.name, event_for(rec.status),
-       a.count_error.empty() ? describe(r, stage) : a.count_error, std::move(data));
-  return a;
+  const std::string what = a.count_error.empty() ? describe(r, stage) : a.count_error;
+  emit(stage.name, event_for(rec_.status), what, std::move(data));
+  const bool retry = a.count_error.empty() ? should_retry(stage, r) : should_retry_count(stage);
+  rec_.attempts.push_back(std::move(a));
+
+  if (r.aborted) run_.abort();
+  if (rec_.status == StageStatus::kSucceeded || run_.aborted || number == 1 + stage.retries ||
+      !retry) {
+    return std::nullopt;
+  }
+  return back_off(number, what);
 }
 
-bool StageRunner::back_off(const StageConfig& stage, int attempt, const std::string& what) {
+Millis StageRunner::back_off(int attempt, const std::string& what) {
+  const StageConfig& stage = *stage_;
   const Millis delay = backoff_delay(stage.backoff, attempt);
   emit(stage.name, event::kRetry,
        "retrying in " + format_duration(delay) + " (attempt " + std::to_string(attempt + 1) +
@@ -230,43 +260,36 @@ bool StageRunner::back_off(const StageConfig& stage, int attempt, const std::str
         {"next_attempt", attempt + 1},
         {"delay_ms", delay.count()},
         {"reason", what}});
-  return s_.clock.sleep_for(delay);
+  return delay;
+}
+
+StageRecord StageRunner::finish() {
+  const StageConfig& stage = *stage_;
+  nlohmann::json metrics = {
+      {"items_done", rec_.items_done},
+      {"items", rec_.items ? nlohmann::json(*rec_.items) : nlohmann::json(nullptr)},
+      {"stdout_bytes", rec_.stdout_bytes},
+      {"stderr_bytes", rec_.stderr_bytes},
+      {"attempts", rec_.attempts.size()}};
+  if (stage.counts) metrics["counts"] = rec_.counts;
+  emit(stage.name, event::kMetric, "stage metrics", std::move(metrics));
+  return std::move(rec_);
 }
 
 StageRecord StageRunner::run(const StageConfig& stage, const InputSnapshot& inputs,
                              const PlaceholderValues& run_values, const fs::path& stage_logs) {
-  StageRecord rec;
-  rec.name = stage.name;
-  rec.inputs_count = inputs.files.size();
-  const StageInputs in{run_values, inputs.files};
-  rec.inputs = reported_inputs(inputs, s_.config.root);
-  std::string setup_error;
-  ProcessSpec spec = spec_for(stage, in, stage_logs, setup_error);
-
-  const int max_attempts = 1 + stage.retries;
-  for (int number = 1; number <= max_attempts; ++number) {
-    ProcessResult r;
-    rec.attempts.push_back(attempt(stage, spec, stage_logs, number, setup_error, rec, r));
-    if (r.aborted) run_.abort();
-    const std::string& count_error = rec.attempts.back().count_error;
-    const bool retry = count_error.empty() ? should_retry(stage, r) : should_retry_count(stage);
-    if (rec.status == StageStatus::kSucceeded || run_.aborted || number == max_attempts || !retry) {
-      break;
-    }
-    if (!back_off(stage, number, count_error.empty() ? describe(r, stage) : count_error)) {
+  begin(stage, inputs, run_values, stage_logs);
+  for (;;) {
+    const ProcessSpec* spec = next_attempt();
+    const std::optional<Millis> backoff =
+        attempt_ended(spec ? s_.supervisor.run(*spec) : setup_failure());
+    if (!backoff) break;
+    if (!s_.clock.sleep_for(*backoff)) {  // a stop came first
       run_.abort();
       break;
     }
   }
-  nlohmann::json metrics = {
-      {"items_done", rec.items_done},
-      {"items", rec.items ? nlohmann::json(*rec.items) : nlohmann::json(nullptr)},
-      {"stdout_bytes", rec.stdout_bytes},
-      {"stderr_bytes", rec.stderr_bytes},
-      {"attempts", rec.attempts.size()}};
-  if (stage.counts) metrics["counts"] = rec.counts;
-  emit(stage.name, event::kMetric, "stage metrics", std::move(metrics));
-  return rec;
+  return finish();
 }
 
 }  // namespace pipeline

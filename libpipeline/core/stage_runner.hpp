@@ -3,6 +3,7 @@
 /// through the ProcessSupervisor until one succeeds, the retries are spent, retry_on says no,
 /// or a stop is requested (also while waiting out the backoff). Each step is an event.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,8 +28,25 @@ class StageRunner {
       : run_(run), s_(run.s), window_(window), item_(item) {}
 
   /// Runs the stage on the inputs it was decided with; a stop it meets is left in the context.
+  /// The same as the steps below in a row, waiting out each backoff on the clock.
   StageRecord run(const StageConfig& stage, const InputSnapshot& inputs,
                   const PlaceholderValues& run_values, const fs::path& stage_logs);
+
+  // Step by step, for a scheduler that runs several at once (the runner must stay where it
+  // is meanwhile: the specs it gives call back into it).
+
+  /// Prepares the stage's record and process spec (its logs folder, its inputs file).
+  void begin(const StageConfig& stage, const InputSnapshot& inputs,
+             const PlaceholderValues& run_values, const fs::path& stage_logs);
+  /// Opens the next attempt (its start event): the spec to run; null when the setup failed,
+  /// and then attempt_ended() takes setup_failure().
+  const ProcessSpec* next_attempt();
+  ProcessResult setup_failure() const;
+  /// Records how the attempt ended; returns the backoff before the next attempt (announced),
+  /// or nullopt when the stage is done.
+  std::optional<Millis> attempt_ended(ProcessResult r);
+  /// The stage's record, its metrics event sent.
+  StageRecord finish();
 
  private:
   /// This run's values and a stage's inputs as the placeholders see them.
@@ -38,11 +56,8 @@ class StageRunner {
   };
   ProcessSpec spec_for(const StageConfig& stage, const StageInputs& in, const fs::path& stage_logs,
                        std::string& setup_error);
-  AttemptRecord attempt(const StageConfig& stage, ProcessSpec& spec, const fs::path& stage_logs,
-                        int number, const std::string& setup_error, StageRecord& rec,
-                        ProcessResult& r);
-  /// Waits out the backoff after a failed attempt; false when a stop came first.
-  bool back_off(const StageConfig& stage, int attempt, const std::string& why);
+  /// The backoff after a failed attempt, announced.
+  Millis back_off(int attempt, const std::string& why);
   /// Writes a stage's ${inputs_file} into its logs folder, else (logs not writable) under
   /// state; returns where. Throws FileError when neither takes it.
   fs::path write_inputs_file(const StageConfig& stage, const fs::path& stage_logs,
@@ -58,6 +73,13 @@ class StageRunner {
   const OrchestratorServices& s_;
   const WindowValue* window_;
   const ItemRef* item_;
+  // The stage under way (begin() to finish()).
+  const StageConfig* stage_ = nullptr;
+  fs::path logs_;
+  ProcessSpec spec_;
+  std::string setup_error_;
+  StageRecord rec_;
+  AttemptRecord current_;
 };
 
 }  // namespace pipeline

@@ -1,0 +1,100 @@
+// SPEC 12's `parallel` against the built binary and real processes: ten stages in flight at
+// once, every one of them in the lock record, all stopped by one signal with nothing left
+// behind; and a stage started the moment its `after` stage ends, beside a long one.
+#include "records/lock_record.hpp"
+#include "support/e2e_posix.hpp"
+
+using namespace pipeline;
+using namespace pipeline::testing;
+
+namespace {
+
+// Polls (bounded) until every pidfile lists `count` pids.
+bool wait_for_pids(const std::vector<std::string>& pidfiles, std::size_t count) {
+  for (int i = 0; i < 3000; ++i) {
+    if (std::all_of(pidfiles.begin(), pidfiles.end(),
+                    [&](const std::string& f) { return read_pids(f).size() >= count; })) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("parallel: a stop with 10 stages in flight ends them all - nothing is left",
+          "[e2e][parallel][stop]") {
+  Project p;
+  std::string yaml = "parallel: 10\nstages:\n";
+  std::vector<std::string> pidfiles;
+  for (int i = 0; i < 10; ++i) {
+    const std::string pids = (p.dir / ("pids" + std::to_string(i))).string();
+    pidfiles.push_back(pids);
+    // Every one forks a grandchild; every other one refuses SIGTERM and must be killed.
+    yaml += "  - name: s" + std::to_string(i) + "\n    command: " +
+            misbehave("\"--pidfile\", \"" + pids + "\"" + (i % 2 ? ", \"--ignore-term\"" : "") +
+                      ", \"--fork-grandchild\", \"60000\", \"--sleep\", \"60000\"") +
+            "\n";
+  }
+  p.config(yaml);
+  Background runner(p);
+  REQUIRE(wait_for_pids(pidfiles, 2));  // all ten, and their grandchildren, at once
+
+  // The lock names every stage in flight, so a runner killed now leaves nothing unfound.
+  auto owner = lock_owner_from_text(slurp(p.dir / "state" / "runner.lock"));
+  REQUIRE(owner);
+  CHECK(owner->stage_processes.size() == 10);
+
+  ::kill(runner.pid, SIGTERM);
+  auto [status, rss] = runner.wait();
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 128 + SIGTERM);
+  for (const auto& f : pidfiles) {
+    for (long pid : read_pids(f)) {
+      INFO(f << ": pid " << pid);
+      CHECK(process_gone(pid));
+    }
+  }
+  json report = p.latest_report();
+  CHECK(report["status"] == "aborted");
+  REQUIRE(report["stages"].size() == 10);
+  for (const auto& s : report["stages"]) {
+    INFO(s["name"]);
+    CHECK(s["attempts"][0]["terminated"] == true);
+  }
+  // The refusers needed the kill: their events show both steps, each with its reason.
+  int kills = 0;
+  for (const auto& e : p.events_of(report["run_id"])) {
+    if (std::string(e["event"]).ends_with(".kill")) ++kills;
+  }
+  CHECK(kills >= 5);
+  CHECK(slurp(p.dir / "state" / "runner.lock").empty());  // released cleanly
+}
+
+TEST_CASE("parallel: a stage starts as soon as its after stage ends, beside a long one",
+          "[e2e][parallel]") {
+  Project p;
+  p.config(
+      "parallel: 2\nstages:\n"
+      "  - name: long\n    command: " +
+      misbehave("\"--sleep\", \"1500\"") +
+      "\n  - name: first\n    command: " + misbehave("\"--print\", \"one\"") +
+      "\n  - name: second\n    command: " + misbehave("\"--print\", \"two\"") +
+      "\n    when: {after: [first]}\n");
+  auto r = p.run("--run-once -q");
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  json report = p.latest_report();
+  std::map<std::string, long> seq_of;
+  long last = 0;
+  for (const auto& e : p.events_of(report["run_id"])) {
+    CHECK(e["seq"].get<long>() > last);  // one order for every event of the run
+    last = e["seq"];
+    seq_of[e["event"]] = last;
+  }
+  // second ran and ended while long still ran.
+  CHECK(seq_of.at("second.start") > seq_of.at("first.success"));
+  CHECK(seq_of.at("second.success") < seq_of.at("long.success"));
+  CHECK(stage(report, "second")["status"] == "succeeded");
+}
