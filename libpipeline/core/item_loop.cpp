@@ -118,4 +118,16 @@ void ItemLoop::ended(const StageConfig& stage, const DecisionResult& decided, co
   if (stage.quarantine && stat) count(stage, path, *stat, rec, values);
 }
 
+void ItemLoop::summarize(const StageConfig& stage, std::size_t first) const {
+  for (const auto& o : items_outcomes(run_.report.stages, first)) {
+    if (o.stage != stage.name) continue;
+    s_.events.emit(stage.name, event::kItems, o.text(),
+                   {{"outcome", o.outcome},
+                    {"items", o.items},
+                    {"succeeded", o.succeeded},
+                    {"failed", o.items - o.succeeded - o.not_started},
+                    {"not_started", o.not_started}});
+  }
+}
+
 }  // namespace pipeline

@@ -32,6 +32,10 @@ class ItemLoop {
              const std::string& path, const FileStat* stat, const PlaceholderValues& values,
              const std::string& batch, StageRecord& rec);
 
+  /// The `items` event of a stage whose items have all ended (its records from `first` on in
+  /// the report): the stage succeeded, partly or not at all.
+  void summarize(const StageConfig& stage, std::size_t first) const;
+
  private:
   /// With `quarantine`: counts the item's failure against its input as it is (a success
   /// clears the count), and moves the input out of the way once it has failed `after` runs

@@ -142,6 +142,7 @@ void StageScheduler::decide(std::size_t index) {
   state.phase = Phase::kRunning;
   StageRecord rec;
   rec.name = stage.name;
+  state.first_record = run_.report.stages.size();
   if (run_.stopped()) {
     rec.decision = {false, "the run was stopped before this stage", {}};
     rec.status = StageStatus::kNotStarted;
@@ -256,7 +257,9 @@ void StageScheduler::stop_job(Job& job) {
   job.done = true;  // never started: its record stays not started
   StageState& state = stages_[job.stage];
   ++state.failed;
-  if (--state.jobs_left == 0) stage_ended(job.stage, StageStatus::kFailed);
+  if (--state.jobs_left > 0) return;
+  items_.summarize(s_.config.stages[job.stage], state.first_record);
+  stage_ended(job.stage, StageStatus::kFailed);
 }
 
 void StageScheduler::job_ended(Job& job) {
@@ -283,6 +286,7 @@ void StageScheduler::job_ended(Job& job) {
   run_.report.stages[job.record] = std::move(rec);
   if (--state.jobs_left > 0) return;
   if (stage.per_input) {
+    items_.summarize(stage, state.first_record);
     stage_ended(job.stage, state.failed == 0 ? StageStatus::kSucceeded : StageStatus::kFailed);
   } else {
     stage_ended(job.stage, status);

@@ -57,7 +57,8 @@ class StageScheduler {
     std::size_t jobs_left = 0;
     int running = 0;  ///< its processes in flight
     std::size_t failed = 0;
-    InputSnapshot succeeded;  ///< the inputs whose item succeeded
+    InputSnapshot succeeded;       ///< the inputs whose item succeeded
+    std::size_t first_record = 0;  ///< where its records start in report.stages
   };
 
   /// Starts every attempt whose turn it is and decides every stage that may start; a stop

@@ -27,6 +27,7 @@ inline constexpr const char* kRetry = "retry";
 inline constexpr const char* kMetric = "metric";
 inline constexpr const char* kSkipped = "skipped";
 inline constexpr const char* kQuarantined = "quarantined";  ///< an input moved out of the way
+inline constexpr const char* kItems = "items";  ///< a foreach stage's outcome from its items
 // pipeline.* (besides start and skipped): the run's status is the last event's name
 inline constexpr const char* kRecovered = "recovered";
 inline constexpr const char* kMoveRecovered = "move_recovered";
@@ -53,7 +54,7 @@ inline constexpr std::array kAll = {
     kFailure,     kTimeout,   kHang,          kRetry,       kMetric, kSkipped,
     kQuarantined, kRecovered, kMoveRecovered, kTempRemoved, kAction, kClaimed,
     kArchived,    kError,     kWarning,       kInterrupted, kPruned, kRebuilt,
-    kSummary,     kSettling,  kSent,          kFailed,      kKept};
+    kSummary,     kSettling,  kSent,          kFailed,      kKept,   kItems};
 }  // namespace event
 
 /// Where the events that are not a stage's come from (the part before the dot).

@@ -156,6 +156,13 @@ std::string render_report(const RunReport& r) {
       << "config " << or_dash(r.config_path) << " (sha256 "
       << or_dash(r.config_sha256.substr(0, 12)) << ")\n";
   render_stages(out, r.stages);
+  if (auto items = items_outcomes(r.stages); !items.empty()) {
+    out << "\nitems:\n";
+    for (const auto& o : items) {
+      out << "  " << (o.batch.empty() ? "" : "batch " + o.batch + ": ") << o.stage << ": "
+          << o.text() << "\n";
+    }
+  }
   if (!r.lifecycle.empty()) {
     out << "\nlifecycle:\n";
     for (const auto& l : r.lifecycle) {

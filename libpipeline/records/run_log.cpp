@@ -49,7 +49,12 @@ void RunLog::emit(const std::string& source, const std::string& name, const std:
 
 void RunLog::stage_line(const std::string& stage, const std::string& name, const std::string& msg,
                         const nlohmann::json& data) {
-  const std::string who = (batch_.empty() ? "" : "batch " + batch_ + ": ") + stage + ": ";
+  // An item's lines (foreach) say which: with `workers` they interleave.
+  std::string item;
+  if (auto it = data.find("item"); it != data.end() && it->is_number()) {
+    item = " [item " + it->dump() + ": " + text_of(data, "input") + "]";
+  }
+  const std::string who = (batch_.empty() ? "" : "batch " + batch_ + ": ") + stage + item + ": ";
   if (is(name, event::kDecision)) {
     bool runs = data.value("run", false);
     write(LogLevel::kInfo, who + (runs ? "runs (" : "skipped (") + msg + ")");
@@ -64,6 +69,8 @@ void RunLog::stage_line(const std::string& stage, const std::string& name, const
     write(is(name, event::kSuccess) ? LogLevel::kInfo : LogLevel::kError,
           who + msg + " (attempt " + text_of(data, "attempt") + ", " +
               text_of(data, "duration_ms") + " ms)");
+  } else if (is(name, event::kItems)) {
+    write(text_of(data, "outcome") == "succeeded" ? LogLevel::kInfo : LogLevel::kWarn, who + msg);
   } else if (is(name, event::kRetry) || is(name, event::kWarning)) {
     write(LogLevel::kWarn, who + msg);
   } else if (is(name, event::kTerminate) || is(name, event::kKill)) {

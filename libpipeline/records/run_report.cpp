@@ -71,6 +71,40 @@ RunStatus status_from_stages(const std::vector<StageRecord>& stages) {
   return RunStatus::kPartial;
 }
 
+std::vector<ItemsOutcome> items_outcomes(const std::vector<StageRecord>& stages,
+                                         std::size_t first) {
+  std::vector<ItemsOutcome> out;
+  for (std::size_t i = first; i < stages.size(); ++i) {
+    const StageRecord& s = stages[i];
+    if (!s.item) continue;
+    auto it = std::find_if(out.begin(), out.end(), [&](const ItemsOutcome& o) {
+      return o.stage == s.name && o.batch == s.batch;
+    });
+    if (it == out.end()) {
+      ItemsOutcome o;
+      o.stage = s.name;
+      o.batch = s.batch;
+      it = out.insert(out.end(), std::move(o));
+    }
+    ++it->items;
+    if (s.status == StageStatus::kSucceeded) ++it->succeeded;
+    if (s.status == StageStatus::kNotStarted) ++it->not_started;
+  }
+  for (auto& o : out) {
+    o.outcome = o.succeeded == o.items ? "succeeded" : o.succeeded == 0 ? "failed" : "partial";
+  }
+  return out;
+}
+
+std::string ItemsOutcome::text() const {
+  std::string t = outcome + ": " + std::to_string(succeeded) + " of " + std::to_string(items) +
+                  (items == 1 ? " item" : " items") + " succeeded";
+  const std::size_t failed = items - succeeded - not_started;
+  if (failed > 0) t += ", " + std::to_string(failed) + " failed";
+  if (not_started > 0) t += ", " + std::to_string(not_started) + " not started";
+  return t;
+}
+
 RunStatus status_from_batches(const std::vector<BatchRecord>& batches) {
   std::size_t ended = 0, completed = 0;
   for (const auto& b : batches) {

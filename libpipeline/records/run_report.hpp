@@ -183,6 +183,22 @@ std::string describe_attempt(const AttemptRecord& a);
 /// succeeded -> success; none succeeded -> failure; otherwise partial.
 RunStatus status_from_stages(const std::vector<StageRecord>& stages);
 
+/// A `foreach: input` stage's items in one pass, and the stage's outcome from them (SPEC 12):
+/// "succeeded" when every item did, "failed" when none did, else "partial".
+struct ItemsOutcome {
+  std::string stage;
+  std::string batch;
+  std::size_t items = 0;
+  std::size_t succeeded = 0;
+  std::size_t not_started = 0;
+  std::string outcome;
+  std::string text() const;  ///< "partial: 2 of 3 items succeeded, 1 failed"
+};
+/// The outcome of every foreach stage among the records from `first` on, in the order of
+/// their first item.
+std::vector<ItemsOutcome> items_outcomes(const std::vector<StageRecord>& stages,
+                                         std::size_t first = 0);
+
 /// Run status in batch mode (SPEC 8): no batch -> idle; every batch completed -> success;
 /// none completed -> failure (a rejected manifest counts as failed); otherwise partial.
 RunStatus status_from_batches(const std::vector<BatchRecord>& batches);

@@ -39,6 +39,8 @@ TEST_CASE("foreach: one process per input, the failed input retried by the next 
   auto shown = p.run("audit show " + run_id);
   CHECK(shown.exit_code == 0);
   CHECK_THAT(shown.out, Catch::Contains("each [item 2: in/bad.csv]: failed"));
+  CHECK_THAT(shown.out,
+             Catch::Contains("items:\n  each: partial: 2 of 3 items succeeded, 1 failed\n"));
 
   CHECK(p.run("--run-once -q").exit_code == 2);  // its only item failed: a failure
   json again = p.latest_report();

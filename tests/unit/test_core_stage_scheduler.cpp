@@ -196,6 +196,19 @@ lifecycle:
     INFO("at " << t << " ms");
     CHECK(at_once <= 2);
   }
+  // The stage's outcome from its items: an event, and the human log.
+  int summaries = 0;
+  for (const auto& e : h.events()) {
+    if (e["event"] != "each.items") continue;
+    ++summaries;
+    CHECK(e["msg"] == "partial: 4 of 5 items succeeded, 1 failed");
+    CHECK(e["data"]["outcome"] == "partial");
+    CHECK(e["data"]["failed"] == 1);
+  }
+  CHECK(summaries == 1);
+  CHECK_THAT(h.log_text(LogLevel::kWarn),
+             Catch::Contains("each: partial: 4 of 5 items succeeded, 1 failed"));
+  CHECK_THAT(h.log_text(), Catch::Contains("each [item 4: in/d.csv]: exit code 4"));
   CHECK(h.files.exists("/r/in/d.csv"_abs));  // its item failed: the next run retries it
   for (const char* n : {"a", "b", "c", "e"}) CHECK_FALSE(h.files.exists("/r/in/"_abs + n + ".csv"));
   CHECK(report.status == RunStatus::kPartial);
