@@ -24,11 +24,13 @@ constexpr std::size_t kReadChunk = std::size_t{256} * 1024;
 constexpr const char* kHeldPipes = "its output was still held open after it exited and the grace";
 constexpr const char* kLeftBehind = "processes of the stage outlived its main process";
 
+}  // namespace
+
 /// One supervised process from launch to its last byte: the state of the termination ladder
 /// and every deadline, driven by the supervisor's io_context beside the others in flight.
 /// Nothing in here waits: the exit, the pipes, every deadline and the sweep of what the
 /// stage left are handlers of the one loop.
-class Supervision : public std::enable_shared_from_this<Supervision> {
+class RealProcessSupervisor::Supervision : public std::enable_shared_from_this<Supervision> {
  public:
   Supervision(asio::io_context& ctx, ProcessSpec spec, StopToken stop)
       : spec_(std::move(spec)),
@@ -331,8 +333,6 @@ class Supervision : public std::enable_shared_from_this<Supervision> {
   const char* sweep_reason_ = "";
   std::function<void()> sweep_then_;
 };
-
-}  // namespace
 
 struct RealProcessSupervisor::InFlight {
   std::shared_ptr<Supervision> supervision;

@@ -29,6 +29,7 @@ class RealProcessSupervisor final : public ProcessSupervisor {
   bool wait(std::optional<Millis> at_most = std::nullopt) override;
 
  private:
+  class Supervision;
   struct InFlight;
   std::unique_ptr<boost::asio::io_context> ctx_;
   std::list<InFlight> flight_;
