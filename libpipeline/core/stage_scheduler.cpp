@@ -136,6 +136,18 @@ bool StageScheduler::decide_stages() {
   return moved;
 }
 
+EarlierStage StageScheduler::earlier(const StageConfig& stage, const std::string& name) const {
+  // Two windowed stages: the later waits per window (WindowLoop).
+  const StageConfig* dep = s_.config.find_stage(name);
+  if (stage.windows && dep && dep->windows) return EarlierStage::kSucceeded;
+  auto it = pass_.outcomes.find(name);
+  if (it == pass_.outcomes.end() || it->second == StageStatus::kSkipped) {
+    return EarlierStage::kNotRun;
+  }
+  return it->second == StageStatus::kSucceeded ? EarlierStage::kSucceeded
+                                               : EarlierStage::kDidNotSucceed;
+}
+
 void StageScheduler::decide(std::size_t index) {
   const StageConfig& stage = s_.config.stages[index];
   StageState& state = stages_[index];
@@ -156,16 +168,7 @@ void StageScheduler::decide(std::size_t index) {
     return stage_ended(index, StageStatus::kSkipped);
   }
   DecisionInputs in{s_.files, pass_.values, s_.config.root, s_.clock.now(),
-                    [&](const std::string& n) {
-                      // Two windowed stages: the later waits per window (WindowLoop).
-                      const StageConfig* dep = s_.config.find_stage(n);
-                      if (stage.windows && dep && dep->windows) return EarlierStage::kSucceeded;
-                      auto it = pass_.outcomes.find(n);
-                      if (it == pass_.outcomes.end() || it->second == StageStatus::kSkipped)
-                        return EarlierStage::kNotRun;
-                      return it->second == StageStatus::kSucceeded ? EarlierStage::kSucceeded
-                                                                   : EarlierStage::kDidNotSucceed;
-                    }};
+                    [&](const std::string& n) { return earlier(stage, n); }};
   // Quarantine keeps failures per input as it is (size, mtime), and moves only an unchanged one.
   const auto& rules = s_.config.lifecycle;
   in.stat_inputs = stage.quarantine.has_value() ||
@@ -179,32 +182,14 @@ void StageScheduler::decide(std::size_t index) {
     if (status == StageStatus::kSucceeded) pass_.snapshots[stage.name] = d.inputs;
     return stage_ended(index, status);
   }
-  if (d.decision.run && stage.per_input) {
-    items_.announce(stage, d);
-    const fs::path root = s_.config.root;
-    for (std::size_t i = 0; i < d.inputs.files.size(); ++i) {
-      auto job = std::make_unique<Job>();
-      job->stage = index;
-      job->path = d.inputs.files[i];
-      job->item = ItemRef{i + 1, display_path(path_from_text(job->path), root)};
-      job->values = pass_.values;
-      job->values.scalars["input"] = job->path;
-      job->inputs.files = {job->path};
-      if (i < d.inputs.stats.size()) job->inputs.stats = {d.inputs.stats[i]};
-      job->record = add_record(items_.unstarted(stage, *job->item, pass_.batch));
-      jobs_.push_back(std::move(job));
-    }
-    state.jobs_left = d.inputs.files.size();
-    if (state.jobs_left == 0) stage_ended(index, StageStatus::kSucceeded);
-    return;
-  }
+  if (d.decision.run && stage.per_input) return lay_out_items(index);
   nlohmann::json data = decision_to_json(d.decision);
   data["inputs_count"] = d.inputs.files.size();
   s_.events.emit(stage.name, event::kDecision, d.decision.reason, std::move(data));
   if (!d.decision.run) {
     s_.events.emit(stage.name, event::kSkipped, d.decision.reason, {{"reason", d.decision.reason}});
     rec.status = StageStatus::kSkipped;
-    rec.decision = std::move(d.decision);
+    rec.decision = d.decision;
     add_record(std::move(rec));
     return stage_ended(index, StageStatus::kSkipped);
   }
@@ -217,6 +202,27 @@ void StageScheduler::decide(std::size_t index) {
   job->record = add_record(std::move(rec));
   jobs_.push_back(std::move(job));
   state.jobs_left = 1;
+}
+
+void StageScheduler::lay_out_items(std::size_t index) {
+  const StageConfig& stage = s_.config.stages[index];
+  StageState& state = stages_[index];
+  const DecisionResult& d = state.decided;
+  items_.announce(stage, d);
+  for (std::size_t i = 0; i < d.inputs.files.size(); ++i) {
+    auto job = std::make_unique<Job>();
+    job->stage = index;
+    job->path = d.inputs.files[i];
+    job->item = ItemRef{i + 1, display_path(path_from_text(job->path), s_.config.root)};
+    job->values = pass_.values;
+    job->values.scalars["input"] = job->path;
+    job->inputs.files = {job->path};
+    if (i < d.inputs.stats.size()) job->inputs.stats = {d.inputs.stats[i]};
+    job->record = add_record(items_.unstarted(stage, *job->item, pass_.batch));
+    jobs_.push_back(std::move(job));
+  }
+  state.jobs_left = d.inputs.files.size();
+  if (state.jobs_left == 0) stage_ended(index, StageStatus::kSucceeded);
 }
 
 void StageScheduler::start_attempt(Job& job) {

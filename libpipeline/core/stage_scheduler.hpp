@@ -67,8 +67,13 @@ class StageScheduler {
   bool start_jobs();
   bool decide_stages();
   bool may_start(std::size_t stage) const;
-  /// Decides a stage and records it, or lays out its jobs; true when it needs nothing more.
+  /// Decides a stage and records it (not run; a windowed stage, run through), or lays out its
+  /// jobs.
   void decide(std::size_t index);
+  /// How a stage named in `after` (or a windowed one) stands for the decision of `stage`.
+  EarlierStage earlier(const StageConfig& stage, const std::string& name) const;
+  /// One job per input of a `foreach: input` stage that runs, each with its record.
+  void lay_out_items(std::size_t index);
   void start_attempt(Job& job);
   void attempt_ended(Job& job, ProcessResult r);
   void job_ended(Job& job);

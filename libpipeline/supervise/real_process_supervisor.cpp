@@ -20,6 +20,7 @@ namespace asio = boost::asio;
 namespace bp = boost::process::v2;
 
 constexpr Millis kStopPoll{50};
+constexpr Millis kDyingSettle{100};
 constexpr std::size_t kReadChunk = std::size_t{256} * 1024;
 constexpr const char* kHeldPipes = "its output was still held open after it exited and the grace";
 constexpr const char* kLeftBehind = "processes of the stage outlived its main process";
@@ -141,11 +142,25 @@ class RealProcessSupervisor::Supervision : public std::enable_shared_from_this<S
   void check_done() {
     if (!exited() || out_open_ || err_open_ || sweeping_) return;
     timer_.cancel();
-    sweep(StopLadder::terminate_then_kill(spec_.grace), kLeftBehind, [this] {
+    auto last = [this] {
       processes_.close();
       end();
-    });
+    };
+    // After the ladder reached the group, what is still there of it has the signal and is
+    // on its way out (its pipes closed, not yet a zombie): it gets a moment to be gone
+    // before anything counts as left behind.
+    if (ladder_.started() && processes_.alive()) {
+      sweeping_ = true;
+      sweep_timer_.expires_after(kDyingSettle);
+      sweep_timer_.async_wait([this, self = shared_from_this(), last](const bp::error_code& ec) {
+        if (!ec) guarded([this, last] { sweep(left_behind(), kLeftBehind, last); });
+      });
+      return;
+    }
+    sweep(left_behind(), kLeftBehind, last);
   }
+
+  StopLadder left_behind() const { return StopLadder::terminate_then_kill(spec_.grace); }
 
   std::optional<Steady::time_point> next_deadline() const {
     std::optional<Steady::time_point> next;
@@ -241,7 +256,7 @@ class RealProcessSupervisor::Supervision : public std::enable_shared_from_this<S
 
   // Climbs `ladder` against whatever of the stage is there, on the sweep timer, reporting
   // each rung with `reason`; then runs `then`. Anything found counts as left behind.
-  void sweep(StopLadder ladder, const char* reason, std::function<void()> then) {
+  void sweep(const StopLadder& ladder, const char* reason, std::function<void()> then) {
     sweeping_ = true;
     sweep_ladder_.emplace(ladder);
     sweep_reason_ = reason;

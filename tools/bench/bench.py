@@ -134,6 +134,8 @@ class Figure:
     def fmt(value, unit):
         if unit == "s":
             return f"{value:.2f} s"
+        if unit == "MiB":
+            return f"{value:.1f} MiB"
         return f"{value:.2f} ms" if value < 10 else f"{value:.1f} ms"
 
     def cells(self):
@@ -559,33 +561,84 @@ def per_unit_vs_spawn(a, w, base, size, rounds, setup=None):
             (m["limit"] - m["limit-none"]) * 1000 / size)
 
 
+def foreach_stage(program, workers):
+    extra = f"parallel: {workers}\n" if workers > 1 else ""
+    return extra, (f'  - name: each\n    command: [{program}, "${{input}}"]\n'
+                   '    when: {files: "${paths.raw}/*.csv"}\n    foreach: input\n'
+                   f'    workers: {workers}\n')
+
+
 def bench_foreach(a, figs):
     """The cost of one item of a `foreach: input` stage: (N inputs - no input) / N, beside
-    limit_spawn starting the same program N times with its logs. Items run one at a time
-    (no `workers` yet)."""
+    limit_spawn starting the same program N times with its logs; one item at a time, then
+    two (`workers: 2`)."""
     size = 1000
-    w = Workspace(a.runner, a.misbehave, "foreach")
-    stage = ('  - name: each\n    command: [/bin/true, "${input}"]\n'
-             '    when: {files: "${paths.raw}/*.csv"}\n    foreach: input\n')
-    w.config(stage)
-    w.make_files("raw", size)
-    base = Workspace(a.runner, a.misbehave, "foreach-none")
-    base.config(stage)
-    checked(w.run_argv())
-    assert len(w.latest_report()["stages"]) == size, "the timed run did not run every item"
-    checked(base.run_argv())
-    ours, limit = per_unit_vs_spawn(a, w, base, size, max(4, a.runs // 5))
-    figs.append(Figure("per-item overhead (foreach: input), per item", f"{size} inputs", "ms",
-                       ("", ours), None, ("`limit_spawn`", limit), "<= 1.5x limit",
-                       ours <= 1.5 * limit))
-    w.close()
-    base.close()
+    for workers in (1, 2):
+        extra, stage = foreach_stage("/bin/true", workers)
+        w = Workspace(a.runner, a.misbehave, "foreach")
+        w.config(stage, extra)
+        w.make_files("raw", size)
+        base = Workspace(a.runner, a.misbehave, "foreach-none")
+        base.config(stage, extra)
+        checked(w.run_argv())
+        assert len(w.latest_report()["stages"]) == size, "the timed run did not run every item"
+        checked(base.run_argv())
+        ours, limit = per_unit_vs_spawn(a, w, base, size, max(4, a.runs // 5))
+        figs.append(Figure(f"per-item overhead (foreach: input, workers: {workers}), per item",
+                           f"{size} inputs", "ms", ("", ours), None, ("`limit_spawn`", limit),
+                           "<= 1.5x limit", ours <= 1.5 * limit))
+        w.close()
+        base.close()
+
+
+def bench_parallel(a, figs):
+    """SPEC 12: four stages of 0.5 s CPU with `parallel: 2` beside `parallel: 1` and beside
+    xargs -P 2 running the same four; then the runner's peak memory with 100 processes in
+    flight beside 1 in flight."""
+    spin = f'["{a.misbehave}", "--spin", "500"]'
+    four = "".join(f"  - name: cpu{i}\n    command: {spin}\n" for i in range(4))
+    sides = {}
+    spaces = []
+    for n in (1, 2):
+        w = Workspace(a.runner, a.misbehave, f"parallel{n}")
+        w.config(four, f"parallel: {n}\n")
+        checked(w.run_argv())
+        sides[f"ours-{n}"] = (lambda ws: lambda: checked(ws.run_argv()))(w)
+        spaces.append(w)
+    xargs = ["sh", "-c", f'printf "1\\n2\\n3\\n4\\n" | xargs -P 2 -I{{}} "{a.misbehave}" '
+             '--spin 500']
+    sides["limit"] = lambda: checked(xargs)
+    m = paired(sides, max(4, a.runs // 6))
+    figs.append(Figure("4 stages of 0.5 s CPU, `parallel: 2`", f"{os.cpu_count()} cores", "s",
+                       ("", m["ours-2"]), ("`parallel: 1`", m["ours-1"]),
+                       ("`xargs -P 2`", m["limit"]), "ref / ours >= 1.8 (about 2x)",
+                       m["ours-1"] / m["ours-2"] >= 1.8))
+    for w in spaces:
+        w.close()
+
+    peaks = {}
+    for inputs in (1, 100):
+        extra, stage = foreach_stage(f'"{a.misbehave}", "--sleep", "500"', 100)
+        w = Workspace(a.runner, a.misbehave, "inflight")
+        w.config(stage, extra)
+        w.make_files("raw", inputs)
+        run = OursRun(w.run_argv(), "in-flight")
+        for _ in range(max(3, a.runs // 10)):
+            # Every run takes the inputs away (no lifecycle here, so none): runs alike.
+            run()
+        assert len(w.latest_report()["stages"]) == inputs
+        peaks[inputs] = run.peak / 1024
+        w.close()
+    figs.append(Figure("the runner's peak RSS, 100 processes in flight",
+                       "100 inputs, `workers: 100`", "MiB", ("", peaks[100]),
+                       ("1 in flight", peaks[1]), None, "<= 2x 1 in flight",
+                       peaks[100] <= 2 * peaks[1]))
 
 
 GROUPS = {"idle": bench_idle, "stages": bench_per_stage, "streaming": bench_streaming,
           "termination": bench_termination, "decision": bench_decision,
           "lifecycle": bench_lifecycle, "history": bench_history, "windows": bench_windows,
-          "foreach": bench_foreach}
+          "foreach": bench_foreach, "parallel": bench_parallel}
 
 
 def table(figs):

@@ -10,6 +10,7 @@
 //   --invalid-utf8        a line with invalid UTF-8 bytes on stdout
 //   --binary N            N bytes of every value 0-255 on stdout
 //   --sleep MS            sleep (stay silent) for MS milliseconds
+//   --spin MS             busy: use MS milliseconds of CPU time (for the parallel benchmarks)
 //   --ignore-term         ignore SIGTERM from now on
 //   --fork-grandchild MS  fork a child that keeps stdout/stderr open and sleeps MS
 //   --fork-quiet-child MS fork a child that closes its output and sleeps MS
@@ -37,6 +38,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -53,6 +55,15 @@ void write_str(int stream, const std::string& s) {
 
 void sleep_ms(long ms) {
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
+
+// Burns CPU until this process has used ms of it (std::clock: processor time).
+void spin_ms(long ms) {
+  const std::clock_t until = std::clock() + static_cast<std::clock_t>(ms) * CLOCKS_PER_SEC / 1000;
+  volatile unsigned long sink = 0;
+  while (std::clock() < until) {
+    for (int k = 0; k < 10000; ++k) sink = sink + static_cast<unsigned long>(k);
+  }
 }
 
 long number(int argc, char** argv, int& i) {
@@ -118,6 +129,8 @@ int main(int argc, char** argv) {
       write_str(1, bytes);
     } else if (a == "--sleep") {
       sleep_ms(number(argc, argv, i));
+    } else if (a == "--spin") {
+      spin_ms(number(argc, argv, i));
     } else if (a == "--ignore-term") {
       misbehave::ignore_term();
     } else if (a == "--fork-grandchild") {
