@@ -1,6 +1,7 @@
 #include "core/stage_scheduler.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "core/stage_runner.hpp"
 #include "core/window_loop.hpp"
@@ -30,7 +31,13 @@ StageScheduler::StageScheduler(RunContext& run, StagePass& pass)
       stage_logs_(run.layout.stage_logs(run.report.run_id, pass.batch)),
       stages_(run.s.config.stages.size()) {}
 
-StageScheduler::~StageScheduler() = default;
+StageScheduler::~StageScheduler() {
+  // Left by an exception with processes in flight: they are seen to their ends (their
+  // records are gone with the run), so that no callback outlives the jobs it names.
+  leaving_ = true;
+  while (in_flight_ > 0 && s_.supervisor.wait()) {
+  }
+}
 
 bool StageScheduler::selected(const std::string& name) const {
   const auto& only = run_.options.only_stages;
@@ -56,7 +63,9 @@ void StageScheduler::run() {
       at_most = std::max(Millis(0), std::chrono::duration_cast<Millis>(*backoff - s_.clock.now()));
     }
     if (in_flight_ > 0) {
-      s_.supervisor.wait(at_most);
+      if (!s_.supervisor.wait(at_most)) {
+        throw std::logic_error("the supervisor has none of the processes the run started");
+      }
     } else if (at_most) {
       // Nothing runs: the backoff is all there is to wait for, and a stop cuts it short.
       if (!s_.clock.sleep_for(*at_most)) run_.abort();
@@ -239,8 +248,9 @@ void StageScheduler::start_attempt(Job& job) {
   ++in_flight_;
   ++stages_[job.stage].running;
   s_.supervisor.start(*spec, [this, &job](ProcessResult r) {
-    job.running = false;
     --in_flight_;
+    if (leaving_) return;
+    job.running = false;
     --stages_[job.stage].running;
     attempt_ended(job, std::move(r));
   });

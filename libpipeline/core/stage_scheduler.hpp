@@ -93,6 +93,7 @@ class StageScheduler {
   std::vector<StageState> stages_;
   std::vector<std::unique_ptr<Job>> jobs_;  ///< in the order they were laid out
   int in_flight_ = 0;
+  bool leaving_ = false;  ///< destroyed early: what ends in flight is only counted
 };
 
 }  // namespace pipeline
