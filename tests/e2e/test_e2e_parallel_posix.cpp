@@ -1,6 +1,7 @@
 // SPEC 12's `parallel` against the built binary and real processes: ten stages in flight at
 // once, every one of them in the lock record, all stopped by one signal with nothing left
-// behind; and a stage started the moment its `after` stage ends, beside a long one.
+// behind; a runner SIGKILLed with five in flight, whose next run kills them all; and a stage
+// started the moment its `after` stage ends, beside a long one.
 #include "records/lock_record.hpp"
 #include "support/e2e_posix.hpp"
 
@@ -70,6 +71,49 @@ TEST_CASE("parallel: a stop with 10 stages in flight ends them all - nothing is 
   }
   CHECK(kills >= 5);
   CHECK(slurp(p.dir / "state" / "runner.lock").empty());  // released cleanly
+}
+
+TEST_CASE("parallel: a runner SIGKILLed with 5 stages in flight - the next run kills them all",
+          "[e2e][parallel][hostile]") {
+  Project p;
+  std::string yaml = "parallel: 5\nstages:\n";
+  std::vector<std::string> pidfiles;
+  for (int i = 0; i < 5; ++i) {
+    const std::string pids = (p.dir / ("pids" + std::to_string(i))).string();
+    pidfiles.push_back(pids);
+    // One of them also has a child that left its session (setsid).
+    const std::string escape = i == 2 ? "\"--setsid-grandchild\", \"60000\", " : "";
+    yaml += "  - name: s" + std::to_string(i) + "\n    command: " +
+            misbehave("\"--pidfile\", \"" + pids + "\", " + escape +
+                      "\"--fork-grandchild\", \"60000\", \"--sleep\", \"60000\"") +
+            "\n    when: {missing: \"done.flag\"}\n";
+  }
+  p.config(yaml);
+  {
+    Background doomed(p);
+    REQUIRE(wait_for_pids(pidfiles, 2));
+    REQUIRE(wait_for_pids({pidfiles[2]}, 3));
+    ::kill(doomed.pid, SIGKILL);
+    doomed.wait();
+  }
+  std::vector<long> all;
+  for (const auto& f : pidfiles) {
+    for (long pid : read_pids(f)) all.push_back(pid);
+  }
+  REQUIRE(all.size() == 11);  // five stages, five grandchildren and one that left its session
+  for (long pid : all) REQUIRE_FALSE(process_gone(pid));  // orphans, still running
+
+  write_file(p.dir / "done.flag", "");  // the next run has nothing to do but clean up
+  auto next = p.run("--run-once -q");
+  INFO(next.err);
+  CHECK(next.exit_code == 0);
+  for (long pid : all) {
+    INFO("pid " << pid);
+    CHECK(process_gone(pid));
+  }
+  json report = p.latest_report();
+  REQUIRE(report["recovered"].is_object());
+  CHECK(report["recovered"]["killed"].size() == 11);
 }
 
 TEST_CASE("parallel: a stage starts as soon as its after stage ends, beside a long one",
