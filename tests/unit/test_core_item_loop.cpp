@@ -12,7 +12,7 @@ using pipeline::testing::PipelineHarness;
 
 namespace {
 
-const std::string kYaml = R"(paths: {in: in}
+const std::string kForeachYaml = R"(paths: {in: in}
 stages:
   - name: each
     command: [analyze, "${input}", --list, "${inputs_file}", --all, "${inputs}"]
@@ -48,7 +48,7 @@ std::vector<const StageRecord*> records_of(const RunReport& r, const std::string
 }  // namespace
 
 TEST_CASE("foreach: one process per input, each its own record, logs and item", "[foreach]") {
-  PipelineHarness h(kYaml);
+  PipelineHarness h(kForeachYaml);
   add_inputs(h, {"a", "b", "c"});
   fail_input(h, "b.csv");
   RunReport report = h.run();
@@ -100,7 +100,7 @@ TEST_CASE(
     "foreach: the lifecycle takes the inputs whose item succeeded; the next run retries "
     "exactly the failed one",
     "[foreach][lifecycle]") {
-  PipelineHarness h(kYaml);
+  PipelineHarness h(kForeachYaml);
   add_inputs(h, {"a", "b", "c"});
   fail_input(h, "b.csv");
   RunReport first = h.run();
@@ -123,7 +123,7 @@ TEST_CASE(
 }
 
 TEST_CASE("foreach: each item has its own attempts", "[foreach][retry]") {
-  PipelineHarness h(kYaml);
+  PipelineHarness h(kForeachYaml);
   h.config.stages[0].retries = 1;
   h.config.stages[0].retry_on.clear();
   add_inputs(h, {"a", "b"});
@@ -145,7 +145,7 @@ TEST_CASE("foreach: each item has its own attempts", "[foreach][retry]") {
 }
 
 TEST_CASE("foreach: a stop leaves the items not reached as not started", "[foreach][stop]") {
-  PipelineHarness h(kYaml);
+  PipelineHarness h(kForeachYaml);
   add_inputs(h, {"a", "b", "c"});
   h.supervisor.answer = [&](const ProcessSpec& spec) -> std::optional<ProcessResult> {
     if (!spec.argv[1].ends_with("a.csv")) return std::nullopt;
