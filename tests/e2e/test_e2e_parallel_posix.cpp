@@ -2,6 +2,8 @@
 // once, every one of them in the lock record, all stopped by one signal with nothing left
 // behind; a runner SIGKILLed with five in flight, whose next run kills them all; and a stage
 // started the moment its `after` stage ends, beside a long one.
+#include <functional>
+
 #include "records/lock_record.hpp"
 #include "support/e2e_posix.hpp"
 
@@ -22,23 +24,34 @@ bool wait_for_pids(const std::vector<std::string>& pidfiles, std::size_t count) 
   return false;
 }
 
+// `parallel: n` and stages s0..s(n-1), each running misbehave with a pidfile of its own, a
+// grandchild and a minute's sleep; extra(i) comes before those for stage i, `when` after.
+// Writes the config; returns the pidfiles.
+std::vector<std::string> stages_in_flight(Project& p, int n,
+                                          const std::function<std::string(int)>& extra,
+                                          const std::string& when = "") {
+  std::string yaml = "parallel: " + std::to_string(n) + "\nstages:\n";
+  std::vector<std::string> pidfiles;
+  for (int i = 0; i < n; ++i) {
+    const std::string pids = (p.dir / ("pids" + std::to_string(i))).string();
+    pidfiles.push_back(pids);
+    yaml += "  - name: s" + std::to_string(i) + "\n    command: " +
+            misbehave("\"--pidfile\", \"" + pids + "\", " + extra(i) +
+                      "\"--fork-grandchild\", \"60000\", \"--sleep\", \"60000\"") +
+            "\n" + when;
+  }
+  p.config(yaml);
+  return pidfiles;
+}
+
 }  // namespace
 
 TEST_CASE("parallel: a stop with 10 stages in flight ends them all - nothing is left",
           "[e2e][parallel][stop]") {
   Project p;
-  std::string yaml = "parallel: 10\nstages:\n";
-  std::vector<std::string> pidfiles;
-  for (int i = 0; i < 10; ++i) {
-    const std::string pids = (p.dir / ("pids" + std::to_string(i))).string();
-    pidfiles.push_back(pids);
-    // Every one forks a grandchild; every other one refuses SIGTERM and must be killed.
-    yaml += "  - name: s" + std::to_string(i) + "\n    command: " +
-            misbehave("\"--pidfile\", \"" + pids + "\"" + (i % 2 ? ", \"--ignore-term\"" : "") +
-                      ", \"--fork-grandchild\", \"60000\", \"--sleep\", \"60000\"") +
-            "\n";
-  }
-  p.config(yaml);
+  // Every one forks a grandchild; every other one refuses SIGTERM and must be killed.
+  const auto pidfiles =
+      stages_in_flight(p, 10, [](int i) { return i % 2 ? "\"--ignore-term\", " : ""; });
   Background runner(p);
   REQUIRE(wait_for_pids(pidfiles, 2));  // all ten, and their grandchildren, at once
 
@@ -76,19 +89,10 @@ TEST_CASE("parallel: a stop with 10 stages in flight ends them all - nothing is 
 TEST_CASE("parallel: a runner SIGKILLed with 5 stages in flight - the next run kills them all",
           "[e2e][parallel][hostile]") {
   Project p;
-  std::string yaml = "parallel: 5\nstages:\n";
-  std::vector<std::string> pidfiles;
-  for (int i = 0; i < 5; ++i) {
-    const std::string pids = (p.dir / ("pids" + std::to_string(i))).string();
-    pidfiles.push_back(pids);
-    // One of them also has a child that left its session (setsid).
-    const std::string escape = i == 2 ? "\"--setsid-grandchild\", \"60000\", " : "";
-    yaml += "  - name: s" + std::to_string(i) + "\n    command: " +
-            misbehave("\"--pidfile\", \"" + pids + "\", " + escape +
-                      "\"--fork-grandchild\", \"60000\", \"--sleep\", \"60000\"") +
-            "\n    when: {missing: \"done.flag\"}\n";
-  }
-  p.config(yaml);
+  // One of them also has a child that left its session (setsid).
+  const auto pidfiles = stages_in_flight(
+      p, 5, [](int i) { return i == 2 ? "\"--setsid-grandchild\", \"60000\", " : ""; },
+      "    when: {missing: \"done.flag\"}\n");
   {
     Background doomed(p);
     REQUIRE(wait_for_pids(pidfiles, 2));
