@@ -33,8 +33,11 @@ constexpr const char* kLeftBehind = "processes of the stage outlived its main pr
 /// stage left are handlers of the one loop.
 class RealProcessSupervisor::Supervision : public std::enable_shared_from_this<Supervision> {
  public:
-  Supervision(asio::io_context& ctx, ProcessSpec spec, StopToken stop)
-      : spec_(std::move(spec)),
+  /// ended: counted up as this supervision ends, so the supervisor's loop knows without
+  /// asking every process in flight after each handler.
+  Supervision(asio::io_context& ctx, ProcessSpec spec, StopToken stop, std::size_t& ended)
+      : ended_count_(ended),
+        spec_(std::move(spec)),
         stop_(stop),
         patterns_(spec_.completion, spec_.progress, spec_.on_progress, spec_.counts),
         out_(spec_.stdout_log, patterns_),
@@ -142,25 +145,15 @@ class RealProcessSupervisor::Supervision : public std::enable_shared_from_this<S
   void check_done() {
     if (!exited() || out_open_ || err_open_ || sweeping_) return;
     timer_.cancel();
-    auto last = [this] {
-      processes_.close();
-      end();
-    };
     // After the ladder reached the group, what is still there of it has the signal and is
     // on its way out (its pipes closed, not yet a zombie): it gets a moment to be gone
     // before anything counts as left behind.
-    if (ladder_.started() && processes_.alive()) {
-      sweeping_ = true;
-      sweep_timer_.expires_after(kDyingSettle);
-      sweep_timer_.async_wait([this, self = shared_from_this(), last](const bp::error_code& ec) {
-        if (!ec) guarded([this, last] { sweep(left_behind(), kLeftBehind, last); });
-      });
-      return;
-    }
-    sweep(left_behind(), kLeftBehind, last);
+    const Millis settle = ladder_.started() ? kDyingSettle : Millis(0);
+    sweep(StopLadder::terminate_then_kill(spec_.grace, settle), kLeftBehind, [this] {
+      processes_.close();
+      end();
+    });
   }
-
-  StopLadder left_behind() const { return StopLadder::terminate_then_kill(spec_.grace); }
 
   std::optional<Steady::time_point> next_deadline() const {
     std::optional<Steady::time_point> next;
@@ -255,7 +248,7 @@ class RealProcessSupervisor::Supervision : public std::enable_shared_from_this<S
   }
 
   // Climbs `ladder` against whatever of the stage is there, on the sweep timer, reporting
-  // each rung with `reason`; then runs `then`. Anything found counts as left behind.
+  // each rung with `reason`; then runs `then`. What it had to signal counts as left behind.
   void sweep(const StopLadder& ladder, const char* reason, std::function<void()> then) {
     sweeping_ = true;
     sweep_ladder_.emplace(ladder);
@@ -272,8 +265,10 @@ class RealProcessSupervisor::Supervision : public std::enable_shared_from_this<S
       then();
       return;
     }
-    result_.left_processes = true;
-    result_.terminated = true;
+    if (sweep_ladder_->started()) {
+      result_.left_processes = true;
+      result_.terminated = true;
+    }
     sweep_timer_.expires_at(*next);
     sweep_timer_.async_wait([this, self = shared_from_this()](const bp::error_code& ec) {
       if (!ec) guarded([this] { sweep_step(); });
@@ -302,6 +297,7 @@ class RealProcessSupervisor::Supervision : public std::enable_shared_from_this<S
   // holds it alive until it has run).
   void end() {
     ended_ = true;
+    ++ended_count_;
     cancel_all();
     out_.finish();
     err_.finish();
@@ -318,6 +314,7 @@ class RealProcessSupervisor::Supervision : public std::enable_shared_from_this<S
     }
   }
 
+  std::size_t& ended_count_;
   const ProcessSpec spec_;
   StopToken stop_;
   ProcessResult result_;
@@ -369,7 +366,7 @@ RealProcessSupervisor::~RealProcessSupervisor() {
 }
 
 void RealProcessSupervisor::start(ProcessSpec spec, Done done) {
-  auto supervision = std::make_shared<Supervision>(*ctx_, std::move(spec), stop_);
+  auto supervision = std::make_shared<Supervision>(*ctx_, std::move(spec), stop_, ended_);
   supervision->start(before_spawn_);
   flight_.push_back(InFlight{std::move(supervision), std::move(done)});
 }
@@ -377,11 +374,7 @@ void RealProcessSupervisor::start(ProcessSpec spec, Done done) {
 bool RealProcessSupervisor::wait(std::optional<Millis> at_most) {
   if (flight_.empty()) return false;
   const auto until = Steady::now() + at_most.value_or(Millis(0));
-  auto any_ended = [this] {
-    return std::any_of(flight_.begin(), flight_.end(),
-                       [](const InFlight& f) { return f.supervision->ended(); });
-  };
-  while (!any_ended()) {
+  while (ended_ == 0) {
     if (ctx_->stopped()) ctx_->restart();
     const std::size_t ran = at_most ? ctx_->run_one_until(until) : ctx_->run_one();
     if (ran == 0 && !at_most) throw std::logic_error("a supervised process has nothing to wait on");
@@ -393,6 +386,7 @@ bool RealProcessSupervisor::wait(std::optional<Millis> at_most) {
     if (it->supervision->ended()) {
       ended.push_back(std::move(*it));
       it = flight_.erase(it);
+      --ended_;
     } else {
       ++it;
     }

@@ -33,6 +33,7 @@ class RealProcessSupervisor final : public ProcessSupervisor {
   struct InFlight;
   std::unique_ptr<boost::asio::io_context> ctx_;
   std::list<InFlight> flight_;
+  std::size_t ended_ = 0;  ///< of those in flight, how many have ended
   StopToken stop_;
   std::function<void()> before_spawn_;
 };

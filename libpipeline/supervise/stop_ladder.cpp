@@ -12,8 +12,8 @@ constexpr Millis kResendPoll{50};
 constexpr int kMaxLastRungs = 50;  // a stage that keeps forking while SIGKILL lands
 }  // namespace
 
-StopLadder StopLadder::terminate_then_kill(Millis grace) {
-  return StopLadder({{StopStep::kTerminate, grace}, {StopStep::kKill, grace}});
+StopLadder StopLadder::terminate_then_kill(Millis grace, Millis settle) {
+  return StopLadder({{StopStep::kTerminate, grace}, {StopStep::kKill, grace}}, settle);
 }
 
 StopLadder StopLadder::kill_now(Millis grace) {
@@ -41,6 +41,10 @@ std::optional<Steady::time_point> StopLadder::sweep(Steady::time_point now,
     report(step);
     return processes.signal(step);
   };
+  if (!started()) {
+    if (!first_seen_) first_seen_ = now;
+    if (now < *first_seen_ + settle_) return now + kPoll;
+  }
   if (!done()) {
     if (!started() || now >= *next_due()) climb(now, send);
     return now + kPoll;
@@ -58,12 +62,10 @@ std::optional<Steady::time_point> StopLadder::sweep(Steady::time_point now,
 
 bool StopLadder::climb_until_gone(platform::StageProcesses& processes,
                                   const std::function<void(StopStep)>& report) {
-  bool found = false;
   while (auto next = sweep(Steady::now(), processes, report)) {
-    found = true;
     std::this_thread::sleep_until(*next);  // polling the process table: nothing to wait on
   }
-  return found;
+  return started();
 }
 
 }  // namespace pipeline

@@ -30,8 +30,10 @@ class StopLadder {
   /// Called with each step as it is sent; true when something of the stage received it.
   using Send = std::function<bool(StopStep)>;
 
-  /// Terminate, `grace`, kill, `grace`: SPEC 4's ladder.
-  static StopLadder terminate_then_kill(Millis grace);
+  /// Terminate, `grace`, kill, `grace`: SPEC 4's ladder. settle: how long a sweep lets what it
+  /// first finds go on its own before the first rung (processes already signalled, on their
+  /// way out); nothing is sent, or counted as left behind, meanwhile.
+  static StopLadder terminate_then_kill(Millis grace, Millis settle = Millis(0));
   /// Straight to kill, then `grace` for it to take effect: for a stage whose grace was
   /// already spent (its pipes still held after the drain).
   static StopLadder kill_now(Millis grace);
@@ -55,13 +57,16 @@ class StopLadder {
                                           platform::StageProcesses& processes,
                                           const std::function<void(StopStep)>& report);
 
-  /// The same sweep, waiting in between: true when anything was there.
+  /// The same sweep, waiting in between: true when it had to send anything.
   bool climb_until_gone(platform::StageProcesses& processes,
                         const std::function<void(StopStep)>& report);
 
  private:
-  explicit StopLadder(std::vector<StopRung> rungs) : rungs_(std::move(rungs)) {}
+  explicit StopLadder(std::vector<StopRung> rungs, Millis settle = Millis(0))
+      : rungs_(std::move(rungs)), settle_(settle) {}
   std::vector<StopRung> rungs_;
+  Millis settle_;
+  std::optional<Steady::time_point> first_seen_;  ///< when a sweep first found something
   std::size_t sent_ = 0;
   Steady::time_point sent_at_{};
   int resent_ = 0;  ///< times the last step was sent again
