@@ -93,8 +93,7 @@ void ItemLoop::announce(const StageConfig& stage, const DecisionResult& decided)
                  std::move(data));
 }
 
-StageRecord ItemLoop::unstarted(const StageConfig& stage, const ItemRef& item,
-                                const std::string& batch) const {
+StageRecord ItemLoop::unstarted(const StageConfig& stage, const ItemRef& item) const {
   StageRecord rec;
   rec.name = stage.name;
   rec.status = StageStatus::kNotStarted;
@@ -102,19 +101,17 @@ StageRecord ItemLoop::unstarted(const StageConfig& stage, const ItemRef& item,
   rec.inputs = {item.input};
   rec.decision = {false, "the run was stopped before this item", {}};
   rec.item = item;
-  rec.batch = batch;
   return rec;
 }
 
 void ItemLoop::ended(const StageConfig& stage, const DecisionResult& decided, const ItemRef& item,
                      const std::string& path, const FileStat* stat, const PlaceholderValues& values,
-                     const std::string& batch, StageRecord& rec) {
+                     StageRecord& rec) {
   rec.decision = {true,
                   "item " + std::to_string(item.index) + " of " +
                       std::to_string(decided.inputs.files.size()) + ": " + item.input,
                   decided.decision.warnings};
   rec.item = item;
-  rec.batch = batch;
   if (stage.quarantine && stat) count(stage, path, *stat, rec, values);
 }
 
@@ -125,7 +122,7 @@ void ItemLoop::summarize(const StageConfig& stage, std::size_t first) const {
                    {{"outcome", o.outcome},
                     {"items", o.items},
                     {"succeeded", o.succeeded},
-                    {"failed", o.items - o.succeeded - o.not_started},
+                    {"failed", o.failed()},
                     {"not_started", o.not_started}});
   }
 }

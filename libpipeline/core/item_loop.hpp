@@ -22,15 +22,14 @@ class ItemLoop {
   void announce(const StageConfig& stage, const DecisionResult& decided) const;
 
   /// An item's record until it ends: not started (what it stays if a stop comes first).
-  StageRecord unstarted(const StageConfig& stage, const ItemRef& item,
-                        const std::string& batch) const;
+  StageRecord unstarted(const StageConfig& stage, const ItemRef& item) const;
 
-  /// Completes the record of an item that ran (of n): why it ran, which item, which batch,
-  /// and, with `quarantine`, the count of its input's failures. stat: the input as the
-  /// decision saw it (null without a snapshot).
+  /// Completes the record of an item that ran: why it ran, which item, and, with
+  /// `quarantine`, the count of its input's failures. stat: the input as the decision saw it
+  /// (null without a snapshot).
   void ended(const StageConfig& stage, const DecisionResult& decided, const ItemRef& item,
              const std::string& path, const FileStat* stat, const PlaceholderValues& values,
-             const std::string& batch, StageRecord& rec);
+             StageRecord& rec);
 
   /// The `items` event of a stage whose items have all ended (its records from `first` on in
   /// the report): the stage succeeded, partly or not at all.

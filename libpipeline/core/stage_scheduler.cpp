@@ -227,7 +227,7 @@ void StageScheduler::lay_out_items(std::size_t index) {
     job->values.scalars["input"] = job->path;
     job->inputs.files = {job->path};
     if (i < d.inputs.stats.size()) job->inputs.stats = {d.inputs.stats[i]};
-    job->record = add_record(items_.unstarted(stage, *job->item, pass_.batch));
+    job->record = add_record(items_.unstarted(stage, *job->item));
     jobs_.push_back(std::move(job));
   }
   state.jobs_left = d.inputs.files.size();
@@ -270,43 +270,42 @@ void StageScheduler::stop_job(Job& job) {
     run_.abort();
     return job_ended(job);
   }
-  job.done = true;  // never started: its record stays not started
-  StageState& state = stages_[job.stage];
-  ++state.failed;
-  if (--state.jobs_left > 0) return;
-  items_.summarize(s_.config.stages[job.stage], state.first_record);
-  stage_ended(job.stage, StageStatus::kFailed);
+  job_counted(job, StageStatus::kNotStarted);  // never started: its record stays so
 }
 
 void StageScheduler::job_ended(Job& job) {
-  job.done = true;
   job.due.reset();
   const StageConfig& stage = s_.config.stages[job.stage];
   StageState& state = stages_[job.stage];
   StageRecord rec = job.runner->finish();
   job.runner.reset();
-  const bool succeeded = rec.status == StageStatus::kSucceeded;
+  rec.batch = pass_.batch;
   if (job.item) {
     const FileStat* stat = job.inputs.stats.empty() ? nullptr : &job.inputs.stats.front();
-    items_.ended(stage, state.decided, *job.item, job.path, stat, pass_.values, pass_.batch, rec);
-    if (succeeded) {
+    items_.ended(stage, state.decided, *job.item, job.path, stat, pass_.values, rec);
+    if (rec.status == StageStatus::kSucceeded) {
       state.succeeded.files.push_back(job.path);
       if (stat) state.succeeded.stats.push_back(*stat);
     }
   } else {
     rec.decision = state.decided.decision;
-    rec.batch = pass_.batch;
   }
-  if (!succeeded) ++state.failed;
   const StageStatus status = rec.status;
   run_.report.stages[job.record] = std::move(rec);
+  job_counted(job, status);
+}
+
+void StageScheduler::job_counted(Job& job, StageStatus status) {
+  job.done = true;
+  StageState& state = stages_[job.stage];
+  if (status != StageStatus::kSucceeded) ++state.failed;
   if (--state.jobs_left > 0) return;
+  const StageConfig& stage = s_.config.stages[job.stage];
   if (stage.per_input) {
     items_.summarize(stage, state.first_record);
-    stage_ended(job.stage, state.failed == 0 ? StageStatus::kSucceeded : StageStatus::kFailed);
-  } else {
-    stage_ended(job.stage, status);
+    status = state.failed == 0 ? StageStatus::kSucceeded : StageStatus::kFailed;
   }
+  stage_ended(job.stage, status);
 }
 
 void StageScheduler::stage_ended(std::size_t index, StageStatus outcome) {

@@ -77,6 +77,8 @@ class StageScheduler {
   void start_attempt(Job& job);
   void attempt_ended(Job& job, ProcessResult r);
   void job_ended(Job& job);
+  /// A job is done (`status`: its record's): the last of its stage ends the stage.
+  void job_counted(Job& job, StageStatus status);
   void stage_ended(std::size_t index, StageStatus outcome);
   /// A job a stop met before its next attempt: what it has is its record.
   void stop_job(Job& job);

@@ -99,8 +99,7 @@ std::vector<ItemsOutcome> items_outcomes(const std::vector<StageRecord>& stages,
 std::string ItemsOutcome::text() const {
   std::string t = outcome + ": " + std::to_string(succeeded) + " of " + std::to_string(items) +
                   (items == 1 ? " item" : " items") + " succeeded";
-  const std::size_t failed = items - succeeded - not_started;
-  if (failed > 0) t += ", " + std::to_string(failed) + " failed";
+  if (failed() > 0) t += ", " + std::to_string(failed()) + " failed";
   if (not_started > 0) t += ", " + std::to_string(not_started) + " not started";
   return t;
 }

@@ -192,6 +192,7 @@ struct ItemsOutcome {
   std::size_t succeeded = 0;
   std::size_t not_started = 0;
   std::string outcome;
+  std::size_t failed() const { return items - succeeded - not_started; }
   std::string text() const;  ///< "partial: 2 of 3 items succeeded, 1 failed"
 };
 /// The outcome of every foreach stage among the records from `first` on, in the order of
