@@ -10,6 +10,7 @@
 #include "app/dashboard.hpp"
 #include "app/metrics_textfile.hpp"
 #include "app/pipeline_status.hpp"
+#include "app/state_repair.hpp"
 #include "app/windows_command.hpp"
 #include "batches/batch_hotfolder.hpp"
 #include "core/data_lifecycle.hpp"
@@ -314,6 +315,7 @@ class RunSession {
                  {"only_stages", request.stages}});
     FileMover mover(m_.files, layout_.moves_dir());
     recover(events, mover);
+    check_state_store(events);
     orchestrate(events, mover, request);
     report_.finished_at = m_.clock.now();
     report_path_.clear();
@@ -391,6 +393,19 @@ class RunSession {
     }
   }
 
+  // Before any window is decided: a damaged state store is moved aside (the run ends as
+  // `error`, which alerts), and a lost one gets its windows back from the reports.
+  void check_state_store(EventSink& events) {
+    const StateRepair repair = repair_state_store(m_, config_, report_.started_at);
+    if (!repair.happened()) return;
+    const std::string msg = repair.message();
+    if (!repair.damaged.empty()) {
+      report_.errors.push_back(msg);
+      state_failed_ = true;
+    }
+    events.emit(event_source::kState, event::kRebuilt, msg, repair.to_json());
+  }
+
   // Writes the report as it stands; false when it cannot be written. Before lifecycle
   // deletes anything, and at the end.
   bool write_report(const RunReport& r) {
@@ -415,6 +430,7 @@ class RunSession {
     } catch (const std::exception& e) {
       report_.errors.push_back(std::string("the state store ") + what + ": " + e.what());
       spdlog::error("{}", report_.errors.back());
+      state_failed_ = true;
       return nullptr;
     }
   }
@@ -438,6 +454,12 @@ class RunSession {
                                [this](const RunReport& r) { return write_report(r); }});
     try {
       orchestrator.run({request.stages}, report_);
+      // A state store that cannot be used leaves work undone that no stage's outcome shows:
+      // the run is an error, which alerts, not a quiet `idle`.
+      if (state_failed_ && report_.status != RunStatus::kAborted) {
+        report_.status = RunStatus::kError;
+        report_.exit_code = exit_code::kInternal;
+      }
     } catch (const std::exception& e) {
       report_.status = RunStatus::kError;
       report_.exit_code = exit_code::kInternal;
@@ -574,6 +596,7 @@ class RunSession {
   /// The reports folder's mtime when the lock was taken: unchanged since the history last
   /// matched it, the history is whole without a listing.
   std::optional<std::int64_t> reports_at_start_;
+  bool state_failed_ = false;  ///< the state store could not be used as it was
 };
 
 }  // namespace

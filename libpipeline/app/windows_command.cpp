@@ -5,6 +5,7 @@
 #include <ostream>
 
 #include "app/run_command.hpp"
+#include "app/state_repair.hpp"
 #include "core/window_grid.hpp"
 #include "core/window_loop.hpp"
 #include "records/record_layout.hpp"
@@ -44,8 +45,8 @@ std::int64_t read_time(const std::string& option, const std::string& text, const
   if (auto id = parse_window_id(text)) return *id;
   auto civil = parse_civil_time(text);
   if (!civil) {
-    throw UsageError(option + " " + text +
-                     ": not a time; write 2026-01-05, 2026-01-05T06:00 (on the stage's "
+    throw UsageError(option + " " + text + ": not a time " + std::string(kYearRange) +
+                     "; write 2026-01-05, 2026-01-05T06:00 (on the stage's "
                      "timezone, " +
                      w.zone.name() + "), 2026-01-05T06:00:00Z or a window id");
   }
@@ -54,8 +55,8 @@ std::int64_t read_time(const std::string& option, const std::string& text, const
 
 json row_json(const WindowsConfig& w, const WindowRow& r) {
   return {{"id", window_id(r.start)},
-          {"start", w.zone.format(from_unix_seconds(r.start), "%Y-%m-%dT%H:%M:%S%Ez")},
-          {"end", w.zone.format(from_unix_seconds(r.end), "%Y-%m-%dT%H:%M:%S%Ez")},
+          {"start", w.zone.format_seconds(r.start, "%Y-%m-%dT%H:%M:%S%Ez")},
+          {"end", w.zone.format_seconds(r.end, "%Y-%m-%dT%H:%M:%S%Ez")},
           {"state", to_string(r.state)},
           {"attempts", r.attempts},
           {"runs", r.runs},
@@ -147,6 +148,11 @@ int reset_windows(Machine& m, const Config& cfg, const WindowsRequest& req) {
   // Under the run lock, waiting like a run: a run working on these windows finishes first.
   auto lock = lock_like_a_run(m, cfg, "windows reset");
   if (!lock) return exit_code::kLocked;
+  // A reset of a store that was lost would mark nothing and leave an empty store that the
+  // next run takes as whole: what the reports know comes back first.
+  if (const StateRepair repair = repair_state_store(m, cfg, m.clock.now()); repair.happened()) {
+    m.err << "pipeline_runner: warning: " << repair.message() << "\n";
+  }
   std::vector<WindowRow> before;
   try {
     auto store = open_sqlite_window_store(RecordLayout(cfg).state_db());
@@ -170,8 +176,8 @@ int reset_windows(Machine& m, const Config& cfg, const WindowsRequest& req) {
         << stage->name;
   if (!before.empty()) {
     const std::string shown = "%F %H:%M %Z";
-    m.out << " (from " << w.zone.format(from_unix_seconds(before.front().start), shown) << " to "
-          << w.zone.format(from_unix_seconds(before.back().end), shown) << "; was:";
+    m.out << " (from " << w.zone.format_seconds(before.front().start, shown) << " to "
+          << w.zone.format_seconds(before.back().end, shown) << "; was:";
     for (const auto& [state, n] : was) m.out << " " << n << " " << state;
     m.out << ")";
   }

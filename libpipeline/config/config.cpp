@@ -313,9 +313,9 @@ WindowsConfig read_windows(const Reader& r, const YAML::Node& n, const std::stri
   w.start = r.scalar(n["start"], "windows.start");
   auto civil = parse_civil_time(w.start);
   if (!civil) {
-    r.fail(n["start"], "windows.start '" + w.start +
-                           "' is not a time: write 2026-01-01, 2026-01-01T06:00 (on the "
-                           "timezone's clock) or 2026-01-01T06:00:00Z");
+    r.fail(n["start"], "windows.start '" + w.start + "' is not a time " + kYearRange +
+                           ": write 2026-01-01, 2026-01-01T06:00 (on the timezone's clock) or "
+                           "2026-01-01T06:00:00Z");
   }
   // An instant as written is read on the zone's clock: the grid is a wall-clock grid.
   if (civil->offset) {

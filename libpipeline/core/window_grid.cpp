@@ -19,7 +19,7 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) {
 }  // namespace
 
 std::string window_id(std::int64_t start) {
-  return TimeZone().format(from_unix_seconds(start), "%Y%m%dT%H%M%SZ");
+  return TimeZone().format_seconds(start, "%Y%m%dT%H%M%SZ");
 }
 
 std::optional<std::int64_t> parse_window_id(const std::string& id) {

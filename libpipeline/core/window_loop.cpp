@@ -54,15 +54,17 @@ WindowSummary summarize_windows(const StageConfig& stage, WindowStore* store, Ti
   out.open = (store ? store->open_count(key) : 0) + unknown.size();
   const auto next = grid.between(unknown.empty() ? from : unknown.back().end,
                                  std::numeric_limits<std::int64_t>::max() / 4, 1);
-  if (!next.empty()) out.next_due = from_unix_seconds(next.front().end + c.lag.count());
+  // (A window due after 2262 has no TimePoint: its due time is not said.)
+  if (!next.empty() && from_unix_seconds(next.front().end + c.lag.count()) != TimePoint::max()) {
+    out.next_due = from_unix_seconds(next.front().end + c.lag.count());
+  }
   return out;
 }
 
 std::string describe_window(const WindowsConfig& c, const TimeWindow& w) {
-  const TimePoint start = from_unix_seconds(w.start), end = from_unix_seconds(w.end);
-  const bool same_day = c.zone.format(start, "%F") == c.zone.format(end, "%F");
-  return c.zone.format(start, "%F %H:%M %Z") + " to " +
-         c.zone.format(end, same_day ? "%H:%M %Z" : "%F %H:%M %Z");
+  const bool same_day = c.zone.format_seconds(w.start, "%F") == c.zone.format_seconds(w.end, "%F");
+  return c.zone.format_seconds(w.start, "%F %H:%M %Z") + " to " +
+         c.zone.format_seconds(w.end, same_day ? "%H:%M %Z" : "%F %H:%M %Z");
 }
 
 void WindowLoop::skipped(const StageConfig& stage, const std::string& reason) {

@@ -65,7 +65,9 @@ inline constexpr const char* kBatch = "batch";
 inline constexpr const char* kRetention = "retention";
 inline constexpr const char* kHistory = "history";
 inline constexpr const char* kNotify = "notify";
-inline constexpr std::array kAll = {kPipeline, kLifecycle, kBatch, kRetention, kHistory, kNotify};
+inline constexpr const char* kState = "state";  ///< the state store (state/state.db)
+inline constexpr std::array kAll = {kPipeline, kLifecycle, kBatch, kRetention,
+                                    kHistory,  kNotify,    kState};
 }  // namespace event_source
 
 class EventSink {

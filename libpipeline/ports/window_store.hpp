@@ -55,6 +55,10 @@ class WindowStore {
                                              std::int64_t until) = 0;
   /// Writes a window's row (durably, once this returns).
   virtual void put(const WindowKey& key, const WindowRow& row) = 0;
+  /// Writes these rows (replacing any kept at the same start) and sets known_until to `until`,
+  /// in one transaction: a store rebuilt from the reports.
+  virtual void restore(const WindowKey& key, const std::vector<WindowRow>& rows,
+                       std::int64_t until) = 0;
   /// Marks the windows that overlap [from, until) pending again, in one transaction; returns
   /// them as they were.
   virtual std::vector<WindowRow> reset(const WindowKey& key, std::int64_t from, std::int64_t until,

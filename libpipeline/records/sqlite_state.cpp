@@ -1,6 +1,7 @@
 #include "records/sqlite_state.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
 
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -164,12 +165,7 @@ class SqliteWindowStore final : public WindowStore {
       put.bind(4, end);
       put.exec();
     }
-    SQLite::Statement mark(db_,
-                           "INSERT INTO window_grids VALUES (?, ?, ?) ON CONFLICT (stage, grid) "
-                           "DO UPDATE SET known_until = excluded.known_until");
-    bind_key(mark, key);
-    mark.bind(3, until);
-    mark.exec();
+    mark_known(key, until);
     tx.commit();
   }
 
@@ -203,21 +199,22 @@ class SqliteWindowStore final : public WindowStore {
   }
 
   void put(const WindowKey& key, const WindowRow& w) override {
-    SQLite::Statement st(db_,
-                         "INSERT OR REPLACE INTO windows (stage, grid, start_s, end_s, state, "
-                         "attempts, runs, run_id, updated_ms, error, counts) VALUES (?, ?, ?, ?, "
-                         "?, ?, ?, ?, ?, ?, ?)");
-    bind_key(st, key);
-    st.bind(3, w.start);
-    st.bind(4, w.end);
-    st.bind(5, std::string(to_string(w.state)));
-    st.bind(6, w.attempts);
-    st.bind(7, w.runs);
-    st.bind(8, w.run_id);
-    st.bind(9, w.updated_ms);
-    st.bind(10, w.error);
-    st.bind(11, nlohmann::json(w.counts).dump());
+    SQLite::Statement st(db_, kPutWindow);
+    bind_row(st, key, w);
     st.exec();
+  }
+
+  void restore(const WindowKey& key, const std::vector<WindowRow>& rows,
+               std::int64_t until) override {
+    SQLite::Transaction tx(db_);
+    SQLite::Statement st(db_, kPutWindow);
+    for (const auto& w : rows) {
+      st.reset();
+      bind_row(st, key, w);
+      st.exec();
+    }
+    mark_known(key, until);
+    tx.commit();
   }
 
   std::vector<WindowRow> reset(const WindowKey& key, std::int64_t from, std::int64_t until,
@@ -239,6 +236,31 @@ class SqliteWindowStore final : public WindowStore {
   }
 
  private:
+  static constexpr const char* kPutWindow =
+      "INSERT OR REPLACE INTO windows (stage, grid, start_s, end_s, state, attempts, runs, "
+      "run_id, updated_ms, error, counts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+  void mark_known(const WindowKey& key, std::int64_t until) {
+    SQLite::Statement mark(db_,
+                           "INSERT INTO window_grids VALUES (?, ?, ?) ON CONFLICT (stage, grid) "
+                           "DO UPDATE SET known_until = excluded.known_until");
+    bind_key(mark, key);
+    mark.bind(3, until);
+    mark.exec();
+  }
+
+  static void bind_row(SQLite::Statement& st, const WindowKey& key, const WindowRow& w) {
+    bind_key(st, key);
+    st.bind(3, w.start);
+    st.bind(4, w.end);
+    st.bind(5, std::string(to_string(w.state)));
+    st.bind(6, w.attempts);
+    st.bind(7, w.runs);
+    st.bind(8, w.run_id);
+    st.bind(9, w.updated_ms);
+    st.bind(10, w.error);
+    st.bind(11, nlohmann::json(w.counts).dump());
+  }
   static void bind_key(SQLite::Statement& st, const WindowKey& key) {
     st.bind(1, key.stage);
     st.bind(2, key.grid);
@@ -359,6 +381,39 @@ std::map<std::string, std::uint64_t> count_run(const std::filesystem::path& path
   } catch (const SQLite::Exception& e) {
     throw std::runtime_error(path_text(path) + ": " + e.what());
   }
+}
+
+std::optional<std::string> state_store_damage(const std::filesystem::path& db) {
+  try {
+    SQLite::Database d(path_text(db), SQLite::OPEN_READWRITE);
+    d.setBusyTimeout(5000);
+    const int version = d.execAndGet("PRAGMA user_version").getInt();
+    if (version != 0 && version != kStateSchemaVersion) {
+      return "it is a state store of schema " + std::to_string(version) + ", not " +
+             std::to_string(kStateSchemaVersion);
+    }
+    std::string result = d.execAndGet("PRAGMA quick_check").getString();
+    if (result != "ok") return "quick_check says: " + result;
+    return std::nullopt;
+  } catch (const SQLite::Exception& e) {
+    const int code = e.getErrorCode() & 0xff;
+    if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) return std::string(e.what());
+    throw std::runtime_error(path_text(db) + ": " + e.what());
+  }
+}
+
+std::filesystem::path move_state_store_aside(const std::filesystem::path& db,
+                                             const std::string& stamp) {
+  namespace fs = std::filesystem;
+  const fs::path aside = path_from_text(path_text(db) + ".damaged-" + stamp);
+  fs::rename(db, aside);  // throws fs::filesystem_error with the reason
+  // Its WAL and journal go with it: left in place they would be replayed into the new store.
+  std::error_code ec;
+  for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+    fs::rename(path_from_text(path_text(db) + suffix), path_from_text(path_text(aside) + suffix),
+               ec);
+  }
+  return aside;
 }
 
 std::unique_ptr<AlertOutbox> open_sqlite_outbox(const std::filesystem::path& db) {

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "ports/alert_outbox.hpp"
@@ -28,6 +29,17 @@ std::unique_ptr<WindowStore> open_sqlite_window_store(const std::filesystem::pat
 /// The consecutive failures of the inputs of stages with `quarantine` (SPEC 12), in the same
 /// store; throws std::runtime_error when it cannot be used.
 std::unique_ptr<InputFailureStore> open_sqlite_input_failures(const std::filesystem::path& db);
+
+/// Why the store at db (which exists) is damaged beyond use: not a database, another schema,
+/// pages that SQLite's quick_check finds broken; nullopt when it is whole. Throws
+/// std::runtime_error when it cannot be read for another reason (permissions, a lock), which
+/// moving it aside would not mend.
+std::optional<std::string> state_store_damage(const std::filesystem::path& db);
+
+/// Moves a damaged store (and its WAL) aside to `<db>.damaged-<stamp>`, kept for a post-mortem;
+/// returns where. Throws std::filesystem::filesystem_error when it cannot.
+std::filesystem::path move_state_store_aside(const std::filesystem::path& db,
+                                             const std::string& stamp);
 
 /// Counts one more run of `status` in the store's run counters and returns them all: counters
 /// that only grow (pipeline_runner_runs_total), which retention pruning the history cannot

@@ -34,8 +34,12 @@ std::string file_stamp(TimePoint t);
 inline std::int64_t unix_seconds(TimePoint t) {
   return std::chrono::floor<std::chrono::seconds>(t.time_since_epoch()).count();
 }
+/// A TimePoint counts nanoseconds and ends in 2262: a later time (a window of year 9999) is
+/// the last TimePoint rather than a wrapped one.
 inline TimePoint from_unix_seconds(std::int64_t s) {
-  return TimePoint(std::chrono::seconds(s));
+  constexpr std::int64_t kLast =
+      std::chrono::duration_cast<std::chrono::seconds>(TimePoint::duration::max()).count();
+  return s >= kLast ? TimePoint::max() : TimePoint(std::chrono::seconds(s));
 }
 
 /// Nanoseconds since the Unix epoch, as file times are kept (FileStat::mtime_ns).

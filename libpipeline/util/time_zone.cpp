@@ -26,12 +26,26 @@ TimeZone TimeZone::named(const std::string& name) {
                              zone_data_source() + "; names are like Europe/Berlin or UTC)");
   }
   z.name_ = name;
+  if (std::string rule = zone_rule_after_data(name); !rule.empty()) {
+    z.rule_ = PosixTzRule::parse(rule);  // none the library reads: the last offset stands
+  }
   return z;
+}
+
+const PosixTzRule* TimeZone::after_data(std::int64_t unix_seconds) const {
+  if (!rule_) return nullptr;
+  const auto info = zone_->get_info(date::sys_seconds{seconds{unix_seconds}});
+  // Past the last transition the data lists, its last period never ends (the library says
+  // it ends in year 32767).
+  static const date::sys_days kOpenEnded{date::year{10000} / 1 / 1};
+  return info.end >= kOpenEnded ? rule_.get() : nullptr;
 }
 
 std::int64_t TimeZone::offset_at(std::int64_t unix_seconds) const {
   if (!zone_) return 0;
-  return zone_->get_info(date::sys_seconds{seconds{unix_seconds}}).offset.count();
+  const date::sys_seconds t{seconds{unix_seconds}};
+  if (const auto* rule = after_data(unix_seconds)) return rule->offset_at(unix_seconds);
+  return zone_->get_info(t).offset.count();
 }
 
 TimeZone::Instants TimeZone::instants(std::int64_t local) const {
@@ -39,6 +53,12 @@ TimeZone::Instants TimeZone::instants(std::int64_t local) const {
   if (!zone_) {
     out.first = local;
     return out;
+  }
+  // No zone is a day or more from UTC: a day before the wall-clock time is an instant before
+  // it, past the data's end only where all of that wall-clock time is.
+  if (const auto* rule = after_data(local - 86400)) {
+    const auto at = rule->instants(local);
+    return {at.first, at.second, at.gap};
   }
   const date::local_info info = zone_->get_info(local_seconds{seconds{local}});
   switch (info.result) {
@@ -58,9 +78,14 @@ TimeZone::Instants TimeZone::instants(std::int64_t local) const {
 }
 
 std::string TimeZone::format(TimePoint t, std::string_view fmt) const {
+  return format_seconds(std::chrono::floor<seconds>(t.time_since_epoch()).count(), fmt);
+}
+
+std::string TimeZone::format_seconds(std::int64_t unix_seconds, std::string_view fmt) const {
   const std::string f(fmt);
-  const auto secs = std::chrono::floor<seconds>(t);
+  const date::sys_seconds secs{seconds{unix_seconds}};
   if (!zone_) return date::format(f, secs);
+  if (const auto* rule = after_data(unix_seconds)) return rule->format(unix_seconds, fmt);
   return date::format(f, date::make_zoned(zone_, secs));
 }
 
@@ -95,7 +120,7 @@ bool take(std::string_view s, std::size_t& i, char c) {
 std::optional<CivilTime> parse_civil_time(std::string_view s) {
   std::size_t i = 0;
   auto y = digits(s, i, 4);
-  if (!y || !take(s, i, '-')) return std::nullopt;
+  if (!y || *y < kFirstYear || !take(s, i, '-')) return std::nullopt;
   auto mo = digits(s, i, 2);
   if (!mo || !take(s, i, '-')) return std::nullopt;
   auto d = digits(s, i, 2);
@@ -119,8 +144,10 @@ std::optional<CivilTime> parse_civil_time(std::string_view s) {
     if (h > 23 || m > 59 || sec > 59) return std::nullopt;
   }
   CivilTime out;
-  out.local_seconds =
-      date::sys_days(ymd).time_since_epoch().count() * 86400 + h * 3600 + m * 60 + sec;
+  // Days since 1970 as a 64-bit count: the library's days are an int, and days * 86400 in
+  // an int wraps after 2038-01-19 (to 1901).
+  const std::int64_t day = date::sys_days(ymd).time_since_epoch().count();
+  out.local_seconds = day * 86400 + std::int64_t{h} * 3600 + std::int64_t{m} * 60 + sec;
   if (take(s, i, 'Z')) {
     out.offset = 0;
   } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
@@ -133,6 +160,7 @@ std::optional<CivilTime> parse_civil_time(std::string_view s) {
     out.offset = sign * (*oh * 3600 + *om * 60);
   }
   if (i != s.size()) return std::nullopt;
+  if (out.offset && out.local_seconds - *out.offset < 0) return std::nullopt;  // before 1970
   return out;
 }
 

@@ -4,10 +4,12 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "util/posix_tz_rule.hpp"
 #include "util/time_format.hpp"
 
 namespace date {
@@ -41,9 +43,15 @@ class TimeZone {
   /// strftime-style text of t (whole seconds) on this zone's wall clock: %Y-%m-%dT%H:%M:%S%z,
   /// %F, %T, %Z ("PST"), ... (the date library's format flags).
   std::string format(TimePoint t, std::string_view fmt) const;
+  /// The same for Unix seconds, which reach year 9999 (a TimePoint of nanoseconds ends in 2262).
+  std::string format_seconds(std::int64_t unix_seconds, std::string_view fmt) const;
 
  private:
+  /// The zone's rule after its data ends, where the data ends (see zone_rule_after_data).
+  const PosixTzRule* after_data(std::int64_t unix_seconds) const;
+
   const date::time_zone* zone_ = nullptr;
+  std::shared_ptr<const PosixTzRule> rule_;
   std::string name_ = "UTC";
 };
 
@@ -58,12 +66,23 @@ void set_program_folder(const std::filesystem::path& folder);
 /// Makes the zone data findable before the first lookup.
 void prepare_zone_data();
 
+/// The POSIX TZ rule ("EST5EDT,M3.2.0,M11.1.0") that a zone follows after the last transition
+/// its data lists, where the data stops early: the system's compiled files list transitions
+/// until 2037 only, and the date library reads nothing after them, so a 2040 window would
+/// miss its daylight saving time. "" where the data holds the rules for every year.
+std::string zone_rule_after_data(const std::string& name);
+
 }  // namespace pipeline
 
 namespace pipeline {
 
+/// The years a user may write (and the runner keeps): 1970 to 9999.
+inline constexpr int kFirstYear = 1970;
+inline constexpr const char* kYearRange = "from 1970-01-01 to 9999-12-31";
+
 /// A time as a user writes one: "2026-01-05", "2026-01-05T06:00[:00]", with or without "Z" or
-/// "+01:00". Without an offset it is a wall-clock time, to be read in some zone.
+/// "+01:00", in the years 1970 to 9999 (nullopt otherwise). Without an offset it is a
+/// wall-clock time, to be read in some zone.
 struct CivilTime {
   std::int64_t local_seconds = 0;      ///< seconds since 1970-01-01 00:00 on its clock
   std::optional<std::int64_t> offset;  ///< seconds east of UTC, when written

@@ -430,18 +430,13 @@ TEST_CASE("hostile 16: SIGTERM during the lifecycle ends the run as aborted", "[
 }
 
 TEST_CASE("hostile 17: a clock a year ahead prunes no record, and says so", "[e2e][hostile]") {
-  const char* faketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
-  if (!fs::exists(faketime)) {
-    WARN("SKIPPED: libfaketime is not installed (tools/install-deps.sh installs it)");
-    return;
-  }
+  if (!have_faketime()) return;
   Project p;
   p.config("retention: {keep_days: 30}\nstages:\n  - name: s\n    command: " +
            misbehave("\"--print\", \"x\"") + "\n");
   REQUIRE(p.run("--run-once -q").exit_code == 0);
   REQUIRE(p.run("--run-once -q").exit_code == 0);
-  p.env = std::string("LD_PRELOAD=") + faketime +
-          " FAKETIME=+365d FAKETIME_DONT_FAKE_MONOTONIC=1 ASAN_OPTIONS=verify_asan_link_order=0";
+  fake_time(p, "+365d");
   auto r = p.run("--run-once");
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.err, Catch::Contains("nothing is pruned by age"));

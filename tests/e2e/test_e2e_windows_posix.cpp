@@ -15,8 +15,6 @@ using namespace pipeline::testing;
 
 namespace {
 
-const char* kFaketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
-
 // The example as the README runs it, in a project folder of its own.
 void events_example(Project& p, const std::string& edit_from = "",
                     const std::string& edit_to = "") {
@@ -40,8 +38,7 @@ void events_example(Project& p, const std::string& edit_from = "",
 
 // The runner at a wall-clock time (its processes too); steady time runs as it does.
 void at_time(Project& p, const std::string& when) {
-  p.env = std::string("LD_PRELOAD=") + kFaketime + " FAKETIME_DONT_FAKE_MONOTONIC=1 " +
-          "FAKETIME=" + quote("@" + when) + " ASAN_OPTIONS=verify_asan_link_order=0";
+  fake_time(p, "@" + when);
 }
 
 // How often each window id is in the ledger, per program.
@@ -81,12 +78,6 @@ std::size_t rows_in(const fs::path& folder) {
     while (std::getline(lines, line)) rows += line.empty() ? 0 : 1;
   }
   return rows;
-}
-
-bool have_faketime() {
-  if (fs::exists(kFaketime)) return true;
-  WARN("SKIPPED: libfaketime is not installed (tools/install-deps.sh installs it)");
-  return false;
 }
 
 }  // namespace

@@ -52,6 +52,12 @@ class FakeWindowStore final : public WindowStore {
     rows_[id(key)][row.start] = row;
     puts.push_back(row);
   }
+  void restore(const WindowKey& key, const std::vector<WindowRow>& rows,
+               std::int64_t until) override {
+    check_write();
+    for (const auto& row : rows) rows_[id(key)][row.start] = row;
+    known_[id(key)] = until;
+  }
   std::vector<WindowRow> reset(const WindowKey& key, std::int64_t from, std::int64_t until,
                                const std::string& by_run, std::int64_t now_ms) override {
     check_write();

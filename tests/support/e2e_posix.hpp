@@ -24,6 +24,24 @@ inline std::string kill_at(const std::string& syscall, int n) {
          ":signal=KILL:when=" + std::to_string(n);
 }
 
+/// libfaketime, for a runner (and its stages) at another wall-clock time; steady time runs
+/// as it does.
+inline const char* kFaketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+
+inline bool have_faketime() {
+  if (fs::exists(kFaketime)) return true;
+  WARN("SKIPPED: libfaketime is not installed (tools/install-deps.sh installs it)");
+  return false;
+}
+
+/// The project's runs at a wall-clock time: "@2040-01-03 12:00:00" (that time, then running)
+/// or "+365d" (that far ahead of now).
+inline void fake_time(Project& p, const std::string& when) {
+  p.env = std::string("LD_PRELOAD=") + kFaketime +
+          " FAKETIME_DONT_FAKE_MONOTONIC=1 FAKETIME=" + quote(when) +
+          " ASAN_OPTIONS=verify_asan_link_order=0";
+}
+
 /// The runner started in the background the way cron would (empty environment, cwd /).
 struct Background {
   pid_t pid = -1;

@@ -183,3 +183,27 @@ TEST_CASE("a bad windows section is refused with its place", "[windows][config]"
                  "    counts: {source: \"a (\\\\d+)\", target: \"b (\\\\d+)\", "
                  "tolerance: 0.5%}\n    retry_on: [count]\n") == "accepted");
 }
+
+TEST_CASE("civil times are right from 1970 to 9999, past 2038, and refused outside", "[windows]") {
+  // 2038-01-19T03:14:08Z is 2^31 seconds: one day later must not wrap to 1901.
+  CHECK(at("2038-01-19T03:14:08Z") == std::int64_t{1} << 31);
+  CHECK(at("2040-01-01T00:00:00Z") == 2208988800);
+  CHECK(at("9999-12-31T23:59:59Z") == 253402300799);
+  CHECK(at("1970-01-01T00:00:00Z") == 0);
+  CHECK(window_id(at("2040-01-01T00:00:00Z")) == "20400101T000000Z");
+  CHECK(window_id(253402214400) == "99991231T000000Z");
+  CHECK(parse_window_id("99991231T000000Z") == 253402214400);
+  CHECK_FALSE(parse_civil_time("1969-12-31"));
+  CHECK_FALSE(parse_civil_time("10000-01-01"));
+  CHECK_FALSE(parse_civil_time("1970-01-01T00:30:00+01:00"));  // 1969 in UTC
+  // A grid in 2040 on a zone's clock, through a DST change.
+  const auto c = windows("1d", "2040-03-10", "America/New_York");
+  const WindowGrid g(c);
+  auto w = g.between(g.first_start(), at("2040-03-13T00:00:00Z"), 10);
+  REQUIRE(w.size() == 2);
+  CHECK(local(c, w[0].start) == "2040-03-10 00:00 EST");
+  CHECK(w[1].end - w[1].start == 23 * 3600);  // 2040-03-11: clocks go forward
+  // The compiled zone files end in 2037; their POSIX rule carries on to 9999.
+  CHECK(c.zone.format_seconds(at("9999-07-01T12:00:00Z"), "%F %H:%M %Z") == "9999-07-01 08:00 EDT");
+  CHECK(c.zone.offset_at(at("2100-01-01T12:00:00Z")) == -5 * 3600);
+}
