@@ -293,6 +293,11 @@ class RunSession {
     report_.pid = m_.pid;
     report_.config_path = path_text(config.file);
     report_.config_sha256 = config.sha256;
+    for (const auto& name : config.env_names) {
+      if (auto it = m_.environment.find(name); it != m_.environment.end()) {
+        secrets_.add(it->second, "${env." + name + "}");
+      }
+    }
   }
 
   int run(const RunRequest& request) {
@@ -303,7 +308,7 @@ class RunSession {
     EventLogger event_log(m_.files, m_.clock, layout_.event_log(report_.run_id), report_.run_id,
                           warn);
     RunLog run_log(report_.run_id, write_log_line);
-    EventFanout events({&event_log, &run_log});
+    EventFanout events({&event_log, &run_log}, &secrets_);
     events.emit(event_source::kPipeline, event::kStart, "run started",
                 {{"pipeline", config_.pipeline},
                  {"config", path_text(config_.file)},
@@ -410,7 +415,8 @@ class RunSession {
   // deletes anything, and at the end.
   bool write_report(const RunReport& r) {
     try {
-      report_path_ = path_text(AuditReporter(m_.files, layout_).write(r));
+      report_path_ =
+          path_text(AuditReporter(m_.files, layout_).write(redacted_report(r, secrets_)));
       return true;
     } catch (const FileError& e) {
       warn(std::string("the audit report is not written: ") + e.what());
@@ -429,7 +435,7 @@ class RunSession {
       return open(layout_.state_db());
     } catch (const std::exception& e) {
       report_.errors.push_back(std::string("the state store ") + what + ": " + e.what());
-      spdlog::error("{}", report_.errors.back());
+      spdlog::error("{}", secrets_(report_.errors.back()));
       state_failed_ = true;
       return nullptr;
     }
@@ -464,7 +470,7 @@ class RunSession {
       report_.status = RunStatus::kError;
       report_.exit_code = exit_code::kInternal;
       report_.errors.push_back(std::string("internal error: ") + e.what());
-      spdlog::error("{}", report_.errors.back());
+      spdlog::error("{}", secrets_(report_.errors.back()));
     }
   }
 
@@ -562,7 +568,7 @@ class RunSession {
     }
     auto transport = m_.make_transport(config_.notify->ca_file);
     Notifier({config_, outbox.get(), *transport, m_.supervisor, m_.environment, m_.clock, events})
-        .after_run(report_, report_path_, before);
+        .after_run(redacted_report(report_, secrets_), report_path_, before);
   }
 
   int end(EventSink& events) {
@@ -597,6 +603,7 @@ class RunSession {
   /// matched it, the history is whole without a listing.
   std::optional<std::int64_t> reports_at_start_;
   bool state_failed_ = false;  ///< the state store could not be used as it was
+  Redactor secrets_;           ///< what the config took from the environment (SPEC 9)
 };
 
 }  // namespace

@@ -836,6 +836,29 @@ std::optional<std::string> nearest_word(const std::string& word,
   return best;
 }
 
+namespace {
+
+// Every NAME of ${env.NAME} in the text, in order, once each: from the text as written, so
+// none is missed whichever section it is in (one in a comment or after $$ costs nothing).
+std::vector<std::string> env_names_in(const std::string& text) {
+  std::vector<std::string> out;
+  const std::string open = "${env.";
+  for (std::size_t at = text.find(open); at != std::string::npos; at = text.find(open, at + 1)) {
+    std::size_t end = at + open.size();
+    while (end < text.size() &&
+           (std::isalnum(static_cast<unsigned char>(text[end])) != 0 || text[end] == '_')) {
+      ++end;
+    }
+    std::string name = text.substr(at + open.size(), end - at - open.size());
+    if (!name.empty() && std::find(out.begin(), out.end(), name) == out.end()) {
+      out.push_back(std::move(name));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 Config parse_config(const std::string& text, const fs::path& file, const EnvLookup& env) {
   fs::path abs_file = fs::absolute(file).lexically_normal();
   Reader r(path_text(file), env);
@@ -856,6 +879,7 @@ Config parse_config(const std::string& text, const fs::path& file, const EnvLook
   Config cfg;
   cfg.file = abs_file;
   cfg.sha256 = sha256_hex(text);
+  cfg.env_names = env_names_in(text);
   if (!doc["version"]) r.fail(doc, "'version: 1' is required");
   if (r.integer(doc["version"], "version", 0, 1'000'000) != 1) {
     r.fail(doc["version"], "unsupported config version " + doc["version"].Scalar() +

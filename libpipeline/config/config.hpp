@@ -186,6 +186,9 @@ struct Config {
   std::optional<ScheduleConfig> schedule;
   std::optional<NotifyConfig> notify;
   std::optional<MetricsConfig> metrics;
+  /// Every NAME of a ${env.NAME} the config names: their values are secrets, written nowhere
+  /// (SPEC 9).
+  std::vector<std::string> env_names;
 
   const StageConfig* find_stage(std::string_view name) const;
 };

@@ -6,6 +6,7 @@
 #include "notify/alert_payload.hpp"
 #include "util/error.hpp"
 #include "util/paths.hpp"
+#include "util/redact.hpp"
 #include "util/time_format.hpp"
 
 namespace pipeline {
@@ -47,26 +48,14 @@ class Expander {
   std::string operator()(const Template& t) { return expand(t, values_); }
 
   /// A value that must never be written: every message is cleaned of it.
-  void secret(const std::string& value, const std::string& name) {
-    // Shorter values are no secret worth the name, and replacing them would garble messages.
-    constexpr std::size_t kShortest = 4;
-    if (value.size() >= kShortest) secrets_.emplace_back(value, name);
-  }
+  void secret(const std::string& value, const std::string& name) { secrets_.add(value, name); }
 
-  std::string redact(std::string text) const {
-    for (const auto& [value, name] : secrets_) {
-      for (std::size_t at = text.find(value); at != std::string::npos;
-           at = text.find(value, at + name.size())) {
-        text.replace(at, value.size(), name);
-      }
-    }
-    return text;
-  }
+  std::string redact(std::string text) const { return secrets_(std::move(text)); }
 
  private:
   const std::map<std::string, std::string>& environment_;
   PlaceholderValues values_;
-  std::vector<std::pair<std::string, std::string>> secrets_;
+  Redactor secrets_;
 };
 
 namespace {

@@ -401,4 +401,11 @@ std::string dump_json(const json& j, int indent) {
   return j.dump(indent, ' ', false, json::error_handler_t::replace);
 }
 
+RunReport redacted_report(const RunReport& report, const Redactor& redact) {
+  if (redact.empty()) return report;
+  nlohmann::json j = report_to_json(report);
+  redact.redact_json(j);
+  return report_from_json(j);
+}
+
 }  // namespace pipeline

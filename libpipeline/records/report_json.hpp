@@ -6,6 +6,7 @@
 #include <string>
 
 #include "records/run_report.hpp"
+#include "util/redact.hpp"
 #include "util/version.hpp"
 
 namespace pipeline {
@@ -21,6 +22,10 @@ nlohmann::json report_to_json(const RunReport& report);
 /// absent, as in a report an older runner of the same schema wrote; when present it is
 /// checked like any other.
 RunReport report_from_json(const nlohmann::json& j);
+
+/// The report with every secret replaced by its name (SPEC 9), in every field: what is
+/// written, recorded and sent.
+RunReport redacted_report(const RunReport& report, const Redactor& redact);
 
 class ReportError : public std::runtime_error {
  public:

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "support/e2e_posix.hpp"
+#include "support/receiver_posix.hpp"
 
 using namespace pipeline::testing;
 
@@ -55,6 +56,17 @@ const std::string kMonthly = "{every: 30d, start: \"2026-01-01T00:00:00Z\", max_
 const std::string kAlertCommand =
     "notify:\n  on: [failure, recovery]\n"
     "  command: [sh, -c, \"echo ${notify.event} >> ${root}/alerts.txt\"]\n";
+
+// Every file under root that holds text, relative to root.
+std::vector<std::string> files_holding(const fs::path& root, const std::string& text) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(root)) {
+    if (e.is_regular_file() && slurp(e.path()).find(text) != std::string::npos) {
+      out.push_back(fs::relative(e.path(), root).generic_string());
+    }
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -200,4 +212,60 @@ TEST_CASE("hostile2 3: a deleted state store gets its windows back from the repo
   auto again = ledger(p);
   CHECK(again["20260101T000000Z"] == 2);
   CHECK(again.size() == first.size());
+}
+
+TEST_CASE(
+    "hostile2 4: values from ${env.NAME} are written nowhere, nor a prefix a receiver "
+    "echoes",
+    "[e2e][hostile2][notify]") {
+  const std::string password = "s3cr3t-Pa55word-91c7e";
+  const std::string token = "tok-4f9a2c7be1d3a8";
+  TempDir receivers;
+  Receiver hook(receivers.path(), "hook", {"http", "--status", "401", "--echo-auth", "20"});
+  Project p;
+  p.env = "DB_PASSWORD=" + password + " HOOK_TOKEN=" + token;
+  // The stage gets the password as an argument, prints it whole, then a prefix of it.
+  p.config(R"(stages:
+  - name: load
+    command: [sh, -c, "echo connecting with $$0; echo 'login refused for s3cr3t-Pa55w' >&2; exit 3",
+              "--password=${env.DB_PASSWORD}"]
+notify:
+  webhook:
+    url: ")" +
+           hook.url("/hook") + R"("
+    headers: {Authorization: "Bearer ${env.HOOK_TOKEN}"}
+)");
+  auto r = p.run("--run-once");
+  CHECK(r.exit_code == 2);
+  REQUIRE(hook.received().size() == 1);  // it was sent, with the token
+  CHECK(hook.received()[0]["headers"]["authorization"] == "Bearer " + token);
+  // The receiver said which token it refused (cut short): not written either.
+  json report = p.latest_report();
+  bool refused = false;
+  for (const auto& e : p.events_of(report["run_id"])) {
+    if (e["event"] != "notify.failed") continue;
+    refused = true;
+    CHECK_THAT(
+        e["data"]["error"].get<std::string>(),
+        Catch::Contains("HTTP 401") && Catch::Contains("(token Bearer ${env.HOOK_TOKEN}...)"));
+  }
+  CHECK(refused);
+  CHECK_THAT(report.dump(), Catch::Contains("--password=${env.DB_PASSWORD}"));
+  CHECK(p.run("dashboard").exit_code == 0);
+  auto status = p.run("status --json");
+  auto shown = p.run("audit show latest");
+  for (const std::string& secret :
+       {password, std::string("s3cr3t-Pa55"), token, std::string("tok-4f9a2c7b")}) {
+    INFO(secret);
+    // Only the stage's own output logs keep its exact bytes (SPEC 4), the secret included
+    // (and the config, which prints a prefix of it in clear).
+    for (const auto& f : files_holding(p.home(), secret)) {
+      INFO(f);
+      CHECK((f.rfind("logs/stages/", 0) == 0 || f == "config/pipeline.yaml"));
+    }
+    CHECK(r.err.find(secret) == std::string::npos);
+    CHECK(status.out.find(secret) == std::string::npos);
+    CHECK(shown.out.find(secret) == std::string::npos);
+  }
+  CHECK(files_holding(p.home(), token).empty());
 }

@@ -2,6 +2,7 @@
 """A loopback receiver for the notification tests: records what the runner sends.
 
   notify_receiver.py http --record FILE --port-file FILE [--status N] [--silent]
+                          [--echo-auth N]
   notify_receiver.py smtp --record FILE --port-file FILE --cert PEM --key PEM
                           [--user U --password P] [--smtps]
 
@@ -11,7 +12,8 @@ request or mail received is one JSON line appended to --record:
   http: {"method", "path", "headers": {lower-case name: value}, "body"}
   smtp: {"mail_from", "rcpt_tos", "data", "tls", "login"}
 --status makes the HTTP receiver answer that status; --silent makes it accept connections
-and never answer (a receiver that hangs). The SMTP receiver requires STARTTLS (or speaks
+and never answer (a receiver that hangs); --echo-auth N puts the first N characters of the
+Authorization header in a refusal (as receivers that say which token they refused do). The SMTP receiver requires STARTTLS (or speaks
 TLS from the start with --smtps) and, with --user, a login over TLS. It runs until killed.
 """
 import argparse
@@ -48,6 +50,9 @@ def serve_http(args):
                                  "body": body})
             self.send_response(args.status)
             answer = b"ok" if args.status < 300 else b"the receiver refused it"
+            if args.status >= 300 and args.echo_auth:
+                auth = self.headers.get("Authorization", "")[:args.echo_auth]
+                answer += (" (token " + auth + "...)").encode("utf-8")
             self.send_header("Content-Length", str(len(answer)))
             self.end_headers()
             self.wfile.write(answer)
@@ -120,6 +125,7 @@ def main():
     p.add_argument("--port", type=int, default=0, help="this port (a receiver coming back)")
     p.add_argument("--status", type=int, default=200)
     p.add_argument("--silent", action="store_true")
+    p.add_argument("--echo-auth", type=int, default=0)
     p.add_argument("--cert")
     p.add_argument("--key")
     p.add_argument("--user")
