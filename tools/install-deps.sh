@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(cmake ninja-build g++ libboost1.81-dev libboost-filesystem1.81-dev libcli11-dev
           libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev libsqlite3-dev libsqlitecpp-dev catch2
           libre2-dev pkg-config strace faketime python3 clang-tidy
-          systemd libxml2-utils libcurl4-openssl-dev python3-aiosmtpd openssl tzdata dpkg-dev "$@")
+          systemd libxml2-utils iproute2 libcurl4-openssl-dev python3-aiosmtpd openssl tzdata dpkg-dev "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
