@@ -287,6 +287,7 @@ class RunSession {
   RunSession(Machine& machine, const Config& config)
       : m_(machine), config_(config), layout_(config) {
     report_.started_at = m_.clock.now();
+    started_monotonic_ = m_.clock.monotonic();
     report_.run_id = make_run_id(report_.started_at);
     report_.pipeline = config.pipeline;
     report_.host = m_.host;
@@ -323,6 +324,7 @@ class RunSession {
     check_state_store(events);
     orchestrate(events, mover, request);
     report_.finished_at = m_.clock.now();
+    report_.duration = m_.clock.monotonic() - started_monotonic_;
     report_path_.clear();
     write_report(report_);
     keep_records(events);
@@ -580,11 +582,10 @@ class RunSession {
         record_run(config_, m_.files, report_, report_path_, {}, std::nullopt, warn);
       }
     }
-    auto duration = std::chrono::duration_cast<Millis>(report_.finished_at - report_.started_at);
     events.emit(event_source::kPipeline, std::string(to_string(report_.status)),
                 "run " + std::string(to_string(report_.status)),
                 {{"exit_code", report_.exit_code},
-                 {"duration_ms", duration.count()},
+                 {"duration_ms", report_duration_ms(report_)},
                  {"report", report_path_.empty() ? json(nullptr) : json(report_path_)}});
     spdlog::default_logger()->flush();
     close_run_log();
@@ -604,6 +605,7 @@ class RunSession {
   std::optional<std::int64_t> reports_at_start_;
   bool state_failed_ = false;  ///< the state store could not be used as it was
   Redactor secrets_;           ///< what the config took from the environment (SPEC 9)
+  Millis started_monotonic_{0};
 };
 
 }  // namespace

@@ -12,6 +12,9 @@ class SystemClock final : public Clock {
   /// stop: polled while sleeping; may be null.
   explicit SystemClock(StopToken stop = {}) : stop_(stop) {}
   TimePoint now() const override { return std::chrono::system_clock::now(); }
+  Millis monotonic() const override {
+    return std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now().time_since_epoch());
+  }
   bool sleep_for(Millis d) override;
 
  private:

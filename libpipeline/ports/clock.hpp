@@ -13,6 +13,9 @@ class Clock {
  public:
   virtual ~Clock() = default;
   virtual TimePoint now() const = 0;
+  /// A monotonic reading (from an arbitrary origin), for how long something took: the wall
+  /// clock may be stepped back or forward meanwhile.
+  virtual Millis monotonic() const = 0;
   /// Waits d; returns early (false) when the runner is asked to stop.
   virtual bool sleep_for(Millis d) = 0;
 };

@@ -342,6 +342,7 @@ RunReport report_from_json(const json& j) {
   r.exit_code = f.number<int>("exit_code");
   r.started_at = f.time("started_at");
   r.finished_at = f.time("finished_at");
+  r.duration = Millis(f.number<std::int64_t>("duration_ms"));
   r.host = f.text("host");
   r.pid = f.number<std::int64_t>("pid");
   r.runner_version = f.text_or_empty("runner_version");

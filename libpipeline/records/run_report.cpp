@@ -118,8 +118,9 @@ RunStatus status_from_batches(const std::vector<BatchRecord>& batches) {
 }
 
 std::int64_t report_duration_ms(const RunReport& r) {
+  if (r.duration) return std::max<std::int64_t>(0, r.duration->count());
   auto ms = [](TimePoint t) { return std::chrono::duration_cast<Millis>(t.time_since_epoch()); };
-  return (ms(r.finished_at) - ms(r.started_at)).count();
+  return std::max<std::int64_t>(0, (ms(r.finished_at) - ms(r.started_at)).count());
 }
 
 int exit_code_for(RunStatus status, int aborted_exit) {

@@ -152,6 +152,9 @@ struct RunReport {
   int exit_code = 0;
   TimePoint started_at;
   TimePoint finished_at;
+  /// How long the run took on the monotonic clock, when measured: the wall clock may be
+  /// stepped during a run (by NTP, by hand), and finished_at - started_at then lies.
+  std::optional<Millis> duration;
   std::string host;
   std::int64_t pid = 0;
   std::string config_path;

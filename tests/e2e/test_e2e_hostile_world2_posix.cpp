@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <map>
+#include <thread>
 
 #include "support/e2e_posix.hpp"
 #include "support/receiver_posix.hpp"
@@ -268,4 +269,43 @@ notify:
     CHECK(shown.out.find(secret) == std::string::npos);
   }
   CHECK(files_holding(p.home(), token).empty());
+}
+
+TEST_CASE("hostile2 10: a wall clock stepped back an hour during a run gives a true duration",
+          "[e2e][hostile2][time]") {
+  if (!have_faketime()) return;
+  Project p;
+  // The stage waits for the test's word, so that the clock steps while it runs.
+  p.config(R"(metrics: {textfile: "${state}/node/pipeline.prom"}
+stages:
+  - name: wait
+    command: [sh, -c, "while [ ! -e go ]; do sleep 0.01; done"]
+    cwd: "${root}"
+    timeout: 30s
+)");
+  const fs::path offset = p.dir / "offset";
+  write_file(offset, "+0\n");
+  p.env = std::string("LD_PRELOAD=") + kFaketime +
+          " FAKETIME_TIMESTAMP_FILE=" + quote(offset.string()) +
+          " FAKETIME_NO_CACHE=1 FAKETIME_DONT_FAKE_MONOTONIC=1 "
+          "ASAN_OPTIONS=verify_asan_link_order=0";
+  Result r{};
+  std::thread run([&] { r = p.run("--run-once -q"); });
+  const bool started = wait_for_event(p, "wait.start");
+  write_file(offset, "-1h\n");  // NTP, or a person, steps the clock back
+  write_file(p.home() / "go", "");
+  run.join();
+  REQUIRE(started);
+  CHECK(r.exit_code == 0);
+  json report = p.latest_report();
+  const auto ms = report["duration_ms"].get<std::int64_t>();
+  CHECK(ms >= 0);
+  CHECK(ms < 60'000);  // it was -3,599,084: the wall clock's difference
+  CHECK(report["stages"][0]["attempts"][0]["duration_ms"].get<std::int64_t>() <= ms);
+  auto [rc, said] = promtool_check(p.home() / "state" / "node" / "pipeline.prom");
+  INFO("promtool: " << said);
+  CHECK(rc == 0);
+  CHECK(said.empty());
+  const std::string prom = slurp(p.home() / "state" / "node" / "pipeline.prom");
+  CHECK(prom.find("pipeline_runner_run_duration_seconds{pipeline=\"e2e\"} -") == std::string::npos);
 }

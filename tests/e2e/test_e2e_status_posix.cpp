@@ -82,13 +82,7 @@ TEST_CASE("e2e: status, the metrics file and audit list agree, run after run", "
                            (outcome == 0 ? "succeeded" : "failed") + "\"}") == "1");
 
     // promtool, Prometheus's own checker, takes the file as it is (no lint complaint).
-    std::string cmd = std::string(PROMTOOL_PATH) + " check metrics < '" + prom + "' 2>&1";
-    FILE* pipe = ::popen(cmd.c_str(), "r");
-    REQUIRE(pipe);
-    std::string said;
-    char buf[512];
-    while (std::fgets(buf, sizeof buf, pipe)) said += buf;
-    int rc = ::pclose(pipe);
+    auto [rc, said] = promtool_check(prom);
     INFO("promtool: " << said);
     CHECK(rc == 0);
     CHECK(said.empty());

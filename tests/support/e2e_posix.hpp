@@ -42,6 +42,19 @@ inline void fake_time(Project& p, const std::string& when) {
           " ASAN_OPTIONS=verify_asan_link_order=0";
 }
 
+/// Prometheus's own checker on a metrics file: its exit code and what it said (nothing, for
+/// a file it takes without a lint complaint).
+inline std::pair<int, std::string> promtool_check(const fs::path& prom) {
+  std::string cmd =
+      std::string(PROMTOOL_PATH) + " check metrics < " + quote(prom.string()) + " 2>&1";
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  REQUIRE(pipe);
+  std::string said;
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, pipe)) said += buf;
+  return {::pclose(pipe), said};
+}
+
 /// The runner started in the background the way cron would (empty environment, cwd /).
 struct Background {
   pid_t pid = -1;
