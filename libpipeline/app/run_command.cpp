@@ -569,7 +569,8 @@ class RunSession {
                   {{"db", path_text(layout_.state_db())}});
     }
     auto transport = m_.make_transport(config_.notify->ca_file);
-    Notifier({config_, outbox.get(), *transport, m_.supervisor, m_.environment, m_.clock, events})
+    Notifier({config_, outbox.get(), *transport, m_.supervisor, m_.environment, m_.clock, events,
+              m_.stop})
         .after_run(redacted_report(report_, secrets_), report_path_, before);
   }
 

@@ -42,8 +42,8 @@ const std::vector<std::string> kLifecycleKeys = {"delete", "move", "to", "when_s
 const std::vector<std::string> kRetentionKeys = {"keep_days", "keep_runs"};
 const std::vector<std::string> kLockKeys = {"wait"};
 const std::vector<std::string> kScheduleKeys = {"every"};
-const std::vector<std::string> kNotifyKeys = {"on",    "timeout", "ca_file", "webhook",
-                                              "email", "command", "ping"};
+const std::vector<std::string> kNotifyKeys = {"on",      "timeout", "budget",  "ca_file",
+                                              "webhook", "email",   "command", "ping"};
 const std::vector<std::string> kNotifyOn = {"failure", "recovery", "success", "every_failure",
                                             "stale"};
 const std::vector<std::string> kWebhookKeys = {"url", "headers", "timeout"};
@@ -634,6 +634,16 @@ NotifyConfig read_notify(const Reader& r, const YAML::Node& n, const KnownNames&
   constexpr Millis kDefaultTimeout{10'000};
   const Millis timeout =
       n["timeout"] ? r.duration(n["timeout"], "notify.timeout") : kDefaultTimeout;
+  // The one bound on every channel, notify.command's included.
+  if (timeout.count() == 0 || timeout > std::chrono::minutes(5)) {
+    r.fail(n["timeout"], "notify.timeout must be between 1ms and 5m");
+  }
+  if (n["budget"]) {
+    c.budget = r.duration(n["budget"], "notify.budget");
+    if (c.budget < std::chrono::seconds(1) || c.budget > std::chrono::minutes(10)) {
+      r.fail(n["budget"], "notify.budget must be between 1s and 10m");
+    }
+  }
   auto channel_timeout = [&](const YAML::Node& ch, const std::string& where) {
     Millis t = ch["timeout"] ? r.duration(ch["timeout"], where + ".timeout") : timeout;
     if (t.count() == 0 || t > std::chrono::minutes(5)) {

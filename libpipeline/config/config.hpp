@@ -159,6 +159,9 @@ struct NotifyConfig {
   std::vector<Template> command;  ///< any program; PIPELINE_NOTIFY_JSON holds the payload
   Millis command_timeout{};
   std::optional<Ping> ping;
+  /// All deliveries of one run together (kept alerts, the run's own, the ping) take at most
+  /// this long; what is left waits for the next run.
+  Millis budget{30'000};
 };
 
 /// Prometheus metrics for node_exporter's textfile collector (SPEC 10).

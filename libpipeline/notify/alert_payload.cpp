@@ -1,5 +1,6 @@
 #include "notify/alert_payload.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 namespace pipeline {
@@ -12,24 +13,53 @@ std::string text_of(const json& j, const char* key) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+// A line cut to kAlertLineBytes, on a character boundary, marked where it was cut.
+std::string cut(const std::string& line) {
+  if (line.size() <= kAlertLineBytes) return line;
+  std::size_t n = kAlertLineBytes;
+  while (n > 0 && (static_cast<unsigned char>(line[n]) & 0xC0) == 0x80) --n;  // not mid-character
+  return line.substr(0, n) + "...";
+}
+
+json cut_lines(const std::vector<std::string>& lines) {
+  json out = json::array();
+  for (const auto& l : lines) out.push_back(cut(l));
+  return out;
+}
+
 }  // namespace
 
 json alert_payload(const Alert& alert, const RunReport& run, const std::string& report) {
-  json stages = json::array();
+  // The stages that did not succeed come first: they are what the alert is about.
+  std::vector<const StageRecord*> ran;
   for (const auto& s : run.stages) {
-    if (!stage_ran(s.status)) continue;
+    if (stage_ran(s.status)) ran.push_back(&s);
+  }
+  std::stable_partition(ran.begin(), ran.end(),
+                        [](const StageRecord* s) { return s->status != StageStatus::kSucceeded; });
+  const std::size_t stages_left_out = ran.size() > kAlertStages ? ran.size() - kAlertStages : 0;
+  ran.resize(std::min(ran.size(), kAlertStages));
+  json stages = json::array();
+  for (const StageRecord* p : ran) {
+    const StageRecord& s = *p;
     json stage = {{"name", s.name}, {"status", std::string(to_string(s.status))}};
     if (!s.batch.empty()) stage["batch"] = s.batch;
+    if (s.item) stage["input"] = s.item->input;
     if (s.status == StageStatus::kSucceeded || s.attempts.empty()) {
       stage["reason"] = s.decision.reason;
       stage["stderr_tail"] = json::array();
     } else {
       const AttemptRecord& last = s.attempts.back();
       stage["reason"] = describe_attempt(last);
-      stage["stderr_tail"] = last_lines(last.stderr_tail, kAlertStderrLines);
+      stage["stderr_tail"] = cut_lines(last_lines(last.stderr_tail, kAlertStderrLines));
     }
     stages.push_back(std::move(stage));
   }
+  json errors = json::array();
+  for (std::size_t i = 0; i < run.errors.size() && i < kAlertErrors; ++i) {
+    errors.push_back(cut(run.errors[i]));
+  }
+  const std::size_t errors_left_out = run.errors.size() - errors.size();
   const Streak& st = alert.streak;
   json streak = {{"since_run_id", st.since_run_id.empty() ? json(nullptr) : json(st.since_run_id)},
                  {"since", st.since.empty() ? json(nullptr) : json(st.since)},
@@ -45,7 +75,9 @@ json alert_payload(const Alert& alert, const RunReport& run, const std::string& 
           {"duration_ms", report_duration_ms(run)},
           {"streak", std::move(streak)},
           {"stages", std::move(stages)},
-          {"errors", run.errors},
+          {"stages_left_out", stages_left_out},
+          {"errors", std::move(errors)},
+          {"errors_left_out", errors_left_out},
           {"report", report.empty() ? json(nullptr) : json(report)}};
 }
 
@@ -92,8 +124,15 @@ std::string alert_text(const json& p) {
       out << "  | " << line.get<std::string>() << "\n";
     }
   }
+  if (const auto more = p.value("stages_left_out", std::size_t{0}); more > 0) {
+    out << "\nand " << more << " more stage" << (more == 1 ? "" : "s")
+        << " (the report has them all)\n";
+  }
   for (const auto& e : p.value("errors", json::array()))
     out << "\nerror: " << e.get<std::string>() << "\n";
+  if (const auto more = p.value("errors_left_out", std::size_t{0}); more > 0) {
+    out << "\nand " << more << " more error" << (more == 1 ? "" : "s") << "\n";
+  }
   if (p.contains("report") && p["report"].is_string()) {
     out << "\nreport: " << p["report"].get<std::string>() << "\n";
   }

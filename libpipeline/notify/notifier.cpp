@@ -16,6 +16,7 @@ using nlohmann::json;
 struct Notifier::Outcome {
   bool ok = false;
   std::string error;
+  bool permanent = false;  ///< refused for good: not kept for a retry
 };
 
 /// Expands the notify section's templates for one alert and remembers every secret it read,
@@ -120,6 +121,7 @@ std::vector<const char*> channels_of(const NotifyConfig& n) {
 void Notifier::after_run(const RunReport& run, const std::string& report_path,
                          const RunHealth& before) {
   const NotifyConfig& n = *s_.config.notify;
+  deadline_ = s_.clock.monotonic() + n.budget;
   std::vector<PendingAlert> unkept;
   try {
     RunSummary summary = summary_of(run, report_path);
@@ -161,48 +163,84 @@ void Notifier::after_run(const RunReport& run, const std::string& report_path,
   ping(run);
 }
 
+std::string Notifier::held_back() const {
+  if (s_.stop.requested()) return "the runner was asked to stop";
+  if (s_.clock.monotonic() >= deadline_) {
+    return "this run's delivery budget (notify.budget, " +
+           format_duration(s_.config.notify->budget) + ") is spent";
+  }
+  return {};
+}
+
+Millis Notifier::within_budget(Millis timeout) const {
+  return std::max(Millis(1), std::min(timeout, deadline_ - s_.clock.monotonic()));
+}
+
+std::int64_t Notifier::retry_gap(const PendingAlert& a, std::int64_t now) const {
+  // A run every schedule interval: a gap longer than three of them (an hour at least) is a
+  // clock that stepped or a machine that was off, not time spent retrying.
+  Millis cap = std::chrono::hours(1);
+  if (s_.config.schedule) cap = std::max(cap, 3 * s_.config.schedule->every);
+  const std::int64_t since = a.last_ms != 0 ? a.last_ms : a.created_ms;
+  return std::clamp<std::int64_t>(now - since, 0, cap.count());
+}
+
 void Notifier::deliver_pending(const std::string& run_id, const std::vector<PendingAlert>& alerts) {
   const std::int64_t now = unix_ms(s_.clock.now());
   const auto configured = channels_of(*s_.config.notify);
   std::vector<std::string> down;  // channels that failed in this run
   std::size_t kept = 0;
-  for (const PendingAlert& a : alerts) {
+  std::string held;  // why the rest waits
+  // The outbox is bounded: the oldest alerts beyond kOutboxMax go first, and say so.
+  const std::size_t over = alerts.size() > kOutboxMax ? alerts.size() - kOutboxMax : 0;
+  for (std::size_t i = 0; i < alerts.size(); ++i) {
+    const PendingAlert& a = alerts[i];
     json data = {
         {"channel", a.channel}, {"event", a.event}, {"run_id", a.run_id}, {"attempts", a.attempts}};
+    const std::string what = a.event + " alert of run " + a.run_id + " by " + a.channel;
     auto forget = [&](const std::string& why) {
       if (a.id != 0 && s_.outbox) s_.outbox->remove(a.id);
       data["error"] = why;
-      s_.events.emit(
-          event_source::kNotify, event::kFailed,
-          a.event + " alert of run " + a.run_id + " by " + a.channel + " dropped: " + why, data);
+      s_.events.emit(event_source::kNotify, event::kFailed, what + " dropped: " + why, data);
     };
     if (std::none_of(configured.begin(), configured.end(),
                      [&](const char* c) { return a.channel == c; })) {
       forget("the config no longer has notify." + a.channel);
       continue;
     }
-    if (now - a.created_ms > kAlertMaxAge.count()) {
+    if (i < over) {
+      forget("the outbox keeps at most " + std::to_string(kOutboxMax) +
+             " alerts; this was the oldest");
+      continue;
+    }
+    const std::int64_t tried = a.tried_ms + retry_gap(a, now);
+    if (tried > kAlertMaxAge.count()) {
       forget("not delivered in 24 h (" + std::to_string(a.attempts) +
              " attempts; last: " + a.last_error + ")");
       continue;
     }
-    if (std::find(down.begin(), down.end(), a.channel) != down.end()) {
+    if (held.empty()) held = held_back();
+    if (!held.empty() || std::find(down.begin(), down.end(), a.channel) != down.end()) {
       ++kept;
       continue;
     }
     Outcome out = deliver(a, run_id);
     data["attempts"] = a.attempts + 1;
-    const std::string what = a.event + " alert of run " + a.run_id + " by " + a.channel;
     if (out.ok) {
       if (a.id != 0 && s_.outbox) s_.outbox->remove(a.id);
       s_.events.emit(event_source::kNotify, event::kSent, what + " sent", data);
+      continue;
+    }
+    if (out.permanent) {
+      // Refused for good: sending it again cannot help, and it must not hold the others back.
+      forget("refused for good: " + out.error);
       continue;
     }
     down.push_back(a.channel);
     data["error"] = out.error;
     bool keep = a.id != 0 && s_.outbox;
     if (keep) {
-      s_.outbox->failed(a.id, out.error);
+      s_.outbox->failed(a.id, out.error, tried, now);
       ++kept;
     }
     s_.events.emit(event_source::kNotify, event::kFailed,
@@ -212,7 +250,9 @@ void Notifier::deliver_pending(const std::string& run_id, const std::vector<Pend
   }
   if (kept > 0) {
     s_.events.emit(event_source::kNotify, event::kKept,
-                   std::to_string(kept) + " alert(s) wait for the next runs", {{"alerts", kept}});
+                   std::to_string(kept) + " alert(s) wait for the next runs" +
+                       (held.empty() ? "" : " (" + held + ")"),
+                   {{"alerts", kept}, {"held_back", held.empty() ? json(nullptr) : json(held)}});
   }
 }
 
@@ -235,7 +275,8 @@ Notifier::Outcome Notifier::send_webhook(const PendingAlert& alert, Expander& x)
   HttpRequest req;
   req.url = x(w.url);
   req.body = alert.payload;
-  req.timeout = w.timeout;
+  req.timeout = within_budget(w.timeout);
+  req.cancelled = [stop = s_.stop] { return stop.requested(); };
   bool typed = false;
   for (const auto& [name, value] : w.headers) {
     std::string v = x(value);
@@ -246,7 +287,7 @@ Notifier::Outcome Notifier::send_webhook(const PendingAlert& alert, Expander& x)
   }
   if (!typed) req.headers.emplace_back("Content-Type", "application/json");
   DeliveryResult r = s_.transport.send_http(req);
-  return {r.ok, r.error};
+  return {r.ok, r.error, r.permanent};
 }
 
 Notifier::Outcome Notifier::send_email(const PendingAlert& alert, Expander& x) {
@@ -279,9 +320,10 @@ Notifier::Outcome Notifier::send_email(const PendingAlert& alert, Expander& x) {
                   {"X-Pipeline-Runner-Event", alert.event}};
   mail.text = alert_text(payload);
   mail.json = alert.payload;
-  mail.timeout = e.timeout;
+  mail.timeout = within_budget(e.timeout);
+  mail.cancelled = [stop = s_.stop] { return stop.requested(); };
   DeliveryResult r = s_.transport.send_mail(mail);
-  return {r.ok, r.error};
+  return {r.ok, r.error, r.permanent};
 }
 
 Notifier::Outcome Notifier::run_command(const PendingAlert& alert, Expander& x,
@@ -297,13 +339,11 @@ Notifier::Outcome Notifier::run_command(const PendingAlert& alert, Expander& x,
   const std::string name = "notify." + alert.event;
   spec.stdout_log = RecordLayout::stage_output(layout.stage_logs(run_id), name, 1, "stdout");
   spec.stderr_log = RecordLayout::stage_output(layout.stage_logs(run_id), name, 1, "stderr");
-  spec.timeout = n.command_timeout;
-  spec.grace = std::min<Millis>(n.command_timeout, Millis(5000));
+  spec.timeout = within_budget(n.command_timeout);
+  spec.grace = std::min<Millis>(spec.timeout, Millis(5000));
   ProcessResult r = s_.supervisor.run(spec);
   if (!r.started) return {false, "could not start " + spec.argv.front() + ": " + r.start_error};
-  if (r.timed_out) {
-    return {false, "timed out after " + format_duration(n.command_timeout)};
-  }
+  if (r.timed_out) return {false, "timed out after " + format_duration(spec.timeout)};
   if (r.exit_code == 0) return {true, {}};
   std::string why = r.signal ? "killed by signal " + std::to_string(*r.signal)
                              : "exit code " + std::to_string(r.exit_code.value_or(-1));
@@ -319,11 +359,17 @@ void Notifier::ping(const RunReport& run) {
   Expander x(s_.config, s_.environment, about);
   const bool failing = is_failing_status(status);
   json data = {{"channel", "ping"}, {"run_id", run.run_id}, {"failing", failing}};
+  if (const std::string held = held_back(); !held.empty()) {
+    data["error"] = held;
+    s_.events.emit(event_source::kNotify, event::kFailed, "heartbeat ping not sent: " + held, data);
+    return;
+  }
   try {
     HttpRequest req;
     req.method = "GET";
     req.url = x(n.ping->url) + (failing ? "/fail" : "");
-    req.timeout = n.ping->timeout;
+    req.timeout = within_budget(n.ping->timeout);
+    req.cancelled = [stop = s_.stop] { return stop.requested(); };
     DeliveryResult r = s_.transport.send_http(req);
     if (r.ok) {
       s_.events.emit(event_source::kNotify, event::kSent,

@@ -16,6 +16,7 @@
 #include "ports/event_sink.hpp"
 #include "ports/notify_transport.hpp"
 #include "ports/process_supervisor.hpp"
+#include "ports/stop_token.hpp"
 #include "records/record_layout.hpp"
 #include "records/run_history.hpp"
 #include "records/run_report.hpp"
@@ -24,6 +25,8 @@ namespace pipeline {
 
 /// How long an undelivered alert is retried by later runs.
 inline constexpr Millis kAlertMaxAge = std::chrono::hours(24);
+/// The most alerts the outbox keeps: past this, the oldest are dropped, and say so.
+inline constexpr std::size_t kOutboxMax = 100;
 
 struct NotifierServices {
   const Config& config;  ///< config.notify is set
@@ -33,6 +36,7 @@ struct NotifierServices {
   const std::map<std::string, std::string>& environment;
   Clock& clock;
   EventSink& events;
+  StopToken stop;  ///< a stop signal ends the deliveries at once; what is left is kept
 };
 
 class Notifier {
@@ -50,8 +54,16 @@ class Notifier {
   Outcome send_email(const PendingAlert& alert, class Expander& x);
   Outcome run_command(const PendingAlert& alert, class Expander& x, const std::string& run_id);
   void ping(const RunReport& run);
+  /// Why no more deliveries start in this run (a stop, the budget spent); "" while they may.
+  std::string held_back() const;
+  /// A channel's timeout, cut to what is left of the run's budget.
+  Millis within_budget(Millis timeout) const;
+  /// How long this run counts as retrying an alert: the gap since it was last tried (or
+  /// raised), never below zero, at most a few schedule intervals.
+  std::int64_t retry_gap(const PendingAlert& a, std::int64_t now) const;
 
   NotifierServices s_;
+  Millis deadline_{0};  ///< on the monotonic clock: the end of the run's delivery budget
 };
 
 }  // namespace pipeline

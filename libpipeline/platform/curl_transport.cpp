@@ -19,6 +19,19 @@ std::size_t keep_answer(char* data, std::size_t size, std::size_t count, void* o
   return n;
 }
 
+// Ends a transfer when its request says so (a stop signal); libcurl asks at least once a
+// second, and on every chunk moved.
+int progress(void* cancelled, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  const auto& asked = *static_cast<const std::function<bool()>*>(cancelled);
+  return asked && asked() ? 1 : 0;
+}
+
+// HTTP answers that say "never": the request itself is refused, not the moment. 408 (request
+// timeout), 425 (too early) and 429 (too many requests) are worth another try.
+bool refused_for_good(long status) {
+  return status >= 400 && status < 500 && status != 408 && status != 425 && status != 429;
+}
+
 // One transfer: the handle and what it points to, freed together.
 struct Easy {
   explicit Easy(const curl::Api& a) : api(&a), h(a.easy_init()) {}
@@ -63,7 +76,7 @@ class CurlTransport final : public NotifyTransport {
     std::string answer;
     long status = 0;
     DeliveryResult r = transfer(
-        req.url, req.timeout, "http,https",
+        req.url, req.timeout, req.cancelled, "http,https",
         [&](Easy& e) {
           const curl::Api& c = *e.api;
           for (const auto& [name, value] : req.headers) e.add_header(name, value);
@@ -83,46 +96,54 @@ class CurlTransport final : public NotifyTransport {
     if (!r.ok || (status >= 200 && status < 300)) return r;
     std::string error = "the server answered HTTP " + std::to_string(status);
     if (!answer.empty()) error += ": " + one_line(answer);
-    return {false, error};
+    return {false, error, refused_for_good(status)};
   }
 
   DeliveryResult send_mail(const MailRequest& m) override {
     const std::string from = "<" + m.from + ">";
-    return transfer(m.server, m.timeout, "smtp,smtps", [&](Easy& e) {
-      const curl::Api& c = *e.api;
-      // smtp:// must upgrade with STARTTLS or fail; smtps:// is TLS from the start.
-      c.easy_setopt(e.h, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
-      if (!m.user.empty()) {
-        c.easy_setopt(e.h, CURLOPT_USERNAME, m.user.c_str());
-        c.easy_setopt(e.h, CURLOPT_PASSWORD, m.password.c_str());
-      }
-      c.easy_setopt(e.h, CURLOPT_MAIL_FROM, from.c_str());
-      for (const auto& to : m.to) {
-        e.recipients = c.slist_append(e.recipients, ("<" + to + ">").c_str());
-      }
-      c.easy_setopt(e.h, CURLOPT_MAIL_RCPT, e.recipients);
-      for (const auto& [name, value] : m.headers) e.add_header(name, value);
-      c.easy_setopt(e.h, CURLOPT_HTTPHEADER, e.headers);
-      // multipart/mixed: the text for people, and the payload as alert.json.
-      e.mime = c.mime_init(e.h);
-      curl_mimepart* text = c.mime_addpart(e.mime);
-      c.mime_data(text, m.text.data(), m.text.size());
-      c.mime_type(text, "text/plain; charset=utf-8");
-      c.mime_encoder(text, "quoted-printable");
-      curl_mimepart* json = c.mime_addpart(e.mime);
-      c.mime_data(json, m.json.data(), m.json.size());
-      c.mime_type(json, "application/json");
-      c.mime_filename(json, "alert.json");
-      c.mime_encoder(json, "base64");
-      c.easy_setopt(e.h, CURLOPT_MIMEPOST, e.mime);
-    });
+    long status = 0;
+    DeliveryResult r = transfer(
+        m.server, m.timeout, m.cancelled, "smtp,smtps",
+        [&](Easy& e) {
+          const curl::Api& c = *e.api;
+          // smtp:// must upgrade with STARTTLS or fail; smtps:// is TLS from the start.
+          c.easy_setopt(e.h, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
+          if (!m.user.empty()) {
+            c.easy_setopt(e.h, CURLOPT_USERNAME, m.user.c_str());
+            c.easy_setopt(e.h, CURLOPT_PASSWORD, m.password.c_str());
+          }
+          c.easy_setopt(e.h, CURLOPT_MAIL_FROM, from.c_str());
+          for (const auto& to : m.to) {
+            e.recipients = c.slist_append(e.recipients, ("<" + to + ">").c_str());
+          }
+          c.easy_setopt(e.h, CURLOPT_MAIL_RCPT, e.recipients);
+          for (const auto& [name, value] : m.headers) e.add_header(name, value);
+          c.easy_setopt(e.h, CURLOPT_HTTPHEADER, e.headers);
+          // multipart/mixed: the text for people, and the payload as alert.json.
+          e.mime = c.mime_init(e.h);
+          curl_mimepart* text = c.mime_addpart(e.mime);
+          c.mime_data(text, m.text.data(), m.text.size());
+          c.mime_type(text, "text/plain; charset=utf-8");
+          c.mime_encoder(text, "quoted-printable");
+          curl_mimepart* json = c.mime_addpart(e.mime);
+          c.mime_data(json, m.json.data(), m.json.size());
+          c.mime_type(json, "application/json");
+          c.mime_filename(json, "alert.json");
+          c.mime_encoder(json, "base64");
+          c.easy_setopt(e.h, CURLOPT_MIMEPOST, e.mime);
+        },
+        &status);
+    // An SMTP 5xx (a refused login, sender or recipient) is for good; 4xx is for now.
+    if (!r.ok && status >= 500 && status < 600) r.permanent = true;
+    return r;
   }
 
  private:
   // Loads libcurl (once), prepares a transfer of url with what every transfer has, lets
   // set_up add its own, and performs it; ok when it completed (for HTTP, `status` then holds
   // the answer's status code).
-  DeliveryResult transfer(const std::string& url, Millis timeout, const char* protocols,
+  DeliveryResult transfer(const std::string& url, Millis timeout,
+                          const std::function<bool()>& cancelled, const char* protocols,
                           const std::function<void(Easy&)>& set_up, long* status = nullptr) const {
     std::string error;
     const curl::Api* c = curl::api(error);
@@ -145,10 +166,16 @@ class CurlTransport final : public NotifyTransport {
     if (!ca_file_.empty()) c->easy_setopt(e.h, CURLOPT_CAINFO, ca_file_.c_str());
     static const std::string agent = std::string("pipeline_runner/") + kRunnerVersion;
     c->easy_setopt(e.h, CURLOPT_USERAGENT, agent.c_str());
+    if (cancelled) {
+      c->easy_setopt(e.h, CURLOPT_NOPROGRESS, 0L);
+      c->easy_setopt(e.h, CURLOPT_XFERINFOFUNCTION, &progress);
+      c->easy_setopt(e.h, CURLOPT_XFERINFODATA, &cancelled);
+    }
     set_up(e);
     CURLcode code = c->easy_perform(e.h);
-    if (code != CURLE_OK) return {false, why(code, e)};
     if (status) c->easy_getinfo(e.h, CURLINFO_RESPONSE_CODE, status);
+    if (code == CURLE_ABORTED_BY_CALLBACK) return {false, "ended: the runner was asked to stop"};
+    if (code != CURLE_OK) return {false, why(code, e)};
     return {true, {}};
   }
 

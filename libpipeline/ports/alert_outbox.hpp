@@ -19,6 +19,11 @@ struct PendingAlert {
   std::int64_t created_ms = 0;
   int attempts = 0;  ///< deliveries tried and failed
   std::string last_error;
+  /// How long later runs have been retrying it: the time between two tries, each gap counted
+  /// as at most a few schedule intervals, so that a clock stepped ahead (or a machine that was
+  /// off) does not age it by days it was never tried in.
+  std::int64_t tried_ms = 0;
+  std::int64_t last_ms = 0;  ///< when it was last tried; 0 for never
 };
 
 class AlertOutbox {
@@ -28,8 +33,9 @@ class AlertOutbox {
   virtual std::int64_t add(const PendingAlert& alert) = 0;
   /// Every alert kept, oldest first.
   virtual std::vector<PendingAlert> pending() = 0;
-  /// A delivery failed: one more attempt, and why.
-  virtual void failed(std::int64_t id, const std::string& error) = 0;
+  /// A delivery failed at now_ms: one more attempt, why, and how long it has been retried.
+  virtual void failed(std::int64_t id, const std::string& error, std::int64_t tried_ms,
+                      std::int64_t now_ms) = 0;
   /// Delivered, or given up on.
   virtual void remove(std::int64_t id) = 0;
 };

@@ -3,6 +3,7 @@
 /// SMTP. The real one is libcurl (platform/curl_transport); tests use a loopback receiver or
 /// a fake. Each call is bounded by its timeout and never throws.
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,6 +20,9 @@ struct HttpRequest {
   HeaderList headers;
   std::string body;
   Millis timeout{10'000};
+  /// Polled during the transfer (about once a second at least): true ends it at once (a stop
+  /// signal). Unset: never.
+  std::function<bool()> cancelled;
 };
 
 struct MailRequest {
@@ -31,11 +35,15 @@ struct MailRequest {
   std::string text;    ///< the body for people (UTF-8)
   std::string json;    ///< the payload, attached as alert.json
   Millis timeout{10'000};
+  std::function<bool()> cancelled;  ///< as HttpRequest's
 };
 
 struct DeliveryResult {
   bool ok = false;
   std::string error;  ///< one line: why not (connection refused, HTTP 500, timed out, ...)
+  /// The receiver refused it for good (HTTP 4xx but 408, 425 and 429; an SMTP 5xx answer):
+  /// sending it again cannot help.
+  bool permanent = false;
 };
 
 class NotifyTransport {

@@ -17,7 +17,8 @@ constexpr const char* kStateSchema = R"sql(
 CREATE TABLE IF NOT EXISTS alerts (
   id INTEGER PRIMARY KEY AUTOINCREMENT, channel TEXT NOT NULL, event TEXT NOT NULL,
   run_id TEXT NOT NULL, status TEXT NOT NULL, payload TEXT NOT NULL,
-  created_ms INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT);
+  created_ms INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT,
+  tried_ms INTEGER NOT NULL DEFAULT 0, last_ms INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS run_counters (status TEXT PRIMARY KEY, runs INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS windows (
   stage TEXT NOT NULL, grid TEXT NOT NULL, start_s INTEGER NOT NULL, end_s INTEGER NOT NULL,
@@ -50,6 +51,12 @@ void open_store(SQLite::Database& db, const std::filesystem::path& path) {
   db.exec("PRAGMA synchronous = FULL");
   SQLite::Transaction tx(db);
   db.exec(kStateSchema);
+  // A store from before the retry clock (tried_ms, last_ms) gets its columns.
+  if (db.execAndGet("SELECT count(*) FROM pragma_table_info('alerts') WHERE name = 'tried_ms'")
+          .getInt() == 0) {
+    db.exec("ALTER TABLE alerts ADD COLUMN tried_ms INTEGER NOT NULL DEFAULT 0");
+    db.exec("ALTER TABLE alerts ADD COLUMN last_ms INTEGER NOT NULL DEFAULT 0");
+  }
   if (version == 0) db.exec("PRAGMA user_version = " + std::to_string(kStateSchemaVersion));
   tx.commit();
 }
@@ -80,7 +87,7 @@ class SqliteOutbox final : public AlertOutbox {
   std::vector<PendingAlert> pending() override {
     SQLite::Statement st(db_,
                          "SELECT id, channel, event, run_id, status, payload, created_ms, "
-                         "attempts, last_error FROM alerts ORDER BY id");
+                         "attempts, last_error, tried_ms, last_ms FROM alerts ORDER BY id");
     std::vector<PendingAlert> out;
     while (st.executeStep()) {
       PendingAlert a;
@@ -93,16 +100,22 @@ class SqliteOutbox final : public AlertOutbox {
       a.created_ms = st.getColumn(6).getInt64();
       a.attempts = st.getColumn(7).getInt();
       a.last_error = st.getColumn(8).isNull() ? std::string() : st.getColumn(8).getString();
+      a.tried_ms = st.getColumn(9).getInt64();
+      a.last_ms = st.getColumn(10).getInt64();
       out.push_back(std::move(a));
     }
     return out;
   }
 
-  void failed(std::int64_t id, const std::string& error) override {
+  void failed(std::int64_t id, const std::string& error, std::int64_t tried_ms,
+              std::int64_t now_ms) override {
     SQLite::Statement st(db_,
-                         "UPDATE alerts SET attempts = attempts + 1, last_error = ? WHERE id = ?");
+                         "UPDATE alerts SET attempts = attempts + 1, last_error = ?, tried_ms = ?, "
+                         "last_ms = ? WHERE id = ?");
     st.bind(1, error);
-    st.bind(2, id);
+    st.bind(2, tried_ms);
+    st.bind(3, now_ms);
+    st.bind(4, id);
     st.exec();
   }
 

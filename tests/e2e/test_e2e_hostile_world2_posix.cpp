@@ -309,3 +309,154 @@ stages:
   const std::string prom = slurp(p.home() / "state" / "node" / "pipeline.prom");
   CHECK(prom.find("pipeline_runner_run_duration_seconds{pipeline=\"e2e\"} -") == std::string::npos);
 }
+
+namespace {
+
+// A stage that fails (or succeeds) as the file `outcome` says, with a line on stderr.
+std::string outcome_stage() {
+  return "stages:\n  - name: extract\n"
+         "    command: [sh, -c, \"echo 'feed unreachable' >&2; exit $$(cat outcome)\"]\n"
+         "    cwd: \"${root}\"\n";
+}
+
+std::vector<json> notify_events_of(const Project& p) {
+  std::vector<json> out;
+  for (const auto& e : p.events_of(p.latest_report()["run_id"])) {
+    if (e["event"].get<std::string>().rfind("notify.", 0) == 0) out.push_back(e);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "hostile2 5: an alert refused for good is dropped with the receiver's words and "
+    "blocks no later alert",
+    "[e2e][hostile2][notify]") {
+  TempDir receivers;
+  Receiver refusing(receivers.path(), "refusing", {"http", "--status", "400"});
+  Project p;
+  p.config(outcome_stage() + "notify:\n  on: [every_failure]\n  webhook: {url: \"" +
+           refusing.url("/hook") + "\"}\n");
+  write_file(p.home() / "outcome", "3\n");
+  std::vector<std::string> runs;
+  for (int i = 0; i < 3; ++i) {
+    CHECK(p.run("--run-once -q").exit_code == 2);
+    runs.push_back(p.latest_report()["run_id"]);
+    auto events = notify_events_of(p);
+    REQUIRE(events.size() == 1);
+    CHECK(events[0]["event"] == "notify.failed");
+    CHECK_THAT(events[0]["msg"].get<std::string>(),
+               Catch::Contains("dropped: refused for good: the server answered HTTP 400: the "
+                               "receiver refused it"));
+  }
+  // Each run's own alert was tried once; none was retried, none held back (before: the
+  // first run's alert was tried first by every run, and the later ones waited behind it).
+  std::vector<std::string> got;
+  for (const auto& r : refusing.received()) {
+    got.push_back(json::parse(r["body"].get<std::string>())["run_id"]);
+  }
+  CHECK(got == runs);
+}
+
+TEST_CASE(
+    "hostile2 6: 100 failing items make one alert of bounded size, and the outbox stays "
+    "small",
+    "[e2e][hostile2][notify]") {
+  TempDir receivers;
+  Receiver down(receivers.path(), "down", {"http", "--status", "503"});
+  Project p;
+  // Each item prints 20 lines of 8 KiB to stderr, then fails.
+  p.config(
+      "stages:\n  - name: each\n    command: [sh, -c, "
+      "\"for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do "
+      "head -c 8192 /dev/zero | tr '\\\\0' x >&2; echo >&2; done; exit 1\", "
+      "\"${input}\"]\n    when: {files: \"in/*.txt\"}\n    foreach: input\n"
+      "notify:\n  on: [every_failure]\n  webhook: {url: \"" +
+      down.url("/hook") + "\"}\n");
+  for (int i = 0; i < 100; ++i) write_file(p.home() / "in" / (std::to_string(i) + ".txt"), "x\n");
+  for (int run = 0; run < 5; ++run) CHECK(p.run("--run-once -q").exit_code == 2);
+  // Every run tried its alert (and the kept ones wait behind the first failure): each body
+  // is under 64 KiB, says how many stages it left out, and the store stays small.
+  const auto got = down.received();
+  REQUIRE(!got.empty());
+  for (const auto& r : got) {
+    const std::string body = r["body"];
+    CHECK(body.size() < 64 * 1024);  // it was 16 MB
+    json payload = json::parse(body);
+    CHECK(payload["stages"].size() == 10);
+    CHECK(payload["stages_left_out"] == 90);
+    CHECK(payload["stages"][0]["stderr_tail"].size() == 20);
+    CHECK(payload["stages"][0]["stderr_tail"][0].get<std::string>().size() < 300);
+  }
+  CHECK(fs::file_size(p.home() / "state" / "state.db") < 2 * 1024 * 1024);  // it was 80 MB
+}
+
+TEST_CASE(
+    "hostile2 7: a stop signal ends the deliveries at once, and a slow receiver costs the "
+    "run its delivery budget, no more",
+    "[e2e][hostile2][notify]") {
+  TempDir receivers;
+  Receiver silent(receivers.path(), "silent", {"http", "--silent"});
+  Project p;
+  p.config(outcome_stage() + "notify:\n  budget: 2s\n  webhook: {url: \"" + silent.url("/hook") +
+           "\", timeout: 4m}\n  ping: {url: \"" + silent.url("/ping") + "\", timeout: 4m}\n");
+  write_file(p.home() / "outcome", "3\n");
+  // The budget: a receiver that never answers holds the run 2 s, not 8 minutes.
+  const auto started = std::chrono::steady_clock::now();
+  CHECK(p.run("--run-once -q").exit_code == 2);
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(30));
+  auto events = notify_events_of(p);
+  REQUIRE(events.size() == 3);
+  CHECK_THAT(events[0]["msg"].get<std::string>(), Catch::Contains("not delivered"));
+  CHECK_THAT(events[2]["msg"].get<std::string>(),
+             Catch::Contains("heartbeat ping not sent: this run's delivery budget"));
+
+  // A SIGTERM while the webhook waits on the receiver ends the run at once, as aborted.
+  Background runner(p);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (silent.received().size() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // polls the receiver's record
+  }
+  REQUIRE(silent.received().size() >= 2);  // the second connection: this run's delivery
+  const auto stopped_at = std::chrono::steady_clock::now();
+  ::kill(runner.pid, SIGTERM);
+  auto [status, rss] = runner.wait();
+  CHECK(std::chrono::steady_clock::now() - stopped_at < std::chrono::seconds(5));
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 128 + SIGTERM);
+  CHECK(p.latest_report()["status"] == "aborted");
+}
+
+TEST_CASE("hostile2 8: a clock stepped two days ahead keeps the alerts that were tried once",
+          "[e2e][hostile2][notify]") {
+  if (!have_faketime()) return;
+  TempDir receivers;
+  Receiver down(receivers.path(), "down", {"http", "--status", "503"});
+  Project p;
+  p.config(outcome_stage() + "notify:\n  webhook: {url: \"" + down.url("/hook") + "\"}\n");
+  write_file(p.home() / "outcome", "3\n");
+  CHECK(p.run("--run-once -q").exit_code == 2);
+  fake_time(p, "+2d");
+  CHECK(p.run("--run-once -q").exit_code == 2);
+  auto events = notify_events_of(p);
+  REQUIRE(!events.empty());
+  for (const auto& e : events) {
+    CHECK(e["msg"].get<std::string>().find("not delivered in 24 h") == std::string::npos);
+  }
+  CHECK_THAT(events[0]["msg"].get<std::string>(), Catch::Contains("(kept; the next runs retry"));
+  CHECK(down.received().size() == 2);  // the first run's alert, tried again
+}
+
+TEST_CASE("hostile2 9: notify.timeout is bounded for notify.command too",
+          "[e2e][hostile2][notify]") {
+  Project p;
+  p.config(outcome_stage() + "notify:\n  timeout: 1h\n  command: [/bin/true]\n");
+  auto r = p.run("config check");
+  CHECK(r.exit_code == 4);
+  CHECK_THAT(r.err, Catch::Contains("pipeline.yaml:") &&
+                        Catch::Contains("notify.timeout must be between 1ms and 5m"));
+  p.config(outcome_stage() + "notify:\n  budget: 1h\n  command: [/bin/true]\n");
+  CHECK_THAT(p.run("config check").err,
+             Catch::Contains("notify.budget must be between 1s and 10m"));
+}

@@ -51,10 +51,12 @@ TEST_CASE("e2e: status, the metrics file and audit list agree, run after run", "
     CHECK(status["last_run"] == list[0]);
     json report = p.latest_report();
     CHECK(report["run_id"] == list[0]["run_id"]);
-    auto finished = pipeline::parse_rfc3339(report["finished_at"].get<std::string>());
-    REQUIRE(finished);
+    // When it ended: its start plus its duration (on the monotonic clock, SPEC 14).
+    auto started = pipeline::parse_rfc3339(report["started_at"].get<std::string>());
+    REQUIRE(started);
     auto ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(finished->time_since_epoch()).count();
+        std::chrono::duration_cast<std::chrono::milliseconds>(started->time_since_epoch()).count() +
+        report["duration_ms"].get<std::int64_t>();
     char stamp[32];
     std::snprintf(stamp, sizeof stamp, "%lld.%03lld", static_cast<long long>(ms / 1000),
                   static_cast<long long>(ms % 1000));

@@ -3,6 +3,7 @@
 /// AlertOutbox in memory: the notifier tested without a network or a disk.
 
 #include <algorithm>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,13 +19,17 @@ class FakeTransport final : public NotifyTransport {
   std::vector<MailRequest> mail;
   /// What the next deliveries answer, first to last; when empty, they succeed.
   std::vector<DeliveryResult> answers;
+  /// Called as each delivery is made (a clock moved on, a stop requested).
+  std::function<void()> on_send;
 
   DeliveryResult send_http(const HttpRequest& r) override {
     http.push_back(r);
+    if (on_send) on_send();
     return next();
   }
   DeliveryResult send_mail(const MailRequest& m) override {
     mail.push_back(m);
+    if (on_send) on_send();
     return next();
   }
 
@@ -68,11 +73,14 @@ class FakeOutbox final : public AlertOutbox {
     return last_id_;
   }
   std::vector<PendingAlert> pending() override { return alerts; }
-  void failed(std::int64_t id, const std::string& error) override {
+  void failed(std::int64_t id, const std::string& error, std::int64_t tried_ms,
+              std::int64_t now_ms) override {
     for (auto& a : alerts) {
       if (a.id == id) {
         ++a.attempts;
         a.last_error = error;
+        a.tried_ms = tried_ms;
+        a.last_ms = now_ms;
       }
     }
   }

@@ -195,8 +195,8 @@ TEST_CASE("the outbox keeps alerts through a reopen, in order, until removed", "
     auto box = open_sqlite_outbox(db);
     CHECK(box->add({0, "webhook", "failure", "r1", "failure", R"({"a":1})", 1000, 0, ""}) == 1);
     CHECK(box->add({0, "email", "failure", "r1", "failure", R"({"a":1})", 1000, 0, ""}) == 2);
-    box->failed(1, "HTTP 503");
-    box->failed(1, "timed out");
+    box->failed(1, "HTTP 503", 60'000, 61'000);
+    box->failed(1, "timed out", 120'000, 121'000);
   }
   auto box = open_sqlite_outbox(db);
   auto kept = box->pending();
@@ -206,6 +206,8 @@ TEST_CASE("the outbox keeps alerts through a reopen, in order, until removed", "
   CHECK(kept[0].last_error == "timed out");
   CHECK(kept[0].payload == R"({"a":1})");
   CHECK(kept[0].created_ms == 1000);
+  CHECK(kept[0].tried_ms == 120'000);
+  CHECK(kept[0].last_ms == 121'000);
   CHECK(kept[1].channel == "email");
   box->remove(1);
   CHECK(box->add({0, "webhook", "recovery", "r2", "success", "{}", 2000, 0, ""}) == 3);

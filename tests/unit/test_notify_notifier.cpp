@@ -116,7 +116,8 @@ struct Rig {
     const TimePoint at = TimePoint(std::chrono::hours(24 * 20000)) + std::chrono::minutes(minute);
     clock.advance(std::chrono::duration_cast<Millis>(at - clock.now()));
     RunHealth before = health_of(history);
-    Notifier({config, use_outbox ? &outbox : nullptr, transport, supervisor, env, clock, events})
+    Notifier(
+        {config, use_outbox ? &outbox : nullptr, transport, supervisor, env, clock, events, {}})
         .after_run(r, "/p/logs/reports/" + id + ".json", before);
     history.insert(history.begin(), summary_of(r, "/p/logs/reports/" + id + ".json"));
   }
@@ -260,11 +261,16 @@ TEST_CASE("a channel that fails is not tried again in the same run", "[notify]")
 TEST_CASE("alerts are given up after 24 h, and those of a channel no longer configured",
           "[notify]") {
   Rig rig;
-  rig.outbox.add({0, "webhook", "failure", "r0", "failure", R"({"started_at":"x"})",
-                  std::chrono::duration_cast<Millis>(rig.clock.now().time_since_epoch()).count(),
-                  40, "HTTP 503"});
+  // Retried for 23 h 50 min by earlier runs, the last try a quarter of an hour ago.
+  const std::int64_t now = unix_ms(rig.clock.now());
+  PendingAlert old{
+      0,  "webhook", "failure", "r0", "failure", R"({"started_at":"x"})", now - 24 * 3'600'000,
+      40, "HTTP 503"};
+  old.tried_ms = (23 * 60 + 50) * 60'000;
+  old.last_ms = now;
+  rig.outbox.add(old);
   rig.outbox.add({0, "pager", "failure", "r0", "failure", "{}", 0, 0, ""});
-  rig.run("r1", RunStatus::kIdle, 24 * 60 + 1);
+  rig.run("r1", RunStatus::kIdle, 15);
   CHECK(rig.outbox.alerts.empty());
   REQUIRE(rig.events.all.size() == 3);  // two dropped, then the ping
   CHECK(rig.events.all[0].name == "failed");
@@ -272,6 +278,51 @@ TEST_CASE("alerts are given up after 24 h, and those of a channel no longer conf
         std::string::npos);
   CHECK(rig.events.all[1].msg.find("no longer has notify.pager") != std::string::npos);
   CHECK(rig.transport.http.size() == 1);  // only the ping
+}
+
+TEST_CASE("a clock stepped two days ahead does not age a kept alert by two days", "[notify]") {
+  Rig rig;
+  rig.transport.answers = {{false, "timed out"}};
+  rig.run("r1", RunStatus::kFailure, 0);  // tried once, kept
+  REQUIRE(rig.outbox.alerts.size() == 1);
+  rig.clock.step(std::chrono::hours(48));
+  rig.transport.answers = {{false, "timed out"}};
+  rig.run("r2", RunStatus::kFailure, 48 * 60 + 15);
+  REQUIRE(rig.outbox.alerts.size() == 1);  // still kept: tried twice, an hour apart at most
+  CHECK(rig.outbox.alerts[0].attempts == 2);
+  CHECK(rig.outbox.alerts[0].tried_ms == 3'600'000);
+  rig.run("r3", RunStatus::kFailure, 48 * 60 + 30);
+  CHECK(rig.outbox.alerts.empty());  // delivered
+}
+
+TEST_CASE(
+    "an alert refused for good is dropped with the receiver's words and holds back no "
+    "other",
+    "[notify]") {
+  Rig rig;
+  rig.transport.answers = {{false, "the server answered HTTP 400: bad payload", true}};
+  rig.run("r1", RunStatus::kFailure, 0);
+  CHECK(rig.outbox.alerts.size() == 0);  // the webhook's was refused for good; the mail went
+  bool said = false;
+  for (const auto& e : rig.events.all) {
+    said = said || (e.name == "failed" &&
+                    e.msg.find("dropped: refused for good: the server answered HTTP 400: bad "
+                               "payload") != std::string::npos);
+  }
+  CHECK(said);
+  CHECK(rig.transport.mail.size() == 1);
+}
+
+TEST_CASE("the run's deliveries stop at its budget and at a stop signal; the rest is kept",
+          "[notify]") {
+  Rig rig(std::string(kConfig) + "  budget: 1s\n");
+  // Each delivery takes the fake transport no time: the budget is spent by the clock.
+  rig.transport.on_send = [&] { rig.clock.advance(Millis(1500)); };
+  rig.run("r1", RunStatus::kFailure, 0);
+  CHECK(rig.transport.http.size() + rig.transport.mail.size() == 1);  // then the budget was spent
+  CHECK(rig.outbox.alerts.size() == 2);  // the mail and the command wait, untried
+  for (const auto& a : rig.outbox.alerts) CHECK(a.attempts == 0);
+  CHECK(rig.events.text().find("notify.budget, 1s) is spent") != std::string::npos);
 }
 
 TEST_CASE("no secret from the environment reaches an event", "[notify]") {
@@ -328,7 +379,7 @@ TEST_CASE("a subject outside ASCII is an encoded word", "[notify]") {
   json p = alert_payload({"failure", {"r1", "2026-11-01T00:00:00Z", 1}}, r, "");
   CHECK(alert_subject(p).find("büro-1") != std::string::npos);
   CHECK(p["report"].is_null());
-  Notifier({rig.config, nullptr, rig.transport, rig.supervisor, rig.env, rig.clock, rig.events})
+  Notifier({rig.config, nullptr, rig.transport, rig.supervisor, rig.env, rig.clock, rig.events, {}})
       .after_run(r, "", {});
   REQUIRE(rig.transport.mail.size() == 1);
   std::map<std::string, std::string> headers(rig.transport.mail[0].headers.begin(),

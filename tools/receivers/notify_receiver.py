@@ -12,7 +12,7 @@ request or mail received is one JSON line appended to --record:
   http: {"method", "path", "headers": {lower-case name: value}, "body"}
   smtp: {"mail_from", "rcpt_tos", "data", "tls", "login"}
 --status makes the HTTP receiver answer that status; --silent makes it accept connections
-and never answer (a receiver that hangs); --echo-auth N puts the first N characters of the
+and never answer (a receiver that hangs; it records {"connected": N} as it accepts each); --echo-auth N puts the first N characters of the
 Authorization header in a refusal (as receivers that say which token they refused do). The SMTP receiver requires STARTTLS (or speaks
 TLS from the start with --smtps) and, with --user, a login over TLS. It runs until killed.
 """
@@ -73,6 +73,7 @@ def serve_http(args):
         while True:
             conn, _ = sock.accept()
             held.append(conn)  # read nothing, answer nothing, close nothing
+            record(args.record, {"connected": len(held)})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     announce(args.port_file, server.server_address[1])
     server.serve_forever()
