@@ -38,14 +38,20 @@ void require_plain(const std::string& what, const std::string& text) {
 }
 
 // For cron: /bin/sh reads the command, so each word goes in single quotes; cron itself turns
-// an unescaped '%' into a line break, so each '%' gets its backslash.
+// an unescaped '%' into a line break, so each '%' gets its backslash. Cron knows no escape for
+// a backslash: one right before a '%' would make "\\%", which cron cuts at the '%'; that
+// backslash leaves the single quotes as "\\" (sh reads one backslash), so the '%' that
+// follows is escaped on its own.
 std::string cron_word(const std::string& s) {
   std::string out = "'";
-  for (char c : s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
     if (c == '\'') {
       out += "'\\''";
     } else if (c == '%') {
       out += "\\%";
+    } else if (c == '\\' && i + 1 < s.size() && s[i + 1] == '%') {
+      out += "'\"\\\\\"'";
     } else {
       out += c;
     }
@@ -54,14 +60,15 @@ std::string cron_word(const std::string& s) {
 }
 
 // For systemd's ExecStart=: a double-quoted word with C escapes, '%' doubled (a specifier
-// otherwise) and '$' doubled (an environment variable otherwise).
-std::string systemd_word(const std::string& s) {
+// otherwise) and, in an argument, '$' doubled (an environment variable otherwise; systemd
+// expands none in the program's own path, where "$$" would stay two).
+std::string systemd_word(const std::string& s, bool program = false) {
   std::string out = "\"";
   for (char c : s) {
     if (c == '\\' || c == '"') {
       out += '\\';
       out += c;
-    } else if (c == '%' || c == '$') {
+    } else if (c == '%' || (c == '$' && !program)) {
       out += c;
       out += c;
     } else {
@@ -69,6 +76,17 @@ std::string systemd_word(const std::string& s) {
     }
   }
   return out + "\"";
+}
+
+// The program and its arguments for ExecStart=. systemd refuses a program path that holds a
+// quote or a backslash ("Executable name contains special characters"): such a runner is
+// started by /bin/sh, which takes the path as an argument, where every character is allowed.
+std::string systemd_command(const std::string& program, const std::string& args) {
+  if (program.find_first_of("'\"\\") == std::string::npos) {
+    return systemd_word(program, true) + " " + args;
+  }
+  return "/bin/sh -c " + systemd_word("exec \"$0\" \"$@\"") + " " + systemd_word(program) + " " +
+         args;
 }
 
 std::string every_text(Millis every) {
@@ -122,7 +140,7 @@ std::string systemd_service(const ScheduleTarget& t) {
                      // One run at a time: the timer does not start the service while it runs.
                      "Type=oneshot\n"
                      "ExecStart=" +
-                     systemd_word(t.runner) + " --run-once -q -c " + systemd_word(t.config) + "\n";
+                     systemd_command(t.runner, "--run-once -q -c " + systemd_word(t.config)) + "\n";
   if (!t.user.empty() && t.user != "root") text += "User=" + t.user + "\n";
   // The runner stops its stages itself (its stop ladder, then the report as `aborted`):
   // SIGTERM goes to it alone, and whatever is left when it has ended is killed.
