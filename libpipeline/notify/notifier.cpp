@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <sstream>
 
 #include "notify/alert_payload.hpp"
 #include "util/error.hpp"
@@ -87,12 +88,7 @@ std::string mail_date(TimePoint t) {
   return out;
 }
 
-// A header value: as it is when ASCII, else an RFC 2047 encoded word (UTF-8, base64).
-std::string header_text(const std::string& s) {
-  if (std::all_of(s.begin(), s.end(),
-                  [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
-    return s;
-  }
+std::string base64(std::string_view s) {
   static const char* const kAlphabet =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string b64;
@@ -105,7 +101,49 @@ std::string header_text(const std::string& s) {
     b64 += i + 1 < s.size() ? kAlphabet[(n >> 6) & 63] : '=';
     b64 += i + 2 < s.size() ? kAlphabet[n & 63] : '=';
   }
-  return "=?UTF-8?B?" + b64 + "?=";
+  return b64;
+}
+
+// A header's value as RFC 5322 wants it on the wire: lines of at most 78 characters, folded
+// (CRLF and a space) between words; ASCII as it is, anything else as RFC 2047 encoded words
+// (UTF-8, base64) of at most 75 characters each, cut between characters. `name` is the
+// header's name, which shares the first line.
+std::string header_text(const std::string& name, const std::string& s) {
+  constexpr std::size_t kLine = 78;
+  const bool ascii =
+      std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  std::vector<std::string> words;
+  if (ascii) {
+    std::istringstream in(s);
+    for (std::string w; in >> w;) words.push_back(w);
+  } else {
+    // 42 bytes of UTF-8 are 56 of base64, 68 with "=?UTF-8?B?" and "?=": one fits the first
+    // line beside "Subject: ".
+    constexpr std::size_t kChunk = 42;
+    for (std::size_t at = 0; at < s.size();) {
+      std::size_t n = std::min(kChunk, s.size() - at);
+      while (at + n < s.size() && n > 1 && (static_cast<unsigned char>(s[at + n]) & 0xC0) == 0x80) {
+        --n;  // not in the middle of a character
+      }
+      words.push_back("=?UTF-8?B?" + base64(s.substr(at, n)) + "?=");
+      at += n;
+    }
+  }
+  std::string out;
+  std::size_t line = name.size() + 2;  // "Subject: "
+  for (const auto& w : words) {
+    if (!out.empty()) {
+      if (line + 1 + w.size() > kLine) {
+        out += "\r\n";
+        line = 0;
+      }
+      out += ' ';
+      ++line;
+    }
+    out += w;
+    line += w.size();
+  }
+  return out;
 }
 
 std::vector<const char*> channels_of(const NotifyConfig& n) {
@@ -314,7 +352,7 @@ Notifier::Outcome Notifier::send_email(const PendingAlert& alert, Expander& x) {
   json payload = json::parse(alert.payload);
   mail.headers = {{"From", mail.from},
                   {"To", to_header},
-                  {"Subject", header_text(alert_subject(payload))},
+                  {"Subject", header_text("Subject", alert_subject(payload))},
                   {"Date", mail_date(s_.clock.now())},
                   {"Message-ID", "<" + alert.run_id + "." + alert.event + "@pipeline-runner>"},
                   {"X-Pipeline-Runner-Event", alert.event}};

@@ -54,6 +54,18 @@ struct Easy {
   }
 };
 
+// A text part's line breaks as RFC 2045 wants them: CRLF, which the quoted-printable encoder
+// keeps as line breaks (a bare LF it writes as "=0A", which a text part must not hold).
+std::string crlf_lines(const std::string& text) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 40);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\n' && (i == 0 || text[i - 1] != '\r')) out += '\r';
+    out += text[i];
+  }
+  return out;
+}
+
 std::string one_line(std::string s) {
   for (char& c : s) {
     if (c == '\r' || c == '\n' || c == '\t') c = ' ';
@@ -122,7 +134,8 @@ class CurlTransport final : public NotifyTransport {
           // multipart/mixed: the text for people, and the payload as alert.json.
           e.mime = c.mime_init(e.h);
           curl_mimepart* text = c.mime_addpart(e.mime);
-          c.mime_data(text, m.text.data(), m.text.size());
+          const std::string lines = crlf_lines(m.text);
+          c.mime_data(text, lines.data(), lines.size());
           c.mime_type(text, "text/plain; charset=utf-8");
           c.mime_encoder(text, "quoted-printable");
           curl_mimepart* json = c.mime_addpart(e.mime);

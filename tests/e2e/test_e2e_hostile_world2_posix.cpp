@@ -460,3 +460,72 @@ TEST_CASE("hostile2 9: notify.timeout is bounded for notify.command too",
   CHECK_THAT(p.run("config check").err,
              Catch::Contains("notify.budget must be between 1s and 10m"));
 }
+
+TEST_CASE("hostile2 19: the mail's text part has CRLF line breaks and a long Subject is folded",
+          "[e2e][hostile2][notify]") {
+  TempDir receivers;
+  TestCertificate cert(receivers.path());
+  Receiver smtp(receivers.path(), "smtp",
+                {"smtp", "--cert", cert.cert.string(), "--key", cert.key.string()});
+  Project p;
+  const std::string name = "a-long-pipeline-name-that-makes-the-subject-fold-0123456789";
+  std::string cfg = outcome_stage() + "notify:\n  ca_file: \"" + cert.cert.string() +
+                    "\"\n  email:\n    server: \"smtp://localhost:" + std::to_string(smtp.port()) +
+                    "\"\n    from: pipeline@example.org\n    to: [data-team@example.org]\n";
+  p.config(cfg);
+  std::string text = slurp(p.config_path());
+  text.replace(text.find("pipeline: e2e"), 13, "pipeline: " + name);
+  write_file(p.config_path(), text);
+  write_file(p.home() / "outcome", "3\n");
+  CHECK(p.run("--run-once -q").exit_code == 2);
+  auto mails = smtp.received();
+  REQUIRE(mails.size() == 1);
+  const std::string data = mails[0]["data"];
+  // The Subject folded into lines of at most 78 characters (RFC 5322's SHOULD; every header
+  // line within its MUST of 998).
+  const std::string head = data.substr(0, data.find("\r\n\r\n"));
+  std::istringstream lines(head);
+  int subject_lines = 0;
+  bool in_subject = false;
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    INFO(line);
+    CHECK(line.size() <= 998);
+    in_subject = line.rfind("Subject:", 0) == 0 || (in_subject && line.rfind(" ", 0) == 0);
+    if (in_subject) CHECK(line.size() <= 78);
+    subject_lines += in_subject ? 1 : 0;
+  }
+  CHECK(subject_lines >= 2);
+  // Python's mail parser reads it back: the Subject whole, the text part with its lines.
+  const fs::path saved = receivers.path() / "mail.eml";
+  write_file(saved, data);
+  const std::string script =
+      "import email, email.policy, sys\n"
+      "m = email.message_from_binary_file(open(sys.argv[1], 'rb'), policy=email.policy.default)\n"
+      "print(m['Subject'])\n"
+      "part = m.get_body(('plain',))\n"
+      "print(part['Content-Transfer-Encoding'])\n"
+      "print(part.get_content().count(chr(10)))\n";
+  write_file(receivers.path() / "read.py", script);
+  FILE* pipe = ::popen(
+      ("python3 " + quote((receivers.path() / "read.py").string()) + " " + quote(saved.string()))
+          .c_str(),
+      "r");
+  REQUIRE(pipe);
+  std::string out;
+  char buf[1024];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
+  REQUIRE(::pclose(pipe) == 0);
+  std::istringstream said(out);
+  std::string subject, encoding, breaks;
+  std::getline(said, subject);
+  std::getline(said, encoding);
+  std::getline(said, breaks);
+  CHECK(subject.rfind("[pipeline_runner] " + name + ": failure on ", 0) == 0);
+  CHECK(encoding == "quoted-printable");
+  CHECK(std::stoi(breaks) > 5);
+  // The encoded text part carries its line breaks as CRLF, never as "=0A".
+  const std::string body = data.substr(data.find("quoted-printable"));
+  CHECK(body.find("=0A") == std::string::npos);
+  CHECK(body.find("=0D") == std::string::npos);
+}

@@ -175,7 +175,8 @@ TEST_CASE("a failing run tells every channel once, with the payload of the schem
   CHECK(mail.password == kSecretPassword);
   CHECK(json::parse(mail.json) == p);
   std::map<std::string, std::string> headers(mail.headers.begin(), mail.headers.end());
-  CHECK(headers["Subject"] == "[pipeline_runner] sales: failure on etl-1 (1 failed run since " +
+  // Folded (CRLF and a space) to keep within 78 characters a line.
+  CHECK(headers["Subject"] == "[pipeline_runner] sales: failure on etl-1 (1 failed run since\r\n " +
                                   p["started_at"].get<std::string>() + ")");
   CHECK(headers["To"] == "data-team@example.org, oncall@example.org");
   CHECK(headers["Date"] == "Fri, 04 Oct 2024 00:00:00 +0000");
@@ -385,4 +386,16 @@ TEST_CASE("a subject outside ASCII is an encoded word", "[notify]") {
   std::map<std::string, std::string> headers(rig.transport.mail[0].headers.begin(),
                                              rig.transport.mail[0].headers.end());
   CHECK(headers["Subject"].rfind("=?UTF-8?B?", 0) == 0);
+  // Folded between encoded words of at most 75 characters, lines of at most 78.
+  const std::string subject = "Subject: " + headers["Subject"];
+  std::size_t from = 0;
+  int lines = 0;
+  for (std::size_t end;
+       (end = subject.find("\r\n", from)) != std::string::npos || from <= subject.size();) {
+    if (end == std::string::npos) end = subject.size();
+    CHECK(end - from <= 78);
+    ++lines;
+    from = end + 2;
+  }
+  CHECK(lines >= 2);
 }
