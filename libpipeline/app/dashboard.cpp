@@ -46,6 +46,7 @@ const char* colour(const std::string& status) {
 
 std::string seconds_text(std::int64_t ms) {
   char out[32];
+  if (ms < 1'000) return std::to_string(std::max<std::int64_t>(ms, 0)) + "ms";  // not 0.00s
   if (ms < 10'000) {
     std::snprintf(out, sizeof out, "%.2fs", static_cast<double>(ms) / 1000.0);
   } else if (ms < 600'000) {
@@ -239,11 +240,26 @@ class Page {
 
   void durations() {
     if (d_.timings.empty()) return;
+    // One point per run and stage: a windowed, foreach or batch stage has many records in a
+    // run (its windows, items, batches), which are its time in that run, summed, not runs of
+    // their own; a failure among them marks the point.
+    std::vector<StageTiming> per_run;
+    std::map<std::pair<std::string, std::string>, std::size_t> index;  // (run, stage)
+    for (const auto& t : d_.timings) {
+      auto [it, added] = index.emplace(std::make_pair(t.run_id, t.stage), per_run.size());
+      if (added) {
+        per_run.push_back(t);
+        continue;
+      }
+      StageTiming& p = per_run[it->second];
+      p.duration_ms += t.duration_ms;
+      if (p.status == "succeeded") p.status = t.status;
+    }
     // Each run's position on the x axis: its rank among the runs shown (oldest first).
     std::map<std::string, std::size_t> position;
-    for (const auto& t : d_.timings) position.emplace(t.run_id, position.size());
+    for (const auto& t : per_run) position.emplace(t.run_id, position.size());
     std::vector<std::string> stages = d_.stage_names;
-    for (const auto& t : d_.timings) {
+    for (const auto& t : per_run) {
       if (std::find(stages.begin(), stages.end(), t.stage) == stages.end())
         stages.push_back(t.stage);
     }
@@ -252,7 +268,7 @@ class Page {
     const double span = static_cast<double>(std::max<std::size_t>(position.size() - 1, 1));
     for (const auto& stage : stages) {
       std::vector<const StageTiming*> points;
-      for (const auto& t : d_.timings) {
+      for (const auto& t : per_run) {
         if (t.stage == stage) points.push_back(&t);
       }
       if (points.empty()) continue;

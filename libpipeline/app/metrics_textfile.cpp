@@ -151,14 +151,12 @@ std::string metrics_text(const PipelineStatus& s, const Config& config,
       std::int64_t duration_ms = 0;
       std::size_t items_done = 0;
       std::optional<StageStatus> status;
-      std::map<std::string, std::int64_t> counts;  ///< its last record's (the newest window's)
     };
     std::map<std::string, Stage> stages;
     for (const auto& st : s.last_report->stages) {
       Stage& agg = stages[st.name];
       for (const auto& a : st.attempts) agg.duration_ms += a.duration.count();
       agg.items_done += st.items_done;
-      if (!st.counts.empty()) agg.counts = st.counts;
       // Over a batch run's records: a failure anywhere wins, then a success, then skipped.
       if (!agg.status || rank(st.status) > rank(*agg.status)) agg.status = st.status;
     }
@@ -190,19 +188,26 @@ std::string metrics_text(const PipelineStatus& s, const Config& config,
                std::to_string(it == stages.end() ? 0 : it->second.items_done),
                Exposition::label("stage", stage.name));
     }
-    const bool counted = std::any_of(stages.begin(), stages.end(),
-                                     [](const auto& kv) { return !kv.second.counts.empty(); });
-    if (counted) {
-      e.family("pipeline_runner_stage_metric", "gauge",
-               "Each count a stage printed in the last run (its `counts` patterns; a windowed "
-               "stage's newest window).");
-      for (const auto& stage : config.stages) {
-        auto it = stages.find(stage.name);
-        if (it == stages.end()) continue;
-        for (const auto& [name, n] : it->second.counts) {
-          e.sample("pipeline_runner_stage_metric", std::to_string(n),
-                   Exposition::label("stage", stage.name) + Exposition::label("name", name));
-        }
+  }
+  // Each count keeps its last value through runs in which its stage did not run: a series
+  // that comes and goes is a gap in every graph. The last run's counts win; the history has
+  // the rest.
+  std::map<std::string, std::map<std::string, std::int64_t>> counts = s.last_counts;
+  if (s.last_report) {
+    for (const auto& st : s.last_report->stages) {
+      for (const auto& [name, n] : st.counts) counts[st.name][name] = n;
+    }
+  }
+  if (!counts.empty()) {
+    e.family("pipeline_runner_stage_metric", "gauge",
+             "Each count a stage printed (its `counts` patterns), as its newest record counted "
+             "it: a windowed stage's newest window, the last run that ran the stage.");
+    for (const auto& stage : config.stages) {
+      auto it = counts.find(stage.name);
+      if (it == counts.end()) continue;
+      for (const auto& [name, n] : it->second) {
+        e.sample("pipeline_runner_stage_metric", std::to_string(n),
+                 Exposition::label("stage", stage.name) + Exposition::label("name", name));
       }
     }
   }

@@ -95,6 +95,7 @@ PipelineStatus gather_status(const Machine& m, const Config& config) {
     s.batches = counts;
   }
   s.windows = read_window_summaries(m, config, s.windows_error);
+  s.last_counts = query_last_counts(config);
   if (s.every && (!s.age || *s.age > 3 * *s.every)) {
     s.verdict = Verdict::kStale;
   } else if (s.health.streak_failed > 0) {

@@ -33,6 +33,8 @@ struct PipelineStatus {
   /// Each windowed stage's watermark and open windows (SPEC 11), from the state store.
   std::vector<WindowSummary> windows;
   std::string windows_error;  ///< why the state store could not be read
+  /// Each configured count's newest value, whichever run counted it (stage -> name -> value).
+  std::map<std::string, std::map<std::string, std::int64_t>> last_counts;
   Verdict verdict = Verdict::kHealthy;
 };
 

@@ -123,6 +123,10 @@ class RunHistory {
   virtual std::vector<StageTiming> stage_timings(std::size_t runs) = 0;
   /// Runs by day and status, oldest day first.
   virtual std::vector<DayCount> runs_by_day() = 0;
+  /// The value a stage's count `name` had in the newest record that counted it (SPEC 11),
+  /// whichever run that was; nullopt when none did.
+  virtual std::optional<std::int64_t> last_count(const std::string& stage,
+                                                 const std::string& name) = 0;
   /// The reports folder's modification time when the history last held exactly the reports in
   /// it (nullopt: not known). A run that finds the folder unchanged since then knows the
   /// history is whole without listing the folder.

@@ -139,6 +139,22 @@ std::vector<RunSummary> query_runs(const Config& config, const FileSystem& files
   return out;
 }
 
+std::map<std::string, std::map<std::string, std::int64_t>> query_last_counts(const Config& config) {
+  std::map<std::string, std::map<std::string, std::int64_t>> out;
+  try {
+    auto history = open_history(config, false);
+    for (const auto& stage : config.stages) {
+      if (!stage.counts) continue;
+      for (const auto& [name, pattern] : stage.counts->patterns) {
+        if (auto v = history->last_count(stage.name, name)) out[stage.name][name] = *v;
+      }
+    }
+  } catch (const std::exception&) {
+    // The metrics then carry the last run's counts alone.
+  }
+  return out;
+}
+
 RunHealth query_health(const Config& config, const FileSystem& files, const std::string& excluding,
                        const Warn& warn) {
   try {

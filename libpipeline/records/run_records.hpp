@@ -3,6 +3,7 @@
 /// database (recorded, queried, rebuilt from the reports) and retention's pruning of both.
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -53,6 +54,10 @@ std::vector<RunSummary> query_runs(const Config& config, const FileSystem& files
 
 /// How the pipeline stands (RunHealth), leaving out the run `excluding` if not empty: from
 /// the database, or from the reports when it cannot be used.
+/// Each configured count's newest value (SPEC 11), stage -> name -> value, from the history;
+/// empty when it cannot be read.
+std::map<std::string, std::map<std::string, std::int64_t>> query_last_counts(const Config& config);
+
 RunHealth query_health(const Config& config, const FileSystem& files, const std::string& excluding,
                        const Warn& warn);
 

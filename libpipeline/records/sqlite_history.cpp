@@ -269,6 +269,19 @@ class SqliteHistory final : public RunHistory {
     return h;
   }
 
+  std::optional<std::int64_t> last_count(const std::string& stage,
+                                         const std::string& name) override {
+    // Rows are added in run order (a rebuild adds the oldest first): the newest has the
+    // highest rowid, which the (stage, name) index holds after its key.
+    SQLite::Statement st(db_,
+                         "SELECT value FROM stage_counts WHERE stage = ? AND name = ? "
+                         "ORDER BY rowid DESC LIMIT 1");
+    st.bind(1, stage);
+    st.bind(2, name);
+    if (!st.executeStep()) return std::nullopt;
+    return st.getColumn(0).getInt64();
+  }
+
   std::vector<StageTiming> stage_timings(std::size_t runs) override {
     SQLite::Statement st(db_, R"sql(
       SELECT r.run_id, r.started_ms, s.stage, s.batch, s.status,

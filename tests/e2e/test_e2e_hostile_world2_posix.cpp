@@ -529,3 +529,34 @@ TEST_CASE("hostile2 19: the mail's text part has CRLF line breaks and a long Sub
   CHECK(body.find("=0A") == std::string::npos);
   CHECK(body.find("=0D") == std::string::npos);
 }
+
+TEST_CASE(
+    "hostile2 20: the dashboard counts runs, not windows, shows short runs in ms, and a "
+    "count keeps its last value",
+    "[e2e][hostile2][dashboard]") {
+  Project p;
+  p.config(R"(metrics: {textfile: "${state}/node/pipeline.prom"}
+stages:
+  - name: w
+    command: [sh, -c, "echo rows: 7"]
+    windows: {every: 30d, start: "2026-01-01T00:00:00Z", max_per_run: 100}
+    counts: {rows: "^rows: (\\d+)$"}
+)");
+  REQUIRE(p.run("--run-once -q").exit_code == 0);
+  REQUIRE(p.latest_report()["stages"].size() >= 10);  // a window a record
+  REQUIRE(p.run("--run-once -q").exit_code == 0);     // idle: no window due
+  CHECK(p.latest_report()["status"] == "idle");
+  const std::string page = slurp(p.home() / "logs" / "dashboard" / "index.html");
+  const auto chart = page.find("data-stage=\"w\"");
+  REQUIRE(chart != std::string::npos);
+  const std::string label = page.substr(chart, page.find("</span>", chart) - chart);
+  INFO(label);
+  CHECK_THAT(label, Catch::Contains("&middot; 1 runs"));  // it said 11: a run per window
+  CHECK_THAT(label, Catch::Contains("ms &middot;"));      // not 0.00s
+  CHECK(page.find("0.00s") == std::string::npos);
+  // The idle run ran no window: the count is still there, with its last value.
+  const std::string prom = slurp(p.home() / "state" / "node" / "pipeline.prom");
+  CHECK_THAT(prom,
+             Catch::Contains(
+                 "pipeline_runner_stage_metric{pipeline=\"e2e\",stage=\"w\",name=\"rows\"} 7"));
+}
