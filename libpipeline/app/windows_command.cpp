@@ -53,11 +53,18 @@ std::int64_t read_time(const std::string& option, const std::string& text, const
   return instant_of(*civil, w.zone);
 }
 
-json row_json(const WindowsConfig& w, const WindowRow& r) {
+// Whether a window is due at now: its end plus the lag has passed. A pending one that is not
+// (a clock that ran ahead added it) is not behind.
+bool is_due(const WindowsConfig& w, const WindowRow& r, TimePoint now) {
+  return r.end + w.lag.count() <= unix_seconds(now);
+}
+
+json row_json(const WindowsConfig& w, const WindowRow& r, TimePoint now) {
   return {{"id", window_id(r.start)},
           {"start", w.zone.format_seconds(r.start, "%Y-%m-%dT%H:%M:%S%Ez")},
           {"end", w.zone.format_seconds(r.end, "%Y-%m-%dT%H:%M:%S%Ez")},
           {"state", to_string(r.state)},
+          {"due", is_due(w, r, now)},
           {"attempts", r.attempts},
           {"runs", r.runs},
           {"run_id", r.run_id.empty() ? json(nullptr) : json(r.run_id)},
@@ -104,7 +111,7 @@ int list_windows(Machine& m, const Config& cfg, const WindowsRequest& req) {
     for (const auto& r : all_windows(*stage, store.get(), m.clock.now())) {
       if (!req.status.empty() && to_string(r.state) != req.status) continue;
       if (req.json) {
-        windows.push_back(row_json(w, r));
+        windows.push_back(row_json(w, r, m.clock.now()));
         continue;
       }
       std::string state(to_string(r.state));
@@ -113,6 +120,9 @@ int list_windows(Machine& m, const Config& cfg, const WindowsRequest& req) {
                std::to_string(r.attempts) + (r.attempts == 1 ? " attempt" : " attempts");
       for (const auto& [name, n] : r.counts) lines += "  " + name + "=" + std::to_string(n);
       if (!r.error.empty()) lines += "  " + r.error;
+      if (r.state != WindowState::kSucceeded && !is_due(w, r, m.clock.now())) {
+        lines += "  (not due yet)";
+      }
       lines += "\n";
     }
     if (req.json) {

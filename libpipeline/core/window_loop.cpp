@@ -51,12 +51,22 @@ WindowSummary summarize_windows(const StageConfig& stage, WindowStore* store, Ti
   const std::int64_t from = known.value_or(grid.first_start());
   const std::int64_t horizon = unix_seconds(now) - c.lag.count();
   const auto unknown = grid.between(from, horizon, kWindowsAddedPerRun);
-  out.open = (store ? store->open_count(key) : 0) + unknown.size();
-  const auto next = grid.between(unknown.empty() ? from : unknown.back().end,
-                                 std::numeric_limits<std::int64_t>::max() / 4, 1);
+  out.open = (store ? store->open_count(key, horizon) : 0) + unknown.size();
+  // The next window to come due: one a clock that ran ahead already added, or the grid's.
+  std::optional<std::int64_t> next_end;
+  if (store && known && *known > horizon) {
+    for (const auto& r : store->overlapping(key, horizon, horizon + 1)) {
+      if (r.state != WindowState::kSucceeded && r.end > horizon) next_end = r.end;
+    }
+  }
+  if (!next_end) {
+    const auto next = grid.between(unknown.empty() ? from : unknown.back().end,
+                                   std::numeric_limits<std::int64_t>::max() / 4, 1);
+    if (!next.empty()) next_end = next.front().end;
+  }
   // (A window due after 2262 has no TimePoint: its due time is not said.)
-  if (!next.empty() && from_unix_seconds(next.front().end + c.lag.count()) != TimePoint::max()) {
-    out.next_due = from_unix_seconds(next.front().end + c.lag.count());
+  if (next_end && from_unix_seconds(*next_end + c.lag.count()) != TimePoint::max()) {
+    out.next_due = from_unix_seconds(*next_end + c.lag.count());
   }
   return out;
 }

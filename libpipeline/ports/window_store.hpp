@@ -48,8 +48,9 @@ class WindowStore {
                    std::int64_t until) = 0;
   /// Windows not succeeded, oldest first, at most limit.
   virtual std::vector<WindowRow> open(const WindowKey& key, std::size_t limit) = 0;
-  /// How many windows are not succeeded.
-  virtual std::size_t open_count(const WindowKey& key) = 0;
+  /// How many windows that end by `due_by` are not succeeded (windows a clock that ran ahead
+  /// added, not due any more, are not behind).
+  virtual std::size_t open_count(const WindowKey& key, std::int64_t due_by) = 0;
   /// Windows that overlap [from, until), oldest first.
   virtual std::vector<WindowRow> overlapping(const WindowKey& key, std::int64_t from,
                                              std::int64_t until) = 0;

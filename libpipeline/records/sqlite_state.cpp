@@ -191,11 +191,12 @@ class SqliteWindowStore final : public WindowStore {
     return rows(st);
   }
 
-  std::size_t open_count(const WindowKey& key) override {
+  std::size_t open_count(const WindowKey& key, std::int64_t due_by) override {
     SQLite::Statement st(db_,
                          "SELECT count(*) FROM windows WHERE stage = ? AND grid = ? AND state != "
-                         "'succeeded'");
+                         "'succeeded' AND end_s <= ?");
     bind_key(st, key);
+    st.bind(3, due_by);
     st.executeStep();
     return static_cast<std::size_t>(st.getColumn(0).getInt64());
   }

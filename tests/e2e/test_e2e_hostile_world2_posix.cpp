@@ -562,3 +562,34 @@ stages:
              Catch::Contains(
                  "pipeline_runner_stage_metric{pipeline=\"e2e\",stage=\"w\",name=\"rows\"} 7"));
 }
+
+TEST_CASE("hostile2 11: windows a clock a year ahead added are not behind when it comes back",
+          "[e2e][hostile2][windows]") {
+  if (!have_faketime()) return;
+  Project p;
+  // Hourly windows from two days ago.
+  const std::string start =
+      pipeline::format_local(std::chrono::system_clock::now() - std::chrono::hours(48), "%Y-%m-%d");
+  p.config("metrics: {textfile: \"${state}/node/pipeline.prom\"}\n" +
+           ledger_stage("{every: 1h, start: \"" + start + "T00:00:00Z\", max_per_run: 100}"));
+  REQUIRE(p.run("--run-once -q").exit_code == 0);
+  auto open_now = [&] {
+    json status = json::parse(p.run("status --json").out);
+    return status["windows"][0]["open"].get<std::size_t>();
+  };
+  REQUIRE(open_now() == 0);
+  fake_time(p, "+365d");
+  REQUIRE(p.run("--run-once -q").exit_code == 0);  // adds a year of windows, runs 100
+  p.env.clear();
+  REQUIRE(p.run("--run-once -q").exit_code == 0);
+  // Back to now: nothing is behind (it said 8,700 windows behind for a year).
+  CHECK(open_now() == 0);
+  json listed = json::parse(p.run("windows list --json").out);
+  CHECK(listed[0]["open"] == 0);
+  std::size_t not_due = 0;
+  for (const auto& w : listed[0]["windows"]) not_due += w["due"] == false ? 1 : 0;
+  CHECK(not_due > 8000);  // kept, and shown as not due yet
+  CHECK_THAT(slurp(p.home() / "state" / "node" / "pipeline.prom"),
+             Catch::Contains("pipeline_runner_windows_pending{pipeline=\"e2e\",stage=\"w\"} 0"));
+  CHECK(p.run("status").exit_code == 0);
+}

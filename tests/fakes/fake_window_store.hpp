@@ -38,7 +38,11 @@ class FakeWindowStore final : public WindowStore {
     }
     return out;
   }
-  std::size_t open_count(const WindowKey& key) override { return open(key, SIZE_MAX).size(); }
+  std::size_t open_count(const WindowKey& key, std::int64_t due_by) override {
+    std::size_t n = 0;
+    for (const auto& r : open(key, SIZE_MAX)) n += r.end <= due_by ? 1 : 0;
+    return n;
+  }
   std::vector<WindowRow> overlapping(const WindowKey& key, std::int64_t from,
                                      std::int64_t until) override {
     std::vector<WindowRow> out;

@@ -17,6 +17,7 @@ using pipeline::testing::TempDir;
 namespace {
 
 const WindowKey kKey{"extract", "7200s@0@UTC"};
+constexpr std::int64_t kFar = std::int64_t{1} << 40;  // every window is due by then
 
 std::vector<std::pair<std::int64_t, std::int64_t>> hours(std::int64_t from, int n) {
   std::vector<std::pair<std::int64_t, std::int64_t>> out;
@@ -41,12 +42,13 @@ void store_rules(WindowStore& s) {
   CHECK(s.open(kKey, 10).empty());
   s.add(kKey, hours(0, 6), 6 * 3600);
   CHECK(s.known_until(kKey) == 6 * 3600);
-  CHECK(s.open_count(kKey) == 6);
+  CHECK(s.open_count(kKey, kFar) == 6);
+  CHECK(s.open_count(kKey, 3 * 3600) == 3);  // those that end by then
   // Adding what is there keeps it as it is.
   s.put(kKey, done(s.open(kKey, 1)[0], WindowState::kSucceeded, 2));
   s.add(kKey, hours(0, 8), 8 * 3600);
   CHECK(s.known_until(kKey) == 8 * 3600);
-  CHECK(s.open_count(kKey) == 7);
+  CHECK(s.open_count(kKey, kFar) == 7);
   auto open = s.open(kKey, 3);
   REQUIRE(open.size() == 3);
   CHECK(open[0].start == 3600);  // oldest first, the succeeded one left out
@@ -73,7 +75,7 @@ void store_rules(WindowStore& s) {
   CHECK(after[0].attempts == 2);  // the history of the window stays
   CHECK(after[0].run_id == "reset at noon");
   CHECK(after[1].error.empty());
-  CHECK(s.open_count(kKey) == 8);
+  CHECK(s.open_count(kKey, kFar) == 8);
 }
 
 }  // namespace
