@@ -159,15 +159,19 @@ void DataLifecycle::quarantine(const std::string& input, const FileStat& snap,
   }
   try {
     files_.create_directories(to_dir);
+    // A reason whose write a run that died never finished: its temporary file goes (under
+    // the run lock, any is a dead run's).
+    remove_unfinished_writes(files_, to_dir);
     const std::string name = path_text(file.filename());
     fs::path target = to_dir / file.filename();
-    for (int n = 1;
-         files_.exists(target) || files_.exists(path_from_text(path_text(target) + ".error.txt"));
-         ++n) {
+    // A name is taken by a file, not by a reason alone: a reason without its file is one a
+    // run that died left (its move was rolled back by this run's recovery), and this
+    // quarantine writes it anew, instead of moving the file to name.1 beside it.
+    for (int n = 1; files_.exists(target); ++n) {
       target = to_dir / path_from_text(name + "." + std::to_string(n));
     }
     // The reason first: a run that dies between the two leaves a reason without its file
-    // (harmless), never a quarantined file without its reason.
+    // (taken over as above), never a quarantined file without its reason.
     files_.write_atomic(path_from_text(path_text(target) + ".error.txt"), why);
     mover_.move(file, target);
     rec.to = display_path(target, config_.root);

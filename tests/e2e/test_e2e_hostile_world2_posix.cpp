@@ -593,3 +593,39 @@ TEST_CASE("hostile2 11: windows a clock a year ahead added are not behind when i
              Catch::Contains("pipeline_runner_windows_pending{pipeline=\"e2e\",stage=\"w\"} 0"));
   CHECK(p.run("status").exit_code == 0);
 }
+
+TEST_CASE(
+    "hostile2 18: a runner killed at any rename of a cross-file-system quarantine "
+    "leaves no stale reason and no name.1",
+    "[e2e][hostile2][crash]") {
+  int points = 0;
+  for (int n = 1; n <= 200; ++n) {
+    Project p;
+    p.config(
+        "stages:\n  - name: check\n    command: [sh, -c, \"! grep -q bad \\\"$$0\\\"\", "
+        "\"${input}\"]\n    when: {files: \"in/*.csv\"}\n    foreach: input\n"
+        "    quarantine: {after: 1, to: \"${root}/poison\"}\n");
+    write_file(p.home() / "in" / "bad.csv", "bad row\n");
+    Tmpfs poison(p.home() / "poison", "1m");
+    SKIP_UNLESS_MOUNTED(poison);
+    p.wrapper = kill_at("rename", n);
+    p.env = kNoLeakCheckUnderPtrace;
+    auto crashed = p.run("--run-once -q");
+    p.wrapper.clear();
+    p.env.clear();
+    const bool killed = crashed.exit_code == 128 + SIGKILL;
+    if (killed) {
+      ++points;
+      p.run("--run-once -q");  // recovers the move, and quarantines the file if it is back
+    }
+    INFO("rename " << n << (killed ? " killed" : " not reached"));
+    std::vector<std::string> names;
+    for (const auto& f : p.files_in("poison")) names.push_back(f.filename().string());
+    std::sort(names.begin(), names.end());
+    names.erase(std::remove(names.begin(), names.end(), "lost+found"), names.end());
+    CHECK(names == std::vector<std::string>{"bad.csv", "bad.csv.error.txt"});
+    CHECK_FALSE(fs::exists(p.home() / "in" / "bad.csv"));
+    if (!killed) break;  // every rename of the run has been a kill point
+  }
+  CHECK(points > 2);
+}
