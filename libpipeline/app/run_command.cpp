@@ -497,8 +497,8 @@ class RunSession {
                    {"kept_for_batches", pruned.kept_for_batches}});
     }
     if (report_path_.empty()) return;
-    RecordOutcome recorded = record_run(config_, m_.files, report_, report_path_, pruned.pruned,
-                                        reports_at_start_, warn);
+    RecordOutcome recorded = record_run(config_, m_.files, redacted_report(report_, secrets_),
+                                        report_path_, pruned.pruned, reports_at_start_, warn);
     for (const auto& line : recorded.temp_removed) {
       events.emit(event_source::kPipeline, event::kTempRemoved, line, {{"what", line}});
     }
@@ -580,7 +580,8 @@ class RunSession {
       report_.status = RunStatus::kAborted;
       report_.exit_code = *stopped;
       if (!report_path_.empty() && write_report(report_)) {
-        record_run(config_, m_.files, report_, report_path_, {}, std::nullopt, warn);
+        record_run(config_, m_.files, redacted_report(report_, secrets_), report_path_, {},
+                   std::nullopt, warn);
       }
     }
     events.emit(event_source::kPipeline, std::string(to_string(report_.status)),

@@ -69,6 +69,15 @@ std::vector<std::string> files_holding(const fs::path& root, const std::string& 
   return out;
 }
 
+// The monthly windows with an alert command, run once: the ledger of that first run.
+std::map<std::string, int> monthly_windows_ran(Project& p) {
+  p.config(kAlertCommand + ledger_stage(kMonthly));
+  REQUIRE(p.run("--run-once -q").exit_code == 0);
+  auto first = ledger(p);
+  REQUIRE(first.size() >= 10);
+  return first;
+}
+
 }  // namespace
 
 TEST_CASE("hostile2 1: dates after 2038 are dates, and those outside 1970-9999 are refused",
@@ -128,10 +137,7 @@ TEST_CASE(
     "rebuilt from the reports",
     "[e2e][hostile2][windows]") {
   Project p;
-  p.config(kAlertCommand + ledger_stage(kMonthly));
-  REQUIRE(p.run("--run-once -q").exit_code == 0);
-  const auto first = ledger(p);
-  REQUIRE(first.size() >= 10);
+  const auto first = monthly_windows_ran(p);
   // Garbage over the store's header: SQLite no longer takes it for a database.
   const fs::path db = p.home() / "state" / "state.db";
   {
@@ -168,10 +174,7 @@ TEST_CASE(
 TEST_CASE("hostile2 3: a deleted state store gets its windows back from the reports, loudly",
           "[e2e][hostile2][windows]") {
   Project p;
-  p.config(kAlertCommand + ledger_stage(kMonthly));
-  REQUIRE(p.run("--run-once -q").exit_code == 0);
-  const auto first = ledger(p);
-  REQUIRE(first.size() >= 10);
+  const auto first = monthly_windows_ran(p);
   auto remove_store = [&] {
     for (const char* f : {"state.db", "state.db-wal", "state.db-shm"}) {
       fs::remove(p.home() / "state" / f);
