@@ -419,7 +419,7 @@ std::optional<std::string> state_store_damage(const std::filesystem::path& db) {
 std::filesystem::path move_state_store_aside(const std::filesystem::path& db,
                                              const std::string& stamp) {
   namespace fs = std::filesystem;
-  const fs::path aside = path_from_text(path_text(db) + ".damaged-" + stamp);
+  fs::path aside = path_from_text(path_text(db) + ".damaged-" + stamp);
   fs::rename(db, aside);  // throws fs::filesystem_error with the reason
   // Its WAL and journal go with it: left in place they would be replayed into the new store.
   std::error_code ec;
