@@ -325,6 +325,9 @@ class RunSession {
     orchestrate(events, mover, request);
     report_.finished_at = m_.clock.now();
     report_.duration = m_.clock.monotonic() - started_monotonic_;
+    // From here on the report is what the world sees: written, recorded, sent. Cleaned of
+    // secrets once, here, not at each of them.
+    if (!secrets_.empty()) report_ = redacted_report(report_, secrets_);
     report_path_.clear();
     write_report(report_);
     keep_records(events);
@@ -417,8 +420,11 @@ class RunSession {
   // deletes anything, and at the end.
   bool write_report(const RunReport& r) {
     try {
-      report_path_ =
-          path_text(AuditReporter(m_.files, layout_).write(redacted_report(r, secrets_)));
+      // A checkpoint during the run may still hold a secret (a stage's tail): that copy is
+      // cleaned; without secrets, nothing is copied.
+      std::optional<RunReport> clean;
+      if (!secrets_.empty()) clean = redacted_report(r, secrets_);
+      report_path_ = path_text(AuditReporter(m_.files, layout_).write(clean ? *clean : r));
       return true;
     } catch (const FileError& e) {
       warn(std::string("the audit report is not written: ") + e.what());
@@ -497,8 +503,8 @@ class RunSession {
                    {"kept_for_batches", pruned.kept_for_batches}});
     }
     if (report_path_.empty()) return;
-    RecordOutcome recorded = record_run(config_, m_.files, redacted_report(report_, secrets_),
-                                        report_path_, pruned.pruned, reports_at_start_, warn);
+    RecordOutcome recorded = record_run(config_, m_.files, report_, report_path_, pruned.pruned,
+                                        reports_at_start_, warn);
     for (const auto& line : recorded.temp_removed) {
       events.emit(event_source::kPipeline, event::kTempRemoved, line, {{"what", line}});
     }
@@ -571,7 +577,7 @@ class RunSession {
     auto transport = m_.make_transport(config_.notify->ca_file);
     Notifier({config_, outbox.get(), *transport, m_.supervisor, m_.environment, m_.clock, events,
               m_.stop})
-        .after_run(redacted_report(report_, secrets_), report_path_, before);
+        .after_run(report_, report_path_, before);
   }
 
   int end(EventSink& events) {
@@ -580,8 +586,7 @@ class RunSession {
       report_.status = RunStatus::kAborted;
       report_.exit_code = *stopped;
       if (!report_path_.empty() && write_report(report_)) {
-        record_run(config_, m_.files, redacted_report(report_, secrets_), report_path_, {},
-                   std::nullopt, warn);
+        record_run(config_, m_.files, report_, report_path_, {}, std::nullopt, warn);
       }
     }
     events.emit(event_source::kPipeline, std::string(to_string(report_.status)),
